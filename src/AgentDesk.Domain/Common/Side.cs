@@ -1,0 +1,20 @@
+namespace AgentDesk.Domain.Common;
+
+/// <summary>LONG profits when the price rises, SHORT when it falls.</summary>
+public enum Side
+{
+    Long = 1,
+    Short = -1,
+}
+
+public static class SideExtensions
+{
+    public static int Sign(this Side side) => (int)side;
+
+    public static Side? Parse(string? text) => text?.ToUpperInvariant() switch
+    {
+        "LONG" => Side.Long,
+        "SHORT" => Side.Short,
+        _ => null,
+    };
+}
