@@ -1,4 +1,6 @@
+using System.Collections.Concurrent;
 using System.Globalization;
+using System.Buffers;
 using System.Numerics;
 using System.Text;
 using Nethereum.Util;
@@ -19,12 +21,19 @@ public static class Eip712Encoding
     public static string TypeString(string primaryType, IReadOnlyList<IntentField> fields) =>
         $"{primaryType}({string.Join(",", fields.Select(f => $"{f.Type} {f.Name}"))})";
 
+    // Type hashes are constants of the type; hashing the type string on every verification was the
+    // largest cost of the fast path.
+    private static readonly ConcurrentDictionary<string, byte[]> TypeHashes = new(StringComparer.Ordinal);
+
+    public static byte[] TypeHash(string typeString) =>
+        TypeHashes.GetOrAdd(typeString, static t => Keccak(Encoding.UTF8.GetBytes(t)));
+
     public static byte[] HashStruct(string typeString, IReadOnlyList<IntentField> fields)
     {
-        var buffer = new byte[32 * (fields.Count + 1)];
-        Keccak(Encoding.UTF8.GetBytes(typeString)).CopyTo(buffer, 0);
+        Span<byte> buffer = stackalloc byte[32 * (fields.Count + 1)];
+        TypeHash(typeString).CopyTo(buffer);
         for (var i = 0; i < fields.Count; i++)
-            EncodeValue(fields[i], buffer.AsSpan(32 * (i + 1), 32));
+            EncodeValue(fields[i], buffer.Slice(32 * (i + 1), 32));
         return Keccak(buffer);
     }
 
@@ -53,9 +62,9 @@ public static class Eip712Encoding
                 bytes.CopyTo(slot);
                 break;
             case "address":
-                var address = Hex.Decode((string)field.Value);
-                if (address.Length != 20) throw new ArgumentException($"{field.Name} must be a 20-byte address.");
-                address.CopyTo(slot[12..]);
+                var address = (string)field.Value;
+                if (address.Length != 42 || Convert.FromHexString(address.AsSpan(2), slot[12..], out _, out var written) != OperationStatus.Done || written != 20)
+                    throw new ArgumentException($"{field.Name} must be a 20-byte 0x address.");
                 break;
             default:
                 WriteInteger(field, ToBigInteger(field.Value), slot);
@@ -65,17 +74,27 @@ public static class Eip712Encoding
 
     private static void WriteInteger(IntentField field, BigInteger value, Span<byte> slot)
     {
-        var signed = field.Type.StartsWith("int", StringComparison.Ordinal);
-        var bits = int.Parse(field.Type.AsSpan(signed ? 3 : 4), CultureInfo.InvariantCulture);
-        var min = signed ? -(BigInteger.One << (bits - 1)) : BigInteger.Zero;
-        var max = signed ? (BigInteger.One << (bits - 1)) - 1 : (BigInteger.One << bits) - 1;
-        if (value < min || value > max) throw new ArgumentOutOfRangeException(field.Name, $"{value} does not fit {field.Type}.");
+        var (signed, bits) = IntegerType(field.Type);
+        var fits = signed
+            ? value >= -(BigInteger.One << (bits - 1)) && value < BigInteger.One << (bits - 1)
+            : value.Sign >= 0 && value.GetBitLength() <= bits;
+        if (!fits) throw new ArgumentOutOfRangeException(field.Name, $"{value} does not fit {field.Type}.");
         // Two's complement over 256 bits: negative values are sign-extended with 0xFF.
         if (value.Sign < 0) slot.Fill(0xFF);
-        var raw = value.ToByteArray(isUnsigned: false, isBigEndian: true);
-        if (raw.Length > 32) raw = raw[^32..];
-        raw.CopyTo(slot[(32 - raw.Length)..]);
+        var length = value.GetByteCount(isUnsigned: value.Sign >= 0);
+        value.TryWriteBytes(slot[(32 - length)..], out _, isUnsigned: value.Sign >= 0, isBigEndian: true);
     }
+
+    private static (bool Signed, int Bits) IntegerType(string type) => type switch
+    {
+        "uint256" => (false, 256),
+        "uint16" => (false, 16),
+        "uint8" => (false, 8),
+        "int32" => (true, 32),
+        _ when type.StartsWith("uint", StringComparison.Ordinal) => (false, int.Parse(type.AsSpan(4), CultureInfo.InvariantCulture)),
+        _ when type.StartsWith("int", StringComparison.Ordinal) => (true, int.Parse(type.AsSpan(3), CultureInfo.InvariantCulture)),
+        _ => throw new ArgumentException($"Unsupported EIP-712 type {type}."),
+    };
 
     public static BigInteger ToBigInteger(object value) => value switch
     {

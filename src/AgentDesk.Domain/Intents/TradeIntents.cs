@@ -72,7 +72,11 @@ public sealed record UpdateExitLadderIntent(
 
 public static class IntentTypes
 {
-    public static string TypeString(this ISignedIntent intent) => Eip712Encoding.TypeString(intent.PrimaryType, intent.Fields);
+    // A primary type always has the same members, so its type string is built once.
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> TypeStrings = new(StringComparer.Ordinal);
+
+    public static string TypeString(this ISignedIntent intent) =>
+        TypeStrings.GetOrAdd(intent.PrimaryType, static (_, i) => Eip712Encoding.TypeString(i.PrimaryType, i.Fields), intent);
 
     public static byte[] StructHash(this ISignedIntent intent) => Eip712Encoding.HashStruct(intent.TypeString(), intent.Fields);
 

@@ -1,0 +1,20 @@
+using AgentDesk.Benchmarks.Signatures;
+
+// ./bench.sh [name]: runs one benchmark by name, or all of them.
+var benchmarks = new Dictionary<string, Func<Task>>(StringComparer.OrdinalIgnoreCase)
+{
+    ["signatures"] = () => SignatureBenchmark.RunAsync(),
+};
+
+var selected = args.Length == 0 ? benchmarks.Keys.ToArray() : args;
+foreach (var name in selected)
+{
+    if (!benchmarks.TryGetValue(name, out var run))
+    {
+        Console.Error.WriteLine($"Unknown benchmark '{name}'. Known: {string.Join(", ", benchmarks.Keys)}");
+        return 2;
+    }
+    Console.WriteLine($"# {name}");
+    await run();
+}
+return 0;

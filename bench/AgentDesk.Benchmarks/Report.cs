@@ -1,0 +1,31 @@
+using System.Diagnostics;
+using System.Globalization;
+
+namespace AgentDesk.Benchmarks;
+
+/// <summary>Prints figures as `name: value unit`, one per line, and times loops.</summary>
+public static class Report
+{
+    public static void Figure(string name, double value, string unit) =>
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name}: {value:0.###} {unit}"));
+
+    /// <summary>Runs <paramref name="operation"/> round-robin over inputs for about <paramref name="duration"/>; returns operations per second.</summary>
+    public static double Throughput(Action<int> operation, int inputs, TimeSpan duration)
+    {
+        for (var i = 0; i < Math.Min(inputs, 50); i++) operation(i); // warm-up and JIT
+        var watch = Stopwatch.StartNew();
+        long count = 0;
+        while (watch.Elapsed < duration)
+        {
+            for (var i = 0; i < 20; i++) operation((int)(count++ % inputs));
+        }
+        return count / watch.Elapsed.TotalSeconds;
+    }
+
+    /// <summary>Pins the process to the first core so per-core figures are per core.</summary>
+    public static void PinToOneCore()
+    {
+        if (OperatingSystem.IsLinux() || OperatingSystem.IsWindows())
+            Process.GetCurrentProcess().ProcessorAffinity = 1;
+    }
+}
