@@ -133,3 +133,51 @@ public class DomainProperties
         }
     }
 }
+
+public class ExitEnvelopeProperties
+{
+    private static readonly Gen<ExitRule[]> Ladder =
+        Gen.Select(
+                Gen.Int[-3_000, -1].Select(Gen.Int[1, 10_000], (t, e) => new ExitRule(ExitTriggerType.StopLoss, t, e)).Array[0, 3],
+                Gen.Int[1, 5_000].Select(Gen.Int[1, 10_000], (t, e) => new ExitRule(ExitTriggerType.TakeProfit, t, e)).Array[0, 3])
+            .Where((sl, tp) => sl.Length + tp.Length > 0)
+            .Select((sl, tp) =>
+            {
+                var rules = sl.Concat(tp).ToArray();
+                rules[^1] = rules[^1] with { ExitBps = ExitLadder.FullExitBps };
+                return rules;
+            });
+
+    [Fact]
+    public void Inside_the_envelope_nothing_changes_and_outside_something_does()
+    {
+        // The exit index only calls positions whose envelope a price reaches: it must never skip a price
+        // that would fire an exit or move a trailing extreme.
+        Gen.Select(Ladder, Gen.Bool, Gen.Int[11, 300], Gen.Int[0, 25], Gen.Int[5_000, 15_000], Gen.Int[0, 2])
+            .Sample((ladder, isLong, leverage10, trailing, price100, absolute) =>
+            {
+                var side = isLong ? AgentDesk.Domain.Common.Side.Long : AgentDesk.Domain.Common.Side.Short;
+                var plan = ExitPlan.FromLadder(ladder) with
+                {
+                    Trailing = trailing > 0 ? new TrailingStop(trailing, 100m) : null,
+                    StopLossPrice = absolute > 0 ? (isLong ? 70m : 130m) : null,
+                };
+                var position = new ExitSubject(side, 100m, leverage10 / 10m, 1000m, 6);
+                var envelope = ExitEnvelope.ForOpen(plan, position);
+                var price = price100 / 100m;
+                var decision = ExitEvaluator.Evaluate(plan, position, price);
+                var changed = decision.Fills.Count > 0 || decision.Plan.Trailing?.ExtremePrice != plan.Trailing?.ExtremePrice;
+                return !changed || envelope.IsReachedBy(price);
+            }, iter: 20_000);
+    }
+
+    [Fact]
+    public void A_pending_order_is_looked_at_exactly_when_its_trigger_is_reached()
+    {
+        Gen.Select(Gen.Int[1_000, 20_000], Gen.Int[1_000, 20_000], Gen.Int[1_000, 20_000]).Sample((trigger, placed, price) =>
+        {
+            var order = TriggerOrder.Place(trigger / 100m, placed / 100m).Unwrap();
+            return ExitEnvelope.ForPending(order).IsReachedBy(price / 100m) == order.IsReachedAt(price / 100m);
+        }, iter: 5_000);
+    }
+}

@@ -1,0 +1,68 @@
+using AgentDesk.Contracts.Accounts;
+using AgentDesk.Contracts.Common;
+
+namespace AgentDesk.Contracts.Batches;
+
+/// <summary>
+/// One batch-open or batch-close (key: batchId). Fans out to every subscriber with bounded parallelism,
+/// records each outcome durably as it goes, and resumes after a silo failure without opening twice.
+/// </summary>
+[Alias("agentdesk.batch")]
+public interface IBatchGrain : IGrainWithGuidKey
+{
+    /// <summary>Runs a batch-open. The same request again returns the first result; a different one is a conflict.</summary>
+    [Alias("open")]
+    Task<Result<BatchResult>> OpenAsync(BatchOpenRequest request);
+
+    /// <summary>Closes every position and cancels every order the open batch <paramref name="request"/> names.</summary>
+    [Alias("close")]
+    Task<Result<BatchResult>> CloseAsync(BatchCloseRequest request);
+
+    [Alias("get")]
+    Task<BatchResult?> GetAsync();
+}
+
+[GenerateSerializer, Immutable, Alias("agentdesk.batch-open-request")]
+public sealed record BatchOpenRequest(
+    [property: Id(0)] Guid AgentId,
+    [property: Id(1)] string Symbol,
+    [property: Id(2)] TradeSide Side,
+    [property: Id(3)] decimal Weight,
+    [property: Id(4)] decimal Leverage,
+    [property: Id(5)] decimal TriggerPrice,
+    [property: Id(6)] decimal StopLossPrice,
+    [property: Id(7)] decimal TakeProfitPrice,
+    [property: Id(8)] decimal TrailingStopPercentage);
+
+[GenerateSerializer, Immutable, Alias("agentdesk.batch-close-request")]
+public sealed record BatchCloseRequest(
+    [property: Id(0)] Guid AgentId,
+    [property: Id(1)] Guid OpenBatchId);
+
+public enum BatchKind
+{
+    Open,
+    Close,
+}
+
+public enum BatchStatus
+{
+    Running,
+    Completed,
+}
+
+[GenerateSerializer, Immutable, Alias("agentdesk.batch-result")]
+public sealed record BatchResult(
+    [property: Id(0)] Guid BatchId,
+    [property: Id(1)] BatchKind Kind,
+    [property: Id(2)] BatchStatus Status,
+    [property: Id(3)] Guid AgentId,
+    [property: Id(4)] string Symbol,
+    [property: Id(5)] int Subscribers,
+    [property: Id(6)] int Successful,
+    [property: Id(7)] int Failed,
+    [property: Id(8)] int Skipped,
+    [property: Id(9)] IReadOnlyList<BatchStepOutcome> Results,
+    [property: Id(10)] DateTimeOffset StartedAt,
+    [property: Id(11)] DateTimeOffset? CompletedAt,
+    [property: Id(12)] Guid? OpenBatchId);
