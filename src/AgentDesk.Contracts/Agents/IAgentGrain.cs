@@ -35,7 +35,28 @@ public interface IAgentGrain : IGrainWithGuidKey
 
     [Alias("bind-vault")]
     Task<Result<AgentProfile>> BindVaultAsync(string vaultId, decimal allocationUsdc);
+
+    /// <summary>
+    /// Checks a signed intent — vault allowlist, EIP-712 signature, deadline, nonce, exit ladder against the
+    /// track, track and allocation limits — and, if all pass, consumes the nonce and counts the trade.
+    /// A rejected intent changes nothing.
+    /// </summary>
+    [Alias("admit-intent")]
+    Task<Result<Intents.AdmittedIntent>> AdmitIntentAsync(Intents.IntentSubmission submission);
+
+    [Alias("usage")]
+    Task<AgentUsage> GetUsageAsync();
 }
+
+/// <summary>Today's counters and what the agent has deployed from its allocation.</summary>
+[GenerateSerializer, Immutable, Alias("agentdesk.agent-usage")]
+public sealed record AgentUsage(
+    [property: Id(0)] long Nonce,
+    [property: Id(1)] DateOnly Day,
+    [property: Id(2)] decimal TurnoverUsdc,
+    [property: Id(3)] decimal RealizedLossUsdc,
+    [property: Id(4)] decimal DeployedUsdc,
+    [property: Id(5)] decimal AllocationUsdc);
 
 [GenerateSerializer, Immutable, Alias("agentdesk.agent-fee")]
 public sealed record AgentFeeMessage(

@@ -1,0 +1,178 @@
+using AgentDesk.Contracts.Accounts;
+using AgentDesk.Contracts.Common;
+using AgentDesk.Contracts.Positions;
+using AgentDesk.Domain.Sizing;
+using AgentDesk.Grains.Infrastructure;
+
+namespace AgentDesk.Grains.Accounts;
+
+public sealed class SubscriberState
+{
+    public bool Exists { get; set; }
+    public decimal FreeUsdc { get; set; }
+    public decimal LockedUsdc { get; set; }
+    public decimal DepositedUsdc { get; set; }
+    public decimal FeesPaidUsdc { get; set; }
+    public decimal RealizedPnlUsdc { get; set; }
+    public HashSet<string> DepositIds { get; set; } = [];
+    public Dictionary<Guid, int> Subscriptions { get; set; } = [];
+    public HashSet<string> OpenPositions { get; set; } = [];
+
+    /// <summary>Batch steps by batch id, newest last; trimmed to the most recent <see cref="SubscriberGrain.RememberedSteps"/>.</summary>
+    public Dictionary<Guid, BatchStepRecord> Steps { get; set; } = [];
+
+    /// <summary>Settlement ids already applied, newest last, so a re-sent settlement pays nothing twice.</summary>
+    public List<string> AppliedSettlements { get; set; } = [];
+}
+
+/// <summary>
+/// A batch step: <see cref="ReservedUsdc"/> (collateral + fees) leaves free collateral when the step starts;
+/// <see cref="Outcome"/> is set once the position answered.
+/// </summary>
+public sealed class BatchStepRecord
+{
+    public decimal ReservedUsdc { get; set; }
+    public decimal CollateralUsdc { get; set; }
+    public List<FeeChargeMessage> Fees { get; set; } = [];
+    public BatchStepOutcome? Outcome { get; set; }
+    public DateTimeOffset StartedAt { get; set; }
+}
+
+[GrainType("subscriber")]
+public sealed class SubscriberGrain(
+    [PersistentState(StorageNames.Account, StorageNames.Provider)] IPersistentState<SubscriberState> state,
+    TimeProvider clock) : Grain, ISubscriberGrain
+{
+    public const int RememberedSteps = 512;
+    public const int RememberedSettlements = 1024;
+
+    private SubscriberState S => state.State;
+    private string Address => this.GetPrimaryKeyString()["acct:".Length..];
+
+    public async Task<AccountView> CreateAsync()
+    {
+        if (!S.Exists)
+        {
+            S.Exists = true;
+            await state.WriteStateAsync();
+        }
+        return View();
+    }
+
+    public Task<AccountView?> GetAsync() => Task.FromResult(S.Exists ? View() : null);
+
+    public async Task<Result<AccountView>> DepositAsync(string depositId, decimal amountUsdc)
+    {
+        if (!S.Exists) return Result<AccountView>.Fail("account_not_found", $"Account {Address} does not exist.");
+        if (amountUsdc <= 0) return Result<AccountView>.Fail("invalid_amount", "A deposit must be positive.");
+        if (Domain.Common.Money.SignificantScale(amountUsdc) > Domain.Common.Money.UsdcDecimals)
+            return Result<AccountView>.Fail("invalid_amount", "USDC has 6 decimal places; the amount has more.");
+        if (!S.DepositIds.Add(depositId)) return Result<AccountView>.Ok(View());
+        S.FreeUsdc += amountUsdc;
+        S.DepositedUsdc += amountUsdc;
+        await state.WriteStateAsync();
+        return Result<AccountView>.Ok(View());
+    }
+
+    public async Task<BatchStepOutcome> OpenFromBatchAsync(BatchOpenStep step)
+    {
+        if (S.Steps.TryGetValue(step.BatchId, out var record) && record.Outcome is { } done) return done;
+        if (!S.Exists) return Failed(new Problem("account_not_found", $"Account {Address} does not exist."));
+
+        if (record is null)
+        {
+            var sized = TradeSizing.Size(S.FreeUsdc, step.Weight, step.Leverage, step.Fees.Select(f => f.ToDomain()).ToList());
+            if (!sized.IsSuccess)
+            {
+                var failure = Failed(sized.Rejection!.ToProblem());
+                Remember(step.BatchId, new BatchStepRecord { Outcome = failure, StartedAt = clock.GetUtcNow() });
+                await state.WriteStateAsync();
+                return failure;
+            }
+            var trade = sized.Value!;
+            // Reserve before calling out: if this activation dies here, a resumed batch finds the reservation
+            // and finishes the same step instead of sizing (and paying for) a second one.
+            record = new BatchStepRecord
+            {
+                ReservedUsdc = trade.CollateralUsdc + trade.FeesUsdc,
+                CollateralUsdc = trade.CollateralUsdc,
+                Fees = trade.Fees.Select(f => f.ToContract()).ToList(),
+                StartedAt = clock.GetUtcNow(),
+            };
+            S.FreeUsdc -= record.ReservedUsdc;
+            Remember(step.BatchId, record);
+            await state.WriteStateAsync();
+        }
+
+        var positionKey = GrainKeys.Position(step.AgentId, Address, step.Symbol);
+        var opened = await GrainFactory.GetGrain<IPositionGrain>(positionKey).OpenAsync(new OpenPositionCommand(
+            OpenId: $"batch:{step.BatchId:D}", step.BatchId, step.Side, record.CollateralUsdc, step.Leverage, step.ReferencePrice,
+            step.TokenDecimals, TokenAddress: null, step.TriggerPrice, step.StopLossPrice, step.TakeProfitPrice,
+            step.TrailingStopPercentage, Exits: [], MinTokenOut: 0, MaxSlippageBps: 10_000));
+
+        BatchStepOutcome outcome;
+        if (opened.IsSuccess)
+        {
+            var position = opened.Value!;
+            S.LockedUsdc += record.CollateralUsdc;
+            S.FeesPaidUsdc += record.Fees.Sum(f => f.AmountUsdc);
+            S.OpenPositions.Add(positionKey);
+            outcome = new BatchStepOutcome(Address, true, position.PositionId, position.Status == PositionStatus.Pending,
+                record.CollateralUsdc, record.Fees, position.OpenTransaction, null);
+        }
+        else
+        {
+            S.FreeUsdc += record.ReservedUsdc; // nothing was traded: nothing is charged
+            outcome = Failed(opened.Problem!);
+        }
+        record.Outcome = outcome;
+        await state.WriteStateAsync();
+        return outcome;
+    }
+
+    public async Task SettleAsync(Settlement settlement)
+    {
+        if (!S.AppliedSettlements.Contains(settlement.SettlementId))
+        {
+            S.LockedUsdc -= settlement.ReleasedMarginUsdc;
+            S.FreeUsdc += settlement.PayoutUsdc;
+            S.RealizedPnlUsdc += settlement.RealizedPnlUsdc;
+            if (settlement.Closed) S.OpenPositions.Remove(settlement.PositionKey);
+            S.AppliedSettlements.Add(settlement.SettlementId);
+            if (S.AppliedSettlements.Count > RememberedSettlements) S.AppliedSettlements.RemoveAt(0);
+            await state.WriteStateAsync();
+        }
+        // The position keeps re-sending until it hears this; it never waits on an account, so no call cycle forms.
+        await GrainFactory.GetGrain<IPositionGrain>(settlement.PositionKey).ConfirmSettlementAsync(settlement.SettlementId);
+    }
+
+    public Task<int?> GetSubscriptionPageAsync(Guid agentId) =>
+        Task.FromResult(S.Subscriptions.TryGetValue(agentId, out var page) ? page : (int?)null);
+
+    public async Task AddSubscriptionAsync(Guid agentId, int page)
+    {
+        if (S.Subscriptions.TryGetValue(agentId, out var existing) && existing == page) return;
+        S.Subscriptions[agentId] = page;
+        await state.WriteStateAsync();
+    }
+
+    public async Task<int?> RemoveSubscriptionAsync(Guid agentId)
+    {
+        if (!S.Subscriptions.Remove(agentId, out var page)) return null;
+        await state.WriteStateAsync();
+        return page;
+    }
+
+    private void Remember(Guid batchId, BatchStepRecord record)
+    {
+        S.Steps[batchId] = record;
+        if (S.Steps.Count <= RememberedSteps) return;
+        var oldest = S.Steps.Where(s => s.Value.Outcome is not null).OrderBy(s => s.Value.StartedAt).First().Key;
+        S.Steps.Remove(oldest);
+    }
+
+    private BatchStepOutcome Failed(Problem problem) => new(Address, false, null, false, 0m, [], null, problem);
+
+    private AccountView View() => new(Address, S.FreeUsdc, S.LockedUsdc, S.DepositedUsdc, S.FeesPaidUsdc, S.RealizedPnlUsdc,
+        S.Subscriptions.Keys.ToArray(), S.OpenPositions.ToArray());
+}

@@ -1,0 +1,19 @@
+using System.Diagnostics.Metrics;
+
+namespace AgentDesk.Grains.Infrastructure;
+
+/// <summary>The project's own meters (meter name <c>AgentDesk</c>), exported with OpenTelemetry by the hosts.</summary>
+public static class AgentDeskMetrics
+{
+    public const string MeterName = "AgentDesk";
+
+    private static readonly Meter Meter = new(MeterName);
+
+    public static readonly Counter<long> ExitsFired = Meter.CreateCounter<long>("agentdesk.exits.fired", "{exit}", "Automatic exits filled (ladder rungs, stop/target prices, trailing stops).");
+
+    public static readonly Histogram<double> TickToExit = Meter.CreateHistogram<double>("agentdesk.exits.tick_to_exit", "ms", "Time from a price tick to the fill of the exit it triggered.");
+
+    public static readonly Histogram<double> FanOutDuration = Meter.CreateHistogram<double>("agentdesk.batches.fanout_duration", "ms", "Time for a batch to reach every subscriber.");
+
+    public static readonly Counter<long> Intents = Meter.CreateCounter<long>("agentdesk.intents", "{intent}", "Signed intents by outcome code.");
+}

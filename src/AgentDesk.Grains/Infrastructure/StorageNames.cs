@@ -1,0 +1,21 @@
+namespace AgentDesk.Grains.Infrastructure;
+
+/// <summary>
+/// The grain storage provider and the state names. The ADO.NET provider keys rows by service id + state
+/// name + grain key, not by grain type, so every grain type has its own state name.
+/// </summary>
+public static class StorageNames
+{
+    public const string Provider = "agentdesk";
+    public const string PubSub = "PubSubStore";
+
+    public const string Agent = "agent";
+    public const string SubscriberPage = "subscriberPage";
+    public const string Account = "account";
+    public const string Position = "position";
+    public const string Batch = "batch";
+    public const string Vault = "vault";
+    public const string FeeLedger = "feeLedger";
+    public const string PriceFeed = "priceFeed";
+    public const string ExitWatch = "exitWatch";
+}

@@ -1,0 +1,71 @@
+using System.Text;
+using AgentDesk.Domain.Common;
+using AgentDesk.Domain.Intents;
+using AgentDesk.Domain.Positions;
+using Microsoft.Extensions.Options;
+
+namespace AgentDesk.Venues.Paper;
+
+public sealed class PaperVenueOptions
+{
+    /// <summary>Slippage applied against the trader on every fill, in bps of the feed price.</summary>
+    public int SlippageBps { get; set; } = 5;
+
+    /// <summary>The chain id reported on simulated transactions (Arbitrum One by default, as in seed 000).</summary>
+    public int ChainId { get; set; } = 42161;
+}
+
+/// <summary>
+/// Fills at the latest feed price moved against the trader by <see cref="PaperVenueOptions.SlippageBps"/>.
+/// Honours <c>maxSlippageBps</c> and the minimum out, refuses to fill without a price, and marks every
+/// transaction as simulated (explorer URLs use the <c>paper://</c> scheme; hashes are keccak of the order id).
+/// </summary>
+public sealed class PaperVenue(IOptions<PaperVenueOptions> options, TimeProvider clock) : IExecutionVenue
+{
+    private readonly PaperVenueOptions _options = options.Value;
+
+    public Task<Outcome<VenueFill>> OpenAsync(OpenOrder order, CancellationToken cancellationToken = default)
+    {
+        if (Refuse(order.LatestPrice, order.MaxSlippageBps) is { } refused) return Task.FromResult<Outcome<VenueFill>>(refused);
+        var price = FillPrice(order.LatestPrice!.Value, buying: order.Side == Side.Long);
+        var opened = PositionMath.Open(order.Side, order.CollateralUsdc, order.Leverage, price, order.TokenDecimals);
+        if (!opened.IsSuccess) return Task.FromResult<Outcome<VenueFill>>(opened.Rejection!);
+        var size = opened.Value!.Size;
+        if (size < order.MinTokenOut)
+            return Task.FromResult<Outcome<VenueFill>>(new Rejection("min_out_not_met",
+                $"The fill would give {size} {order.Symbol}, below minTokenOut {order.MinTokenOut}.").With("tokenOut", size));
+        return Task.FromResult<Outcome<VenueFill>>(Fill(order.OrderId, price, size));
+    }
+
+    public Task<Outcome<VenueFill>> CloseAsync(CloseOrder order, CancellationToken cancellationToken = default)
+    {
+        if (Refuse(order.LatestPrice, order.MaxSlippageBps) is { } refused) return Task.FromResult<Outcome<VenueFill>>(refused);
+        if (order.Size <= 0) return Task.FromResult<Outcome<VenueFill>>(new Rejection("invalid_amount", "Nothing to sell."));
+        var price = FillPrice(order.LatestPrice!.Value, buying: order.Side == Side.Short);
+        var usdcOut = Money.FloorUsdc(order.Size * price);
+        if (usdcOut < order.MinUsdcOut)
+            return Task.FromResult<Outcome<VenueFill>>(new Rejection("min_out_not_met",
+                $"The sale would return {usdcOut} USDC, below minUsdcOut {order.MinUsdcOut}.").With("usdcOut", usdcOut));
+        return Task.FromResult<Outcome<VenueFill>>(Fill(order.OrderId, price, order.Size));
+    }
+
+    private Rejection? Refuse(decimal? latestPrice, int maxSlippageBps)
+    {
+        if (latestPrice is not > 0)
+            return new Rejection("no_price", "The paper venue has no price for this symbol; push one to /api/v1/prices first.");
+        if (_options.SlippageBps > maxSlippageBps)
+            return new Rejection("slippage_exceeded", $"The venue's slippage of {_options.SlippageBps} bps exceeds maxSlippageBps {maxSlippageBps}.")
+                .With("slippageBps", _options.SlippageBps);
+        return null;
+    }
+
+    // Slippage always works against the trader: buys fill higher, sells lower.
+    private decimal FillPrice(decimal price, bool buying) =>
+        price * (buying ? 1 + _options.SlippageBps / 10_000m : 1 - _options.SlippageBps / 10_000m);
+
+    private VenueFill Fill(string orderId, decimal price, decimal size)
+    {
+        var hash = Hex.Encode(Eip712Encoding.Keccak(Encoding.UTF8.GetBytes("paper:" + orderId)));
+        return new VenueFill(price, size, $"paper-{orderId}", hash, $"paper://tx/{hash}", _options.ChainId, Simulated: true, clock.GetUtcNow());
+    }
+}
