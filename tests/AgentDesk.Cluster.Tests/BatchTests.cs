@@ -1,0 +1,165 @@
+using AgentDesk.Contracts.Accounts;
+using AgentDesk.Contracts.Agents;
+using AgentDesk.Contracts.Batches;
+using AgentDesk.Contracts.Common;
+using AgentDesk.Contracts.Fees;
+using AgentDesk.Contracts.Positions;
+
+namespace AgentDesk.Cluster.Tests;
+
+[Collection(ClusterCollection.Name)]
+public sealed class BatchTests(ClusterFixture fixture)
+{
+    private readonly Scenario _world = new(fixture.Client);
+
+    [Fact]
+    public async Task Batch_open_sizes_each_subscriber_fails_the_one_below_minimum_and_charges_fees_once()
+    {
+        var fees = new[] { new AgentFeeMessage("owner_flat", 0.1m, "0xfee0000000000000000000000000000000000001", "FLAT") };
+        var agent = await _world.AgentAsync(fees: fees);
+        var rich = await _world.AccountAsync(1000m, agent);
+        var modest = await _world.AccountAsync(100m, agent);
+        var poor = await _world.AccountAsync(8m, agent); // 50% of 8 = 4 USDC < 5
+        await _world.PriceAsync(100m);
+
+        var batch = await _world.BatchOpenAsync(agent, weight: 50, leverage: 2);
+
+        Assert.Equal(3, batch.Subscribers);
+        Assert.Equal(2, batch.Successful);
+        Assert.Equal(1, batch.Failed);
+        Assert.Equal("below_min_trade_size", batch.Results.Single(r => r.Account == poor).Problem!.Code);
+
+        var richView = (await _world.Account(rich).GetAsync())!;
+        Assert.Equal(499.9m, richView.LockedUsdc);                       // 500 − 0.1 fee
+        Assert.Equal(500m, richView.FreeUsdc);
+        Assert.Equal(0.1m, richView.FeesPaidUsdc);
+        var position = (await _world.Position(agent, rich).GetAsync())!;
+        Assert.Equal(PositionStatus.Open, position.Status);
+        Assert.Equal(499.9m, position.MarginUsdc);
+        Assert.True(position.OpenTransaction!.Simulated);
+
+        var poorView = (await _world.Account(poor).GetAsync())!;
+        Assert.Equal(8m, poorView.FreeUsdc); // a failed step changes nothing
+        Assert.Equal(0m, poorView.FeesPaidUsdc);
+
+        var ledger = await fixture.Client.GetGrain<IFeeLedgerGrain>(GrainKeys.FeeLedger(fees[0].FeeAddress)).GetAsync();
+        Assert.Equal(0.2m, ledger.TotalUsdc);
+        Assert.Equal(0.2m, ledger.ByPartner["owner_flat"]);
+    }
+
+    [Fact]
+    public async Task The_same_batch_request_again_returns_the_first_result_and_a_different_one_conflicts()
+    {
+        var agent = await _world.AgentAsync();
+        var account = await _world.AccountAsync(100m, agent);
+        await _world.PriceAsync(50m);
+        var id = Guid.NewGuid();
+        var first = await _world.BatchOpenAsync(agent, batchId: id);
+        var again = await _world.BatchOpenAsync(agent, batchId: id);
+        Assert.Equal(first.Successful, again.Successful);
+        Assert.Equal(first.Results.Single().PositionId, again.Results.Single().PositionId);
+        Assert.Equal(50m, (await _world.Account(account).GetAsync())!.FreeUsdc); // reserved once
+
+        var different = await fixture.Client.GetGrain<IBatchGrain>(id)
+            .OpenAsync(new BatchOpenRequest(agent, _world.Symbol, TradeSide.Long, 60, 2, 0, 0, 0, 0));
+        Assert.Equal("idempotency_conflict", different.Problem!.Code);
+    }
+
+    [Fact]
+    public async Task A_replayed_batch_step_opens_nothing_more()
+    {
+        var agent = await _world.AgentAsync();
+        var address = await _world.AccountAsync(200m);
+        await _world.PriceAsync(10m);
+        var step = new BatchOpenStep(Guid.NewGuid(), agent, _world.Symbol, TradeSide.Long, 50, 2, [], 10m, 8, 0, 0, 0, 0);
+
+        var first = await _world.Account(address).OpenFromBatchAsync(step);
+        var replay = await _world.Account(address).OpenFromBatchAsync(step);
+
+        Assert.True(first.Success);
+        Assert.True(replay.Success);
+        Assert.Equal(first.PositionId, replay.PositionId);
+        Assert.Equal(first.Transaction, replay.Transaction);
+        var view = (await _world.Account(address).GetAsync())!;
+        Assert.Equal(100m, view.FreeUsdc);
+        Assert.Equal(100m, view.LockedUsdc);
+        Assert.Single(await _world.Position(agent, address).GetHistoryAsync());
+    }
+
+    [Fact]
+    public async Task Two_concurrent_batches_on_one_symbol_leave_one_position_per_account()
+    {
+        var agent = await _world.AgentAsync();
+        var accounts = new List<string>();
+        for (var i = 0; i < 20; i++) accounts.Add(await _world.AccountAsync(100m, agent));
+        await _world.PriceAsync(20m);
+
+        var batches = await Task.WhenAll(_world.BatchOpenAsync(agent, weight: 40), _world.BatchOpenAsync(agent, weight: 40));
+
+        foreach (var account in accounts)
+        {
+            var history = await _world.Position(agent, account).GetHistoryAsync();
+            Assert.Single(history);
+            var successes = batches.Count(b => b.Results.Single(r => r.Account == account).Success);
+            Assert.Equal(1, successes);
+            var loser = batches.Single(b => !b.Results.Single(r => r.Account == account).Success);
+            Assert.Equal("position_already_open", loser.Results.Single(r => r.Account == account).Problem!.Code);
+            var view = (await _world.Account(account).GetAsync())!;
+            Assert.Equal(60m, view.FreeUsdc);   // the losing batch reserved and released
+            Assert.Equal(40m, view.LockedUsdc);
+        }
+        Assert.Equal(20, batches.Sum(b => b.Successful));
+    }
+
+    [Fact]
+    public async Task Batch_close_closes_what_the_batch_opened_and_skips_it_the_second_time()
+    {
+        var agent = await _world.AgentAsync();
+        var a = await _world.AccountAsync(100m, agent);
+        var b = await _world.AccountAsync(100m, agent);
+        await _world.PriceAsync(100m);
+        var opened = await _world.BatchOpenAsync(agent, weight: 100, leverage: 2);
+        await _world.PriceAsync(110m);
+
+        var close = await fixture.Client.GetGrain<IBatchGrain>(Guid.NewGuid()).CloseAsync(new BatchCloseRequest(agent, opened.BatchId));
+        Assert.True(close.IsSuccess);
+        Assert.Equal(2, close.Value!.Successful);
+        Assert.Equal(0, close.Value.Skipped);
+
+        // Closed at ~110 with 2x leverage on 100 USDC: about +20 USDC each, minus paper slippage.
+        var view = await Eventually.WaitForAsync(() => _world.Account(a).GetAsync(), v => v!.LockedUsdc == 0m, what: "settlement");
+        Assert.InRange(view!.FreeUsdc, 119m, 120m);
+        Assert.Equal(PositionStatus.Closed, (await _world.Position(agent, b).GetAsync())!.Status);
+
+        var again = await fixture.Client.GetGrain<IBatchGrain>(Guid.NewGuid()).CloseAsync(new BatchCloseRequest(agent, opened.BatchId));
+        Assert.Equal(0, again.Value!.Successful);
+        Assert.Equal(2, again.Value.Skipped);
+    }
+
+    [Fact]
+    public async Task Batch_level_errors_change_nothing()
+    {
+        var swap = await _world.AgentAsync("SWAP");
+        var account = await _world.AccountAsync(100m, swap);
+        var grain = fixture.Client.GetGrain<IBatchGrain>(Guid.NewGuid());
+
+        var noPrice = await grain.OpenAsync(new BatchOpenRequest(swap, _world.Symbol, TradeSide.Long, 50, 2, 0, 0, 0, 0));
+        Assert.Equal("no_price", noPrice.Problem!.Code);
+        await _world.PriceAsync(10m);
+        Assert.Equal("short_not_allowed", (await grain.OpenAsync(new BatchOpenRequest(swap, _world.Symbol, TradeSide.Short, 50, 2, 0, 0, 0, 0))).Problem!.Code);
+        Assert.Equal("invalid_weight", (await grain.OpenAsync(new BatchOpenRequest(swap, _world.Symbol, TradeSide.Long, 0, 2, 0, 0, 0, 0))).Problem!.Code);
+        Assert.Equal("invalid_stop_loss_price", (await grain.OpenAsync(new BatchOpenRequest(swap, _world.Symbol, TradeSide.Long, 50, 2, 0, 11, 0, 0))).Problem!.Code);
+        var perp = await _world.AgentAsync();
+        Assert.Equal("leverage_too_low", (await grain.OpenAsync(new BatchOpenRequest(perp, _world.Symbol, TradeSide.Long, 50, 1.09m, 0, 0, 0, 0))).Problem!.Code);
+        Assert.Equal("agent_not_found", (await grain.OpenAsync(new BatchOpenRequest(Guid.NewGuid(), _world.Symbol, TradeSide.Long, 50, 2, 0, 0, 0, 0))).Problem!.Code);
+
+        Assert.Null(await grain.GetAsync());
+        Assert.Equal(100m, (await _world.Account(account).GetAsync())!.FreeUsdc);
+
+        // A SWAP agent trades at leverage 1 whatever it asks for.
+        var swapBatch = await _world.BatchOpenAsync(swap, weight: 100, leverage: 5);
+        var position = (await _world.Position(swap, account).GetAsync())!;
+        Assert.Equal(1m, position.Leverage);
+        Assert.Equal(1, swapBatch.Successful);
+    }
+}

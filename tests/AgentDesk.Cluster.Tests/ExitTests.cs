@@ -1,0 +1,145 @@
+using AgentDesk.Contracts.Common;
+using AgentDesk.Contracts.Positions;
+using AgentDesk.Contracts.Prices;
+using Orleans.Streams;
+
+namespace AgentDesk.Cluster.Tests;
+
+/// <summary>Exits driven end to end by price ticks: feed → exit index → position → venue → account.</summary>
+[Collection(ClusterCollection.Name)]
+public sealed class ExitTests(ClusterFixture fixture)
+{
+    private readonly Scenario _world = new(fixture.Client);
+
+    private Task<PositionSnapshot?> WaitForStatus(Guid agent, string account, PositionStatus status) =>
+        Eventually.WaitForAsync(() => _world.Position(agent, account).GetAsync(), p => p?.Status == status, what: $"position {status}");
+
+    [Fact]
+    public async Task A_stop_loss_price_closes_the_position_and_pays_the_account()
+    {
+        var agent = await _world.AgentAsync();
+        var account = await _world.AccountAsync(100m, agent);
+        await _world.PriceAsync(100m);
+        await _world.BatchOpenAsync(agent, weight: 100, leverage: 2, stopLoss: 90m);
+
+        await _world.PriceAsync(95m);
+        Assert.Equal(PositionStatus.Open, (await _world.Position(agent, account).GetAsync())!.Status);
+        await _world.PriceAsync(89m);
+
+        var closed = await WaitForStatus(agent, account, PositionStatus.Closed);
+        Assert.Equal("stop_loss", closed!.CloseReason);
+        Assert.True(closed.RealizedPnlUsdc < -20m);
+        var view = await Eventually.WaitForAsync(() => _world.Account(account).GetAsync(), v => v!.LockedUsdc == 0m, what: "settlement");
+        Assert.Equal(100m + closed.RealizedPnlUsdc, view!.FreeUsdc);
+        Assert.Empty(view.OpenPositionKeys);
+    }
+
+    [Fact]
+    public async Task Two_take_profit_steps_then_a_stop_loss_sell_shares_of_what_remains()
+    {
+        var agent = await _world.AgentAsync();
+        var account = Scenario.NewAddress();
+        await _world.PriceAsync(100m);
+        var opened = await _world.Position(agent, account).OpenAsync(new OpenPositionCommand("t1", null, TradeSide.Long, 100m, 1m, 100m, 8, null, 0, 0, 0, 0,
+        [
+            new ExitRuleMessage("TakeProfit", 500, 5000),
+            new ExitRuleMessage("TakeProfit", 1000, 5000),
+            new ExitRuleMessage("StopLoss", -500, 10_000),
+        ], 0, 10_000));
+        Assert.True(opened.IsSuccess, opened.Problem?.Message);
+        var size = opened.Value!.Size;
+
+        await _world.PriceAsync(106m);
+        var afterFirst = await Eventually.WaitForAsync(() => _world.Position(agent, account).GetAsync(), p => p!.Exits.Count == 1, what: "first take-profit");
+        Assert.Equal(size - Math.Round(size / 2, 8, MidpointRounding.ToZero), afterFirst!.Size);
+        Assert.Equal(2, afterFirst.PendingExits.Count);
+
+        await _world.PriceAsync(111m);
+        var afterSecond = await Eventually.WaitForAsync(() => _world.Position(agent, account).GetAsync(), p => p!.Exits.Count == 2, what: "second take-profit");
+        Assert.Equal("ladder_take_profit", afterSecond!.Exits[1].Reason);
+
+        await _world.PriceAsync(94m);
+        var closed = await WaitForStatus(agent, account, PositionStatus.Closed);
+        Assert.Equal(["ladder_take_profit", "ladder_take_profit", "ladder_stop_loss"], closed!.Exits.Select(e => e.Reason));
+        Assert.Equal(size, closed.Exits.Sum(e => e.Size));
+    }
+
+    [Fact]
+    public async Task A_trailing_stop_follows_the_peak_and_fires_on_the_drop()
+    {
+        var agent = await _world.AgentAsync();
+        var account = await _world.AccountAsync(100m, agent);
+        await _world.PriceAsync(100m);
+        await _world.BatchOpenAsync(agent, weight: 100, leverage: 2, trailing: 10m);
+
+        await _world.PriceAsync(130m);
+        var peaked = await Eventually.WaitForAsync(() => _world.Position(agent, account).GetAsync(), p => p!.ExtremePrice == 130m, what: "new peak");
+        Assert.Equal(PositionStatus.Open, peaked!.Status);
+        await _world.PriceAsync(118m); // above 130 × 0.9 = 117
+        await _world.PriceAsync(116m);
+
+        var closed = await WaitForStatus(agent, account, PositionStatus.Closed);
+        Assert.Equal("trailing_stop", closed!.CloseReason);
+        Assert.True(closed.RealizedPnlUsdc > 0m);
+    }
+
+    [Fact]
+    public async Task A_trigger_order_fills_when_the_price_reaches_it_from_its_side()
+    {
+        var agent = await _world.AgentAsync();
+        var account = await _world.AccountAsync(100m, agent);
+        await _world.PriceAsync(100m);
+        var batch = await _world.BatchOpenAsync(agent, weight: 50, leverage: 2, trigger: 90m);
+        Assert.True(batch.Results.Single().IsOrder);
+        Assert.Equal(PositionStatus.Pending, (await _world.Position(agent, account).GetAsync())!.Status);
+        Assert.Equal(50m, (await _world.Account(account).GetAsync())!.LockedUsdc);
+
+        await _world.PriceAsync(95m);
+        Assert.Equal(PositionStatus.Pending, (await _world.Position(agent, account).GetAsync())!.Status);
+        await _world.PriceAsync(89.5m);
+
+        var open = await WaitForStatus(agent, account, PositionStatus.Open);
+        Assert.InRange(open!.EntryPrice, 89.5m, 89.6m); // filled at the tick's price plus paper slippage
+    }
+
+    [Fact]
+    public async Task A_position_keeps_being_evaluated_after_its_grains_are_deactivated()
+    {
+        var agent = await _world.AgentAsync();
+        var account = await _world.AccountAsync(100m, agent);
+        await _world.PriceAsync(100m);
+        await _world.BatchOpenAsync(agent, weight: 100, leverage: 2, stopLoss: 90m);
+
+        var position = _world.Position(agent, account);
+        var key = GrainKeys.Position(agent, account, _world.Symbol);
+        var watch = fixture.Client.GetGrain<IExitWatchGrain>(GrainKeys.ExitWatch(_world.Symbol, Grains.Positions.WatchPage.For(key)));
+        var feed = fixture.Client.GetGrain<IPriceFeedGrain>(GrainKeys.PriceFeed(_world.Symbol));
+        await fixture.Cluster.DeactivateAsync(position);
+        await fixture.Cluster.DeactivateAsync(watch);
+        await fixture.Cluster.DeactivateAsync(feed);
+        await fixture.Cluster.WaitForDeactivationAsync(position);
+        await fixture.Cluster.WaitForDeactivationAsync(watch);
+
+        await _world.PriceAsync(85m);
+        var closed = await WaitForStatus(agent, account, PositionStatus.Closed);
+        Assert.Equal("stop_loss", closed!.CloseReason);
+    }
+
+    [Fact]
+    public async Task Every_tick_is_published_on_the_symbols_stream()
+    {
+        var received = new List<decimal>();
+        var stream = fixture.Client.GetStreamProvider(IPriceFeedGrain.StreamProvider)
+            .GetStream<PriceTick>(StreamId.Create(IPriceFeedGrain.StreamNamespace, _world.Symbol));
+        var handle = await stream.SubscribeAsync((tick, _) =>
+        {
+            lock (received) received.Add(tick.PriceUsd);
+            return Task.CompletedTask;
+        });
+        await _world.PriceAsync(1m);
+        await _world.PriceAsync(2m);
+        await Eventually.WaitForAsync(() => Task.FromResult(received.Count), c => c == 2, what: "two ticks");
+        Assert.Equal([1m, 2m], received);
+        await handle.UnsubscribeAsync();
+    }
+}
