@@ -4,6 +4,8 @@ using AgentDesk.Benchmarks.Signatures;
 var benchmarks = new Dictionary<string, Func<Task>>(StringComparer.OrdinalIgnoreCase)
 {
     ["signatures"] = () => SignatureBenchmark.RunAsync(),
+    ["fanout"] = () => AgentDesk.Benchmarks.Fanout.FanoutBenchmark.RunAsync(),
+    ["exits"] = () => AgentDesk.Benchmarks.Exits.ExitsBenchmark.RunAsync(),
 };
 
 var selected = args.Length == 0 ? benchmarks.Keys.ToArray() : args;

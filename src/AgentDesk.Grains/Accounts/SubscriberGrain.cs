@@ -25,13 +25,9 @@ public sealed class SubscriberState
     public List<string> AppliedSettlements { get; set; } = [];
 }
 
-/// <summary>
-/// A batch step: <see cref="ReservedUsdc"/> (collateral + fees) leaves free collateral when the step starts;
-/// <see cref="Outcome"/> is set once the position answered.
-/// </summary>
+/// <summary>A finished batch step: what it locked and charged, and its outcome.</summary>
 public sealed class BatchStepRecord
 {
-    public decimal ReservedUsdc { get; set; }
     public decimal CollateralUsdc { get; set; }
     public List<FeeChargeMessage> Fees { get; set; } = [];
     public BatchStepOutcome? Outcome { get; set; }
@@ -76,33 +72,27 @@ public sealed class SubscriberGrain(
 
     public async Task<BatchStepOutcome> OpenFromBatchAsync(BatchOpenStep step)
     {
-        if (S.Steps.TryGetValue(step.BatchId, out var record) && record.Outcome is { } done) return done;
+        if (S.Steps.TryGetValue(step.BatchId, out var remembered) && remembered.Outcome is { } done) return done;
         if (!S.Exists) return Failed(new Problem("account_not_found", $"Account {Address} does not exist."));
 
-        if (record is null)
+        // Sized from the current balance. Nothing is stored before the position answers: the position is
+        // idempotent on the open id, so if this activation dies in between, the resumed batch sizes again,
+        // gets the same position back, and records it once (one write per step instead of two).
+        var sized = TradeSizing.Size(S.FreeUsdc, step.Weight, step.Leverage, step.Fees.Select(f => f.ToDomain()).ToList());
+        if (!sized.IsSuccess)
         {
-            var sized = TradeSizing.Size(S.FreeUsdc, step.Weight, step.Leverage, step.Fees.Select(f => f.ToDomain()).ToList());
-            if (!sized.IsSuccess)
-            {
-                var failure = Failed(sized.Rejection!.ToProblem());
-                Remember(step.BatchId, new BatchStepRecord { Outcome = failure, StartedAt = clock.GetUtcNow() });
-                await state.WriteStateAsync();
-                return failure;
-            }
-            var trade = sized.Value!;
-            // Reserve before calling out: if this activation dies here, a resumed batch finds the reservation
-            // and finishes the same step instead of sizing (and paying for) a second one.
-            record = new BatchStepRecord
-            {
-                ReservedUsdc = trade.CollateralUsdc + trade.FeesUsdc,
-                CollateralUsdc = trade.CollateralUsdc,
-                Fees = trade.Fees.Select(f => f.ToContract()).ToList(),
-                StartedAt = clock.GetUtcNow(),
-            };
-            S.FreeUsdc -= record.ReservedUsdc;
-            Remember(step.BatchId, record);
+            var failure = Failed(sized.Rejection!.ToProblem());
+            Remember(step.BatchId, new BatchStepRecord { Outcome = failure, StartedAt = clock.GetUtcNow() });
             await state.WriteStateAsync();
+            return failure;
         }
+        var trade = sized.Value!;
+        var record = new BatchStepRecord
+        {
+            CollateralUsdc = trade.CollateralUsdc,
+            Fees = trade.Fees.Select(f => f.ToContract()).ToList(),
+            StartedAt = clock.GetUtcNow(),
+        };
 
         var positionKey = GrainKeys.Position(step.AgentId, Address, step.Symbol);
         var opened = await GrainFactory.GetGrain<IPositionGrain>(positionKey).OpenAsync(new OpenPositionCommand(
@@ -114,18 +104,23 @@ public sealed class SubscriberGrain(
         if (opened.IsSuccess)
         {
             var position = opened.Value!;
+            // The position's own margin is what is locked: on a replay after a crash it is the margin of the
+            // first attempt, even if the balance (and so this attempt's sizing) changed in between.
+            record.CollateralUsdc = position.MarginUsdc;
+            var fees = record.Fees.Sum(f => f.AmountUsdc);
+            S.FreeUsdc -= record.CollateralUsdc + fees;
             S.LockedUsdc += record.CollateralUsdc;
-            S.FeesPaidUsdc += record.Fees.Sum(f => f.AmountUsdc);
+            S.FeesPaidUsdc += fees;
             S.OpenPositions.Add(positionKey);
             outcome = new BatchStepOutcome(Address, true, position.PositionId, position.Status == PositionStatus.Pending,
                 record.CollateralUsdc, record.Fees, position.OpenTransaction, null);
         }
         else
         {
-            S.FreeUsdc += record.ReservedUsdc; // nothing was traded: nothing is charged
-            outcome = Failed(opened.Problem!);
+            outcome = Failed(opened.Problem!); // nothing was traded: nothing is charged
         }
         record.Outcome = outcome;
+        Remember(step.BatchId, record);
         await state.WriteStateAsync();
         return outcome;
     }

@@ -58,6 +58,7 @@ public sealed class BatchGrain(
 {
     private const string ResumeReminder = "resume";
     private const int StepAttempts = 3;
+    private static readonly TimeSpan CheckpointInterval = TimeSpan.FromSeconds(1);
 
     private BatchState S => state.State;
     private Guid BatchId => this.GetPrimaryKey();
@@ -148,6 +149,7 @@ public sealed class BatchGrain(
         var price = (await GrainFactory.GetGrain<IPriceFeedGrain>(GrainKeys.PriceFeed(S.Symbol)).GetLatestAsync())?.PriceUsd ?? 0m;
 
         var pending = accounts.Where(a => !S.Outcomes.ContainsKey(a)).ToList();
+        var lastCheckpoint = clock.GetUtcNow();
         for (var attempt = 1; attempt <= StepAttempts && pending.Count > 0; attempt++)
         {
             var failedThisRound = new List<string>();
@@ -172,12 +174,23 @@ public sealed class BatchGrain(
                     if (outcome is null) failedThisRound.Add(account);
                     else S.Outcomes[account] = outcome;
                 }
-                await state.WriteStateAsync(); // outcomes are durable chunk by chunk
+                // Each account stores its own step outcome before answering, so a resumed batch loses nothing it
+                // did; the batch's copy is a checkpoint, written at most once a second to keep 10,000-subscriber
+                // batches from rewriting a growing state after every chunk.
+                if (clock.GetUtcNow() - lastCheckpoint >= CheckpointInterval)
+                {
+                    await state.WriteStateAsync();
+                    lastCheckpoint = clock.GetUtcNow();
+                }
             }
             pending = failedThisRound;
         }
 
-        if (pending.Count > 0) return; // still Running: the reminder resumes the rest
+        if (pending.Count > 0)
+        {
+            await state.WriteStateAsync();
+            return; // still Running: the reminder resumes the rest
+        }
 
         if (S.Kind == BatchKind.Open && !S.FeesCredited)
         {

@@ -150,7 +150,8 @@ public sealed class PositionGrain(
         var current = S.Current;
         if (current is not { IsLive: true })
         {
-            await SyncWatchAsync();
+            // A stale index entry (e.g. left by a crash): remove it so ticks stop coming.
+            await WatchPageGrain().UnwatchAsync(this.GetPrimaryKeyString());
             return;
         }
 
@@ -276,15 +277,21 @@ public sealed class PositionGrain(
     }
 
     /// <summary>Tells the symbol's exit index where this position must next be looked at (or that it is done).</summary>
+    /// <remarks>
+    /// <see cref="_registered"/> is what this activation told the index. A position with nothing to watch that
+    /// this activation never registered is not sent an unwatch: a stale entry is removed when its tick arrives.
+    /// </remarks>
     private async Task SyncWatchAsync()
     {
         var envelope = CurrentEnvelope();
-        if (envelope == _registered && _registered is not null) return;
-        var watch = GrainFactory.GetGrain<IExitWatchGrain>(GrainKeys.ExitWatch(Key.Symbol, WatchPage.For(this.GetPrimaryKeyString())));
-        if (envelope is null) await watch.UnwatchAsync(this.GetPrimaryKeyString());
-        else await watch.WatchAsync(this.GetPrimaryKeyString(), envelope);
+        if (envelope == _registered) return;
+        if (envelope is null) await WatchPageGrain().UnwatchAsync(this.GetPrimaryKeyString());
+        else await WatchPageGrain().WatchAsync(this.GetPrimaryKeyString(), envelope);
         _registered = envelope;
     }
+
+    private IExitWatchGrain WatchPageGrain() =>
+        GrainFactory.GetGrain<IExitWatchGrain>(GrainKeys.ExitWatch(Key.Symbol, WatchPage.For(this.GetPrimaryKeyString())));
 
     private WatchEnvelope? CurrentEnvelope()
     {
@@ -293,7 +300,8 @@ public sealed class PositionGrain(
         var envelope = current.Status == PositionStatus.Pending
             ? ExitEnvelope.ForPending(current.Order!)
             : ExitEnvelope.ForOpen(current.Plan, Subject(current.Position!));
-        return new WatchEnvelope(envelope.Lower, envelope.Upper);
+        // A position without exits has nothing the index could find: it is closed by hand or by batch-close.
+        return envelope is { Lower: null, Upper: null } ? null : new WatchEnvelope(envelope.Lower, envelope.Upper);
     }
 
     private static ExitSubject Subject(PositionState p) => new(p.Side, p.EntryPrice, p.Leverage, p.Size, p.SizeDecimals);

@@ -10,6 +10,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Orleans.Configuration;
+using Orleans.Runtime.Hosting;
 
 namespace AgentDesk.Silo.Configuration;
 
@@ -34,7 +35,7 @@ public static class SiloConfiguration
         switch (options.Mode)
         {
             case ClusterMode.Memory:
-                silo.AddMemoryGrainStorage(StorageNames.Provider, o => o.GrainStorageSerializer = serializer);
+                silo.Services.AddGrainStorage(StorageNames.Provider, (_, _) => new InProcessMemoryGrainStorage(serializer));
                 silo.UseInMemoryReminderService();
                 break;
             case ClusterMode.SingleNode:

@@ -1,0 +1,70 @@
+using AgentDesk.Silo.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace AgentDesk.Benchmarks.Cluster;
+
+/// <summary>A single silo in this process, configured as the product configures it, with a co-hosted grain factory.</summary>
+public sealed class BenchCluster : IAsyncDisposable
+{
+    private readonly IHost _host;
+
+    private BenchCluster(IHost host) => _host = host;
+
+    public IGrainFactory Grains => _host.Services.GetRequiredService<IGrainFactory>();
+    public IServiceProvider Services => _host.Services;
+
+    public static async Task<BenchCluster> StartAsync(ClusterMode mode, string? connectionString = null)
+    {
+        var serviceId = "bench-" + Guid.NewGuid().ToString("N")[..8];
+        var options = new AgentDeskClusterOptions
+        {
+            Mode = mode,
+            ConnectionString = connectionString,
+            ClusterId = serviceId,
+            ServiceId = serviceId,
+            SiloPort = FreePort(),
+            GatewayPort = FreePort(),
+        };
+        var builder = Host.CreateApplicationBuilder();
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.UseOrleans(silo =>
+        {
+            // Localhost clustering in every mode: the benchmark measures grains and storage, not membership.
+            silo.UseAgentDeskClustering(new AgentDeskClusterOptions { Mode = ClusterMode.SingleNode, ClusterId = serviceId, ServiceId = serviceId, SiloPort = options.SiloPort, GatewayPort = options.GatewayPort });
+            silo.AddAgentDeskGrains(options);
+            if (Environment.GetEnvironmentVariable("AGENTDESK_BENCH_PARALLELISM") is { } p) silo.Services.Configure<AgentDesk.Grains.Batches.BatchOptions>(o => o.Parallelism = int.Parse(p));
+            silo.Configure<Orleans.Configuration.SiloMessagingOptions>(o => o.ResponseTimeout = TimeSpan.FromMinutes(5));
+        });
+        var host = builder.Build();
+        await host.StartAsync();
+        return new BenchCluster(host);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _host.StopAsync();
+        _host.Dispose();
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    /// <summary>Runs <paramref name="work"/> over <paramref name="items"/> with at most <paramref name="parallelism"/> in flight.</summary>
+    public static async Task ForEachAsync<T>(IEnumerable<T> items, int parallelism, Func<T, Task> work)
+    {
+        using var gate = new SemaphoreSlim(parallelism);
+        var tasks = items.Select(async item =>
+        {
+            await gate.WaitAsync();
+            try { await work(item); }
+            finally { gate.Release(); }
+        }).ToList();
+        await Task.WhenAll(tasks);
+    }
+}

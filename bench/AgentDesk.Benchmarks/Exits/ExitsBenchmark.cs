@@ -1,0 +1,153 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using AgentDesk.Benchmarks.Cluster;
+using AgentDesk.Contracts.Common;
+using AgentDesk.Contracts.Positions;
+using AgentDesk.Contracts.Prices;
+using AgentDesk.Domain.Common;
+using AgentDesk.Domain.Exits;
+using AgentDesk.Domain.Positions;
+using AgentDesk.Grains.Infrastructure;
+using AgentDesk.Silo.Configuration;
+using Orleans.Streams;
+
+namespace AgentDesk.Benchmarks.Exits;
+
+/// <summary>
+/// Tick-to-exit: 100,000 open positions on one symbol, one tick that reaches the stop of 1% of them; time
+/// until every triggered exit is filled, beside the same evaluation in a plain loop. Also measures the
+/// alternative scheme (one explicit stream subscription per position) delivering one tick to N consumers.
+/// </summary>
+public static class ExitsBenchmark
+{
+    public static readonly int Positions = int.Parse(Environment.GetEnvironmentVariable("AGENTDESK_BENCH_POSITIONS") ?? "100000");
+    public static readonly int Triggered = Positions / 100;
+    public const int StreamConsumers = 2_000;
+
+    public static async Task RunAsync()
+    {
+        var loop = PlainLoop();
+        Report.Figure("exits.plain_loop_100k_evaluations", loop.TotalMilliseconds, "ms");
+
+        await using var cluster = await BenchCluster.StartAsync(ClusterMode.Memory);
+        var grains = cluster.Grains;
+        var agent = Guid.NewGuid();
+        var feed = grains.GetGrain<IPriceFeedGrain>(GrainKeys.PriceFeed("SOL"));
+        await feed.PushAsync(100m, DateTimeOffset.UtcNow);
+
+        var setup = Stopwatch.StartNew();
+        await BenchCluster.ForEachAsync(Enumerable.Range(0, Positions), 1_000, async i =>
+        {
+            // 1% stop at 95 (reached by the tick at 94); the rest stop at 50.
+            var stop = i % 100 == 0 ? 95m : 50m;
+            var opened = await grains.GetGrain<IPositionGrain>(GrainKeys.Position(agent, $"0x{i:x40}", "SOL"))
+                .OpenAsync(new OpenPositionCommand("bench", null, TradeSide.Long, 100m, 2m, 100m, 8, null, 0, stop, 0, 0, [], 0, 10_000));
+            if (!opened.IsSuccess) throw new InvalidOperationException(opened.Problem!.Message);
+        });
+        Report.Figure("exits.setup_100k_positions", setup.Elapsed.TotalSeconds, "s");
+
+        // A warm-up tick that reaches nobody, so the exit index pages are active and JIT-compiled.
+        await feed.PushAsync(99m, DateTimeOffset.UtcNow);
+        await Task.Delay(500);
+
+        var fired = 0L;
+        var done = new TaskCompletionSource();
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == AgentDeskMetrics.MeterName && instrument.Name == "agentdesk.exits.fired") l.EnableMeasurementEvents(instrument);
+        };
+        listener.SetMeasurementEventCallback<long>((_, value, _, _) =>
+        {
+            if (Interlocked.Add(ref fired, value) >= Triggered) done.TrySetResult();
+        });
+        listener.Start();
+
+        var watch = Stopwatch.StartNew();
+        await feed.PushAsync(94m, DateTimeOffset.UtcNow);
+        if (await Task.WhenAny(done.Task, Task.Delay(TimeSpan.FromMinutes(2))) != done.Task)
+            throw new TimeoutException($"only {Interlocked.Read(ref fired)} of {Triggered} exits fired");
+        var tickToExit = watch.Elapsed;
+        Report.Figure("exits.tick_to_1000_exits_filled", tickToExit.TotalMilliseconds, "ms");
+        Report.Figure("exits.cluster_vs_plain_loop", tickToExit / loop, "x");
+
+        // Nothing else fired: the other 99% were not even called.
+        await Task.Delay(500);
+        Report.Figure("exits.fired_total", Interlocked.Read(ref fired), "exits");
+
+        var (streams, reached) = await StreamFanoutAsync(cluster);
+        Report.Figure("exits.explicit_stream_consumers_reached", reached, $"of {StreamConsumers}");
+        Report.Figure("exits.explicit_stream_tick_to_consumers", streams.TotalMilliseconds, "ms");
+        Report.Figure("exits.explicit_stream_projected_100k", streams.TotalMilliseconds * Positions / Math.Max(1, reached), "ms");
+    }
+
+    private static TimeSpan PlainLoop()
+    {
+        var positions = Enumerable.Range(0, Positions).Select(i => (
+            Subject: new ExitSubject(Side.Long, 100m, 2m, 2m, 8),
+            Plan: ExitPlan.None with { StopLossPrice = i % 100 == 0 ? 95m : 50m })).ToArray();
+        TimeSpan best = TimeSpan.MaxValue;
+        for (var round = 0; round < 5; round++)
+        {
+            var watch = Stopwatch.StartNew();
+            var fired = 0;
+            foreach (var (subject, plan) in positions)
+            {
+                var decision = ExitEvaluator.Evaluate(plan, subject, 94m);
+                if (decision.Fills.Count > 0 && PositionMath.Close(new PositionState(Side.Long, 2m, 100m, 2m, 100m, 0m, 8), 94m).IsSuccess) fired++;
+            }
+            if (fired != Triggered) throw new InvalidOperationException("plain loop fired the wrong number of exits");
+            best = watch.Elapsed < best ? watch.Elapsed : best;
+        }
+        return best;
+    }
+
+    /// <summary>The alternative: every consumer holds an explicit subscription on the symbol's stream.</summary>
+    private static async Task<(TimeSpan Elapsed, int Reached)> StreamFanoutAsync(BenchCluster cluster)
+    {
+        var symbol = "STREAM" + Guid.NewGuid().ToString("N")[..6].ToUpperInvariant();
+        await BenchCluster.ForEachAsync(Enumerable.Range(0, StreamConsumers), 500,
+            i => cluster.Grains.GetGrain<IStreamProbeGrain>($"probe:{i}").SubscribeAsync(symbol));
+        StreamProbeGrain.Reset(StreamConsumers);
+        var watch = Stopwatch.StartNew();
+        await cluster.Grains.GetGrain<IPriceFeedGrain>(GrainKeys.PriceFeed(symbol)).PushAsync(1m, DateTimeOffset.UtcNow);
+        // Reported as measured, also when not every consumer was reached within the minute.
+        await Task.WhenAny(StreamProbeGrain.AllReceived, Task.Delay(TimeSpan.FromMinutes(1)));
+        return (watch.Elapsed, StreamConsumers - StreamProbeGrain.Remaining);
+    }
+}
+
+[Alias("bench.stream-probe")]
+public interface IStreamProbeGrain : IGrainWithStringKey
+{
+    [Alias("subscribe")]
+    Task SubscribeAsync(string symbol);
+}
+
+/// <summary>A grain with an explicit subscription to a price stream, as a position would have under the alternative scheme.</summary>
+[GrainType("bench-stream-probe")]
+public sealed class StreamProbeGrain : Grain, IStreamProbeGrain
+{
+    private static int _remaining;
+    private static TaskCompletionSource _all = new();
+
+    public static Task AllReceived => _all.Task;
+
+    public static int Remaining => Volatile.Read(ref _remaining);
+
+    public static void Reset(int consumers)
+    {
+        _remaining = consumers;
+        _all = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    public async Task SubscribeAsync(string symbol)
+    {
+        var stream = this.GetStreamProvider(IPriceFeedGrain.StreamProvider).GetStream<PriceTick>(StreamId.Create(IPriceFeedGrain.StreamNamespace, symbol));
+        await stream.SubscribeAsync((_, _) =>
+        {
+            if (Interlocked.Decrement(ref _remaining) == 0) _all.TrySetResult();
+            return Task.CompletedTask;
+        });
+    }
+}

@@ -1,0 +1,96 @@
+using System.Diagnostics;
+using AgentDesk.Benchmarks.Cluster;
+using AgentDesk.Contracts.Accounts;
+using AgentDesk.Contracts.Agents;
+using AgentDesk.Contracts.Batches;
+using AgentDesk.Contracts.Common;
+using AgentDesk.Contracts.Prices;
+using AgentDesk.Domain.Agents;
+using AgentDesk.Domain.Common;
+using AgentDesk.Domain.Positions;
+using AgentDesk.Domain.Sizing;
+using AgentDesk.Silo.Configuration;
+
+namespace AgentDesk.Benchmarks.Fanout;
+
+/// <summary>
+/// Batch-open to 10,000 subscribers: time until every subscriber's result is in, with memory storage and
+/// with PostgreSQL, beside the same sizing done by the domain in a plain loop.
+/// </summary>
+public static class FanoutBenchmark
+{
+    public const int Subscribers = 10_000;
+
+    public static async Task RunAsync()
+    {
+        var loop = PlainLoop();
+        Report.Figure("fanout.plain_loop_10k", loop.TotalMilliseconds, "ms");
+
+        var memory = await MeasureAsync(ClusterMode.Memory, null);
+        Report.Figure("fanout.batch_open_10k_memory", memory.TotalMilliseconds, "ms");
+        Report.Figure("fanout.memory_vs_plain_loop", memory / loop, "x");
+
+        if (Environment.GetEnvironmentVariable("AGENTDESK_BENCH_POSTGRES") is { Length: > 0 } postgres)
+        {
+            var pg = await MeasureAsync(ClusterMode.Postgres, postgres);
+            Report.Figure("fanout.batch_open_10k_postgres", pg.TotalMilliseconds, "ms");
+            Report.Figure("fanout.postgres_vs_plain_loop", pg / loop, "x");
+        }
+        else
+        {
+            Console.WriteLine("# fanout.batch_open_10k_postgres: skipped (AGENTDESK_BENCH_POSTGRES not set; ./bench.sh sets it)");
+        }
+    }
+
+    private static TimeSpan PlainLoop()
+    {
+        AgentFee[] fees = [new("owner_flat", 0.1m, "0xfee", FeeType.Flat)];
+        var watch = Stopwatch.StartNew();
+        var opened = 0;
+        for (var round = 0; round < 5; round++)
+        {
+            watch.Restart();
+            opened = 0;
+            for (var i = 0; i < Subscribers; i++)
+            {
+                var sized = TradeSizing.Size(100m + i % 7, 50m, 2m, fees);
+                if (sized.IsSuccess && PositionMath.Open(Side.Long, sized.Value!.CollateralUsdc, 2m, 100m, 8).IsSuccess) opened++;
+            }
+        }
+        if (opened != Subscribers) throw new InvalidOperationException("plain loop did not open every position");
+        return watch.Elapsed;
+    }
+
+    private static async Task<TimeSpan> MeasureAsync(ClusterMode mode, string? connectionString)
+    {
+        await using var cluster = await BenchCluster.StartAsync(mode, connectionString);
+        var grains = cluster.Grains;
+        var agentId = Guid.NewGuid();
+        var agent = grains.GetGrain<IAgentGrain>(agentId);
+        await agent.RegisterAsync(new AgentRegistration("bench", null, null, "PERPETUAL", true,
+            [new AgentFeeMessage("owner_flat", 0.1m, "0xfee0000000000000000000000000000000000001", "FLAT")], "bench", null, null, null));
+        var accounts = Enumerable.Range(0, Subscribers).Select(i => $"0x{i:x40}").ToList();
+        await BenchCluster.ForEachAsync(Enumerable.Range(0, Subscribers), 256, async i =>
+        {
+            var account = grains.GetGrain<ISubscriberGrain>(GrainKeys.Account(accounts[i]));
+            await account.CreateAsync();
+            await account.DepositAsync("seed", 100m + i % 7);
+        });
+        foreach (var a in accounts) await agent.SubscribeAsync(a); // one agent: subscriptions are sequential anyway
+        await grains.GetGrain<IPriceFeedGrain>(GrainKeys.PriceFeed("SOL")).PushAsync(100m, DateTimeOffset.UtcNow);
+
+        // Warm the batch code path once on a small separate agent so JIT time is not measured.
+        var warmAgent = Guid.NewGuid();
+        await grains.GetGrain<IAgentGrain>(warmAgent).RegisterAsync(new AgentRegistration("warm", null, null, "PERPETUAL", true, [], "bench", null, null, null));
+        await grains.GetGrain<IAgentGrain>(warmAgent).SubscribeAsync(accounts[0]);
+        await grains.GetGrain<IBatchGrain>(Guid.NewGuid()).OpenAsync(new BatchOpenRequest(warmAgent, "SOL", TradeSide.Long, 1, 2, 0, 0, 0, 0));
+
+        var watch = Stopwatch.StartNew();
+        var result = await grains.GetGrain<IBatchGrain>(Guid.NewGuid()).OpenAsync(new BatchOpenRequest(agentId, "SOL", TradeSide.Long, 50, 2, 0, 0, 0, 0));
+        watch.Stop();
+        if (!result.IsSuccess || result.Value!.Successful + result.Value.Failed != Subscribers)
+            throw new InvalidOperationException($"batch did not reach every subscriber: {result.Problem?.Message} {result.Value?.Successful}/{result.Value?.Failed}");
+        Report.Figure($"fanout.{mode.ToString().ToLowerInvariant()}_successful", result.Value.Successful, "subscribers");
+        return watch.Elapsed;
+    }
+}
