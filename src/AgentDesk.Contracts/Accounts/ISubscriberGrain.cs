@@ -87,4 +87,5 @@ public sealed record Settlement(
     [property: Id(3)] decimal ReleasedMarginUsdc,
     [property: Id(4)] decimal PayoutUsdc,
     [property: Id(5)] decimal RealizedPnlUsdc,
-    [property: Id(6)] bool Closed);
+    [property: Id(6)] bool Closed,
+    [property: Id(7)] Positions.SettlementTarget Target = Positions.SettlementTarget.Account);

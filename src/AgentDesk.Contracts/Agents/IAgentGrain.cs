@@ -46,6 +46,13 @@ public interface IAgentGrain : IGrainWithGuidKey
 
     [Alias("usage")]
     Task<AgentUsage> GetUsageAsync();
+
+    /// <summary>
+    /// A vault position released margin and realised P/L: frees allocation and counts the day's loss.
+    /// One-way from the position, idempotent on the settlement id, confirmed back to the position.
+    /// </summary>
+    [Orleans.Concurrency.OneWay, Alias("settle-vault-position")]
+    Task SettleVaultPositionAsync(Accounts.Settlement settlement);
 }
 
 /// <summary>Today's counters and what the agent has deployed from its allocation.</summary>

@@ -19,6 +19,18 @@ public interface IPositionGrain : IGrainWithStringKey
     [Alias("close")]
     Task<Result<CloseOutcome>> CloseAsync(ClosePositionCommand command);
 
+    /// <summary>Adds margin to the open position at the latest price; the entry becomes the size-weighted average.</summary>
+    [Alias("add")]
+    Task<Result<PositionSnapshot>> AddAsync(AddToPositionCommand command);
+
+    /// <summary>Sells part of the open position; selling its whole size closes it.</summary>
+    [Alias("reduce")]
+    Task<Result<CloseOutcome>> ReduceAsync(ReducePositionCommand command);
+
+    /// <summary>Replaces the exit ladder without changing size; fired rules of the old ladder are forgotten.</summary>
+    [Alias("update-exits")]
+    Task<Result<PositionSnapshot>> UpdateExitsAsync(UpdateExitsCommand command);
+
     /// <summary>A price for this position's symbol. One-way: the exit watch never waits on a position.</summary>
     [OneWay, Alias("on-price")]
     Task OnPriceAsync(PriceTick tick);
@@ -58,7 +70,39 @@ public sealed record OpenPositionCommand(
     [property: Id(11)] decimal TrailingStopPercentage,
     [property: Id(12)] IReadOnlyList<ExitRuleMessage> Exits,
     [property: Id(13)] decimal MinTokenOut,
-    [property: Id(14)] int MaxSlippageBps);
+    [property: Id(14)] int MaxSlippageBps,
+    [property: Id(15)] SettlementTarget SettleTo = SettlementTarget.Account);
+
+/// <summary>
+/// Who receives released margin and P/L: the subscriber account (batch trades) or the agent's vault
+/// allocation (signed intents, which trade the vault's capital).
+/// </summary>
+public enum SettlementTarget
+{
+    Account,
+    AgentVault,
+}
+
+[GenerateSerializer, Immutable, Alias("agentdesk.add-position")]
+public sealed record AddToPositionCommand(
+    [property: Id(0)] string CommandId,
+    [property: Id(1)] decimal CollateralUsdc,
+    [property: Id(2)] decimal ReferencePrice,
+    [property: Id(3)] decimal MinTokenOut,
+    [property: Id(4)] int MaxSlippageBps);
+
+[GenerateSerializer, Immutable, Alias("agentdesk.reduce-position")]
+public sealed record ReducePositionCommand(
+    [property: Id(0)] string CommandId,
+    [property: Id(1)] decimal TokenAmount,
+    [property: Id(2)] decimal ReferencePrice,
+    [property: Id(3)] decimal MinUsdcOut,
+    [property: Id(4)] int MaxSlippageBps);
+
+[GenerateSerializer, Immutable, Alias("agentdesk.update-exits")]
+public sealed record UpdateExitsCommand(
+    [property: Id(0)] string CommandId,
+    [property: Id(1)] IReadOnlyList<ExitRuleMessage> Exits);
 
 [GenerateSerializer, Immutable, Alias("agentdesk.close-position")]
 public sealed record ClosePositionCommand(

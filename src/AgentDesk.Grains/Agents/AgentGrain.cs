@@ -34,6 +34,9 @@ public sealed class AgentState
 
     /// <summary>USDC of the allocation in open intent positions (opens and adds; released as positions close).</summary>
     public decimal DeployedUsdc { get; set; }
+
+    /// <summary>Vault-position settlements already applied, newest last.</summary>
+    public List<string> AppliedSettlements { get; set; } = [];
     public DateTimeOffset RegisteredAt { get; set; }
 
     /// <summary>How many accounts each subscriber page holds; pages fill in order, so only the last has room.</summary>
@@ -177,6 +180,20 @@ public sealed class AgentGrain(
     {
         var today = (S.Counters ?? DailyCounters.Start(clock.GetUtcNow())).ForDay(clock.GetUtcNow());
         return Task.FromResult(new AgentUsage(S.Nonce, today.Day, today.TurnoverUsdc, today.RealizedLossUsdc, S.DeployedUsdc, S.AllocationUsdc));
+    }
+
+    public async Task SettleVaultPositionAsync(Settlement settlement)
+    {
+        if (!S.AppliedSettlements.Contains(settlement.SettlementId))
+        {
+            var now = clock.GetUtcNow();
+            S.DeployedUsdc = Math.Max(0m, S.DeployedUsdc - settlement.ReleasedMarginUsdc);
+            S.Counters = (S.Counters ?? DailyCounters.Start(now)).AddRealizedPnl(now, settlement.RealizedPnlUsdc);
+            S.AppliedSettlements.Add(settlement.SettlementId);
+            if (S.AppliedSettlements.Count > 1024) S.AppliedSettlements.RemoveAt(0);
+            await state.WriteStateAsync();
+        }
+        await GrainFactory.GetGrain<Contracts.Positions.IPositionGrain>(settlement.PositionKey).ConfirmSettlementAsync(settlement.SettlementId);
     }
 
     private async Task<Result<AdmittedIntent>> CheckIntentAsync(IntentSubmission submission)

@@ -16,8 +16,11 @@ public sealed class PositionGrainState
     public PositionLifecycle? Current { get; set; }
     public List<PositionLifecycle> History { get; set; } = [];
 
-    /// <summary>Close commands already carried out, so a repeated close answers the same without trading again.</summary>
+    /// <summary>Close and reduce commands already carried out, so a repeat answers the same without trading again.</summary>
     public Dictionary<string, CloseOutcome> Closes { get; set; } = [];
+
+    /// <summary>Add and exit-update commands already carried out.</summary>
+    public Dictionary<string, PositionSnapshot> Changes { get; set; } = [];
 
     /// <summary>Settlements the account has not confirmed yet; re-sent until it does.</summary>
     public List<Settlement> Unsettled { get; set; } = [];
@@ -79,6 +82,7 @@ public sealed class PositionGrain(
             TokenDecimals = command.TokenDecimals,
             TokenAddress = command.TokenAddress,
             CollateralUsdc = command.CollateralUsdc,
+            SettleTo = command.SettleTo,
             Plan = absolute.Value! with { Ladder = ExitPlan.FromLadder(ladder.Value).Ladder },
             CreatedAt = now,
             UpdatedAt = now,
@@ -144,6 +148,73 @@ public sealed class PositionGrain(
         await SyncWatchAsync();
         return Result<CloseOutcome>.Ok(outcome);
     }
+
+    public async Task<Result<PositionSnapshot>> AddAsync(AddToPositionCommand command)
+    {
+        if (S.Changes.TryGetValue(command.CommandId, out var done)) return Result<PositionSnapshot>.Ok(done);
+        if (S.Current is not { Status: PositionStatus.Open } current) return NotOpen<PositionSnapshot>();
+        var position = current.Position!;
+        var filled = await venue.OpenAsync(new OpenOrder($"{current.PositionId}:add:{command.CommandId}", Key.Symbol, position.Side, command.CollateralUsdc,
+            position.Leverage, command.ReferencePrice, position.SizeDecimals, command.MinTokenOut, command.MaxSlippageBps));
+        if (!filled.IsSuccess) return Result<PositionSnapshot>.Fail(filled.Rejection!.ToProblem());
+        var added = PositionMath.Add(position, command.CollateralUsdc, filled.Value!.Price);
+        if (!added.IsSuccess) return Result<PositionSnapshot>.Fail(added.Rejection!.ToProblem());
+        current.Position = added.Value;
+        current.OriginalSize += added.Value!.Size - position.Size;
+        current.CollateralUsdc += command.CollateralUsdc;
+        current.UpdatedAt = clock.GetUtcNow();
+        return await RememberChangeAsync(command.CommandId, current);
+    }
+
+    public async Task<Result<CloseOutcome>> ReduceAsync(ReducePositionCommand command)
+    {
+        if (S.Closes.TryGetValue(command.CommandId, out var done)) return Result<CloseOutcome>.Ok(done);
+        if (S.Current is not { Status: PositionStatus.Open } current) return NotOpen<CloseOutcome>();
+        var position = current.Position!;
+        if (command.TokenAmount <= 0 || command.TokenAmount > position.Size)
+            return Result<CloseOutcome>.Fail(new Problem("insufficient_position_size",
+                $"Cannot sell {command.TokenAmount}; the position holds {position.Size}.", new Dictionary<string, string> { ["size"] = position.Size.ToString(System.Globalization.CultureInfo.InvariantCulture) }));
+        var filled = await venue.CloseAsync(new CloseOrder($"{current.PositionId}:reduce:{command.CommandId}", Key.Symbol, position.Side,
+            command.TokenAmount, command.ReferencePrice, command.MinUsdcOut, command.MaxSlippageBps));
+        if (!filled.IsSuccess) return Result<CloseOutcome>.Fail(filled.Rejection!.ToProblem());
+        var fill = filled.Value!;
+        var reduction = PositionMath.Reduce(position, command.TokenAmount, fill.Price).Unwrap();
+        var tx = Transaction(fill);
+        Apply(current, reduction, fill.Price, tx, reduction.Closed ? "reduce_close" : "reduce", ladderIndex: null);
+        current.UpdatedAt = clock.GetUtcNow();
+        var outcome = new CloseOutcome(false, null, Snapshot(current), reduction.RealizedPnlUsdc, fill.Price, tx);
+        S.Closes[command.CommandId] = outcome;
+        if (S.Closes.Count > RememberedCloses) S.Closes.Remove(S.Closes.Keys.First());
+        await state.WriteStateAsync();
+        SendSettlements();
+        await SyncWatchAsync();
+        return Result<CloseOutcome>.Ok(outcome);
+    }
+
+    public async Task<Result<PositionSnapshot>> UpdateExitsAsync(UpdateExitsCommand command)
+    {
+        if (S.Changes.TryGetValue(command.CommandId, out var done)) return Result<PositionSnapshot>.Ok(done);
+        if (S.Current is not { Status: PositionStatus.Open } current) return NotOpen<PositionSnapshot>();
+        var ladder = command.Exits.ToDomain();
+        if (!ladder.IsSuccess) return Result<PositionSnapshot>.Fail(ladder.Rejection!.ToProblem());
+        if (ExitLadder.Validate(ladder.Value!, ExitBounds.Unbounded) is { } bad) return Result<PositionSnapshot>.Fail(bad.ToProblem());
+        current.Plan = current.Plan.WithLadder(ladder.Value!);
+        current.UpdatedAt = clock.GetUtcNow();
+        return await RememberChangeAsync(command.CommandId, current);
+    }
+
+    private async Task<Result<PositionSnapshot>> RememberChangeAsync(string commandId, PositionLifecycle current)
+    {
+        var snapshot = Snapshot(current);
+        S.Changes[commandId] = snapshot;
+        if (S.Changes.Count > RememberedCloses) S.Changes.Remove(S.Changes.Keys.First());
+        await state.WriteStateAsync();
+        await SyncWatchAsync();
+        return Result<PositionSnapshot>.Ok(snapshot);
+    }
+
+    private Result<T> NotOpen<T>() => Result<T>.Fail("position_not_found",
+        $"There is no open position on {Key.Symbol} for {Key.Account} under agent {Key.AgentId}.");
 
     public async Task OnPriceAsync(PriceTick tick)
     {
@@ -260,13 +331,15 @@ public sealed class PositionGrain(
 
     private void Queue(PositionLifecycle lifecycle, decimal released, decimal payout, decimal pnl, bool closed) =>
         S.Unsettled.Add(new Settlement($"{lifecycle.PositionId}:{lifecycle.Exits.Count}:{S.Unsettled.Count}:{clock.GetUtcNow().UtcTicks}",
-            this.GetPrimaryKeyString(), lifecycle.PositionId, released, payout, pnl, closed));
+            this.GetPrimaryKeyString(), lifecycle.PositionId, released, payout, pnl, closed, lifecycle.SettleTo));
 
     private void SendSettlements()
     {
         if (S.Unsettled.Count == 0) return;
         var account = GrainFactory.GetGrain<ISubscriberGrain>(GrainKeys.Account(Key.Account));
-        foreach (var settlement in S.Unsettled) _ = account.SettleAsync(settlement);
+        var agent = GrainFactory.GetGrain<Contracts.Agents.IAgentGrain>(Key.AgentId);
+        foreach (var settlement in S.Unsettled)
+            _ = settlement.Target == SettlementTarget.AgentVault ? agent.SettleVaultPositionAsync(settlement) : account.SettleAsync(settlement);
         // Unconfirmed after a few seconds: keep re-sending, and survive deactivation with a reminder.
         _settlementTimer ??= this.RegisterGrainTimer(async () =>
         {

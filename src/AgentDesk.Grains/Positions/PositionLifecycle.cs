@@ -32,5 +32,7 @@ public sealed class PositionLifecycle
     public string? CloseReason { get; set; }
     public decimal? ExitPrice { get; set; }
 
+    public SettlementTarget SettleTo { get; set; }
+
     public bool IsLive => Status is PositionStatus.Pending or PositionStatus.Open;
 }
