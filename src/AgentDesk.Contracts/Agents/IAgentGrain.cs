@@ -48,6 +48,22 @@ public interface IAgentGrain : IGrainWithGuidKey
     Task<AgentUsage> GetUsageAsync();
 
     /// <summary>
+    /// Admits a signed intent and carries it out on the vault's position for the symbol (open, add, reduce or
+    /// exit-ladder update). Problems found before admission change nothing; once admitted the nonce stays
+    /// consumed even if the venue refuses.
+    /// </summary>
+    [Alias("execute-intent")]
+    Task<Result<Intents.IntentExecution>> ExecuteIntentAsync(Intents.IntentSubmission submission);
+
+    /// <summary>The typed-data template, nonce, vault binding, headroom and exit bounds for the next intent.</summary>
+    [Alias("quote")]
+    Task<Result<Intents.IntentQuote>> QuoteAsync(Intents.IntentSubmission draft);
+
+    /// <summary>Symbols the agent has traded with intents (its vault positions).</summary>
+    [Alias("intent-symbols")]
+    Task<IReadOnlyList<string>> GetIntentSymbolsAsync();
+
+    /// <summary>
     /// A vault position released margin and realised P/L: frees allocation and counts the day's loss.
     /// One-way from the position, idempotent on the settlement id, confirmed back to the position.
     /// </summary>

@@ -53,3 +53,16 @@ public interface IExitWatchGrain : IGrainWithStringKey
     [Alias("count")]
     Task<int> CountAsync();
 }
+
+/// <summary>Every symbol that has ever had a price (one grain, key <see cref="Key"/>), for <c>GET /prices</c>.</summary>
+[Alias("agentdesk.price-directory")]
+public interface IPriceDirectoryGrain : IGrainWithStringKey
+{
+    public const string Key = "prices:directory";
+
+    [Alias("add")]
+    Task AddAsync(string symbol);
+
+    [Alias("symbols")]
+    Task<string[]> GetSymbolsAsync();
+}

@@ -20,3 +20,41 @@ public static partial class EthAddress
         return Hex.Encode(hash.AsSpan(12));
     }
 }
+
+public static class PublicKeys
+{
+    /// <summary>
+    /// The address of a secp256k1 public key given as hex: 65 bytes uncompressed (0x04…), 64 bytes without the
+    /// prefix, or 33 bytes compressed (0x02/0x03…).
+    /// </summary>
+    public static Common.Outcome<string> ToAddress(string? hex)
+    {
+        var invalid = new Common.Rejection("invalid_public_key", "publicKey must be a secp256k1 public key in hex (33, 64 or 65 bytes).");
+        if (hex is null) return invalid;
+        byte[] bytes;
+        try
+        {
+            bytes = Hex.Decode(hex);
+        }
+        catch (FormatException)
+        {
+            return invalid;
+        }
+        try
+        {
+            var uncompressed = bytes.Length switch
+            {
+                65 when bytes[0] == 0x04 => bytes,
+                64 => [0x04, .. bytes],
+                33 when bytes[0] is 0x02 or 0x03 => Secp256k1Net.Secp256k1.DecompressPublicKey(bytes),
+                _ => null,
+            };
+            if (uncompressed is null || !Secp256k1Net.Secp256k1.IsValidPublicKey(uncompressed)) return invalid;
+            return EthAddress.FromPublicKey(uncompressed);
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException)
+        {
+            return invalid;
+        }
+    }
+}

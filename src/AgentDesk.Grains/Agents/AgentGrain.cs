@@ -3,6 +3,8 @@ using AgentDesk.Contracts.Agents;
 using AgentDesk.Contracts.Common;
 using AgentDesk.Contracts.Vaults;
 using AgentDesk.Contracts.Intents;
+using AgentDesk.Contracts.Positions;
+using AgentDesk.Contracts.Prices;
 using AgentDesk.Domain.Agents;
 using AgentDesk.Domain.Exits;
 using AgentDesk.Domain.Intents;
@@ -34,6 +36,9 @@ public sealed class AgentState
 
     /// <summary>USDC of the allocation in open intent positions (opens and adds; released as positions close).</summary>
     public decimal DeployedUsdc { get; set; }
+
+    /// <summary>Symbols the agent has traded with intents: its vault positions live at pos:{agent}:{vault}:{symbol}.</summary>
+    public SortedSet<string> IntentSymbols { get; set; } = [];
 
     /// <summary>Vault-position settlements already applied, newest last.</summary>
     public List<string> AppliedSettlements { get; set; } = [];
@@ -181,6 +186,106 @@ public sealed class AgentGrain(
         var today = (S.Counters ?? DailyCounters.Start(clock.GetUtcNow())).ForDay(clock.GetUtcNow());
         return Task.FromResult(new AgentUsage(S.Nonce, today.Day, today.TurnoverUsdc, today.RealizedLossUsdc, S.DeployedUsdc, S.AllocationUsdc));
     }
+
+    public async Task<Result<IntentExecution>> ExecuteIntentAsync(IntentSubmission submission)
+    {
+        // Problems the position or the feed would report are found before the nonce is consumed.
+        var symbol = submission.Symbol.ToUpperInvariant();
+        var precheck = await PrecheckExecutionAsync(submission, symbol);
+        if (precheck is not null)
+        {
+            AgentDeskMetrics.Intents.Add(1, new KeyValuePair<string, object?>("outcome", precheck.Code));
+            return Result<IntentExecution>.Fail(precheck);
+        }
+        var admitted = await AdmitIntentAsync(submission);
+        if (!admitted.IsSuccess) return Result<IntentExecution>.Fail(admitted.Problem!);
+        var intent = admitted.Value!;
+        S.IntentSymbols.Add(symbol);
+
+        var price = (await GrainFactory.GetGrain<IPriceFeedGrain>(GrainKeys.PriceFeed(symbol)).GetLatestAsync())!.PriceUsd;
+        var position = GrainFactory.GetGrain<IPositionGrain>(GrainKeys.Position(AgentId, intent.VaultAddress, symbol));
+        var commandId = $"intent:{intent.Nonce}";
+        Result<IntentExecution> executed = submission.Kind switch
+        {
+            IntentKind.OpenPosition => Executed(intent, await position.OpenAsync(new OpenPositionCommand(commandId, null, TradeSide.Long,
+                submission.UsdcAmount, 1m, price, intent.TokenDecimals, intent.TokenAddress, 0, 0, 0, 0, submission.Exits,
+                submission.MinTokenOut, submission.MaxSlippageBps, SettlementTarget.AgentVault))),
+            IntentKind.AddToPosition => Executed(intent, await position.AddAsync(new AddToPositionCommand(commandId, submission.UsdcAmount, price,
+                submission.MinTokenOut, submission.MaxSlippageBps))),
+            IntentKind.ReducePosition => Executed(intent, await position.ReduceAsync(new ReducePositionCommand(commandId, submission.TokenAmount, price,
+                submission.MinUsdcOut, submission.MaxSlippageBps))),
+            _ => Executed(intent, await position.UpdateExitsAsync(new UpdateExitsCommand(commandId, submission.Exits))),
+        };
+        if (!executed.IsSuccess && submission.Kind is IntentKind.OpenPosition or IntentKind.AddToPosition)
+        {
+            // The venue refused after admission: the nonce stays used, but nothing was deployed.
+            S.DeployedUsdc -= submission.UsdcAmount;
+            var now = clock.GetUtcNow();
+            S.Counters = (S.Counters ?? DailyCounters.Start(now)).AddTurnover(now, -submission.UsdcAmount);
+        }
+        await state.WriteStateAsync();
+        return executed;
+    }
+
+    public async Task<Result<IntentQuote>> QuoteAsync(IntentSubmission draft)
+    {
+        if (!S.Registered) return NotRegistered<IntentQuote>();
+        if (S.VaultId is null) return Result<IntentQuote>.Fail("no_vault", "The agent is not bound to a vault.");
+        var vault = await GrainFactory.GetGrain<IVaultGrain>(GrainKeys.Vault(S.VaultId)).GetAsync();
+        var token = vault?.Tokens.FirstOrDefault(t => string.Equals(t.Symbol, draft.Symbol, StringComparison.OrdinalIgnoreCase));
+        if (vault is null || token is null)
+            return Result<IntentQuote>.Fail("symbol_not_allowed", $"{draft.Symbol} is not in vault {S.VaultId}'s allowlist.");
+        var exits = draft.Exits.ToDomain();
+        if (!exits.IsSuccess) return Result<IntentQuote>.Fail(exits.Rejection!.ToProblem());
+        var now = clock.GetUtcNow();
+        var filled = draft with { Nonce = S.Nonce, Deadline = draft.Deadline > 0 ? draft.Deadline : now.AddMinutes(10).ToUnixTimeSeconds() };
+        var signed = IntentStructs.Build(filled, AgentId, vault.Address, token.Address, token.Decimals, exits.Value!);
+        if (!signed.IsSuccess) return Result<IntentQuote>.Fail(signed.Rejection!.ToProblem());
+        var template = TypedDataTemplate.For(intentDomain.Value.ToDomain(), signed.Value!);
+        var track = Tracks.BuiltIn.First(t => t.Name == S.Track);
+        var headroom = TrackLimits.Headroom(track, S.AllocationUsdc, S.DeployedUsdc, (S.Counters ?? DailyCounters.Start(now)).ForDay(now));
+        var bounds = track.ExitBounds;
+        return Result<IntentQuote>.Ok(new IntentQuote(S.Nonce, S.VaultId, vault.Address, token.Address, token.Decimals, track.Name,
+            S.AllocationUsdc, S.DeployedUsdc, headroom.AllocationHeadroomUsdc, headroom.MaxTradeSizeUsdc, headroom.DailyTurnoverHeadroomUsdc,
+            headroom.DailyLossHeadroomUsdc, bounds.MaxStopLossBps, bounds.MinTakeProfitBps, bounds.MaxTakeProfitBps, bounds.RequireStopLoss,
+            bounds.RequireTakeProfit, System.Text.Json.JsonSerializer.Serialize(template, TemplateJson)));
+    }
+
+    public Task<IReadOnlyList<string>> GetIntentSymbolsAsync() => Task.FromResult<IReadOnlyList<string>>(S.IntentSymbols.ToArray());
+
+    private static readonly System.Text.Json.JsonSerializerOptions TemplateJson = new(System.Text.Json.JsonSerializerDefaults.Web);
+
+    private async Task<Problem?> PrecheckExecutionAsync(IntentSubmission submission, string symbol)
+    {
+        if (!S.Registered) return new Problem("agent_not_found", $"Agent {AgentId} is not registered.");
+        if (await GrainFactory.GetGrain<IPriceFeedGrain>(GrainKeys.PriceFeed(symbol)).GetLatestAsync() is null)
+            return new Problem("no_price", $"There is no price for {symbol} yet.");
+        if (S.VaultId is null) return null; // admission reports the missing vault
+        var vault = await GrainFactory.GetGrain<IVaultGrain>(GrainKeys.Vault(S.VaultId)).GetAsync();
+        if (vault is null) return null;
+        var current = await GrainFactory.GetGrain<IPositionGrain>(GrainKeys.Position(AgentId, vault.Address, symbol)).GetAsync();
+        var live = current?.Status is PositionStatus.Open or PositionStatus.Pending;
+        return submission.Kind switch
+        {
+            IntentKind.OpenPosition when live => new Problem("position_already_open",
+                $"Agent {AgentId} already has an open position on {symbol}; use an add or reduce intent.",
+                new Dictionary<string, string> { ["positionId"] = current!.PositionId }),
+            IntentKind.AddToPosition or IntentKind.ReducePosition or IntentKind.UpdateExitLadder when !live =>
+                new Problem("position_not_found", $"Agent {AgentId} has no open position on {symbol}."),
+            IntentKind.ReducePosition when submission.TokenAmount > current!.Size => new Problem("insufficient_position_size",
+                $"Cannot sell {submission.TokenAmount}; the position holds {current.Size}.",
+                new Dictionary<string, string> { ["size"] = current.Size.ToString(System.Globalization.CultureInfo.InvariantCulture) }),
+            _ => null,
+        };
+    }
+
+    private static Result<IntentExecution> Executed(AdmittedIntent intent, Result<PositionSnapshot> result) => result.IsSuccess
+        ? Result<IntentExecution>.Ok(new IntentExecution(intent.Nonce, result.Value, result.Value!.OpenTransaction, 0m))
+        : Result<IntentExecution>.Fail(result.Problem!);
+
+    private static Result<IntentExecution> Executed(AdmittedIntent intent, Result<CloseOutcome> result) => result.IsSuccess
+        ? Result<IntentExecution>.Ok(new IntentExecution(intent.Nonce, result.Value!.Position, result.Value.Transaction, result.Value.RealizedPnlUsdc))
+        : Result<IntentExecution>.Fail(result.Problem!);
 
     public async Task SettleVaultPositionAsync(Settlement settlement)
     {

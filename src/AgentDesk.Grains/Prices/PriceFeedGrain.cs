@@ -39,11 +39,13 @@ public sealed class PriceFeedGrain(
     {
         if (priceUsd <= 0) throw new ArgumentOutOfRangeException(nameof(priceUsd), "Prices are positive.");
         var tick = new PriceTick(Symbol, priceUsd, at);
+        var first = state.State.Latest is null;
         state.State.Latest = tick;
         await state.WriteStateAsync();
         foreach (var page in state.State.ActivePages)
             _ = GrainFactory.GetGrain<IExitWatchGrain>(GrainKeys.ExitWatch(Symbol, page)).OnPriceAsync(tick);
         await _stream!.OnNextAsync(tick);
+        if (first) await GrainFactory.GetGrain<IPriceDirectoryGrain>(IPriceDirectoryGrain.Key).AddAsync(Symbol);
     }
 
     public Task<PriceTick?> GetLatestAsync() => Task.FromResult(state.State.Latest);
@@ -52,6 +54,23 @@ public sealed class PriceFeedGrain(
     {
         if (state.State.ActivePages.Add(page)) await state.WriteStateAsync();
     }
+}
+
+public sealed class PriceDirectoryState
+{
+    public SortedSet<string> Symbols { get; set; } = [];
+}
+
+[GrainType("price-directory")]
+public sealed class PriceDirectoryGrain(
+    [PersistentState("priceDirectory", StorageNames.Provider)] IPersistentState<PriceDirectoryState> state) : Grain, IPriceDirectoryGrain
+{
+    public async Task AddAsync(string symbol)
+    {
+        if (state.State.Symbols.Add(symbol)) await state.WriteStateAsync();
+    }
+
+    public Task<string[]> GetSymbolsAsync() => Task.FromResult(state.State.Symbols.ToArray());
 }
 
 public sealed class ExitWatchState
