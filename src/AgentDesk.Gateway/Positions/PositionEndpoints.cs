@@ -110,7 +110,8 @@ public static class PositionEndpoints
         var found = await AgentAccess.FindAsync(cluster, user, agentId);
         if (found.Error is not null) return Results.NotFound(new SeedError("Position not found"));
         var reason = "manual";
-        if (http.ContentLength is > 0)
+        // The body is optional (seed 001): read it whenever one was sent, with or without a Content-Length.
+        if (http.ContentLength > 0 || http.Headers.ContainsKey("Transfer-Encoding"))
         {
             var body = await Json.ReadAsync<ClosePositionBody>(http);
             if (body.Error is not null) return body.Error;
