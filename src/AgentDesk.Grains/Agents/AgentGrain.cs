@@ -169,6 +169,13 @@ public sealed class AgentGrain(
             AgentDeskMetrics.Intents.Add(1, new KeyValuePair<string, object?>("outcome", admitted.Problem!.Code));
             return admitted;
         }
+        await ConsumeAsync(submission);
+        return admitted;
+    }
+
+    /// <summary>Spends the nonce and counts the trade against today's turnover and the allocation.</summary>
+    private async Task ConsumeAsync(IntentSubmission submission)
+    {
         var now = clock.GetUtcNow();
         S.Nonce++;
         if (submission.Kind is IntentKind.OpenPosition or IntentKind.AddToPosition)
@@ -178,7 +185,6 @@ public sealed class AgentGrain(
         }
         await state.WriteStateAsync();
         AgentDeskMetrics.Intents.Add(1, new KeyValuePair<string, object?>("outcome", "accepted"));
-        return admitted;
     }
 
     public Task<AgentUsage> GetUsageAsync()
@@ -190,15 +196,17 @@ public sealed class AgentGrain(
     public async Task<Result<IntentExecution>> ExecuteIntentAsync(IntentSubmission submission)
     {
         // Problems the position or the feed would report are found before the nonce is consumed.
+        // Signature, deadline and nonce come first (a replay is a nonce problem), then what the position
+        // or the feed would refuse — all before the nonce is spent.
         var symbol = submission.Symbol.ToUpperInvariant();
-        var precheck = await PrecheckExecutionAsync(submission, symbol);
-        if (precheck is not null)
+        var admitted = await CheckIntentAsync(submission);
+        var problem = admitted.Problem ?? await PrecheckExecutionAsync(submission, symbol);
+        if (problem is not null)
         {
-            AgentDeskMetrics.Intents.Add(1, new KeyValuePair<string, object?>("outcome", precheck.Code));
-            return Result<IntentExecution>.Fail(precheck);
+            AgentDeskMetrics.Intents.Add(1, new KeyValuePair<string, object?>("outcome", problem.Code));
+            return Result<IntentExecution>.Fail(problem);
         }
-        var admitted = await AdmitIntentAsync(submission);
-        if (!admitted.IsSuccess) return Result<IntentExecution>.Fail(admitted.Problem!);
+        await ConsumeAsync(submission);
         var intent = admitted.Value!;
         S.IntentSymbols.Add(symbol);
 
