@@ -53,6 +53,13 @@ public static class GatewayHost
         }
 
         builder.Services.Configure<AuthOptions>(builder.Configuration.GetSection("AgentDesk:Auth"));
+        if (cluster.Mode == ClusterMode.SingleNode && string.IsNullOrEmpty(builder.Configuration["AgentDesk:Auth:AdminKey"]))
+        {
+            // Zero configuration still needs a credential: the first start writes an admin key into the data
+            // folder and every start reuses it (`curl -H "x-api-key: $(cat data/admin.key)" …`).
+            var adminKey = LocalAdminKey.LoadOrCreate(cluster.DataDir);
+            builder.Services.PostConfigure<AuthOptions>(o => o.AdminKey ??= adminKey);
+        }
         builder.Services.Configure<GatewayOptions>(builder.Configuration.GetSection("AgentDesk:Gateway"));
         builder.Services.Configure<PriceSimulatorOptions>(builder.Configuration.GetSection("AgentDesk:Simulator"));
         builder.Services.AddSingleton(TimeProvider.System);
@@ -146,6 +153,22 @@ public static class GatewayHost
         app.MapFeeEndpoints();
         app.MapKeyEndpoints();
         return app;
+    }
+}
+
+/// <summary>The single-node admin key kept in <c>{DataDir}/admin.key</c> when none is configured.</summary>
+public static class LocalAdminKey
+{
+    public static string LoadOrCreate(string dataDir)
+    {
+        Directory.CreateDirectory(dataDir);
+        var path = Path.Combine(dataDir, "admin.key");
+        if (File.Exists(path)) return File.ReadAllText(path).Trim();
+        var key = "adk_admin_" + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(20));
+        File.WriteAllText(path, key);
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        Console.WriteLine($"AgentDesk: no AgentDesk:Auth:AdminKey configured; wrote an admin key to {Path.GetFullPath(path)}");
+        return key;
     }
 }
 

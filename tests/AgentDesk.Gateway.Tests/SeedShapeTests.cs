@@ -1,0 +1,122 @@
+using System.Diagnostics.Metrics;
+using System.Text.Json.Nodes;
+
+namespace AgentDesk.Gateway.Tests;
+
+/// <summary>Each seed document's example request is accepted and answered with every field the seed shows.</summary>
+[Collection(GatewayCollection.Name)]
+public sealed class SeedShapeTests(GatewayFixture gateway)
+{
+    private readonly HttpClient _http = gateway.Http;
+
+    private static void AssertShape(JsonNode seed, JsonNode? actual, string path = "$")
+    {
+        Assert.True(actual is not null, $"{path} is missing");
+        switch (seed)
+        {
+            case JsonObject expected:
+                var obj = Assert.IsType<JsonObject>(actual);
+                foreach (var (key, value) in expected)
+                {
+                    Assert.True(obj.ContainsKey(key), $"{path}.{key} is missing from {obj.ToJsonString()}");
+                    if (value is not null && obj[key] is not null) AssertShape(value, obj[key], $"{path}.{key}");
+                }
+                break;
+            case JsonArray expectedArray when expectedArray.Count > 0:
+                var array = Assert.IsType<JsonArray>(actual);
+                Assert.NotEmpty(array);
+                AssertShape(expectedArray[0]!, array[0], $"{path}[0]");
+                break;
+        }
+    }
+
+    [Fact]
+    public async Task The_seed_examples_are_accepted_and_answered_in_the_seed_shapes()
+    {
+        // seed 003, verbatim (its fee addresses are truncated in the seed; they are accepted as opaque strings)
+        var agentId = Guid.NewGuid().ToString();
+        var register = JsonNode.Parse("""
+            {"agentId":"AGENT","name":"New Agent","description":"New Description","imageUrl":"https://example.com/image.png","agentType":"PERPETUAL","isPublic":true,
+             "agentFees":{"owner_flat":{"fee":0.1,"feeAddress":"0x56d0573c786d3...","type":"FLAT"},"owner_bps":{"fee":5,"feeAddress":"0x56d0573c786d3...","type":"BPS"}}}
+            """.Replace("AGENT", agentId))!;
+        var registered = await _http.PostAsync("/agent/register", register).OkAsync();
+        AssertShape(JsonNode.Parse("""
+            {"status":"success","message":"Agent registered successfully","agentId":"x","isPublic":"true","organization":"Symphony","ownerId":null,"manager":null,
+             "quorumId":"x","agentType":"PERPETUAL","imageUrl":"x","feeData":[{"partner":"owner_flat","fee":0.1,"feeAddress":"x","feeType":"flat"}]}
+            """)!, registered);
+        Assert.Equal(["flat", "bps"], registered["feeData"]!.AsArray().Select(f => f!["feeType"]!.GetValue<string>()));
+
+        var account = Api.NewAddress();
+        await _http.PostAsync("/api/v1/accounts", new { smartAccount = account }).OkAsync();
+        await _http.PostAsync($"/api/v1/accounts/{account}/deposits", new { amount = "100" }).OkAsync();
+        await _http.PostAsync($"/api/v1/agents/{agentId}/subscribers", new { smartAccount = account }).OkAsync();
+        await _http.PostAsync("/api/v1/prices", new { prices = new[] { new { symbol = "SOL", priceUsd = "150" } } }).OkAsync();
+
+        // seed 000 batch-open, verbatim but for the agent id
+        var open = await _http.PostAsync("/agent/batch-open", JsonNode.Parse("""
+            {"agentId":"AGENT","symbol":"SOL","action":"LONG","weight":100,"leverage":2,"orderOptions":{"triggerPrice":0,"stopLossPrice":0,"takeProfitPrice":0}}
+            """.Replace("AGENT", agentId))).OkAsync();
+        AssertShape(JsonNode.Parse("""
+            {"message":"Batch open trade submitted","batchId":"x","successful":1,"failed":0,"results":[{"smartAccount":"x","result":{"success":true,
+             "protocolOrderHash":null,"protocolPositionHash":"x","symphonyPositionHash":"x","intentHash":"x","srcChainId":42161,"submitTxHash":"x",
+             "submitExplorerUrl":"x","dstChainId":42161,"executeTxHash":"x","executeExplorerUrl":"x","adjustedFansToAdd":3,"newFanCount":897}}]}
+            """)!, open);
+        Assert.Equal(1, open["successful"]!.GetValue<int>());
+
+        // seed 001 list and close
+        var positions = await _http.GetJsonAsync($"/api/v1/agent-positions/{agentId}").OkAsync();
+        AssertShape(JsonNode.Parse("""
+            [{"id":"x","agentId":"x","walletAddress":"x","tokenAddress":"x","tokenSymbol":"x",
+              "purchase":{"priceNative":0,"priceUsd":0,"amount":0,"transaction":{"id":"x","hash":"x","time":"x"}},
+              "current":{"priceNative":0,"priceUsd":0,"valueNative":0,"valueUsd":0},
+              "profitLoss":{"native":0,"usd":0,"percent":0,"priceChangePercent":0},
+              "stopLoss":{"percentage":null,"peakPrice":null},"createdAt":"x","updatedAt":"x"}]
+            """)!, positions);
+        var positionId = positions[0]!["id"]!.GetValue<string>();
+        var closed = await _http.PostAsync($"/api/v1/agent-positions/{agentId}/{positionId}/close", JsonNode.Parse("""{"reason":"manual"}""")).OkAsync();
+        AssertShape(JsonNode.Parse("""
+            {"success":true,"transactionId":"x","historicalSwapId":"x","profitLossSol":0,"profitLossUsd":0,"changePercent":0,"transactionHash":"x"}
+            """)!, closed);
+        var missing = await _http.PostAsync($"/api/v1/agent-positions/{agentId}/{Guid.NewGuid()}/close", JsonNode.Parse("""{"reason":"manual"}"""));
+        Assert.Equal(404, missing.Status);
+        Assert.Equal("""{"error":"Position not found"}""", missing.Body!.ToJsonString());
+
+        // seed 000 batch-close (with the batch id the open returned)
+        var close = await _http.PostAsync("/agent/batch-close", new JsonObject { ["agentId"] = agentId, ["batchId"] = open["batchId"]!.GetValue<string>() }).OkAsync();
+        AssertShape(JsonNode.Parse("""
+            {"message":"Batch close trade submitted","batchId":"x","successful":0,"skipped":1,"failed":0,
+             "results":[{"smartAccount":"x","result":{"success":true,"skipped":true,"message":"Skipped closed trade"}}]}
+            """)!, close);
+    }
+
+    [Fact]
+    public async Task The_projects_meters_count_intents_by_outcome()
+    {
+        var outcomes = new List<string>();
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == "AgentDesk" && instrument.Name == "agentdesk.intents") l.EnableMeasurementEvents(instrument);
+        };
+        listener.SetMeasurementEventCallback<long>((_, _, tags, _) =>
+        {
+            foreach (var tag in tags)
+                if (tag.Key == "outcome") lock (outcomes) outcomes.Add((string)tag.Value!);
+        });
+        listener.Start();
+
+        var (agentId, key, symbol, _) = await AlphaGridStoryTests.SetUpAsync(_http);
+        var (body, _) = await AlphaGridStoryTests.SignedAsync(_http, agentId, key, "trade-intents/quote", new JsonObject
+        {
+            ["symbol"] = symbol, ["usdcAmount"] = "10", ["minTokenOut"] = "0", ["maxSlippageBps"] = 100, ["deadline"] = AlphaGridStoryTests.Deadline,
+            ["exits"] = new JsonArray(new JsonObject { ["triggerType"] = "StopLoss", ["triggerBps"] = -500, ["exitBps"] = 10000 }),
+        });
+        await _http.PostAsync($"/agents/{agentId}/trade-intents", body).OkAsync();
+        await _http.PostAsync($"/agents/{agentId}/trade-intents", body).ProblemAsync(409, "nonce_mismatch");
+        lock (outcomes)
+        {
+            Assert.Contains("accepted", outcomes);
+            Assert.Contains("nonce_mismatch", outcomes);
+        }
+    }
+}
