@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs the benchmark programs: ./bench.sh [signatures|fanout|exits ...]; no argument runs them all.
+# Runs the benchmark programs: ./bench.sh [signatures|fanout|exits|intents ...]; no argument runs them all.
 # Each prints `name: value unit` lines; docs/benchmarks.md records the figures.
 set -euo pipefail
 cd "$(dirname "$0")"

@@ -6,6 +6,7 @@ var benchmarks = new Dictionary<string, Func<Task>>(StringComparer.OrdinalIgnore
     ["signatures"] = () => SignatureBenchmark.RunAsync(),
     ["fanout"] = () => AgentDesk.Benchmarks.Fanout.FanoutBenchmark.RunAsync(),
     ["exits"] = () => AgentDesk.Benchmarks.Exits.ExitsBenchmark.RunAsync(),
+    ["intents"] = () => AgentDesk.Benchmarks.Intents.IntentsBenchmark.RunAsync(),
 };
 
 var selected = args.Length == 0 ? benchmarks.Keys.ToArray() : args;

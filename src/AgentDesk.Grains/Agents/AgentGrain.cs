@@ -56,6 +56,10 @@ public sealed class AgentGrain(
 {
     private FastIntentVerifier? _verifier;
 
+    // Vaults only ever gain tokens and never change address, so a cached view is refreshed only when it
+    // lacks the symbol asked for (or the agent is bound to another vault).
+    private VaultView? _vault;
+
     private AgentState S => state.State;
     private Guid AgentId => this.GetPrimaryKey();
 
@@ -169,12 +173,13 @@ public sealed class AgentGrain(
             AgentDeskMetrics.Intents.Add(1, new KeyValuePair<string, object?>("outcome", admitted.Problem!.Code));
             return admitted;
         }
-        await ConsumeAsync(submission);
+        Consume(submission);
+        await state.WriteStateAsync();
         return admitted;
     }
 
-    /// <summary>Spends the nonce and counts the trade against today's turnover and the allocation.</summary>
-    private async Task ConsumeAsync(IntentSubmission submission)
+    /// <summary>Spends the nonce and counts the trade against today's turnover and the allocation (not yet stored).</summary>
+    private void Consume(IntentSubmission submission)
     {
         var now = clock.GetUtcNow();
         S.Nonce++;
@@ -183,7 +188,6 @@ public sealed class AgentGrain(
             S.Counters = (S.Counters ?? DailyCounters.Start(now)).AddTurnover(now, submission.UsdcAmount);
             S.DeployedUsdc += submission.UsdcAmount;
         }
-        await state.WriteStateAsync();
         AgentDeskMetrics.Intents.Add(1, new KeyValuePair<string, object?>("outcome", "accepted"));
     }
 
@@ -200,27 +204,30 @@ public sealed class AgentGrain(
         // or the feed would refuse — all before the nonce is spent.
         var symbol = submission.Symbol.ToUpperInvariant();
         var admitted = await CheckIntentAsync(submission);
-        var problem = admitted.Problem ?? await PrecheckExecutionAsync(submission, symbol);
+        var price = admitted.IsSuccess ? await GrainFactory.GetGrain<IPriceFeedGrain>(GrainKeys.PriceFeed(symbol)).GetLatestAsync() : null;
+        var problem = admitted.Problem ?? (price is null ? new Problem("no_price", $"There is no price for {symbol} yet.") : await PrecheckExecutionAsync(submission, symbol));
         if (problem is not null)
         {
             AgentDeskMetrics.Intents.Add(1, new KeyValuePair<string, object?>("outcome", problem.Code));
             return Result<IntentExecution>.Fail(problem);
         }
-        await ConsumeAsync(submission);
+        // The nonce is spent in memory now and stored once below, after the position answered: the position is
+        // idempotent on the command id "intent:{nonce}", so if this activation dies in between, the same
+        // intent sent again re-admits, gets the position's stored answer back, and is recorded once.
+        Consume(submission);
         var intent = admitted.Value!;
         S.IntentSymbols.Add(symbol);
-
-        var price = (await GrainFactory.GetGrain<IPriceFeedGrain>(GrainKeys.PriceFeed(symbol)).GetLatestAsync())!.PriceUsd;
+        var priceUsd = price!.PriceUsd;
         var position = GrainFactory.GetGrain<IPositionGrain>(GrainKeys.Position(AgentId, intent.VaultAddress, symbol));
         var commandId = $"intent:{intent.Nonce}";
         Result<IntentExecution> executed = submission.Kind switch
         {
             IntentKind.OpenPosition => Executed(intent, await position.OpenAsync(new OpenPositionCommand(commandId, null, TradeSide.Long,
-                submission.UsdcAmount, 1m, price, intent.TokenDecimals, intent.TokenAddress, 0, 0, 0, 0, submission.Exits,
+                submission.UsdcAmount, 1m, priceUsd, intent.TokenDecimals, intent.TokenAddress, 0, 0, 0, 0, submission.Exits,
                 submission.MinTokenOut, submission.MaxSlippageBps, SettlementTarget.AgentVault))),
-            IntentKind.AddToPosition => Executed(intent, await position.AddAsync(new AddToPositionCommand(commandId, submission.UsdcAmount, price,
+            IntentKind.AddToPosition => Executed(intent, await position.AddAsync(new AddToPositionCommand(commandId, submission.UsdcAmount, priceUsd,
                 submission.MinTokenOut, submission.MaxSlippageBps))),
-            IntentKind.ReducePosition => Executed(intent, await position.ReduceAsync(new ReducePositionCommand(commandId, submission.TokenAmount, price,
+            IntentKind.ReducePosition => Executed(intent, await position.ReduceAsync(new ReducePositionCommand(commandId, submission.TokenAmount, priceUsd,
                 submission.MinUsdcOut, submission.MaxSlippageBps))),
             _ => Executed(intent, await position.UpdateExitsAsync(new UpdateExitsCommand(commandId, submission.Exits))),
         };
@@ -265,11 +272,7 @@ public sealed class AgentGrain(
 
     private async Task<Problem?> PrecheckExecutionAsync(IntentSubmission submission, string symbol)
     {
-        if (!S.Registered) return new Problem("agent_not_found", $"Agent {AgentId} is not registered.");
-        if (await GrainFactory.GetGrain<IPriceFeedGrain>(GrainKeys.PriceFeed(symbol)).GetLatestAsync() is null)
-            return new Problem("no_price", $"There is no price for {symbol} yet.");
-        if (S.VaultId is null) return null; // admission reports the missing vault
-        var vault = await GrainFactory.GetGrain<IVaultGrain>(GrainKeys.Vault(S.VaultId)).GetAsync();
+        var vault = await VaultAsync(symbol);
         if (vault is null) return null;
         var current = await GrainFactory.GetGrain<IPositionGrain>(GrainKeys.Position(AgentId, vault.Address, symbol)).GetAsync();
         var live = current?.Status is PositionStatus.Open or PositionStatus.Pending;
@@ -316,7 +319,7 @@ public sealed class AgentGrain(
             return Result<AdmittedIntent>.Fail("no_signer", "The agent has no signerAddress; register it with one to send signed intents.");
         if (S.VaultId is null)
             return Result<AdmittedIntent>.Fail("no_vault", "The agent is not bound to a vault.");
-        var vault = await GrainFactory.GetGrain<IVaultGrain>(GrainKeys.Vault(S.VaultId)).GetAsync();
+        var vault = await VaultAsync(submission.Symbol);
         var token = vault?.Tokens.FirstOrDefault(t => string.Equals(t.Symbol, submission.Symbol, StringComparison.OrdinalIgnoreCase));
         if (vault is null || token is null)
             return Result<AdmittedIntent>.Fail("symbol_not_allowed", $"{submission.Symbol} is not in vault {S.VaultId}'s allowlist.");
@@ -345,6 +348,15 @@ public sealed class AgentGrain(
                 return Result<AdmittedIntent>.Fail(limit.ToProblem());
         }
         return Result<AdmittedIntent>.Ok(new AdmittedIntent(submission.Nonce, vault.Address, token.Address, token.Decimals, track.Name));
+    }
+
+    private async Task<VaultView?> VaultAsync(string symbol)
+    {
+        if (_vault is { } cached && cached.VaultId == S.VaultId
+            && cached.Tokens.Any(t => string.Equals(t.Symbol, symbol, StringComparison.OrdinalIgnoreCase)))
+            return cached;
+        _vault = await GrainFactory.GetGrain<IVaultGrain>(GrainKeys.Vault(S.VaultId!)).GetAsync();
+        return _vault;
     }
 
     private ISubscriberPageGrain Page(int page) => GrainFactory.GetGrain<ISubscriberPageGrain>(GrainKeys.SubscriberPage(AgentId, page));
