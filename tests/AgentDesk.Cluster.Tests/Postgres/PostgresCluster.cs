@@ -16,7 +16,7 @@ public static class PostgresCluster
             ? cs
             : throw new InvalidOperationException("AGENTDESK_TEST_POSTGRES is not set: run the tests through ./test.sh, which starts PostgreSQL.");
 
-    public static async Task<InProcessTestCluster> StartAsync(string serviceId, short silos = 1, TimeSpan? venueDelay = null)
+    public static async Task<InProcessTestCluster> StartAsync(string serviceId, short silos = 1, TimeSpan? venueDelay = null, int? batchParallelism = null)
     {
         var builder = new InProcessTestClusterBuilder(silos);
         // A fixed service id: a restarted cluster must find the rows the previous one wrote.
@@ -28,6 +28,7 @@ public static class PostgresCluster
                 silo.Services.AddSingleton<IExecutionVenue>(sp => new SlowVenue(
                     new PaperVenue(sp.GetRequiredService<IOptions<PaperVenueOptions>>(), TimeProvider.System), delay));
             silo.AddAgentDeskGrains(new AgentDeskClusterOptions { Mode = ClusterMode.Postgres, ConnectionString = ConnectionString });
+            if (batchParallelism is { } parallelism) silo.Services.Configure<Grains.Batches.BatchOptions>(o => o.Parallelism = parallelism);
             // Declare a killed silo dead quickly so the survivors take over its grains within the test's deadline.
             silo.Configure<ClusterMembershipOptions>(o =>
             {

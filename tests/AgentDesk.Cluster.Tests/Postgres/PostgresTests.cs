@@ -89,7 +89,8 @@ public sealed class PostgresTests
     [Fact]
     public async Task A_batch_interrupted_by_a_killed_silo_resumes_without_opening_twice()
     {
-        await using var cluster = await PostgresCluster.StartAsync(NewServiceId(), silos: 2, venueDelay: TimeSpan.FromMilliseconds(100));
+        // 5 subscribers at a time, 100 ms a fill: the 120-subscriber batch runs for about 2.5 s, long enough to be cut.
+        await using var cluster = await PostgresCluster.StartAsync(NewServiceId(), silos: 2, venueDelay: TimeSpan.FromMilliseconds(100), batchParallelism: 5);
         var world = new Scenario(cluster.Client);
         var agent = await world.AgentAsync();
         var accounts = new List<string>();
@@ -107,6 +108,7 @@ public sealed class PostgresTests
             var views = await Task.WhenAll(accounts.Select(a => world.Account(a).GetAsync()));
             return views.Count(v => v!.LockedUsdc > 0);
         }, done => done >= 10, TimeSpan.FromSeconds(60), "part of the batch");
+        Assert.False(running.IsCompleted, "the batch finished before it could be interrupted");
         Assert.True(cluster.TryGetGrainContext(((GrainReference)batch).GrainId, out var batchContext));
         var host = cluster.GetActiveSilos().First(s => Equals(batchContext!.Address.SiloAddress, s.SiloAddress));
         await cluster.KillSiloAsync(host);
