@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
-using AgentDesk.Domain.Tests.Intents;
+using AgentDesk.Domain.Tests.Support;
 
 namespace AgentDesk.Gateway.Tests;
 
@@ -12,7 +12,7 @@ public static class EthersSigner
         var request = typedData.DeepClone().AsObject();
         request["op"] = "sign";
         request["privateKey"] = privateKey;
-        var start = new ProcessStartInfo("node", [Path.Combine(EthersInteropTests.RepoRoot(), "tests", "interop", "eip712.mjs")])
+        var start = new ProcessStartInfo("node", [Path.Combine(TestEnvironment.RepoRoot(), "tests", "interop", "eip712.mjs")])
         {
             RedirectStandardInput = true,
             RedirectStandardOutput = true,

@@ -29,7 +29,7 @@ public class GatewayFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        string Port() => FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture);
+        string Port() => Domain.Tests.Support.TestEnvironment.FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture);
         _app = GatewayHost.Build(
         [
             "--urls", "http://127.0.0.1:0",
@@ -64,13 +64,6 @@ public class GatewayFixture : IAsyncLifetime
             await _app.StopAsync();
             await _app.DisposeAsync();
         }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
 

@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using AgentDesk.Domain.Tests.Intents;
+using AgentDesk.Domain.Tests.Support;
 
 namespace AgentDesk.Gateway.Tests;
 
@@ -11,7 +11,7 @@ public sealed class SingleNodeRestartTests
     {
         var workDir = Path.Combine(Path.GetTempPath(), "agentdesk-gateway-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(workDir);
-        var port = FreePort();
+        var port = TestEnvironment.FreePort();
         var account = Api.NewAddress();
         var agentId = Guid.NewGuid().ToString();
         string adminKey;
@@ -55,8 +55,7 @@ public sealed class SingleNodeRestartTests
 
     private static Process Start(string workDir, int port)
     {
-        var configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name;
-        var dll = Path.Combine(EthersInteropTests.RepoRoot(), "src", "AgentDesk.Gateway", "bin", configuration, "net10.0", "AgentDesk.Gateway.dll");
+        var dll = TestEnvironment.BuiltProgram("AgentDesk.Gateway");
         var start = new ProcessStartInfo("dotnet", [dll, "--urls", $"http://127.0.0.1:{port}"])
         {
             WorkingDirectory = workDir,
@@ -64,8 +63,8 @@ public sealed class SingleNodeRestartTests
             RedirectStandardError = true,
         };
         // Only what the test machine needs: free silo ports (11111/30000 may be taken by other tests) and a quiet console.
-        start.Environment["AgentDesk__Cluster__SiloPort"] = FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture);
-        start.Environment["AgentDesk__Cluster__GatewayPort"] = FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture);
+        start.Environment["AgentDesk__Cluster__SiloPort"] = TestEnvironment.FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture);
+        start.Environment["AgentDesk__Cluster__GatewayPort"] = TestEnvironment.FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture);
         start.Environment["AgentDesk__Telemetry__Console"] = "false";
         var process = Process.Start(start)!;
         process.OutputDataReceived += (_, _) => { };
@@ -91,12 +90,5 @@ public sealed class SingleNodeRestartTests
             await Task.Delay(100);
         }
         throw new TimeoutException("the gateway never became healthy");
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Net.Http.Json;
 using AgentDesk.Cluster.Tests.Postgres;
-using AgentDesk.Domain.Tests.Intents;
+using AgentDesk.Domain.Tests.Support;
 
 namespace AgentDesk.Cluster.Tests.Processes;
 
@@ -23,9 +23,7 @@ public sealed class GatewayClientModeTests
         await silo.WaitUntilListeningAsync(TimeSpan.FromSeconds(60));
 
         var port = SiloProcess.FreePort();
-        var configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name;
-        var dll = Path.Combine(EthersInteropTests.RepoRoot(), "src", "AgentDesk.Gateway", "bin", configuration, "net10.0", "AgentDesk.Gateway.dll");
-        Assert.True(File.Exists(dll), "build the solution first: the gateway binary is missing");
+        var dll = TestEnvironment.BuiltProgram("AgentDesk.Gateway");
         var start = new ProcessStartInfo("dotnet", [dll, "--urls", $"http://127.0.0.1:{port}"]) { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var (k, v) in environment) start.Environment[k] = v;
         start.Environment["AgentDesk__Auth__AdminKey"] = "client-mode-key";

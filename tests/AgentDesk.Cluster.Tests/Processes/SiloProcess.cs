@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
-using AgentDesk.Domain.Tests.Intents;
+using AgentDesk.Domain.Tests.Support;
 
 namespace AgentDesk.Cluster.Tests.Processes;
 
@@ -18,7 +18,7 @@ public sealed class SiloProcess : IAsyncDisposable
 
     public static SiloProcess Start(IDictionary<string, string> environment, int siloPort, int gatewayPort)
     {
-        var dll = SiloDll();
+        var dll = TestEnvironment.BuiltProgram("AgentDesk.Silo");
         var start = new ProcessStartInfo("dotnet", [dll])
         {
             RedirectStandardOutput = true,
@@ -72,18 +72,5 @@ public sealed class SiloProcess : IAsyncDisposable
         return ValueTask.CompletedTask;
     }
 
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    private static string SiloDll()
-    {
-        // The test binaries live in tests/…/bin/<Configuration>/net10.0; the silo's in src/AgentDesk.Silo/bin/<Configuration>/net10.0.
-        var configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name;
-        var dll = Path.Combine(EthersInteropTests.RepoRoot(), "src", "AgentDesk.Silo", "bin", configuration, "net10.0", "AgentDesk.Silo.dll");
-        return File.Exists(dll) ? dll : throw new FileNotFoundException("Build the solution first: the silo binary is missing.", dll);
-    }
+    public static int FreePort() => TestEnvironment.FreePort();
 }

@@ -99,7 +99,7 @@ public class EthersInteropTests
 
     private static JsonArray Ethers(IEnumerable<JsonObject> requests)
     {
-        var root = RepoRoot();
+        var root = Support.TestEnvironment.RepoRoot();
         var script = Path.Combine(root, "tests", "interop", "eip712.mjs");
         Assert.True(Directory.Exists(Path.Combine(root, "tests", "interop", "node_modules", "ethers")),
             "ethers is not installed: run ./test.sh (or npm ci in tests/interop).");
@@ -121,10 +121,4 @@ public class EthersInteropTests
         return answers;
     }
 
-    public static string RepoRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Cluster.sln"))) dir = dir.Parent;
-        return dir?.FullName ?? throw new InvalidOperationException("Cluster.sln not found above the test binaries.");
-    }
 }

@@ -1,0 +1,31 @@
+namespace AgentDesk.Domain.Tests.Support;
+
+/// <summary>Where things are for tests that start processes or servers: the repository, free ports, built binaries.</summary>
+public static class TestEnvironment
+{
+    public static string RepoRoot()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Cluster.sln"))) dir = dir.Parent;
+        return dir?.FullName ?? throw new InvalidOperationException("Cluster.sln not found above the test binaries.");
+    }
+
+    /// <summary>A loopback port nothing listens on right now.</summary>
+    public static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    /// <summary>
+    /// A project's built program, from the same configuration as the running tests (test binaries live in
+    /// tests/…/bin/&lt;Configuration&gt;/net10.0; the program in src/&lt;project&gt;/bin/&lt;Configuration&gt;/net10.0).
+    /// </summary>
+    public static string BuiltProgram(string project)
+    {
+        var configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name;
+        var dll = Path.Combine(RepoRoot(), "src", project, "bin", configuration, "net10.0", project + ".dll");
+        return File.Exists(dll) ? dll : throw new FileNotFoundException($"Build the solution first: {project} is not built.", dll);
+    }
+}
