@@ -27,7 +27,8 @@ public static class GatewayHost
 {
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
-        var builder = WebApplication.CreateBuilder(args);
+        // Settings come from the program's own folder; ./data stays relative to where it was started.
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
         configure?.Invoke(builder);
         var cluster = SiloConfiguration.ReadOptions(builder.Configuration);
         var coHost = cluster.Mode != ClusterMode.Postgres || builder.Configuration.GetValue("AgentDesk:Gateway:CoHostSilo", false);
