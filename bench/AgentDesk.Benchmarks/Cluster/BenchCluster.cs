@@ -34,7 +34,6 @@ public sealed class BenchCluster : IAsyncDisposable
             // Localhost clustering in every mode: the benchmark measures grains and storage, not membership.
             silo.UseAgentDeskClustering(new AgentDeskClusterOptions { Mode = ClusterMode.SingleNode, ClusterId = serviceId, ServiceId = serviceId, SiloPort = options.SiloPort, GatewayPort = options.GatewayPort });
             silo.AddAgentDeskGrains(options);
-            if (Environment.GetEnvironmentVariable("AGENTDESK_BENCH_PARALLELISM") is { } p) silo.Services.Configure<AgentDesk.Grains.Batches.BatchOptions>(o => o.Parallelism = int.Parse(p));
             silo.Configure<Orleans.Configuration.SiloMessagingOptions>(o => o.ResponseTimeout = TimeSpan.FromMinutes(5));
         });
         var host = builder.Build();

@@ -31,6 +31,8 @@ public sealed class PositionGrainState
 /// loads state, asks the venue to fill, stores the result once, and then tells the account and the exit index.
 /// It never waits on an account (settlements are one-way and confirmed back), so no call cycle can form.
 /// </summary>
+// Placed where the caller runs: the account step that opens it, so a fan-out does not scatter positions across silos.
+[Orleans.Placement.PreferLocalPlacement]
 [GrainType("position")]
 public sealed class PositionGrain(
     [PersistentState(StorageNames.Position, StorageNames.Provider)] IPersistentState<PositionGrainState> state,
