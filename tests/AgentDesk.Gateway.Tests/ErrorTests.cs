@@ -33,6 +33,7 @@ public sealed class ErrorTests(GatewayFixture gateway)
         var lowLeverage = await _http.PostAsync("/agent/batch-open", new { agentId, symbol, action = "LONG", weight = 50, leverage = 1.05 }).ProblemAsync(400, "leverage_too_low");
         Assert.Equal("1.1", lowLeverage["minimum"]!.GetValue<string>());
         await _http.PostAsync("/agent/batch-open", new { agentId, symbol, action = "SIDEWAYS", weight = 50, leverage = 2 }).ProblemAsync(400, "invalid_action");
+        await _http.PostAsync("/agent/batch-open", new { agentId, symbol = "SOL/USD", action = "LONG", weight = 50, leverage = 2 }).ProblemAsync(400, "invalid_symbol");
         await _http.PostAsync("/agent/batch-open", new { agentId, symbol, action = "LONG", weight = 50, leverage = 2, orderOptions = new { stopLossPrice = 60 } })
             .ProblemAsync(400, "invalid_stop_loss_price");
 

@@ -55,7 +55,7 @@ public static class BatchEndpoints
         var request = body.Value!;
         var found = await AgentAccess.FindAsync(cluster, user, request.AgentId ?? "");
         if (found.Error is not null) return found.Error;
-        if (string.IsNullOrWhiteSpace(request.Symbol) || !request.Symbol.All(char.IsAsciiLetterOrDigit))
+        if (!Symbols.IsValid(request.Symbol))
             return Problems.Result("invalid_symbol", "symbol is required: letters and digits, such as SOL.");
         if (SideExtensions.Parse(request.Action) is not { } side) return Problems.Result("invalid_action", $"action must be LONG or SHORT; got '{request.Action}'.");
         if (request.Weight is not { } weight) return Problems.Result("invalid_weight", "weight is required (0 < weight ≤ 100).");

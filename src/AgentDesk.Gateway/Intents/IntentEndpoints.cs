@@ -123,7 +123,7 @@ public static class IntentEndpoints
     private static Json.Body<IntentSubmission> ToSubmission(IntentKind kind, string? symbol, string? usdcAmount, string? minTokenOut, string? tokenAmount,
         string? minUsdcOut, int? maxSlippageBps, IReadOnlyList<ExitRuleMessage>? exits, long deadline, long nonce, string signature, bool requireAmounts)
     {
-        if (string.IsNullOrWhiteSpace(symbol) || !symbol.All(char.IsAsciiLetterOrDigit))
+        if (!Symbols.IsValid(symbol))
             return new(null, Problems.Result("invalid_symbol", "symbol is required: letters and digits, such as NVDA."));
         decimal Amount(string? text, string field, bool needed, out IResult? error)
         {

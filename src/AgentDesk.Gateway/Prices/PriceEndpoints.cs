@@ -35,7 +35,7 @@ public static class PriceEndpoints
         {
             // Everything is validated before anything is published: a bad entry changes nothing.
             var symbol = points[i].Symbol;
-            if (string.IsNullOrWhiteSpace(symbol) || symbol.Length > 16 || !symbol.All(char.IsAsciiLetterOrDigit))
+            if (!Symbols.IsValid(symbol))
                 return Problems.Result("invalid_symbol", $"prices[{i}].symbol must be 1 to 16 letters or digits.");
             var price = Money.ParseAmount(points[i].PriceUsd, $"prices[{i}].priceUsd");
             if (!price.IsSuccess || price.Value <= 0) return Problems.Result("invalid_price", $"prices[{i}].priceUsd must be a positive decimal string.");

@@ -45,7 +45,7 @@ public sealed class VaultGrain(
     public async Task<Result<VaultView>> SetTokenAsync(string symbol, string tokenAddress, int decimals)
     {
         if (!S.Exists) return NotFound();
-        if (string.IsNullOrWhiteSpace(symbol) || symbol.Length > 16 || !symbol.All(char.IsAsciiLetterOrDigit))
+        if (!Domain.Common.Symbols.IsValid(symbol))
             return Result<VaultView>.Fail("invalid_symbol", "A symbol is 1 to 16 letters or digits.");
         if (!EthAddress.IsValid(tokenAddress))
             return Result<VaultView>.Fail("invalid_address", $"address must be 0x followed by 40 hex digits; got '{tokenAddress}'.");
