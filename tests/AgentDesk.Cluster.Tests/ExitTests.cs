@@ -24,11 +24,18 @@ public sealed class ExitTests(ClusterFixture fixture)
 
         await _world.PriceAsync(95m);
         Assert.Equal(PositionStatus.Open, (await _world.Position(agent, account).GetAsync())!.Status);
+        var indexed = fixture.Client.GetGrain<IExitWatchGrain>(GrainKeys.ExitWatch(_world.Symbol,
+            Grains.Positions.WatchPage.For(GrainKeys.Position(agent, account, _world.Symbol))));
+        Assert.Equal(1, await indexed.CountAsync()); // the open position is in its symbol's exit index
         await _world.PriceAsync(89m);
 
         var closed = await WaitForStatus(agent, account, PositionStatus.Closed);
         Assert.Equal("stop_loss", closed!.CloseReason);
         Assert.True(closed.RealizedPnlUsdc < -20m);
+        // The closed position left the exit index: later ticks no longer reach it.
+        var key = GrainKeys.Position(agent, account, _world.Symbol);
+        var page = fixture.Client.GetGrain<IExitWatchGrain>(GrainKeys.ExitWatch(_world.Symbol, Grains.Positions.WatchPage.For(key)));
+        await Eventually.WaitForAsync(() => page.CountAsync(), c => c == 0, what: "the index entry to go");
         var view = await Eventually.WaitForAsync(() => _world.Account(account).GetAsync(), v => v!.LockedUsdc == 0m, what: "settlement");
         Assert.Equal(100m + closed.RealizedPnlUsdc, view!.FreeUsdc);
         Assert.Empty(view.OpenPositionKeys);
