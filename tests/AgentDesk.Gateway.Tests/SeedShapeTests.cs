@@ -90,6 +90,22 @@ public sealed class SeedShapeTests(GatewayFixture gateway)
     }
 
     [Fact]
+    public async Task A_request_is_traced_through_aspnetcore_and_the_grain_calls_it_makes()
+    {
+        var sources = new System.Collections.Concurrent.ConcurrentBag<string>();
+        using var listener = new System.Diagnostics.ActivityListener
+        {
+            ShouldListenTo = s => s.Name.StartsWith("Microsoft.Orleans", StringComparison.Ordinal) || s.Name == "Microsoft.AspNetCore",
+            Sample = (ref System.Diagnostics.ActivityCreationOptions<System.Diagnostics.ActivityContext> _) => System.Diagnostics.ActivitySamplingResult.AllData,
+            ActivityStopped = a => sources.Add(a.Source.Name),
+        };
+        System.Diagnostics.ActivitySource.AddActivityListener(listener);
+        await _http.GetJsonAsync($"/api/v1/accounts/{Api.NewAddress()}");
+        Assert.Contains("Microsoft.AspNetCore", sources);
+        Assert.Contains(sources, s => s.StartsWith("Microsoft.Orleans", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task The_projects_meters_count_intents_by_outcome()
     {
         var outcomes = new List<string>();

@@ -40,6 +40,7 @@ public static class GatewayHost
         {
             builder.UseOrleansClient(client =>
             {
+                client.AddActivityPropagation();
                 client.Configure<Orleans.Configuration.ClusterOptions>(o =>
                 {
                     o.ClusterId = cluster.ClusterId;

@@ -71,6 +71,8 @@ public static class SiloConfiguration
         silo.AddMemoryGrainStorage(StorageNames.PubSub);
         silo.AddMemoryStreams(Contracts.Prices.IPriceFeedGrain.StreamProvider);
 
+        // Grain calls become OpenTelemetry activities (sources Microsoft.Orleans.Runtime / .Application).
+        silo.AddActivityPropagation();
         silo.Services.TryAddSingleton(TimeProvider.System);
         silo.Services.TryAddSingleton<IExecutionVenue, PaperVenue>();
         if (configuration is not null)
