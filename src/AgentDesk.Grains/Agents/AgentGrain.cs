@@ -199,7 +199,6 @@ public sealed class AgentGrain(
 
     public async Task<Result<IntentExecution>> ExecuteIntentAsync(IntentSubmission submission)
     {
-        // Problems the position or the feed would report are found before the nonce is consumed.
         // Signature, deadline and nonce come first (a replay is a nonce problem), then what the position
         // or the feed would refuse — all before the nonce is spent.
         var symbol = submission.Symbol.ToUpperInvariant();
@@ -246,7 +245,7 @@ public sealed class AgentGrain(
     {
         if (!S.Registered) return NotRegistered<IntentQuote>();
         if (S.VaultId is null) return Result<IntentQuote>.Fail("no_vault", "The agent is not bound to a vault.");
-        var vault = await GrainFactory.GetGrain<IVaultGrain>(GrainKeys.Vault(S.VaultId)).GetAsync();
+        var vault = await VaultAsync(draft.Symbol);
         var token = vault?.Tokens.FirstOrDefault(t => string.Equals(t.Symbol, draft.Symbol, StringComparison.OrdinalIgnoreCase));
         if (vault is null || token is null)
             return Result<IntentQuote>.Fail("symbol_not_allowed", $"{draft.Symbol} is not in vault {S.VaultId}'s allowlist.");
