@@ -44,6 +44,7 @@ public sealed class PositionGrain(
 
     private WatchEnvelope? _registered;
     private IGrainTimer? _settlementTimer;
+    private bool _settlementReminderRegistered;
 
     private PositionGrainState S => state.State;
     private (Guid AgentId, string Account, string Symbol) Key => GrainKeys.ParsePosition(this.GetPrimaryKeyString());
@@ -246,8 +247,14 @@ public sealed class PositionGrain(
         {
             _settlementTimer?.Dispose();
             _settlementTimer = null;
-            var reminder = await this.GetReminder(SettlementReminder);
-            if (reminder is not null) await this.UnregisterReminder(reminder);
+            // Only this activation's own reminder is looked up here (a lookup is a storage read); one left by an
+            // earlier activation removes itself when it next fires with nothing to re-send.
+            if (_settlementReminderRegistered)
+            {
+                var reminder = await this.GetReminder(SettlementReminder);
+                if (reminder is not null) await this.UnregisterReminder(reminder);
+                _settlementReminderRegistered = false;
+            }
         }
     }
 
@@ -256,10 +263,16 @@ public sealed class PositionGrain(
     public Task<IReadOnlyList<PositionSnapshot>> GetHistoryAsync() =>
         Task.FromResult<IReadOnlyList<PositionSnapshot>>(S.History.Append(S.Current).OfType<PositionLifecycle>().Select(Snapshot).ToArray());
 
-    public Task ReceiveReminder(string reminderName, TickStatus status)
+    public async Task ReceiveReminder(string reminderName, TickStatus status)
     {
-        if (reminderName == SettlementReminder && S.Unsettled.Count > 0) SendSettlements();
-        return Task.CompletedTask;
+        if (reminderName != SettlementReminder) return;
+        if (S.Unsettled.Count > 0)
+        {
+            SendSettlements();
+            return;
+        }
+        var reminder = await this.GetReminder(SettlementReminder);
+        if (reminder is not null) await this.UnregisterReminder(reminder);
     }
 
     private async Task<bool> FillOrderAsync(PositionLifecycle current, PriceTick tick)
@@ -347,6 +360,7 @@ public sealed class PositionGrain(
         {
             if (S.Unsettled.Count == 0) return;
             await this.RegisterOrUpdateReminder(SettlementReminder, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
+            _settlementReminderRegistered = true;
             SendSettlements();
         }, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(15));
     }
