@@ -22,6 +22,14 @@ public static class GrainKeys
 
     public static string ExitWatch(string symbol, int page) => $"watch:{symbol.ToUpperInvariant()}:{page}";
 
+    /// <summary>Splits an exit-watch page key into its symbol and page number.</summary>
+    public static (string Symbol, int Page) ParseExitWatch(string key)
+    {
+        var parts = key.Split(':');
+        if (parts.Length != 3 || parts[0] != "watch") throw new FormatException($"Not an exit-watch key: {key}");
+        return (parts[1], int.Parse(parts[2], System.Globalization.CultureInfo.InvariantCulture));
+    }
+
     /// <summary>Splits a position key into its parts.</summary>
     public static (Guid AgentId, string Account, string Symbol) ParsePosition(string key)
     {

@@ -28,8 +28,6 @@ public sealed record ExitPlan(
         this with { Ladder = rules.Select(r => new LadderStep(r, false)).ToArray() };
 
     public IEnumerable<ExitRule> PendingRules => Ladder.Where(s => !s.Fired).Select(s => s.Rule);
-
-    public bool IsEmpty => Ladder.Count == 0 && StopLossPrice is null && TakeProfitPrice is null && Trailing is null;
 }
 
 public static class AbsoluteExits

@@ -45,7 +45,6 @@ public static class Problems
         return Result(code, message).ExecuteAsync(context);
     }
 
-    private static string Title(string code) => string.Join(' ', code.Split('_')) is var words && words.Length > 0
-        ? char.ToUpperInvariant(words[0]) + words[1..]
-        : code;
+    /// <summary>"nonce_mismatch" → "Nonce mismatch".</summary>
+    private static string Title(string code) => code.Length == 0 ? code : char.ToUpperInvariant(code[0]) + code[1..].Replace('_', ' ');
 }

@@ -145,8 +145,8 @@ public sealed class BatchGrain(
         var watch = Stopwatch.StartNew();
         var accounts = S.Kind == BatchKind.Open ? await SubscribersAsync(S.Open!.AgentId) : await OpenedAccountsAsync(S.Close!.OpenBatchId);
         S.Subscribers = accounts.Count;
-        var step = S.Kind == BatchKind.Open ? await OpenStepAsync() : null;
         var price = (await GrainFactory.GetGrain<IPriceFeedGrain>(GrainKeys.PriceFeed(S.Symbol)).GetLatestAsync())?.PriceUsd ?? 0m;
+        var step = S.Kind == BatchKind.Open ? await OpenStepAsync(price) : null;
 
         var pending = accounts.Where(a => !S.Outcomes.ContainsKey(a)).ToList();
         var lastCheckpoint = clock.GetUtcNow();
@@ -208,13 +208,12 @@ public sealed class BatchGrain(
         AgentDeskMetrics.FanOutDuration.Record(watch.Elapsed.TotalMilliseconds, new KeyValuePair<string, object?>("kind", S.Kind.ToString()));
     }
 
-    private async Task<BatchOpenStep> OpenStepAsync()
+    private async Task<BatchOpenStep> OpenStepAsync(decimal price)
     {
         var request = S.Open!;
         var agent = await GrainFactory.GetGrain<IAgentGrain>(request.AgentId).GetProfileAsync();
-        var price = await GrainFactory.GetGrain<IPriceFeedGrain>(GrainKeys.PriceFeed(request.Symbol)).GetLatestAsync();
         return new BatchOpenStep(BatchId, request.AgentId, request.Symbol, request.Side, request.Weight, request.Leverage,
-            agent?.Fees ?? [], price?.PriceUsd ?? 0m, options.Value.PositionDecimals, request.TriggerPrice, request.StopLossPrice,
+            agent?.Fees ?? [], price, options.Value.PositionDecimals, request.TriggerPrice, request.StopLossPrice,
             request.TakeProfitPrice, request.TrailingStopPercentage);
     }
 

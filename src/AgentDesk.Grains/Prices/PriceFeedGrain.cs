@@ -1,7 +1,6 @@
 using AgentDesk.Contracts.Common;
 using AgentDesk.Contracts.Positions;
 using AgentDesk.Contracts.Prices;
-using AgentDesk.Domain.Exits;
 using AgentDesk.Grains.Infrastructure;
 using Orleans.Streams;
 
@@ -54,66 +53,4 @@ public sealed class PriceFeedGrain(
     {
         if (state.State.ActivePages.Add(page)) await state.WriteStateAsync();
     }
-}
-
-public sealed class PriceDirectoryState
-{
-    public SortedSet<string> Symbols { get; set; } = [];
-}
-
-[GrainType("price-directory")]
-public sealed class PriceDirectoryGrain(
-    [PersistentState("priceDirectory", StorageNames.Provider)] IPersistentState<PriceDirectoryState> state) : Grain, IPriceDirectoryGrain
-{
-    public async Task AddAsync(string symbol)
-    {
-        if (state.State.Symbols.Add(symbol)) await state.WriteStateAsync();
-    }
-
-    public Task<string[]> GetSymbolsAsync() => Task.FromResult(state.State.Symbols.ToArray());
-}
-
-public sealed class ExitWatchState
-{
-    public Dictionary<string, WatchEnvelope> Positions { get; set; } = [];
-    public bool Activated { get; set; }
-}
-
-/// <summary>
-/// One page of a symbol's exit index. A tick is compared with every envelope in a plain loop and only the
-/// positions it reaches are called, one-way, so the page never waits on a position and never blocks the feed.
-/// </summary>
-[GrainType("exit-watch")]
-public sealed class ExitWatchGrain(
-    [PersistentState(StorageNames.ExitWatch, StorageNames.Provider)] IPersistentState<ExitWatchState> state) : Grain, IExitWatchGrain
-{
-    public async Task WatchAsync(string positionKey, WatchEnvelope envelope)
-    {
-        if (!state.State.Activated)
-        {
-            var parts = this.GetPrimaryKeyString().Split(':');
-            await GrainFactory.GetGrain<IPriceFeedGrain>(GrainKeys.PriceFeed(parts[1])).ActivatePageAsync(int.Parse(parts[2], System.Globalization.CultureInfo.InvariantCulture));
-            state.State.Activated = true;
-        }
-        if (state.State.Positions.TryGetValue(positionKey, out var known) && known == envelope) return;
-        state.State.Positions[positionKey] = envelope;
-        await state.WriteStateAsync();
-    }
-
-    public async Task UnwatchAsync(string positionKey)
-    {
-        if (state.State.Positions.Remove(positionKey)) await state.WriteStateAsync();
-    }
-
-    public Task OnPriceAsync(PriceTick tick)
-    {
-        foreach (var (key, envelope) in state.State.Positions)
-        {
-            if (new ExitEnvelope(envelope.Lower, envelope.Upper).IsReachedBy(tick.PriceUsd))
-                _ = GrainFactory.GetGrain<IPositionGrain>(key).OnPriceAsync(tick);
-        }
-        return Task.CompletedTask;
-    }
-
-    public Task<int> CountAsync() => Task.FromResult(state.State.Positions.Count);
 }
