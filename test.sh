@@ -1,37 +1,89 @@
 #!/usr/bin/env bash
-# The one test command: installs and starts what the tests need (PostgreSQL, node packages),
-# builds everything, runs every test project, and ends with `N passed, N failed`.
+# The one test command: installs and starts what the tests need, builds everything, runs every test project,
+# and ends with `N passed, N failed`.
+#
+#   ./test.sh                                   every project
+#   ./test.sh AgentDesk.Gateway.Tests           one project (its name, or a unique part of it)
+#   ./test.sh AgentDesk.Gateway.Tests --filter "FullyQualifiedName~Docs"    one test or a few (dotnet test's filter)
+#
+# A project counts as failed tests: every failed, errored, timed-out or aborted test, every discovered test that
+# did not run (a crash or a hang), and a project that discovers no test at all.
 set -uo pipefail
 cd "$(dirname "$0")"
 root=$(pwd)
+started=$(date +%s)
+ceiling=${AGENTDESK_TEST_CEILING_SECONDS:-1500}   # the whole run; CI allows 90 minutes, the suite aims for under 20
+per_project=${AGENTDESK_TEST_PROJECT_SECONDS:-900}
+hang=${AGENTDESK_TEST_HANG_TIMEOUT:-5m}          # one test longer than this is a hang: dumped and stopped
+
+only=""; filter=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --filter) filter=(--filter "$2"); shift 2 ;;
+    *) only="$1"; shift ;;
+  esac
+done
+
+fail_early() { echo "$1"; echo "0 passed, 1 failed"; exit 1; }
 
 echo "== preparing services"
-if ! command -v node >/dev/null; then echo "node is required (Node 20)"; exit 1; fi
-(cd tests/interop && npm ci --no-audit --no-fund --silent) || { echo "npm ci failed"; exit 1; }
-AGENTDESK_TEST_POSTGRES=$(deploy/local/postgres.sh start) || { echo "PostgreSQL did not start"; exit 1; }
+command -v node >/dev/null || fail_early "node is required (Node 20)"
+for dir in tests/interop deploy/validate; do
+  (cd "$dir" && npm ci --no-audit --no-fund --silent) || fail_early "npm ci failed in $dir"
+done
+AGENTDESK_TEST_POSTGRES=$(deploy/local/postgres.sh start) || fail_early "PostgreSQL did not start"
 export AGENTDESK_TEST_POSTGRES
 echo "PostgreSQL: $AGENTDESK_TEST_POSTGRES"
 
 echo "== building"
-dotnet build Cluster.sln -nologo -v quiet -clp:ErrorsOnly || { echo "0 passed, 1 failed"; exit 1; }
+dotnet build Cluster.sln -nologo -v quiet -clp:ErrorsOnly || fail_early "the build failed"
 
 echo "== testing"
 results="$root/TestResults"
-rm -rf "$results"
-status=0
-# One project at a time, each into its own results folder, so no two .trx files can collide.
-for project in tests/*/*.csproj; do
+rm -rf "$results"; mkdir -p "$results"
+total_passed=0; total_failed=0
+# Test projects are those that reference the test SDK (tests/AgentDesk.Testing is a helper library).
+projects=$(grep -l 'Microsoft.NET.Test.Sdk' tests/*/*.csproj | sort)
+[ -n "$only" ] && projects=$(echo "$projects" | grep -- "$only")
+[ -n "$projects" ] || fail_early "no test project matches '$only'"
+
+for project in $projects; do
   name=$(basename "$project" .csproj)
-  dotnet test "$project" --no-build -nologo --logger "trx" --results-directory "$results/$name" || status=1
+  remaining=$(( ceiling - ($(date +%s) - started) ))
+  if [ "$remaining" -le 0 ]; then echo "$name: not run, the run's ${ceiling} s ceiling was reached"; total_failed=$((total_failed + 1)); continue; fi
+  limit=$(( remaining < per_project ? remaining : per_project ))
+
+  discovered=$(timeout 300 dotnet test "$project" --no-build -nologo --list-tests "${filter[@]}" 2>/dev/null \
+    | sed -n '/The following Tests are available:/,$p' | tail -n +2 | grep -c '^ ')
+  echo "-- $name: $discovered tests"
+  timeout --kill-after=30 "$limit" dotnet test "$project" --no-build -nologo "${filter[@]}" \
+    --blame-hang --blame-hang-timeout "$hang" --blame-hang-dump-type none \
+    --logger "trx" --results-directory "$results/$name" > "$results/$name.log" 2>&1
+  code=$?
+  tail -n 3 "$results/$name.log" | grep -E "Passed!|Failed!" || true
+
+  read -r passed failed executed < <(python3 - "$results/$name" <<'EOF'
+import glob, re, sys
+counters = {}
+for trx in glob.glob(sys.argv[1] + "/*.trx"):
+    text = open(trx, encoding="utf-8").read()
+    match = re.search(r"<Counters ([^>]*)/?>", text)
+    if match:
+        for key, value in re.findall(r'(\w+)="(\d+)"', match.group(1)):
+            counters[key] = counters.get(key, 0) + int(value)
+bad = sum(counters.get(k, 0) for k in ("failed", "error", "timeout", "aborted"))
+print(counters.get("passed", 0), bad, counters.get("executed", 0))
+EOF
+)
+  not_run=$(( discovered - passed - failed ))
+  [ "$not_run" -lt 0 ] && not_run=0
+  if [ "$discovered" -eq 0 ]; then echo "$name: discovered no tests"; failed=$((failed + 1)); fi
+  if [ "$not_run" -gt 0 ]; then echo "$name: $not_run of $discovered tests did not run (exit $code; see $results/$name.log)"; failed=$((failed + not_run)); fi
+  if [ "$code" -ne 0 ] && [ "$failed" -eq 0 ]; then echo "$name: dotnet test exited with $code"; failed=1; fi
+  if [ "$code" -eq 124 ] || [ "$code" -eq 137 ]; then echo "$name: stopped at its ${limit} s limit"; fi
+  total_passed=$((total_passed + passed)); total_failed=$((total_failed + failed))
 done
 
-passed=0; failed=0
-for trx in "$results"/*/*.trx; do
-  [ -f "$trx" ] || continue
-  counters=$(grep -o '<Counters [^>]*>' "$trx" | head -1)
-  p=$(echo "$counters" | sed -n 's/.* passed="\([0-9]*\)".*/\1/p'); f=$(echo "$counters" | sed -n 's/.* failed="\([0-9]*\)".*/\1/p')
-  passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
-done
-if [ $status -ne 0 ] && [ $failed -eq 0 ]; then failed=1; fi
-echo "$passed passed, $failed failed"
-[ $status -eq 0 ] && [ $failed -eq 0 ]
+echo "== took $(( $(date +%s) - started )) s"
+echo "$total_passed passed, $total_failed failed"
+[ "$total_failed" -eq 0 ]

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # A local production-shaped cluster: PostgreSQL, two silos and a gateway (cluster client) on this machine.
-#   deploy/local/cluster.sh start   -> gateway on http://localhost:5080 (admin key: $AGENTDESK_ADMIN_KEY, default change-me)
+#   deploy/local/cluster.sh start   -> gateway on http://localhost:5080 (admin key: $AGENTDESK_ADMIN_KEY, default change-me-local-admin-key)
 #   deploy/local/cluster.sh stop
 # Logs and pids go to /tmp/agentdesk-cluster.
 set -euo pipefail
@@ -20,7 +20,7 @@ case "${1:-start}" in
         nohup dotnet src/AgentDesk.Silo/bin/Release/net10.0/AgentDesk.Silo.dll > "$RUN/silo$i.log" 2>&1 &
       echo $! > "$RUN/silo$i.pid"
     done
-    AgentDesk__Auth__AdminKey=${AGENTDESK_ADMIN_KEY:-change-me} AgentDesk__Telemetry__Console=false \
+    AgentDesk__Auth__AdminKey=${AGENTDESK_ADMIN_KEY:-change-me-local-admin-key} AgentDesk__Telemetry__Console=false \
       nohup dotnet src/AgentDesk.Gateway/bin/Release/net10.0/AgentDesk.Gateway.dll --urls http://localhost:5080 > "$RUN/gateway.log" 2>&1 &
     echo $! > "$RUN/gateway.pid"
     for _ in $(seq 1 120); do

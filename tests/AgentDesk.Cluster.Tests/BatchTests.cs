@@ -4,6 +4,9 @@ using AgentDesk.Contracts.Batches;
 using AgentDesk.Contracts.Common;
 using AgentDesk.Contracts.Fees;
 using AgentDesk.Contracts.Positions;
+using AgentDesk.Domain.Agents;
+using AgentDesk.Domain.Common;
+using AgentDesk.Testing;
 
 namespace AgentDesk.Cluster.Tests;
 
@@ -15,7 +18,7 @@ public sealed class BatchTests(ClusterFixture fixture)
     [Fact]
     public async Task Batch_open_sizes_each_subscriber_fails_the_one_below_minimum_and_charges_fees_once()
     {
-        var fees = new[] { new AgentFeeMessage("owner_flat", 0.1m, "0xfee0000000000000000000000000000000000001", "FLAT") };
+        var fees = new[] { new AgentFee("owner_flat", 0.1m, "0xfee0000000000000000000000000000000000001", FeeType.Flat) };
         var agent = await _world.AgentAsync(fees: fees);
         var rich = await _world.AccountAsync(1000m, agent);
         var modest = await _world.AccountAsync(100m, agent);
@@ -27,7 +30,7 @@ public sealed class BatchTests(ClusterFixture fixture)
         Assert.Equal(3, batch.Subscribers);
         Assert.Equal(2, batch.Successful);
         Assert.Equal(1, batch.Failed);
-        Assert.Equal("below_min_trade_size", batch.Results.Single(r => r.Account == poor).Problem!.Code);
+        Assert.Equal(Errors.BelowMinTradeSize, batch.Results.Single(r => r.Account == poor).Problem!.Code);
 
         var richView = (await _world.Account(rich).GetAsync())!;
         Assert.Equal(499.9m, richView.LockedUsdc);                       // 500 − 0.1 fee
@@ -42,7 +45,7 @@ public sealed class BatchTests(ClusterFixture fixture)
         Assert.Equal(8m, poorView.FreeUsdc); // a failed step changes nothing
         Assert.Equal(0m, poorView.FeesPaidUsdc);
 
-        var ledger = await fixture.Client.GetGrain<IFeeLedgerGrain>(GrainKeys.FeeLedger(fees[0].FeeAddress)).GetAsync();
+        var ledger = await fixture.Client.GetGrain<IFeeLedgerGrain>(GrainKeys.FeeLedger(_world.Organization, fees[0].FeeAddress)).GetAsync();
         Assert.Equal(0.2m, ledger.TotalUsdc);
         Assert.Equal(0.2m, ledger.ByPartner["owner_flat"]);
     }
@@ -61,8 +64,8 @@ public sealed class BatchTests(ClusterFixture fixture)
         Assert.Equal(50m, (await _world.Account(account).GetAsync())!.FreeUsdc); // reserved once
 
         var different = await fixture.Client.GetGrain<IBatchGrain>(id)
-            .OpenAsync(new BatchOpenRequest(agent, _world.Symbol, TradeSide.Long, 60, 2, 0, 0, 0, 0));
-        Assert.Equal("idempotency_conflict", different.Problem!.Code);
+            .OpenAsync(new BatchOpenRequest(agent, _world.Symbol, Side.Long, 60, 2, 0, 0, 0, 0));
+        Assert.Equal(Errors.IdempotencyConflict, different.Problem!.Code);
     }
 
     [Fact]
@@ -71,7 +74,7 @@ public sealed class BatchTests(ClusterFixture fixture)
         var agent = await _world.AgentAsync();
         var address = await _world.AccountAsync(200m);
         await _world.PriceAsync(10m);
-        var step = new BatchOpenStep(Guid.NewGuid(), agent, _world.Symbol, TradeSide.Long, 50, 2, [], 10m, 8, 0, 0, 0, 0);
+        var step = new BatchOpenStep(Guid.NewGuid(), agent, _world.Symbol, Side.Long, 50, 2, [], FeeCaps.Default, 10m, 8, null, 0, 0, 0, 0);
 
         var first = await _world.Account(address).OpenFromBatchAsync(step);
         var replay = await _world.Account(address).OpenFromBatchAsync(step);
@@ -83,7 +86,7 @@ public sealed class BatchTests(ClusterFixture fixture)
         var view = (await _world.Account(address).GetAsync())!;
         Assert.Equal(100m, view.FreeUsdc);
         Assert.Equal(100m, view.LockedUsdc);
-        Assert.Single(await _world.Position(agent, address).GetHistoryAsync());
+        Assert.Equal(first.PositionId, (await _world.Position(agent, address).GetAsync())!.PositionId);
     }
 
     [Fact]
@@ -98,12 +101,12 @@ public sealed class BatchTests(ClusterFixture fixture)
 
         foreach (var account in accounts)
         {
-            var history = await _world.Position(agent, account).GetHistoryAsync();
-            Assert.Single(history);
             var successes = batches.Count(b => b.Results.Single(r => r.Account == account).Success);
             Assert.Equal(1, successes);
+            var winner = batches.Single(b => b.Results.Single(r => r.Account == account).Success);
+            Assert.Equal(winner.Results.Single(r => r.Account == account).PositionId, (await _world.Position(agent, account).GetAsync())!.PositionId);
             var loser = batches.Single(b => !b.Results.Single(r => r.Account == account).Success);
-            Assert.Equal("position_already_open", loser.Results.Single(r => r.Account == account).Problem!.Code);
+            Assert.Equal(Errors.PositionAlreadyOpen, loser.Results.Single(r => r.Account == account).Problem!.Code);
             var view = (await _world.Account(account).GetAsync())!;
             Assert.Equal(60m, view.FreeUsdc);   // the losing batch reserved and released
             Assert.Equal(40m, view.LockedUsdc);
@@ -139,19 +142,19 @@ public sealed class BatchTests(ClusterFixture fixture)
     [Fact]
     public async Task Batch_level_errors_change_nothing()
     {
-        var swap = await _world.AgentAsync("SWAP");
+        var swap = await _world.AgentAsync(AgentType.Swap);
         var account = await _world.AccountAsync(100m, swap);
         var grain = fixture.Client.GetGrain<IBatchGrain>(Guid.NewGuid());
 
-        var noPrice = await grain.OpenAsync(new BatchOpenRequest(swap, _world.Symbol, TradeSide.Long, 50, 2, 0, 0, 0, 0));
-        Assert.Equal("no_price", noPrice.Problem!.Code);
+        var noPrice = await grain.OpenAsync(new BatchOpenRequest(swap, _world.Symbol, Side.Long, 50, 2, 0, 0, 0, 0));
+        Assert.Equal(Errors.NoPrice, noPrice.Problem!.Code);
         await _world.PriceAsync(10m);
-        Assert.Equal("short_not_allowed", (await grain.OpenAsync(new BatchOpenRequest(swap, _world.Symbol, TradeSide.Short, 50, 2, 0, 0, 0, 0))).Problem!.Code);
-        Assert.Equal("invalid_weight", (await grain.OpenAsync(new BatchOpenRequest(swap, _world.Symbol, TradeSide.Long, 0, 2, 0, 0, 0, 0))).Problem!.Code);
-        Assert.Equal("invalid_stop_loss_price", (await grain.OpenAsync(new BatchOpenRequest(swap, _world.Symbol, TradeSide.Long, 50, 2, 0, 11, 0, 0))).Problem!.Code);
+        Assert.Equal(Errors.ShortNotAllowed, (await grain.OpenAsync(new BatchOpenRequest(swap, _world.Symbol, Side.Short, 50, 2, 0, 0, 0, 0))).Problem!.Code);
+        Assert.Equal(Errors.InvalidWeight, (await grain.OpenAsync(new BatchOpenRequest(swap, _world.Symbol, Side.Long, 0, 2, 0, 0, 0, 0))).Problem!.Code);
+        Assert.Equal(Errors.InvalidStopLossPrice, (await grain.OpenAsync(new BatchOpenRequest(swap, _world.Symbol, Side.Long, 50, 2, 0, 11, 0, 0))).Problem!.Code);
         var perp = await _world.AgentAsync();
-        Assert.Equal("leverage_too_low", (await grain.OpenAsync(new BatchOpenRequest(perp, _world.Symbol, TradeSide.Long, 50, 1.09m, 0, 0, 0, 0))).Problem!.Code);
-        Assert.Equal("agent_not_found", (await grain.OpenAsync(new BatchOpenRequest(Guid.NewGuid(), _world.Symbol, TradeSide.Long, 50, 2, 0, 0, 0, 0))).Problem!.Code);
+        Assert.Equal(Errors.LeverageTooLow, (await grain.OpenAsync(new BatchOpenRequest(perp, _world.Symbol, Side.Long, 50, 1.09m, 0, 0, 0, 0))).Problem!.Code);
+        Assert.Equal(Errors.AgentNotFound, (await grain.OpenAsync(new BatchOpenRequest(Guid.NewGuid(), _world.Symbol, Side.Long, 50, 2, 0, 0, 0, 0))).Problem!.Code);
 
         Assert.Null(await grain.GetAsync());
         Assert.Equal(100m, (await _world.Account(account).GetAsync())!.FreeUsdc);

@@ -1,4 +1,7 @@
+using AgentDesk.Contracts.Common;
+using AgentDesk.Grains.Options;
 using AgentDesk.Silo.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Orleans.TestingHost;
 
 namespace AgentDesk.Cluster.Tests;
@@ -12,8 +15,17 @@ public sealed class ClusterFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         var builder = new InProcessTestClusterBuilder(1);
-        builder.ConfigureSilo((_, silo) => silo.AddAgentDeskGrains(new AgentDeskClusterOptions { Mode = ClusterMode.Memory }));
-        builder.ConfigureClient(client => client.AddMemoryStreams(Contracts.Prices.IPriceFeedGrain.StreamProvider));
+        builder.ConfigureSilo((_, silo) =>
+        {
+            silo.AddAgentDeskGrains(new AgentDeskClusterOptions { Mode = ClusterMode.Memory });
+            // These tests move prices in large steps on purpose; the outlier guard has its own tests.
+            silo.Services.Configure<PriceOptions>(o => o.MaxJumpBps = 1_000_000);
+        });
+        builder.ConfigureClient(client =>
+        {
+            client.Services.AddAgentDeskSerialization();
+            client.AddMemoryStreams(Contracts.Prices.IPriceFeedGrain.StreamProvider);
+        });
         Cluster = builder.Build();
         await Cluster.DeployAsync();
     }

@@ -1,6 +1,8 @@
 using AgentDesk.Contracts.Common;
 using AgentDesk.Contracts.Positions;
 using AgentDesk.Contracts.Prices;
+using AgentDesk.Domain.Exits;
+using AgentDesk.Testing;
 using Orleans.Streams;
 
 namespace AgentDesk.Cluster.Tests;
@@ -22,20 +24,16 @@ public sealed class ExitTests(ClusterFixture fixture)
         await _world.PriceAsync(100m);
         await _world.BatchOpenAsync(agent, weight: 100, leverage: 2, stopLoss: 90m);
 
-        await _world.PriceAsync(95m);
-        Assert.Equal(PositionStatus.Open, (await _world.Position(agent, account).GetAsync())!.Status);
-        var indexed = fixture.Client.GetGrain<IExitWatchGrain>(GrainKeys.ExitWatch(_world.Symbol,
-            Grains.Positions.WatchPage.For(GrainKeys.Position(agent, account, _world.Symbol))));
-        Assert.Equal(1, await indexed.CountAsync()); // the open position is in its symbol's exit index
-        await _world.PriceAsync(89m);
-
-        var closed = await WaitForStatus(agent, account, PositionStatus.Closed);
-        Assert.Equal("stop_loss", closed!.CloseReason);
+        // At 90.01 the stop is one tick away: the exit index hands the position every tick at or below 90 only, so a
+        // tick at exactly 90 must reach it and close it, while 90.01 must not.
+        await _world.PriceAsync(90.01m);
+        var closing = await _world.PriceAsync(90m);
+        var closed = await _world.EvaluatedAsync(agent, account, closing);
+        Assert.Equal(PositionStatus.Closed, closed!.Status);
+        Assert.Equal("stop_loss", closed.CloseReason);
+        Assert.Equal(90m * 0.9995m, closed.ExitPrice); // sold on the tick at 90 (less paper slippage), not at 90.01
+        Assert.Single(closed.Exits);
         Assert.True(closed.RealizedPnlUsdc < -20m);
-        // The closed position left the exit index: later ticks no longer reach it.
-        var key = GrainKeys.Position(agent, account, _world.Symbol);
-        var page = fixture.Client.GetGrain<IExitWatchGrain>(GrainKeys.ExitWatch(_world.Symbol, Grains.Positions.WatchPage.For(key)));
-        await Eventually.WaitForAsync(() => page.CountAsync(), c => c == 0, what: "the index entry to go");
         var view = await Eventually.WaitForAsync(() => _world.Account(account).GetAsync(), v => v!.LockedUsdc == 0m, what: "settlement");
         Assert.Equal(100m + closed.RealizedPnlUsdc, view!.FreeUsdc);
         Assert.Empty(view.OpenPositionKeys);
@@ -45,14 +43,14 @@ public sealed class ExitTests(ClusterFixture fixture)
     public async Task Two_take_profit_steps_then_a_stop_loss_sell_shares_of_what_remains()
     {
         var agent = await _world.AgentAsync();
-        var account = Scenario.NewAddress();
+        var account = TestData.NewAddress();
         await _world.PriceAsync(100m);
-        var opened = await _world.Position(agent, account).OpenAsync(new OpenPositionCommand("t1", null, TradeSide.Long, 100m, 1m, 100m, 8, null, 0, 0, 0, 0,
+        var opened = await _world.Position(agent, account).OpenAsync(_world.Open("t1", account, 100m, 100m,
         [
-            new ExitRuleMessage("TakeProfit", 500, 5000),
-            new ExitRuleMessage("TakeProfit", 1000, 5000),
-            new ExitRuleMessage("StopLoss", -500, 10_000),
-        ], 0, 10_000));
+            new ExitRule(ExitTriggerType.TakeProfit, 500, 5000),
+            new ExitRule(ExitTriggerType.TakeProfit, 1000, 5000),
+            new ExitRule(ExitTriggerType.StopLoss, -500, 10_000),
+        ]));
         Assert.True(opened.IsSuccess, opened.Problem?.Message);
         var size = opened.Value!.Size;
 
@@ -79,14 +77,25 @@ public sealed class ExitTests(ClusterFixture fixture)
         await _world.PriceAsync(100m);
         await _world.BatchOpenAsync(agent, weight: 100, leverage: 2, trailing: 10m);
 
-        await _world.PriceAsync(130m);
-        var peaked = await Eventually.WaitForAsync(() => _world.Position(agent, account).GetAsync(), p => p!.ExtremePrice == 130m, what: "new peak");
-        Assert.Equal(PositionStatus.Open, peaked!.Status);
-        await _world.PriceAsync(118m); // above 130 × 0.9 = 117
-        await _world.PriceAsync(116m);
+        var peak = await _world.PriceAsync(130m);
+        var peaked = await _world.EvaluatedAsync(agent, account, peak);
+        Assert.Equal(130m, peaked!.ExtremePrice);
+        Assert.Equal(PositionStatus.Open, peaked.Status);
 
-        var closed = await WaitForStatus(agent, account, PositionStatus.Closed);
-        Assert.Equal("trailing_stop", closed!.CloseReason);
+        // 118 is above 130 × 0.9 = 117: the stop must hold. The next peak reaches the position for certain; once it has
+        // evaluated that later tick, the position must still be open (a stop fired too early at 118 would have closed it).
+        await _world.PriceAsync(118m);
+        await _world.PriceAsync(117.01m);
+        var higher = await _world.PriceAsync(131m);
+        var held = await _world.EvaluatedAsync(agent, account, higher);
+        Assert.Equal(PositionStatus.Open, held!.Status);
+        Assert.Equal(131m, held.ExtremePrice);
+
+        var drop = await _world.PriceAsync(117.8m); // below 131 × 0.9 = 117.9
+        var closed = await _world.EvaluatedAsync(agent, account, drop);
+        Assert.Equal(PositionStatus.Closed, closed!.Status);
+        Assert.Equal("trailing_stop", closed.CloseReason);
+        Assert.Equal(117.8m * 0.9995m, closed.ExitPrice); // the drop's price, less paper slippage
         Assert.True(closed.RealizedPnlUsdc > 0m);
     }
 
@@ -102,10 +111,9 @@ public sealed class ExitTests(ClusterFixture fixture)
         Assert.Equal(50m, (await _world.Account(account).GetAsync())!.LockedUsdc);
 
         await _world.PriceAsync(95m);
-        Assert.Equal(PositionStatus.Pending, (await _world.Position(agent, account).GetAsync())!.Status);
-        await _world.PriceAsync(89.5m);
-
-        var open = await WaitForStatus(agent, account, PositionStatus.Open);
+        var reaching = await _world.PriceAsync(89.5m);
+        var open = await _world.EvaluatedAsync(agent, account, reaching);
+        Assert.Equal(PositionStatus.Open, open!.Status);
         Assert.InRange(open!.EntryPrice, 89.5m, 89.6m); // filled at the tick's price plus paper slippage
     }
 
@@ -119,7 +127,7 @@ public sealed class ExitTests(ClusterFixture fixture)
 
         var position = _world.Position(agent, account);
         var key = GrainKeys.Position(agent, account, _world.Symbol);
-        var watch = fixture.Client.GetGrain<IExitWatchGrain>(GrainKeys.ExitWatch(_world.Symbol, Grains.Positions.WatchPage.For(key)));
+        var watch = fixture.Client.GetGrain<IExitWatchGrain>(GrainKeys.ExitWatch(_world.Symbol, Grains.Prices.ExitIndex.PageOf(key)));
         var feed = fixture.Client.GetGrain<IPriceFeedGrain>(GrainKeys.PriceFeed(_world.Symbol));
         await fixture.Cluster.DeactivateAsync(position);
         await fixture.Cluster.DeactivateAsync(watch);

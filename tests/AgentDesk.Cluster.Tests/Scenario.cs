@@ -5,30 +5,32 @@ using AgentDesk.Contracts.Common;
 using AgentDesk.Contracts.Positions;
 using AgentDesk.Contracts.Prices;
 using AgentDesk.Contracts.Vaults;
+using AgentDesk.Domain.Agents;
+using AgentDesk.Domain.Common;
+using AgentDesk.Testing;
 
 namespace AgentDesk.Cluster.Tests;
 
-/// <summary>Builds test worlds through the grain contracts, with fresh keys every time.</summary>
-public sealed class Scenario(IGrainFactory grains)
+/// <summary>Builds test worlds through the grain contracts, with fresh keys every time, in one organisation.</summary>
+public sealed class Scenario(IGrainFactory grains, string organization = "Symphony")
 {
     public IGrainFactory Grains { get; } = grains;
+    public string Organization { get; } = organization;
 
     /// <summary>A symbol no other test uses, so price ticks never cross tests.</summary>
-    public string Symbol { get; } = "T" + Guid.NewGuid().ToString("N")[..8].ToUpperInvariant();
+    public string Symbol { get; } = TestData.NewSymbol();
 
-    public static string NewAddress() => "0x" + Guid.NewGuid().ToString("N") + Guid.NewGuid().ToString("N")[..8];
-
-    public async Task<Guid> AgentAsync(string agentType = "PERPETUAL", IReadOnlyList<AgentFeeMessage>? fees = null, string? signer = null)
+    public async Task<Guid> AgentAsync(AgentType agentType = AgentType.Perpetual, IReadOnlyList<AgentFee>? fees = null, string? signer = null)
     {
         var id = Guid.NewGuid();
-        var registered = await Agent(id).RegisterAsync(new AgentRegistration("Test agent", null, null, agentType, true, fees ?? [], "Symphony", signer, null, null));
+        var registered = await Agent(id).RegisterAsync(new AgentRegistration("Test agent", null, null, agentType, true, fees ?? [], Organization, signer, null, null));
         Assert.True(registered.IsSuccess, registered.Problem?.Message);
         return id;
     }
 
     public async Task<string> AccountAsync(decimal deposit, Guid? subscribeTo = null)
     {
-        var address = NewAddress();
+        var address = TestData.NewAddress();
         var account = Account(address);
         await account.CreateAsync();
         if (deposit > 0) Assert.True((await account.DepositAsync(Guid.NewGuid().ToString(), deposit)).IsSuccess);
@@ -36,9 +38,15 @@ public sealed class Scenario(IGrainFactory grains)
         return address;
     }
 
-    public Task PriceAsync(decimal price) => Grains.GetGrain<IPriceFeedGrain>(GrainKeys.PriceFeed(Symbol)).PushAsync(price, DateTimeOffset.UtcNow);
+    /// <summary>Pushes a price and returns the accepted tick's sequence (what a position's LastTickSequence reaches once it evaluated it).</summary>
+    public async Task<long> PriceAsync(decimal price)
+    {
+        var pushed = await Grains.GetGrain<IPriceFeedGrain>(GrainKeys.PriceFeed(Symbol)).PushAsync(price, DateTimeOffset.UtcNow);
+        Assert.True(pushed.IsSuccess, pushed.Problem?.Message);
+        return pushed.Value!.Latest!.Sequence;
+    }
 
-    public async Task<BatchResult> BatchOpenAsync(Guid agent, decimal weight = 50, decimal leverage = 2, TradeSide side = TradeSide.Long,
+    public async Task<BatchResult> BatchOpenAsync(Guid agent, decimal weight = 50, decimal leverage = 2, Side side = Side.Long,
         decimal trigger = 0, decimal stopLoss = 0, decimal takeProfit = 0, decimal trailing = 0, Guid? batchId = null)
     {
         var result = await Grains.GetGrain<IBatchGrain>(batchId ?? Guid.NewGuid())
@@ -47,24 +55,27 @@ public sealed class Scenario(IGrainFactory grains)
         return result.Value!;
     }
 
+    /// <summary>A vault of this organisation with <paramref name="capital"/> and one 18-decimal token, the scenario's symbol.</summary>
+    public async Task<VaultView> VaultAsync(decimal capital = 1_000_000m)
+    {
+        var vault = Vault("v-" + Guid.NewGuid().ToString("N")[..8]);
+        Assert.True((await vault.CreateAsync(TestData.NewAddress(), "Vault", Organization, capital)).IsSuccess);
+        var listed = await vault.SetTokenAsync(Symbol, TestData.NewAddress(), 18);
+        Assert.True(listed.IsSuccess, listed.Problem?.Message);
+        return listed.Value!;
+    }
+
     public IAgentGrain Agent(Guid id) => Grains.GetGrain<IAgentGrain>(id);
-    public ISubscriberGrain Account(string address) => Grains.GetGrain<ISubscriberGrain>(GrainKeys.Account(address));
+    public ISubscriberGrain Account(string address) => Grains.GetGrain<ISubscriberGrain>(GrainKeys.Account(Organization, address));
     public IPositionGrain Position(Guid agent, string account) => Grains.GetGrain<IPositionGrain>(GrainKeys.Position(agent, account, Symbol));
     public IVaultGrain Vault(string id) => Grains.GetGrain<IVaultGrain>(GrainKeys.Vault(id));
-}
 
-public static class Eventually
-{
-    /// <summary>Waits for a condition with a deadline instead of sleeping a fixed time.</summary>
-    public static async Task<T> WaitForAsync<T>(Func<Task<T>> read, Func<T, bool> done, TimeSpan? timeout = null, string? what = null)
-    {
-        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(10));
-        while (true)
-        {
-            var value = await read();
-            if (done(value)) return value;
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"Timed out waiting for {what ?? "a condition"}; last value: {value}");
-            await Task.Delay(20);
-        }
-    }
+    /// <summary>Waits until the position has evaluated the tick with <paramref name="sequence"/> (or a later one).</summary>
+    public Task<PositionSnapshot?> EvaluatedAsync(Guid agent, string account, long sequence) =>
+        Eventually.WaitForAsync(() => Position(agent, account).GetAsync(), p => p!.LastTickSequence >= sequence, what: $"the position to evaluate tick {sequence}");
+
+    /// <summary>An open position command as a batch step would send it.</summary>
+    public OpenPositionCommand Open(string openId, string account, decimal collateral, decimal price, IReadOnlyList<Domain.Exits.ExitRule>? exits = null) =>
+        new(openId, null, Organization, GrainKeys.Account(Organization, account), Side.Long, collateral, [], 1m, price, 8, null, 0, 0, 0, 0,
+            exits ?? [], 0, 10_000, null);
 }

@@ -1,6 +1,6 @@
+using AgentDesk.Testing;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using AgentDesk.Domain.Tests.Intents;
 
 namespace AgentDesk.Gateway.Tests;
 
@@ -13,13 +13,13 @@ public sealed class AlphaGridStoryTests(GatewayFixture gateway)
     /// <summary>An agent with a signer, bound to a vault that allows NVDA (18 decimals), and a price.</summary>
     public static async Task<(string AgentId, string Key, string Symbol, string VaultId)> SetUpAsync(HttpClient http, string track = "Evaluation", decimal price = 100m)
     {
-        var (key, signer) = IntentSamples.NewKey();
+        var (key, signer) = TestData.NewKey();
         var agentId = Guid.NewGuid().ToString();
-        var symbol = Api.NewSymbol();
+        var symbol = TestData.NewSymbol();
         var vaultId = "vault-" + Guid.NewGuid().ToString("N")[..8];
         await http.PostAsync("/agent/register", new { agentId, name = "AlphaGrid agent", agentType = "SWAP", signerAddress = signer }).OkAsync();
-        await http.PostAsync("/api/v1/vaults", new { vaultId, address = Api.NewAddress(), name = "Equities" }).OkAsync();
-        await http.PutAsync($"/api/v1/vaults/{vaultId}/tokens/{symbol}", new { address = Api.NewAddress(), decimals = 18 }).OkAsync();
+        await http.PostAsync("/api/v1/vaults", new { vaultId, address = TestData.NewAddress(), name = "Equities", capitalUsdc = "100000" }).OkAsync();
+        await http.PutAsync($"/api/v1/vaults/{vaultId}/tokens/{symbol}", new { address = TestData.NewAddress(), decimals = 18 }).OkAsync();
         await http.PutAsync($"/api/v1/agents/{agentId}/vault", new { vaultId, allocationUsdc = "10000" }).OkAsync();
         await http.PutAsync($"/api/v1/agents/{agentId}/track", new { track }).OkAsync();
         await http.PostAsync("/api/v1/prices", new { prices = new[] { new { symbol, priceUsd = price.ToString(System.Globalization.CultureInfo.InvariantCulture) } } }).OkAsync();
@@ -33,7 +33,7 @@ public sealed class AlphaGridStoryTests(GatewayFixture gateway)
     {
         var query = string.Join("&", fields.Select(f => $"{f.Key}={Uri.EscapeDataString(f.Value is JsonArray a ? a.ToJsonString() : f.Value!.ToString())}"));
         var quote = await http.GetJsonAsync($"/agents/{agentId}/{quotePath}?{query}").OkAsync();
-        var signature = await EthersSigner.SignAsync(quote["typedData"]!, key);
+        var signature = await Ethers.SignAsync(quote["typedData"]!, key);
         var body = (JsonObject)fields.DeepClone();
         body["nonce"] = quote["nonce"]!.GetValue<long>();
         body["signature"] = signature;
@@ -64,8 +64,21 @@ public sealed class AlphaGridStoryTests(GatewayFixture gateway)
         Assert.StartsWith("0x", opened["transactionHash"]!.GetValue<string>());
         Assert.Equal(0, opened["nonce"]!.GetValue<long>());
 
-        // the same signed body again: its nonce is spent
-        var replay = await _http.PostAsync($"/agents/{agentId}/trade-intents", open).ProblemAsync(409, "nonce_mismatch");
+        // the same signed body again is a retry: the first answer, nothing traded twice
+        var retried = await _http.PostAsync($"/agents/{agentId}/trade-intents", open).OkAsync();
+        Assert.Equal(positionId, retried["positionId"]!.GetValue<string>());
+        Assert.Equal(opened["transactionHash"]!.GetValue<string>(), retried["transactionHash"]!.GetValue<string>());
+        // another intent signed with the spent nonce is a replay
+        var otherFields = new JsonObject
+        {
+            ["symbol"] = symbol, ["usdcAmount"] = "99", ["minTokenOut"] = "0", ["maxSlippageBps"] = 100, ["exits"] = exits.DeepClone(), ["deadline"] = deadline,
+        };
+        var otherQuote = await _http.GetJsonAsync($"/agents/{agentId}/trade-intents/quote?symbol={symbol}&usdcAmount=99&minTokenOut=0&maxSlippageBps=100"
+            + $"&deadline={deadline}&exits={Uri.EscapeDataString(exits.ToJsonString())}").OkAsync();
+        otherQuote["typedData"]!["message"]!["nonce"] = "0";
+        otherFields["nonce"] = 0;
+        otherFields["signature"] = await Ethers.SignAsync(otherQuote["typedData"]!, key);
+        var replay = await _http.PostAsync($"/agents/{agentId}/trade-intents", otherFields).ProblemAsync(409, "nonce_mismatch");
         Assert.Equal("1", replay["expectedNonce"]!.GetValue<string>());
 
         // add
@@ -99,11 +112,11 @@ public sealed class AlphaGridStoryTests(GatewayFixture gateway)
 
         // +4%: the take-profit rung sells half of what remains; then -6%: the stop closes the rest
         await _http.PostAsync("/api/v1/prices", new { prices = new[] { new { symbol, priceUsd = "104" } } }).OkAsync();
-        var afterTakeProfit = await Api.EventuallyAsync(async () => (await _http.GetJsonAsync($"/agents/{agentId}/positions").OkAsync()).AsArray(),
-            a => a.Count == 1 && a[0]!["exits"]!.AsArray().Any(e => e!["reason"]!.GetValue<string>() == "ladder_take_profit"), "take-profit rung");
+        var afterTakeProfit = await Eventually.WaitForAsync(async () => (await _http.GetJsonAsync($"/agents/{agentId}/positions").OkAsync()).AsArray(),
+            a => a.Count == 1 && a[0]!["exits"]!.AsArray().Any(e => e!["reason"]!.GetValue<string>() == "ladder_take_profit"), what: "take-profit rung");
         Assert.Single(afterTakeProfit[0]!["pendingExits"]!.AsArray());
         await _http.PostAsync("/api/v1/prices", new { prices = new[] { new { symbol, priceUsd = "94" } } }).OkAsync();
-        await Api.EventuallyAsync(async () => (await _http.GetJsonAsync($"/agents/{agentId}/positions").OkAsync()).AsArray().Count, c => c == 0, "stop-loss rung");
+        await Eventually.WaitForAsync(async () => (await _http.GetJsonAsync($"/agents/{agentId}/positions").OkAsync()).AsArray().Count, c => c == 0, what: "stop-loss rung");
 
         // four intents were accepted; the replay was not
         var next = await _http.GetJsonAsync($"/agents/{agentId}/trade-intents/quote?symbol={symbol}").OkAsync();

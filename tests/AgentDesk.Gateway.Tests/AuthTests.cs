@@ -1,3 +1,4 @@
+using AgentDesk.Testing;
 using System.Security.Claims;
 using System.Text;
 using Microsoft.IdentityModel.JsonWebTokens;
@@ -19,11 +20,11 @@ public sealed class AuthTests(GatewayFixture gateway)
         using var anonymous = gateway.Client();
         await anonymous.PostAsync("/agent/register", new { agentId = Guid.NewGuid() }).ProblemAsync(401, "unauthenticated");
         using var unknown = gateway.Client(apiKey: "adk_not-a-key");
-        await unknown.GetJsonAsync($"/api/v1/accounts/{Api.NewAddress()}").ProblemAsync(401, "unauthenticated");
+        await unknown.GetJsonAsync($"/api/v1/accounts/{TestData.NewAddress()}").ProblemAsync(401, "invalid_credentials");
 
         using var oracle = gateway.Client(await IssueAsync("oracle", "Oracles"));
         await oracle.PostAsync("/agent/register", new { agentId = Guid.NewGuid() }).ProblemAsync(403, "forbidden");
-        await oracle.PostAsync("/api/v1/prices", new { prices = new[] { new { symbol = Api.NewSymbol(), priceUsd = "1" } } }).OkAsync();
+        await oracle.PostAsync("/api/v1/prices", new { prices = new[] { new { symbol = TestData.NewSymbol(), priceUsd = "1" } } }).OkAsync();
 
         using var operatorKey = gateway.Client(await IssueAsync("operator", "OrgA"));
         await operatorKey.PostAsync("/api/v1/api-keys", new { role = "operator", organization = "OrgA" }).ProblemAsync(403, "forbidden");
@@ -42,7 +43,7 @@ public sealed class AuthTests(GatewayFixture gateway)
         await orgA.GetJsonAsync($"/api/v1/agent-positions/{agentId}").OkAsync();
         await orgB.GetJsonAsync($"/api/v1/agent-positions/{agentId}").ProblemAsync(404, "agent_not_found");
         await orgB.PostAsync("/agent/batch-open", new { agentId, symbol = "SOL", action = "LONG", weight = 10, leverage = 2 }).ProblemAsync(404, "agent_not_found");
-        await orgB.PostAsync($"/api/v1/agents/{agentId}/subscribers", new { smartAccount = Api.NewAddress() }).ProblemAsync(404, "agent_not_found");
+        await orgB.PostAsync($"/api/v1/agents/{agentId}/subscribers", new { smartAccount = TestData.NewAddress() }).ProblemAsync(404, "agent_not_found");
         await _admin.GetJsonAsync($"/api/v1/agent-positions/{agentId}").OkAsync(); // the admin sees every organisation
     }
 
@@ -52,7 +53,7 @@ public sealed class AuthTests(GatewayFixture gateway)
         var key = await IssueAsync("operator", "Hashed");
         Assert.StartsWith("adk_", key);
         using var withKey = gateway.Client(key);
-        await withKey.PostAsync("/api/v1/accounts", new { smartAccount = Api.NewAddress() }).OkAsync();
+        await withKey.PostAsync("/api/v1/accounts", new { smartAccount = TestData.NewAddress() }).OkAsync();
 
         var token = new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
         {
@@ -70,7 +71,7 @@ public sealed class AuthTests(GatewayFixture gateway)
             SigningCredentials = new SigningCredentials(new SymmetricSecurityKey(Encoding.UTF8.GetBytes("another-key-another-key-another-key-!")), SecurityAlgorithms.HmacSha256),
         });
         using var forger = gateway.Client(bearer: forged);
-        await forger.PostAsync("/agent/register", new { agentId = Guid.NewGuid() }).ProblemAsync(401, "unauthenticated");
+        await forger.PostAsync("/agent/register", new { agentId = Guid.NewGuid() }).ProblemAsync(401, "invalid_credentials");
     }
 
     [Fact]
@@ -109,7 +110,7 @@ public sealed class RateLimitTests(RateLimitedGatewayFixture gateway) : IClassFi
     {
         // Five permits a second for the admin key: a burst of twelve gets five answers and then 429s.
         var answers = new List<(int Status, System.Text.Json.Nodes.JsonNode? Body)>();
-        for (var i = 0; i < 12; i++) answers.Add(await gateway.Http.GetJsonAsync($"/api/v1/accounts/{Api.NewAddress()}"));
+        for (var i = 0; i < 12; i++) answers.Add(await gateway.Http.GetJsonAsync($"/api/v1/accounts/{TestData.NewAddress()}"));
         Assert.All(answers.Take(5), a => Assert.Equal(404, a.Status)); // account_not_found: served, not limited
         var limited = answers.Where(a => a.Status == 429).ToList();
         Assert.NotEmpty(limited);

@@ -3,7 +3,8 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using AgentDesk.Gateway.Infrastructure;
+using AgentDesk.Gateway.Hosting;
+using AgentDesk.Testing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -17,7 +18,7 @@ namespace AgentDesk.Gateway.Tests;
 /// </summary>
 public class GatewayFixture : IAsyncLifetime
 {
-    public const string AdminKey = "test-admin-key";
+    public const string AdminKey = "test-admin-key-0123456789";
     public const string JwtKey = "a-test-signing-key-that-is-long-enough-for-hmac";
 
     private WebApplication? _app;
@@ -26,10 +27,17 @@ public class GatewayFixture : IAsyncLifetime
     public Uri BaseAddress { get; private set; } = null!;
 
     protected virtual int PermitsPerSecond => 100_000;
+    protected virtual int AnonymousPermitsPerSecond => 100_000;
+
+    /// <summary>Most tests move prices in large steps on purpose; the outlier guard has its own fixture.</summary>
+    protected virtual int MaxJumpBps => 1_000_000;
+
+    /// <summary>The organisation the admin key acts in.</summary>
+    public const string AdminOrganization = "AgentDesk";
 
     public async Task InitializeAsync()
     {
-        string Port() => Domain.Tests.Support.TestEnvironment.FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture);
+        string Port() => Ports.Next().ToString(System.Globalization.CultureInfo.InvariantCulture);
         _app = GatewayHost.Build(
         [
             "--urls", "http://127.0.0.1:0",
@@ -38,8 +46,9 @@ public class GatewayFixture : IAsyncLifetime
             "--AgentDesk:Cluster:GatewayPort", Port(),
             "--AgentDesk:Auth:AdminKey", AdminKey,
             "--AgentDesk:Auth:JwtSigningKey", JwtKey,
-            "--AgentDesk:Telemetry:Console", "false",
             "--AgentDesk:RateLimit:PermitsPerSecond", PermitsPerSecond.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "--AgentDesk:RateLimit:AnonymousPermitsPerSecond", AnonymousPermitsPerSecond.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "--AgentDesk:Prices:MaxJumpBps", MaxJumpBps.ToString(System.Globalization.CultureInfo.InvariantCulture),
             "--Logging:LogLevel:Default", "Warning",
         ]);
         await _app.StartAsync();
@@ -73,60 +82,3 @@ public sealed class GatewayCollection : ICollectionFixture<GatewayFixture>
     public const string Name = "gateway";
 }
 
-/// <summary>Small helpers over HTTP: JSON in, JSON out, with the status.</summary>
-public static class Api
-{
-    public static async Task<(int Status, JsonNode? Body)> SendAsync(this HttpClient http, HttpMethod method, string path, object? body = null, string? rawBody = null,
-        IDictionary<string, string>? headers = null)
-    {
-        using var request = new HttpRequestMessage(method, path);
-        if (rawBody is not null) request.Content = new StringContent(rawBody, Encoding.UTF8, "application/json");
-        else if (body is not null) request.Content = JsonContent.Create(body, options: new JsonSerializerOptions(JsonSerializerDefaults.Web));
-        foreach (var (k, v) in headers ?? new Dictionary<string, string>()) request.Headers.Add(k, v);
-        using var response = await http.SendAsync(request);
-        var text = await response.Content.ReadAsStringAsync();
-        return ((int)response.StatusCode, text.Length == 0 ? null : JsonNode.Parse(text));
-    }
-
-    public static Task<(int Status, JsonNode? Body)> PostAsync(this HttpClient http, string path, object? body = null, IDictionary<string, string>? headers = null) =>
-        http.SendAsync(HttpMethod.Post, path, body, headers: headers);
-
-    public static Task<(int Status, JsonNode? Body)> PutAsync(this HttpClient http, string path, object body) => http.SendAsync(HttpMethod.Put, path, body);
-
-    public static Task<(int Status, JsonNode? Body)> GetJsonAsync(this HttpClient http, string path) => http.SendAsync(HttpMethod.Get, path);
-
-    public static async Task<JsonNode> OkAsync(this Task<(int Status, JsonNode? Body)> call)
-    {
-        var (status, body) = await call;
-        Assert.True(status == 200, $"expected 200, got {status}: {body?.ToJsonString()}");
-        return body!;
-    }
-
-    /// <summary>Asserts a problem-details answer with the given status and code, and returns it.</summary>
-    public static async Task<JsonNode> ProblemAsync(this Task<(int Status, JsonNode? Body)> call, int status, string code)
-    {
-        var (actual, body) = await call;
-        Assert.True(actual == status && body?["code"]?.GetValue<string>() == code,
-            $"expected {status} {code}, got {actual}: {body?.ToJsonString()}");
-        Assert.NotNull(body!["title"]);
-        Assert.NotNull(body["detail"]);
-        return body;
-    }
-
-    public static string NewAddress() => "0x" + Guid.NewGuid().ToString("N") + Guid.NewGuid().ToString("N")[..8];
-
-    public static string NewSymbol() => "T" + Guid.NewGuid().ToString("N")[..7].ToUpperInvariant();
-
-    /// <summary>Waits for a condition with a deadline instead of sleeping.</summary>
-    public static async Task<T> EventuallyAsync<T>(Func<Task<T>> read, Func<T, bool> done, string what, int seconds = 15)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(seconds);
-        while (true)
-        {
-            var value = await read();
-            if (done(value)) return value;
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"timed out waiting for {what}");
-            await Task.Delay(25);
-        }
-    }
-}

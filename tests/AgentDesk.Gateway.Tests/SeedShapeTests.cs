@@ -1,3 +1,4 @@
+using AgentDesk.Testing;
 using System.Diagnostics.Metrics;
 using System.Text.Json.Nodes;
 
@@ -33,11 +34,11 @@ public sealed class SeedShapeTests(GatewayFixture gateway)
     [Fact]
     public async Task The_seed_examples_are_accepted_and_answered_in_the_seed_shapes()
     {
-        // seed 003, verbatim (its fee addresses are truncated in the seed; they are accepted as opaque strings)
+        // Symphony's registration example, with its truncated fee addresses written out (AgentDesk accepts only whole addresses)
         var agentId = Guid.NewGuid().ToString();
         var register = JsonNode.Parse("""
             {"agentId":"AGENT","name":"New Agent","description":"New Description","imageUrl":"https://example.com/image.png","agentType":"PERPETUAL","isPublic":true,
-             "agentFees":{"owner_flat":{"fee":0.1,"feeAddress":"0x56d0573c786d3...","type":"FLAT"},"owner_bps":{"fee":5,"feeAddress":"0x56d0573c786d3...","type":"BPS"}}}
+             "agentFees":{"owner_flat":{"fee":0.1,"feeAddress":"0x56d0573c786d3000000000000000000000000001","type":"FLAT"},"owner_bps":{"fee":5,"feeAddress":"0x56d0573c786d3000000000000000000000000001","type":"BPS"}}}
             """.Replace("AGENT", agentId))!;
         var registered = await _http.PostAsync("/agent/register", register).OkAsync();
         AssertShape(JsonNode.Parse("""
@@ -46,7 +47,7 @@ public sealed class SeedShapeTests(GatewayFixture gateway)
             """)!, registered);
         Assert.Equal(["flat", "bps"], registered["feeData"]!.AsArray().Select(f => f!["feeType"]!.GetValue<string>()));
 
-        var account = Api.NewAddress();
+        var account = TestData.NewAddress();
         await _http.PostAsync("/api/v1/accounts", new { smartAccount = account }).OkAsync();
         await _http.PostAsync($"/api/v1/accounts/{account}/deposits", new { amount = "100" }).OkAsync();
         await _http.PostAsync($"/api/v1/agents/{agentId}/subscribers", new { smartAccount = account }).OkAsync();
@@ -100,7 +101,7 @@ public sealed class SeedShapeTests(GatewayFixture gateway)
             ActivityStopped = a => sources.Add(a.Source.Name),
         };
         System.Diagnostics.ActivitySource.AddActivityListener(listener);
-        await _http.GetJsonAsync($"/api/v1/accounts/{Api.NewAddress()}");
+        await _http.GetJsonAsync($"/api/v1/accounts/{TestData.NewAddress()}");
         Assert.Contains("Microsoft.AspNetCore", sources);
         Assert.Contains(sources, s => s.StartsWith("Microsoft.Orleans", StringComparison.Ordinal));
     }
@@ -128,11 +129,16 @@ public sealed class SeedShapeTests(GatewayFixture gateway)
             ["exits"] = new JsonArray(new JsonObject { ["triggerType"] = "StopLoss", ["triggerBps"] = -500, ["exitBps"] = 10000 }),
         });
         await _http.PostAsync($"/agents/{agentId}/trade-intents", body).OkAsync();
-        await _http.PostAsync($"/agents/{agentId}/trade-intents", body).ProblemAsync(409, "nonce_mismatch");
+        var (second, _) = await AlphaGridStoryTests.SignedAsync(_http, agentId, key, "trade-intents/quote", new JsonObject
+        {
+            ["symbol"] = symbol, ["usdcAmount"] = "10", ["minTokenOut"] = "0", ["maxSlippageBps"] = 100, ["deadline"] = AlphaGridStoryTests.Deadline,
+            ["exits"] = new JsonArray(new JsonObject { ["triggerType"] = "StopLoss", ["triggerBps"] = -500, ["exitBps"] = 10000 }),
+        });
+        await _http.PostAsync($"/agents/{agentId}/trade-intents", second).ProblemAsync(409, "position_already_open");
         lock (outcomes)
         {
             Assert.Contains("accepted", outcomes);
-            Assert.Contains("nonce_mismatch", outcomes);
+            Assert.Contains("position_already_open", outcomes);
         }
     }
 }

@@ -1,3 +1,4 @@
+using AgentDesk.Testing;
 using System.Text.Json.Nodes;
 
 namespace AgentDesk.Gateway.Tests;
@@ -12,8 +13,8 @@ public sealed class SymphonyStoryTests(GatewayFixture gateway)
     public async Task Register_subscribe_open_watch_stop_out_and_close()
     {
         var agentId = Guid.NewGuid().ToString();
-        var symbol = Api.NewSymbol();
-        var feeAddress = Api.NewAddress();
+        var symbol = TestData.NewSymbol();
+        var feeAddress = TestData.NewAddress();
 
         // register (seed 003 shape)
         var registered = await _http.PostAsync("/agent/register", new
@@ -26,9 +27,9 @@ public sealed class SymphonyStoryTests(GatewayFixture gateway)
         Assert.Equal("flat", registered["feeData"]![0]!["feeType"]!.GetValue<string>());
 
         // accounts, deposits, subscriptions: one account too poor for the 5 USDC minimum
-        var rich = Api.NewAddress();
-        var modest = Api.NewAddress();
-        var poor = Api.NewAddress();
+        var rich = TestData.NewAddress();
+        var modest = TestData.NewAddress();
+        var poor = TestData.NewAddress();
         foreach (var (subscriber, amount) in new[] { (rich, "1000"), (modest, "200"), (poor, "4.50") })
         {
             await _http.PostAsync("/api/v1/accounts", new { smartAccount = subscriber }).OkAsync();
@@ -69,8 +70,8 @@ public sealed class SymphonyStoryTests(GatewayFixture gateway)
 
         // the price drops through the stop: both positions close by themselves
         await _http.PostAsync("/api/v1/prices", new { prices = new[] { new { symbol, priceUsd = "88" } } }).OkAsync();
-        await Api.EventuallyAsync(async () => (await _http.GetJsonAsync($"/api/v1/agent-positions/{agentId}").OkAsync()).AsArray().Count, c => c == 0, "stop-loss closes");
-        var account = await Api.EventuallyAsync(() => _http.GetJsonAsync($"/api/v1/accounts/{rich}").OkAsync(), a => a["lockedUsdc"]!.GetValue<decimal>() == 0, "settlement");
+        await Eventually.WaitForAsync(async () => (await _http.GetJsonAsync($"/api/v1/agent-positions/{agentId}").OkAsync()).AsArray().Count, c => c == 0, what: "stop-loss closes");
+        var account = await Eventually.WaitForAsync(() => _http.GetJsonAsync($"/api/v1/accounts/{rich}").OkAsync(), a => a["lockedUsdc"]!.GetValue<decimal>() == 0, what: "settlement");
         Assert.True(account["freeUsdc"]!.GetValue<decimal>() < 1000m - 0.1m - 200m); // 2x leverage, -12%: a loss of about a quarter
         Assert.True(account["freeUsdc"]!.GetValue<decimal>() > 700m);
 
@@ -90,9 +91,9 @@ public sealed class SymphonyStoryTests(GatewayFixture gateway)
     public async Task Batch_close_closes_open_positions_and_a_manual_close_answers_in_the_seed_shape()
     {
         var agentId = Guid.NewGuid().ToString();
-        var symbol = Api.NewSymbol();
+        var symbol = TestData.NewSymbol();
         await _http.PostAsync("/agent/register", new { agentId, agentType = "PERPETUAL" }).OkAsync();
-        var accounts = new[] { Api.NewAddress(), Api.NewAddress() };
+        var accounts = new[] { TestData.NewAddress(), TestData.NewAddress() };
         foreach (var account in accounts)
         {
             await _http.PostAsync("/api/v1/accounts", new { smartAccount = account }).OkAsync();
@@ -133,9 +134,9 @@ public sealed class SymphonyStoryTests(GatewayFixture gateway)
     public async Task An_idempotency_key_replays_the_first_batch_and_refuses_a_different_body()
     {
         var agentId = Guid.NewGuid().ToString();
-        var symbol = Api.NewSymbol();
+        var symbol = TestData.NewSymbol();
         await _http.PostAsync("/agent/register", new { agentId }).OkAsync();
-        var account = Api.NewAddress();
+        var account = TestData.NewAddress();
         await _http.PostAsync("/api/v1/accounts", new { smartAccount = account }).OkAsync();
         await _http.PostAsync($"/api/v1/accounts/{account}/deposits", new { amount = "100" }).OkAsync();
         await _http.PostAsync($"/api/v1/agents/{agentId}/subscribers", new { smartAccount = account }).OkAsync();

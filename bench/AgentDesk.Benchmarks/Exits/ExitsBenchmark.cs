@@ -20,7 +20,7 @@ namespace AgentDesk.Benchmarks.Exits;
 /// </summary>
 public static class ExitsBenchmark
 {
-    public static readonly int Positions = int.Parse(Environment.GetEnvironmentVariable("AGENTDESK_BENCH_POSITIONS") ?? "100000");
+    public static readonly int Positions = int.Parse(Environment.GetEnvironmentVariable("AGENTDESK_BENCH_POSITIONS") ?? "100000", System.Globalization.CultureInfo.InvariantCulture);
     public static readonly int Triggered = Positions / 100;
     public const int StreamConsumers = 2_000;
 
@@ -41,7 +41,7 @@ public static class ExitsBenchmark
             // 1% stop at 95 (reached by the tick at 94); the rest stop at 50.
             var stop = i % 100 == 0 ? 95m : 50m;
             var opened = await grains.GetGrain<IPositionGrain>(GrainKeys.Position(agent, $"0x{i:x40}", "SOL"))
-                .OpenAsync(new OpenPositionCommand("bench", null, TradeSide.Long, 100m, 2m, 100m, 8, null, 0, stop, 0, 0, [], 0, 10_000));
+                .OpenAsync(new OpenPositionCommand("bench", null, "bench", GrainKeys.Account("bench", $"0x{i:x40}"), Side.Long, 100m, [], 2m, 100m, 8, null, 0, stop, 0, 0, [], 0, 10_000, null));
             if (!opened.IsSuccess) throw new InvalidOperationException(opened.Problem!.Message);
         });
         Report.Figure("exits.setup_100k_positions", setup.Elapsed.TotalSeconds, "s");

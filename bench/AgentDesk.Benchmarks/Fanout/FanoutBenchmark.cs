@@ -53,7 +53,7 @@ public static class FanoutBenchmark
             opened = 0;
             for (var i = 0; i < Subscribers; i++)
             {
-                var sized = TradeSizing.Size(100m + i % 7, 50m, 2m, fees);
+                var sized = TradeSizing.Size(100m + i % 7, 50m, 2m, fees, FeeCaps.Default);
                 if (sized.IsSuccess && PositionMath.Open(Side.Long, sized.Value!.CollateralUsdc, 2m, 100m, 8).IsSuccess) opened++;
             }
         }
@@ -67,12 +67,12 @@ public static class FanoutBenchmark
         var grains = cluster.Grains;
         var agentId = Guid.NewGuid();
         var agent = grains.GetGrain<IAgentGrain>(agentId);
-        await agent.RegisterAsync(new AgentRegistration("bench", null, null, "PERPETUAL", true,
-            [new AgentFeeMessage("owner_flat", 0.1m, "0xfee0000000000000000000000000000000000001", "FLAT")], "bench", null, null, null));
+        await agent.RegisterAsync(new AgentRegistration("bench", null, null, AgentType.Perpetual, true,
+            [new AgentFee("owner_flat", 0.1m, "0xfee0000000000000000000000000000000000001", FeeType.Flat)], "bench", null, null, null));
         var accounts = Enumerable.Range(0, Subscribers).Select(i => $"0x{i:x40}").ToList();
         await BenchCluster.ForEachAsync(Enumerable.Range(0, Subscribers), 256, async i =>
         {
-            var account = grains.GetGrain<ISubscriberGrain>(GrainKeys.Account(accounts[i]));
+            var account = grains.GetGrain<ISubscriberGrain>(GrainKeys.Account("bench", accounts[i]));
             await account.CreateAsync();
             await account.DepositAsync("seed", 100m + i % 7);
         });
@@ -81,12 +81,12 @@ public static class FanoutBenchmark
 
         // Warm the batch code path once on a small separate agent so JIT time is not measured.
         var warmAgent = Guid.NewGuid();
-        await grains.GetGrain<IAgentGrain>(warmAgent).RegisterAsync(new AgentRegistration("warm", null, null, "PERPETUAL", true, [], "bench", null, null, null));
+        await grains.GetGrain<IAgentGrain>(warmAgent).RegisterAsync(new AgentRegistration("warm", null, null, AgentType.Perpetual, true, [], "bench", null, null, null));
         await grains.GetGrain<IAgentGrain>(warmAgent).SubscribeAsync(accounts[0]);
-        await grains.GetGrain<IBatchGrain>(Guid.NewGuid()).OpenAsync(new BatchOpenRequest(warmAgent, "SOL", TradeSide.Long, 1, 2, 0, 0, 0, 0));
+        await grains.GetGrain<IBatchGrain>(Guid.NewGuid()).OpenAsync(new BatchOpenRequest(warmAgent, "SOL", Side.Long, 1, 2, 0, 0, 0, 0));
 
         var watch = Stopwatch.StartNew();
-        var result = await grains.GetGrain<IBatchGrain>(Guid.NewGuid()).OpenAsync(new BatchOpenRequest(agentId, "SOL", TradeSide.Long, 50, 2, 0, 0, 0, 0));
+        var result = await grains.GetGrain<IBatchGrain>(Guid.NewGuid()).OpenAsync(new BatchOpenRequest(agentId, "SOL", Side.Long, 50, 2, 0, 0, 0, 0));
         watch.Stop();
         if (!result.IsSuccess || result.Value!.Successful + result.Value.Failed != Subscribers)
             throw new InvalidOperationException($"batch did not reach every subscriber: {result.Problem?.Message} {result.Value?.Successful}/{result.Value?.Failed}");

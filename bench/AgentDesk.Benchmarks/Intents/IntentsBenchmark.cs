@@ -5,8 +5,8 @@ using System.Text.Json;
 using AgentDesk.Domain.Exits;
 using AgentDesk.Domain.Intents;
 using AgentDesk.Domain.Tracks;
-using AgentDesk.Gateway.Infrastructure;
-using AgentDesk.Grains.Intents;
+using AgentDesk.Gateway.Hosting;
+using AgentDesk.Grains.Options;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -23,7 +23,7 @@ public static class IntentsBenchmark
 {
     private const int Agents = 16;
     private const int IntentsPerAgent = 150;
-    private const string AdminKey = "bench-admin";
+    private const string AdminKey = "bench-admin-key-0123456789";
 
     public static async Task RunAsync()
     {
@@ -45,7 +45,7 @@ public static class IntentsBenchmark
             var vaultAddress = $"0x{a + 1:x40}";
             var token = $"0x{a + 1000:x40}";
             await Post(http, "/agent/register", new { agentId, agentType = "SWAP", signerAddress = key.GetPublicAddress() });
-            await Post(http, "/api/v1/vaults", new { vaultId, address = vaultAddress, name = "bench" });
+            await Post(http, "/api/v1/vaults", new { vaultId, address = vaultAddress, name = "bench", capitalUsdc = "1000000000" });
             await Put(http, $"/api/v1/vaults/{vaultId}/tokens/NVDA", new { address = token, decimals = 18 });
             await Put(http, $"/api/v1/agents/{agentId}/vault", new { vaultId, allocationUsdc = "1000000000" });
             await Put(http, $"/api/v1/agents/{agentId}/track", new { track = "Prime" });
@@ -86,7 +86,7 @@ public static class IntentsBenchmark
             var vault = agent.Vault;
             var id = AgentIds.ToUint256(Guid.Parse(agent.AgentId));
             return (Grain: cluster.GetGrain<AgentDesk.Contracts.Agents.IAgentGrain>(Guid.Parse(agent.AgentId)), Submissions: Enumerable.Range(IntentsPerAgent + 1, IntentsPerAgent)
-                .Select(n => new AgentDesk.Contracts.Intents.IntentSubmission(AgentDesk.Contracts.Intents.IntentKind.AddToPosition, "NVDA", 10m, 0m, 0m, 0m, 100, [], deadline, n,
+                .Select(n => new IntentRequest(IntentKind.AddToPosition, "NVDA", 10m, 0m, 0m, 0m, 100, [], deadline, n,
                     NethereumIntentSignatures.Sign(domain, new AddToPositionIntent(id, vault, agent.Token, 10_000_000, 0, 100, deadline, n), agent.Key.GetPrivateKey())))
                 .ToList());
         }).ToList();
@@ -139,8 +139,8 @@ public static class IntentsBenchmark
         var app = GatewayHost.Build(
         [
             "--urls", "http://127.0.0.1:0", "--AgentDesk:Cluster:Mode", "Memory", "--AgentDesk:Cluster:SiloPort", Port(),
-            "--AgentDesk:Cluster:GatewayPort", Port(), "--AgentDesk:Auth:AdminKey", AdminKey, "--AgentDesk:Telemetry:Console", "false",
-            "--AgentDesk:RateLimit:PermitsPerSecond", "1000000", "--Logging:LogLevel:Default", "Warning",
+            "--AgentDesk:Cluster:GatewayPort", Port(), "--AgentDesk:Auth:AdminKey", AdminKey,
+            "--AgentDesk:RateLimit:PermitsPerSecond", "1000000", "--AgentDesk:RateLimit:AnonymousPermitsPerSecond", "1000000", "--Logging:LogLevel:Default", "Warning",
         ]);
         app.StartAsync().GetAwaiter().GetResult();
         return app;

@@ -1,10 +1,13 @@
 using AgentDesk.Contracts.Common;
+using AgentDesk.Domain.Agents;
+using AgentDesk.Domain.Common;
+using AgentDesk.Domain.Exits;
 
 namespace AgentDesk.Contracts.Accounts;
 
 /// <summary>
-/// A subscriber's account (key <c>acct:{address}</c>): free and locked USDC collateral, deposits, the
-/// agents it follows, and the idempotent per-batch steps that size and open its trades.
+/// A subscriber's account (key <c>acct:{organisation}:{address}</c>): free and locked USDC collateral,
+/// deposits, the agents it follows, and the idempotent per-batch steps that size and open its trades.
 /// </summary>
 [Alias("agentdesk.subscriber")]
 public interface ISubscriberGrain : IGrainWithStringKey
@@ -16,13 +19,16 @@ public interface ISubscriberGrain : IGrainWithStringKey
     [Alias("get")]
     Task<AccountView?> GetAsync();
 
-    /// <summary>Credits USDC collateral; repeating a <paramref name="depositId"/> credits nothing more.</summary>
+    /// <summary>
+    /// Credits USDC collateral. Repeating a <paramref name="depositId"/> with the same amount credits nothing
+    /// more; with another amount it is an <see cref="Errors.IdempotencyConflict"/>.
+    /// </summary>
     [Alias("deposit")]
     Task<Result<AccountView>> DepositAsync(string depositId, decimal amountUsdc);
 
     /// <summary>Sizes and opens this account's part of a batch. Idempotent on the batch id.</summary>
     [Alias("open-from-batch")]
-    Task<BatchStepOutcome> OpenFromBatchAsync(BatchOpenStep step);
+    Task<BatchStepOutcome> OpenFromBatchAsync(BatchOpenStep batchStep);
 
     /// <summary>Applies a position's release of margin and payout. Idempotent on the settlement id.</summary>
     [Alias("settle")]
@@ -41,13 +47,14 @@ public interface ISubscriberGrain : IGrainWithStringKey
 [GenerateSerializer, Immutable, Alias("agentdesk.account-view")]
 public sealed record AccountView(
     [property: Id(0)] string SmartAccount,
-    [property: Id(1)] decimal FreeUsdc,
-    [property: Id(2)] decimal LockedUsdc,
-    [property: Id(3)] decimal DepositedUsdc,
-    [property: Id(4)] decimal FeesPaidUsdc,
-    [property: Id(5)] decimal RealizedPnlUsdc,
-    [property: Id(6)] IReadOnlyList<Guid> Subscriptions,
-    [property: Id(7)] IReadOnlyList<string> OpenPositionKeys);
+    [property: Id(1)] string Organization,
+    [property: Id(2)] decimal FreeUsdc,
+    [property: Id(3)] decimal LockedUsdc,
+    [property: Id(4)] decimal DepositedUsdc,
+    [property: Id(5)] decimal FeesPaidUsdc,
+    [property: Id(6)] decimal RealizedPnlUsdc,
+    [property: Id(7)] IReadOnlyList<Guid> Subscriptions,
+    [property: Id(8)] IReadOnlyList<string> OpenPositionKeys);
 
 /// <summary>One subscriber's share of a batch-open: everything needed to size and open it.</summary>
 [GenerateSerializer, Immutable, Alias("agentdesk.batch-open-step")]
@@ -55,16 +62,18 @@ public sealed record BatchOpenStep(
     [property: Id(0)] Guid BatchId,
     [property: Id(1)] Guid AgentId,
     [property: Id(2)] string Symbol,
-    [property: Id(3)] TradeSide Side,
+    [property: Id(3)] Side Side,
     [property: Id(4)] decimal Weight,
     [property: Id(5)] decimal Leverage,
-    [property: Id(6)] IReadOnlyList<Agents.AgentFeeMessage> Fees,
-    [property: Id(7)] decimal ReferencePrice,
-    [property: Id(8)] int TokenDecimals,
-    [property: Id(9)] decimal TriggerPrice,
-    [property: Id(10)] decimal StopLossPrice,
-    [property: Id(11)] decimal TakeProfitPrice,
-    [property: Id(12)] decimal TrailingStopPercentage);
+    [property: Id(6)] IReadOnlyList<AgentFee> Fees,
+    [property: Id(7)] FeeCaps FeeCaps,
+    [property: Id(8)] decimal ReferencePrice,
+    [property: Id(9)] int TokenDecimals,
+    [property: Id(10)] string? TokenAddress,
+    [property: Id(11)] decimal TriggerPrice,
+    [property: Id(12)] decimal StopLossPrice,
+    [property: Id(13)] decimal TakeProfitPrice,
+    [property: Id(14)] decimal TrailingStopPercentage);
 
 [GenerateSerializer, Immutable, Alias("agentdesk.batch-step-outcome")]
 public sealed record BatchStepOutcome(
@@ -73,9 +82,9 @@ public sealed record BatchStepOutcome(
     [property: Id(2)] string? PositionId,
     [property: Id(3)] bool IsOrder,
     [property: Id(4)] decimal CollateralUsdc,
-    [property: Id(5)] IReadOnlyList<FeeChargeMessage> Fees,
+    [property: Id(5)] IReadOnlyList<FeeCharge> Fees,
     [property: Id(6)] TransactionRef? Transaction,
-    [property: Id(7)] Problem? Problem,
+    [property: Id(7)] Rejection? Problem,
     [property: Id(8)] bool Skipped = false);
 
 /// <summary>Money a position hands back to its account: released margin and the payout (margin ± P/L).</summary>
@@ -87,5 +96,4 @@ public sealed record Settlement(
     [property: Id(3)] decimal ReleasedMarginUsdc,
     [property: Id(4)] decimal PayoutUsdc,
     [property: Id(5)] decimal RealizedPnlUsdc,
-    [property: Id(6)] bool Closed,
-    [property: Id(7)] Positions.SettlementTarget Target = Positions.SettlementTarget.Account);
+    [property: Id(6)] bool Closed);

@@ -1,11 +1,14 @@
+using AgentDesk.Contracts.Accounts;
 using AgentDesk.Contracts.Common;
+using AgentDesk.Contracts.Intents;
+using AgentDesk.Domain.Intents;
 
 namespace AgentDesk.Contracts.Agents;
 
 /// <summary>
-/// One registered agent (key: the agent's UUID). Owns registration, signer, fees, track, vault binding,
-/// nonce and daily counters, and the index of its subscriber pages. Every intent for the agent passes
-/// through it, so nonce order and limits hold under any concurrency.
+/// One registered agent (key: the agent's UUID). Owns registration, signer, fees, track, vault binding, the
+/// intent book (nonce, deployed USDC, daily counters) and the index of its subscriber pages. Every intent for
+/// the agent passes through it, so nonce order and limits hold under any concurrency.
 /// </summary>
 [Alias("agentdesk.agent")]
 public interface IAgentGrain : IGrainWithGuidKey
@@ -17,6 +20,7 @@ public interface IAgentGrain : IGrainWithGuidKey
     [Alias("profile")]
     Task<AgentProfile?> GetProfileAsync();
 
+    /// <summary>Subscribes an account of the agent's own organisation (the account key carries it).</summary>
     [Alias("subscribe")]
     Task<Result<SubscriptionView>> SubscribeAsync(string account);
 
@@ -27,37 +31,30 @@ public interface IAgentGrain : IGrainWithGuidKey
     [Alias("subscriber-pages")]
     Task<int> GetSubscriberPageCountAsync();
 
-    [Alias("subscriber-count")]
-    Task<int> GetSubscriberCountAsync();
-
     [Alias("set-track")]
     Task<Result<AgentProfile>> SetTrackAsync(string track);
 
     [Alias("bind-vault")]
     Task<Result<AgentProfile>> BindVaultAsync(string vaultId, decimal allocationUsdc);
 
-    /// <summary>
-    /// Checks a signed intent — vault allowlist, EIP-712 signature, deadline, nonce, exit ladder against the
-    /// track, track and allocation limits — and, if all pass, consumes the nonce and counts the trade.
-    /// A rejected intent changes nothing.
-    /// </summary>
-    [Alias("admit-intent")]
-    Task<Result<Intents.AdmittedIntent>> AdmitIntentAsync(Intents.IntentSubmission submission);
+    /// <summary>Replaces the agent's EIP-712 signer: by the admin, or signed by the current signer (which spends a nonce).</summary>
+    [Alias("rotate-signer")]
+    Task<Result<AgentProfile>> RotateSignerAsync(SignerRotation rotation, bool byAdmin);
 
-    [Alias("usage")]
-    Task<AgentUsage> GetUsageAsync();
+    /// <summary>The kill switch: a paused agent takes no batch and no intent; its open positions' exits keep running.</summary>
+    [Alias("set-paused")]
+    Task<Result<AgentProfile>> SetPausedAsync(bool paused, string by);
 
     /// <summary>
-    /// Admits a signed intent and carries it out on the vault's position for the symbol (open, add, reduce or
-    /// exit-ladder update). Problems found before admission change nothing; once admitted the nonce stays
-    /// consumed even if the venue refuses.
+    /// Admits a signed intent (docs/intents.md) and carries it out on the vault's position for the symbol.
+    /// Problems found before admission change nothing; once admitted the nonce stays consumed even if the venue refuses.
     /// </summary>
     [Alias("execute-intent")]
-    Task<Result<Intents.IntentExecution>> ExecuteIntentAsync(Intents.IntentSubmission submission);
+    Task<Result<IntentExecution>> ExecuteIntentAsync(IntentRequest request);
 
     /// <summary>The typed-data template, nonce, vault binding, headroom and exit bounds for the next intent.</summary>
     [Alias("quote")]
-    Task<Result<Intents.IntentQuote>> QuoteAsync(Intents.IntentSubmission draft);
+    Task<Result<IntentQuote>> QuoteAsync(IntentRequest draft);
 
     /// <summary>Symbols the agent has traded with intents (its vault positions).</summary>
     [Alias("intent-symbols")]
@@ -68,35 +65,18 @@ public interface IAgentGrain : IGrainWithGuidKey
     /// One-way from the position, idempotent on the settlement id, confirmed back to the position.
     /// </summary>
     [Orleans.Concurrency.OneWay, Alias("settle-vault-position")]
-    Task SettleVaultPositionAsync(Accounts.Settlement settlement);
+    Task SettleVaultPositionAsync(Settlement settlement);
 }
 
-/// <summary>Today's counters and what the agent has deployed from its allocation.</summary>
-[GenerateSerializer, Immutable, Alias("agentdesk.agent-usage")]
-public sealed record AgentUsage(
-    [property: Id(0)] long Nonce,
-    [property: Id(1)] DateOnly Day,
-    [property: Id(2)] decimal TurnoverUsdc,
-    [property: Id(3)] decimal RealizedLossUsdc,
-    [property: Id(4)] decimal DeployedUsdc,
-    [property: Id(5)] decimal AllocationUsdc);
-
-[GenerateSerializer, Immutable, Alias("agentdesk.agent-fee")]
-public sealed record AgentFeeMessage(
-    [property: Id(0)] string Partner,
-    [property: Id(1)] decimal Fee,
-    [property: Id(2)] string FeeAddress,
-    [property: Id(3)] string Type);
-
-/// <summary>What <c>POST /agent/register</c> carries (seed 003) plus the signer for EIP-712 intents.</summary>
+/// <summary>What <c>POST /agent/register</c> carries plus the signer for EIP-712 intents (docs/api.md).</summary>
 [GenerateSerializer, Immutable, Alias("agentdesk.agent-registration")]
 public sealed record AgentRegistration(
     [property: Id(0)] string? Name,
     [property: Id(1)] string? Description,
     [property: Id(2)] string? ImageUrl,
-    [property: Id(3)] string AgentType,
+    [property: Id(3)] Domain.Agents.AgentType AgentType,
     [property: Id(4)] bool IsPublic,
-    [property: Id(5)] IReadOnlyList<AgentFeeMessage> Fees,
+    [property: Id(5)] IReadOnlyList<Domain.Agents.AgentFee> Fees,
     [property: Id(6)] string Organization,
     [property: Id(7)] string? SignerAddress,
     [property: Id(8)] string? OwnerId,
@@ -108,9 +88,9 @@ public sealed record AgentProfile(
     [property: Id(1)] string? Name,
     [property: Id(2)] string? Description,
     [property: Id(3)] string? ImageUrl,
-    [property: Id(4)] string AgentType,
+    [property: Id(4)] Domain.Agents.AgentType AgentType,
     [property: Id(5)] bool IsPublic,
-    [property: Id(6)] IReadOnlyList<AgentFeeMessage> Fees,
+    [property: Id(6)] IReadOnlyList<Domain.Agents.AgentFee> Fees,
     [property: Id(7)] string Organization,
     [property: Id(8)] string? SignerAddress,
     [property: Id(9)] string? OwnerId,
@@ -121,7 +101,8 @@ public sealed record AgentProfile(
     [property: Id(14)] decimal AllocationUsdc,
     [property: Id(15)] long Nonce,
     [property: Id(16)] int SubscriberCount,
-    [property: Id(17)] DateTimeOffset RegisteredAt);
+    [property: Id(17)] DateTimeOffset RegisteredAt,
+    [property: Id(18)] bool Paused);
 
 [GenerateSerializer, Immutable, Alias("agentdesk.subscription-view")]
 public sealed record SubscriptionView(
@@ -129,19 +110,3 @@ public sealed record SubscriptionView(
     [property: Id(1)] string Account,
     [property: Id(2)] bool Subscribed,
     [property: Id(3)] int SubscriberCount);
-
-/// <summary>One page of an agent's subscriber list (key <c>subs:{agentId}:{page}</c>), at most <see cref="Capacity"/> accounts.</summary>
-[Alias("agentdesk.subscriber-page")]
-public interface ISubscriberPageGrain : IGrainWithStringKey
-{
-    public const int Capacity = 256;
-
-    [Alias("add")]
-    Task AddAsync(string account);
-
-    [Alias("remove")]
-    Task RemoveAsync(string account);
-
-    [Alias("accounts")]
-    Task<IReadOnlyList<string>> GetAccountsAsync();
-}

@@ -1,5 +1,5 @@
 using AgentDesk.Contracts.Accounts;
-using AgentDesk.Contracts.Common;
+using AgentDesk.Domain.Common;
 
 namespace AgentDesk.Contracts.Batches;
 
@@ -12,13 +12,14 @@ public interface IBatchGrain : IGrainWithGuidKey
 {
     /// <summary>Runs a batch-open. The same request again returns the first result; a different one is a conflict.</summary>
     [Alias("open")]
-    Task<Result<BatchResult>> OpenAsync(BatchOpenRequest request);
+    Task<Common.Result<BatchResult>> OpenAsync(BatchOpenRequest request);
 
     /// <summary>Closes every position and cancels every order the open batch <paramref name="request"/> names.</summary>
     [Alias("close")]
-    Task<Result<BatchResult>> CloseAsync(BatchCloseRequest request);
+    Task<Common.Result<BatchResult>> CloseAsync(BatchCloseRequest request);
 
-    [Alias("get")]
+    /// <summary>The batch as it stands, also while it runs (this call interleaves with the run).</summary>
+    [Orleans.Concurrency.AlwaysInterleave, Alias("get")]
     Task<BatchResult?> GetAsync();
 }
 
@@ -26,7 +27,7 @@ public interface IBatchGrain : IGrainWithGuidKey
 public sealed record BatchOpenRequest(
     [property: Id(0)] Guid AgentId,
     [property: Id(1)] string Symbol,
-    [property: Id(2)] TradeSide Side,
+    [property: Id(2)] Side Side,
     [property: Id(3)] decimal Weight,
     [property: Id(4)] decimal Leverage,
     [property: Id(5)] decimal TriggerPrice,
@@ -65,4 +66,8 @@ public sealed record BatchResult(
     [property: Id(9)] IReadOnlyList<BatchStepOutcome> Results,
     [property: Id(10)] DateTimeOffset StartedAt,
     [property: Id(11)] DateTimeOffset? CompletedAt,
-    [property: Id(12)] Guid? OpenBatchId);
+    [property: Id(12)] Guid? OpenBatchId,
+    [property: Id(13)] string Organization)
+{
+    public int Done => Successful + Failed + Skipped;
+}

@@ -1,12 +1,14 @@
+using AgentDesk.Domain.Agents;
+
 namespace AgentDesk.Contracts.Fees;
 
-/// <summary>Fees credited to one fee address (key <c>fees:{address}</c>), by partner.</summary>
+/// <summary>Fees credited to one fee address within one organisation (key <c>fees:{organisation}:{address}</c>), by partner.</summary>
 [Alias("agentdesk.fee-ledger")]
 public interface IFeeLedgerGrain : IGrainWithStringKey
 {
     /// <summary>Credits fees; repeating a <paramref name="creditId"/> credits nothing more.</summary>
     [Alias("credit")]
-    Task CreditAsync(string creditId, IReadOnlyList<Common.FeeChargeMessage> charges);
+    Task CreditAsync(string creditId, IReadOnlyList<FeeCharge> charges);
 
     [Alias("get")]
     Task<FeeLedgerView> GetAsync();

@@ -1,12 +1,12 @@
-using Orleans.Concurrency;
-using AgentDesk.Contracts.Positions;
+using AgentDesk.Contracts.Common;
 
 namespace AgentDesk.Contracts.Prices;
 
 /// <summary>
-/// The price feed of one symbol (key <c>price:{symbol}</c>). Keeps the latest price, publishes every tick
-/// on the Orleans stream <see cref="StreamNamespace"/>/{symbol}, and hands it to the symbol's exit-watch
-/// pages, which call the positions whose exits the price reaches.
+/// The price feed of one symbol (key <c>price:{symbol}</c>). Guards every tick (bounds, outliers held until
+/// confirmed; docs/domain.md, "Prices"), keeps the last accepted price, publishes accepted ticks on the Orleans
+/// stream <see cref="StreamNamespace"/>/{symbol}, and hands them to the symbol's exit-watch pages, which call
+/// the positions whose exits the price reaches.
 /// </summary>
 [Alias("agentdesk.price-feed")]
 public interface IPriceFeedGrain : IGrainWithStringKey
@@ -14,55 +14,46 @@ public interface IPriceFeedGrain : IGrainWithStringKey
     public const string StreamProvider = "prices";
     public const string StreamNamespace = "ticks";
 
+    /// <summary>Offers a tick; the answer says whether it was accepted, held as an outlier, or confirmed a held one.</summary>
     [Alias("push")]
-    Task PushAsync(decimal priceUsd, DateTimeOffset at);
+    Task<Result<PriceFeedView>> PushAsync(decimal priceUsd, DateTimeOffset at);
 
+    /// <summary>The admin accepts the held tick as the price.</summary>
+    [Alias("accept-held")]
+    Task<Result<PriceFeedView>> AcceptHeldAsync(DateTimeOffset at);
+
+    /// <summary>The last accepted tick, or null before the first.</summary>
     [Alias("latest")]
     Task<PriceTick?> GetLatestAsync();
+
+    [Alias("view")]
+    Task<PriceFeedView> GetViewAsync();
 
     /// <summary>An exit-watch page that holds positions asks to receive ticks.</summary>
     [Alias("activate-page")]
     Task ActivatePageAsync(int page);
 }
 
-/// <summary>
-/// Prices at which a position must be looked at: at or below <see cref="Lower"/>, at or above
-/// <see cref="Upper"/>. Between them nothing about the position can change.
-/// </summary>
-[GenerateSerializer, Immutable, Alias("agentdesk.envelope")]
-public sealed record WatchEnvelope([property: Id(0)] decimal? Lower, [property: Id(1)] decimal? Upper);
+/// <summary>An accepted price. <see cref="Sequence"/> counts the feed's accepted ticks, so a reader can tell which it has seen.</summary>
+[GenerateSerializer, Immutable, Alias("agentdesk.price-tick")]
+public sealed record PriceTick(
+    [property: Id(0)] string Symbol,
+    [property: Id(1)] decimal PriceUsd,
+    [property: Id(2)] DateTimeOffset At,
+    [property: Id(3)] long Sequence);
 
-/// <summary>
-/// One page of a symbol's exit index (key <c>watch:{symbol}:{page}</c>): positions and their envelopes.
-/// On a tick it compares the price with every envelope and calls only the positions it reaches.
-/// </summary>
-[Alias("agentdesk.exit-watch")]
-public interface IExitWatchGrain : IGrainWithStringKey
+/// <summary>What happened to a pushed tick.</summary>
+public enum PriceDecision
 {
-    public const int PagesPerSymbol = 256;
-
-    [Alias("watch")]
-    Task WatchAsync(string positionKey, WatchEnvelope envelope);
-
-    [Alias("unwatch")]
-    Task UnwatchAsync(string positionKey);
-
-    [OneWay, Alias("on-price")]
-    Task OnPriceAsync(PriceTick tick);
-
-    [Alias("count")]
-    Task<int> CountAsync();
+    Accepted,
+    Held,
+    Confirmed,
 }
 
-/// <summary>Every symbol that has ever had a price (one grain, key <see cref="Key"/>), for <c>GET /prices</c>.</summary>
-[Alias("agentdesk.price-directory")]
-public interface IPriceDirectoryGrain : IGrainWithStringKey
-{
-    public const string Key = "prices:directory";
-
-    [Alias("add")]
-    Task AddAsync(string symbol);
-
-    [Alias("symbols")]
-    Task<string[]> GetSymbolsAsync();
-}
+[GenerateSerializer, Immutable, Alias("agentdesk.price-feed-view")]
+public sealed record PriceFeedView(
+    [property: Id(0)] string Symbol,
+    [property: Id(1)] PriceTick? Latest,
+    [property: Id(2)] decimal? HeldPriceUsd,
+    [property: Id(3)] DateTimeOffset? HeldAt,
+    [property: Id(4)] PriceDecision? Decision);

@@ -1,29 +1,36 @@
 using AgentDesk.Contracts.Common;
+using AgentDesk.Domain.Intents;
 
 namespace AgentDesk.Contracts.Vaults;
 
-/// <summary>A vault (key <c>vault:{id}</c>): its token allowlist and the agents allocated to it.</summary>
+/// <summary>
+/// A vault (key <c>vault:{id}</c>, ids are global because the public allowlist endpoint names vaults by id):
+/// its owner organisation, capital, token allowlist and the agents allocated to it.
+/// </summary>
 [Alias("agentdesk.vault")]
 public interface IVaultGrain : IGrainWithStringKey
 {
     [Alias("create")]
-    Task<Result<VaultView>> CreateAsync(string address, string name, string organization);
+    Task<Result<VaultView>> CreateAsync(string address, string name, string organization, decimal capitalUsdc);
 
+    /// <summary>Lists a token. One address has one symbol per vault; a token held by an open position keeps its address and decimals.</summary>
     [Alias("set-token")]
     Task<Result<VaultView>> SetTokenAsync(string symbol, string tokenAddress, int decimals);
 
+    [Alias("set-capital")]
+    Task<Result<VaultView>> SetCapitalAsync(decimal capitalUsdc);
+
+    /// <summary>Sets an agent's allocation; all allocations together stay within the capital.</summary>
     [Alias("allocate")]
     Task<Result<VaultView>> AllocateAsync(Guid agentId, decimal allocationUsdc);
+
+    /// <summary>An agent's vault position on <paramref name="symbol"/> opened or closed (a token held by one keeps its address).</summary>
+    [Alias("track-holding")]
+    Task TrackHoldingAsync(Guid agentId, string symbol, bool open);
 
     [Alias("get")]
     Task<VaultView?> GetAsync();
 }
-
-[GenerateSerializer, Immutable, Alias("agentdesk.vault-token")]
-public sealed record VaultToken(
-    [property: Id(0)] string Symbol,
-    [property: Id(1)] string Address,
-    [property: Id(2)] int Decimals);
 
 [GenerateSerializer, Immutable, Alias("agentdesk.vault-view")]
 public sealed record VaultView(
@@ -32,4 +39,9 @@ public sealed record VaultView(
     [property: Id(2)] string Name,
     [property: Id(3)] string Organization,
     [property: Id(4)] IReadOnlyList<VaultToken> Tokens,
-    [property: Id(5)] IReadOnlyDictionary<Guid, decimal> Allocations);
+    [property: Id(5)] IReadOnlyDictionary<Guid, decimal> Allocations,
+    [property: Id(6)] decimal CapitalUsdc,
+    [property: Id(7)] long Version)
+{
+    public IntentVault ForIntents() => new(VaultId, Address, Tokens);
+}

@@ -12,6 +12,44 @@ public static class Money
     public const int UsdcDecimals = 6;
     public const decimal MinimumTradeUsdc = 5m;
 
+    /// <summary>The largest single deposit the platform accepts.</summary>
+    public const decimal MaxDepositUsdc = 1_000_000_000m;
+
+    /// <summary>The largest balance an account may hold. With prices bounded too, every product AgentDesk computes fits a decimal.</summary>
+    public const decimal MaxBalanceUsdc = 1_000_000_000_000m;
+
+    /// <summary>Longest amount text accepted ("1000000000.000000" is 17 characters).</summary>
+    public const int MaxAmountLength = 40;
+
+    /// <summary>
+    /// Runs money arithmetic that could overflow a decimal for extreme (but bounded) inputs, turning an
+    /// overflow into a rejection instead of an exception: nothing is half-done, nothing answers 500.
+    /// </summary>
+    public static Outcome<T> Checked<T>(Func<Outcome<T>> compute, string what)
+    {
+        try
+        {
+            return compute();
+        }
+        catch (OverflowException)
+        {
+            return new Rejection(Errors.ArithmeticOverflow, $"{what} is outside the range AgentDesk computes with.");
+        }
+    }
+
+    /// <summary>A deposit's own rules: positive, USDC's 6 decimals at most, within the per-deposit and balance bounds.</summary>
+    public static Rejection? CheckDeposit(decimal amountUsdc, decimal balanceUsdc)
+    {
+        if (amountUsdc <= 0) return new Rejection(Errors.InvalidAmount, "A deposit must be positive.");
+        if (SignificantScale(amountUsdc) > UsdcDecimals)
+            return new Rejection(Errors.InvalidAmount, $"USDC has {UsdcDecimals} decimal places; the amount has more.");
+        if (amountUsdc > MaxDepositUsdc)
+            return new Rejection(Errors.AmountTooLarge, $"A deposit is at most {MaxDepositUsdc} USDC.").With("maximum", MaxDepositUsdc);
+        if (balanceUsdc + amountUsdc > MaxBalanceUsdc)
+            return new Rejection(Errors.AmountTooLarge, $"An account holds at most {MaxBalanceUsdc} USDC.").With("maximum", MaxBalanceUsdc);
+        return null;
+    }
+
     /// <summary>Truncates toward zero at <paramref name="decimals"/> places (a floor for the non-negative amounts we size).</summary>
     public static decimal RoundDown(decimal value, int decimals)
     {
@@ -36,9 +74,9 @@ public static class Money
     /// </summary>
     public static Outcome<BigInteger> ToBaseUnits(decimal amount, int decimals, string field)
     {
-        if (amount < 0) return new Rejection("invalid_amount", $"{field} must not be negative.");
+        if (amount < 0) return new Rejection(Errors.InvalidAmount, $"{field} must not be negative.");
         if (SignificantScale(amount) > decimals)
-            return new Rejection("invalid_amount", $"{field} has more than {decimals} decimal places.");
+            return new Rejection(Errors.InvalidAmount, $"{field} has more than {decimals} decimal places.");
         var scaled = amount;
         var result = BigInteger.Zero;
         // decimal holds 28 digits; scale in steps to stay inside its range for 18-decimal tokens.
@@ -65,9 +103,11 @@ public static class Money
     public static Outcome<decimal> ParseAmount(string? text, string field)
     {
         if (string.IsNullOrWhiteSpace(text))
-            return new Rejection("invalid_amount", $"{field} is required.");
+            return new Rejection(Errors.InvalidAmount, $"{field} is required.");
+        if (text.Length > MaxAmountLength)
+            return new Rejection(Errors.InvalidAmount, $"{field} is at most {MaxAmountLength} characters.");
         if (!decimal.TryParse(text, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var value))
-            return new Rejection("invalid_amount", $"{field} must be a non-negative decimal string such as \"100\" or \"0.5\".");
+            return new Rejection(Errors.InvalidAmount, $"{field} must be a non-negative decimal string such as \"100\" or \"0.5\".");
         return value;
     }
 }

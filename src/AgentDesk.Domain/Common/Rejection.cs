@@ -1,11 +1,15 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
 namespace AgentDesk.Domain.Common;
 
 /// <summary>
-/// Why the domain refused something: a stable machine-readable <see cref="Code"/> (used as the
-/// problem-details <c>code</c> over HTTP), a sentence for a person, and optional facts such as the
-/// expected nonce or the headroom left under a limit.
+/// Why the domain refused something: a code from the <see cref="Errors"/> catalogue (the problem-details
+/// <c>code</c> over HTTP), a sentence for a person, and optional facts such as the expected nonce or the
+/// headroom left under a limit.
 /// </summary>
-public sealed record Rejection(string Code, string Message, IReadOnlyDictionary<string, string>? Details = null)
+public sealed record Rejection(ErrorCode Code, string Message, IReadOnlyDictionary<string, string>? Details = null)
 {
     public Rejection With(string key, object value)
     {
@@ -13,13 +17,22 @@ public sealed record Rejection(string Code, string Message, IReadOnlyDictionary<
         {
             // Decimals are written without trailing zeros so that "500.00" and "500" read the same.
             [key] = value is decimal amount
-                ? (amount / 1.000000000000000000000000000000000m).ToString(System.Globalization.CultureInfo.InvariantCulture)
-                : Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture) ?? "",
+                ? (amount / 1.000000000000000000000000000000000m).ToString(CultureInfo.InvariantCulture)
+                : Convert.ToString(value, CultureInfo.InvariantCulture) ?? "",
         };
         return this with { Details = details };
     }
 
     public override string ToString() => $"{Code}: {Message}";
+}
+
+/// <summary>Error codes travel (and are stored) as their code string, and are read back through the catalogue.</summary>
+public sealed class ErrorCodeJsonConverter : JsonConverter<ErrorCode>
+{
+    public override ErrorCode Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+        Errors.Find(reader.GetString() ?? throw new JsonException("An error code must be a string."));
+
+    public override void Write(Utf8JsonWriter writer, ErrorCode value, JsonSerializerOptions options) => writer.WriteStringValue(value.Code);
 }
 
 /// <summary>Either a value or the rejection that prevented it. Errors are values at the domain edge.</summary>

@@ -1,6 +1,7 @@
 namespace AgentDesk.Domain.Common;
 
 /// <summary>LONG profits when the price rises, SHORT when it falls.</summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Naming", "CA1720", Justification = "LONG and SHORT are the trading terms the API uses.")]
 public enum Side
 {
     Long = 1,

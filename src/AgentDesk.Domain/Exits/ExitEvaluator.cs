@@ -11,6 +11,20 @@ public enum ExitReason
     TrailingStop,
 }
 
+public static class ExitReasons
+{
+    /// <summary>The reason as the API and the trade history name it.</summary>
+    public static string ToWire(this ExitReason reason) => reason switch
+    {
+        ExitReason.LadderStopLoss => "ladder_stop_loss",
+        ExitReason.LadderTakeProfit => "ladder_take_profit",
+        ExitReason.StopLossPrice => "stop_loss",
+        ExitReason.TakeProfitPrice => "take_profit",
+        ExitReason.TrailingStop => "trailing_stop",
+        _ => throw new ArgumentOutOfRangeException(nameof(reason), reason, null),
+    };
+}
+
 /// <summary>One sale an exit decided: how much of the position to sell and why.</summary>
 public sealed record ExitFill(ExitReason Reason, int? LadderIndex, decimal Size);
 
@@ -24,7 +38,7 @@ public sealed record ExitDecision(ExitPlan Plan, IReadOnlyList<ExitFill> Fills, 
 public readonly record struct ExitSubject(Side Side, decimal EntryPrice, decimal Leverage, decimal Size, int SizeDecimals);
 
 /// <summary>
-/// Evaluates a position's exits on one price (DESIGN §3.3). Exits are decided on levels, not crossings
+/// Evaluates a position's exits on one price (docs/domain.md, "Exit ladders"). Exits are decided on levels, not crossings
 /// ("PnL ≤ stop"), so a lost tick is healed by the next one and splitting a path into more ticks fires
 /// the same level-based rules.
 /// </summary>

@@ -40,15 +40,15 @@ public static class AbsoluteExits
     public static Outcome<ExitPlan> Build(Side side, decimal referencePrice, decimal stopLossPrice, decimal takeProfitPrice, decimal trailingStopPercentage)
     {
         if (stopLossPrice < 0 || takeProfitPrice < 0)
-            return new Rejection("invalid_exit_price", "stopLossPrice and takeProfitPrice must be 0 (unset) or positive.");
+            return new Rejection(Errors.InvalidExitPrice, "stopLossPrice and takeProfitPrice must be 0 (unset) or positive.");
         if (trailingStopPercentage is < 0 or >= 100)
-            return new Rejection("invalid_trailing_stop", $"trailingStopPercentage must be 0 (unset) or between 0 and 100; got {trailingStopPercentage}.");
+            return new Rejection(Errors.InvalidTrailingStop, $"trailingStopPercentage must be 0 (unset) or between 0 and 100; got {trailingStopPercentage}.");
         var isLong = side == Side.Long;
         if (stopLossPrice > 0 && (isLong ? stopLossPrice >= referencePrice : stopLossPrice <= referencePrice))
-            return new Rejection("invalid_stop_loss_price",
+            return new Rejection(Errors.InvalidStopLossPrice,
                 $"A {(isLong ? "LONG" : "SHORT")} stopLossPrice must be {(isLong ? "below" : "above")} the entry price {referencePrice}; got {stopLossPrice}.");
         if (takeProfitPrice > 0 && (isLong ? takeProfitPrice <= referencePrice : takeProfitPrice >= referencePrice))
-            return new Rejection("invalid_take_profit_price",
+            return new Rejection(Errors.InvalidTakeProfitPrice,
                 $"A {(isLong ? "LONG" : "SHORT")} takeProfitPrice must be {(isLong ? "above" : "below")} the entry price {referencePrice}; got {takeProfitPrice}.");
         return ExitPlan.None with
         {

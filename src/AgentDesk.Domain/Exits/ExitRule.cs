@@ -42,33 +42,33 @@ public static class ExitLadder
     public static Rejection? Validate(IReadOnlyList<ExitRule> rules, ExitBounds bounds)
     {
         if (rules.Count == 0)
-            return new Rejection("exits_required", "An exit ladder with at least one rule is required.");
+            return new Rejection(Errors.ExitsRequired, "An exit ladder with at least one rule is required.");
         if (rules.Count > MaxRules)
-            return new Rejection("exit_ladder_too_long", $"An exit ladder has at most {MaxRules} rules; got {rules.Count}.");
+            return new Rejection(Errors.ExitLadderTooLong, $"An exit ladder has at most {MaxRules} rules; got {rules.Count}.");
 
         for (var i = 0; i < rules.Count; i++)
         {
             var rule = rules[i];
-            Rejection Bad(string code, string message) => new Rejection(code, $"exits[{i}]: {message}").With("index", i);
+            Rejection Bad(ErrorCode code, string message) => new Rejection(code, $"exits[{i}]: {message}").With("index", i);
 
             if (!Enum.IsDefined(rule.TriggerType))
-                return Bad("invalid_exit_rule", "triggerType must be StopLoss or TakeProfit.");
+                return Bad(Errors.InvalidExitRule, "triggerType must be StopLoss or TakeProfit.");
             if (rule.ExitBps is < 1 or > FullExitBps)
-                return Bad("invalid_exit_bps", $"exitBps must be between 1 and {FullExitBps}; got {rule.ExitBps}.");
+                return Bad(Errors.InvalidExitBps, $"exitBps must be between 1 and {FullExitBps}; got {rule.ExitBps}.");
             if (rule.TriggerType == ExitTriggerType.StopLoss)
             {
                 if (rule.TriggerBps >= 0)
-                    return Bad("invalid_stop_loss", $"A StopLoss triggerBps must be negative; got {rule.TriggerBps}.");
+                    return Bad(Errors.InvalidStopLoss, $"A StopLoss triggerBps must be negative; got {rule.TriggerBps}.");
                 if (-(long)rule.TriggerBps > bounds.MaxStopLossBps)
-                    return Bad("stop_loss_out_of_bounds", $"StopLoss {rule.TriggerBps} bps is wider than the track's maximum of -{bounds.MaxStopLossBps} bps.")
+                    return Bad(Errors.StopLossOutOfBounds, $"StopLoss {rule.TriggerBps} bps is wider than the track's maximum of -{bounds.MaxStopLossBps} bps.")
                         .With("maxStopLossBps", bounds.MaxStopLossBps);
             }
             else
             {
                 if (rule.TriggerBps <= 0)
-                    return Bad("invalid_take_profit", $"A TakeProfit triggerBps must be positive; got {rule.TriggerBps}.");
+                    return Bad(Errors.InvalidTakeProfit, $"A TakeProfit triggerBps must be positive; got {rule.TriggerBps}.");
                 if (rule.TriggerBps < bounds.MinTakeProfitBps || rule.TriggerBps > bounds.MaxTakeProfitBps)
-                    return Bad("take_profit_out_of_bounds",
+                    return Bad(Errors.TakeProfitOutOfBounds,
                             $"TakeProfit {rule.TriggerBps} bps is outside the track's range {bounds.MinTakeProfitBps}..{bounds.MaxTakeProfitBps} bps.")
                         .With("minTakeProfitBps", bounds.MinTakeProfitBps)
                         .With("maxTakeProfitBps", bounds.MaxTakeProfitBps);
@@ -76,12 +76,12 @@ public static class ExitLadder
         }
 
         if (rules[^1].ExitBps != FullExitBps)
-            return new Rejection("last_rule_must_exit_all", $"The last exit rule must have exitBps {FullExitBps}; got {rules[^1].ExitBps}.")
+            return new Rejection(Errors.LastRuleMustExitAll, $"The last exit rule must have exitBps {FullExitBps}; got {rules[^1].ExitBps}.")
                 .With("index", rules.Count - 1);
         if (bounds.RequireStopLoss && !rules.Any(r => r.TriggerType == ExitTriggerType.StopLoss))
-            return new Rejection("stop_loss_required", "This track requires a StopLoss rule in every exit ladder.");
+            return new Rejection(Errors.StopLossRequired, "This track requires a StopLoss rule in every exit ladder.");
         if (bounds.RequireTakeProfit && !rules.Any(r => r.TriggerType == ExitTriggerType.TakeProfit))
-            return new Rejection("take_profit_required", "This track requires a TakeProfit rule in every exit ladder.");
+            return new Rejection(Errors.TakeProfitRequired, "This track requires a TakeProfit rule in every exit ladder.");
         return null;
     }
 }

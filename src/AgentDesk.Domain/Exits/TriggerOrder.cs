@@ -21,9 +21,9 @@ public sealed record TriggerOrder(decimal TriggerPrice, TriggerDirection Directi
     public static Outcome<TriggerOrder> Place(decimal triggerPrice, decimal priceAtPlacement)
     {
         if (triggerPrice <= 0)
-            return new Rejection("invalid_trigger_price", $"triggerPrice must be positive; got {triggerPrice}.");
+            return new Rejection(Errors.InvalidTriggerPrice, $"triggerPrice must be positive; got {triggerPrice}.");
         if (priceAtPlacement <= 0)
-            return new Rejection("no_price", "A trigger order needs a current price to know which side it was placed on.");
+            return new Rejection(Errors.NoPrice, "A trigger order needs a current price to know which side it was placed on.");
         var direction = priceAtPlacement >= triggerPrice ? TriggerDirection.FillsAtOrBelow : TriggerDirection.FillsAtOrAbove;
         return new TriggerOrder(triggerPrice, direction);
     }

@@ -3,7 +3,7 @@ using System.Numerics;
 namespace AgentDesk.Domain.Intents;
 
 /// <summary>
-/// The EIP-712 domain intents are signed under (DESIGN §3.5). The name is configurable; the seed's is
+/// The EIP-712 domain intents are signed under (docs/intents.md). The name is configurable; AlphaGrid clients use
 /// "AlphaGrid TradeRouter". <see cref="VerifyingContract"/> is the TradeRouter address.
 /// </summary>
 public sealed record Eip712Domain(string Name, string Version, BigInteger ChainId, string VerifyingContract)

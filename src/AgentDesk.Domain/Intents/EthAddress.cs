@@ -1,14 +1,43 @@
-using System.Text.RegularExpressions;
-
 namespace AgentDesk.Domain.Intents;
 
-/// <summary>Ethereum addresses: 0x followed by 40 hex digits, compared case-insensitively, stored lower case.</summary>
-public static partial class EthAddress
+/// <summary>
+/// Ethereum addresses: exactly 0x followed by 40 hex digits, nothing before or after. All-lower or all-upper
+/// hex is accepted as is; mixed case must carry a valid EIP-55 checksum (a mistyped mixed-case address is
+/// refused rather than silently becoming another account). Compared case-insensitively, stored lower case.
+/// </summary>
+public static class EthAddress
 {
-    [GeneratedRegex("^0x[0-9a-fA-F]{40}$")]
-    private static partial Regex Pattern();
+    public const int Length = 42;
 
-    public static bool IsValid(string? address) => address is not null && Pattern().IsMatch(address);
+    private static readonly System.Buffers.SearchValues<char> LowerHexLetters = System.Buffers.SearchValues.Create("abcdef");
+    private static readonly System.Buffers.SearchValues<char> UpperHexLetters = System.Buffers.SearchValues.Create("ABCDEF");
+
+    public static bool IsValid([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] string? address)
+    {
+        if (address is not { Length: Length } || address[0] != '0' || address[1] is not ('x' or 'X')) return false;
+        var digits = address.AsSpan(2);
+        foreach (var c in digits)
+            if (!char.IsAsciiHexDigit(c)) return false;
+        var hasLower = digits.ContainsAny(LowerHexLetters);
+        var hasUpper = digits.ContainsAny(UpperHexLetters);
+        return !(hasLower && hasUpper) || HasValidChecksum(digits);
+    }
+
+    /// <summary>EIP-55: a letter is upper case exactly when the matching nibble of keccak256(lower-case hex) is 8 or more.</summary>
+    public static string ToChecksum(string address)
+    {
+        var lower = address[2..].ToLowerInvariant();
+        var hash = Eip712Encoding.Keccak(System.Text.Encoding.ASCII.GetBytes(lower));
+        var chars = lower.ToCharArray();
+        for (var i = 0; i < chars.Length; i++)
+        {
+            var nibble = (hash[i / 2] >> (i % 2 == 0 ? 4 : 0)) & 0x0F;
+            if (char.IsAsciiLetter(chars[i]) && nibble >= 8) chars[i] = char.ToUpperInvariant(chars[i]);
+        }
+        return "0x" + new string(chars);
+    }
+
+    private static bool HasValidChecksum(ReadOnlySpan<char> digits) => ToChecksum("0x" + digits.ToString()).AsSpan(2).SequenceEqual(digits);
 
     public static string Normalize(string address) => address.ToLowerInvariant();
 
@@ -29,7 +58,7 @@ public static class PublicKeys
     /// </summary>
     public static Common.Outcome<string> ToAddress(string? hex)
     {
-        var invalid = new Common.Rejection("invalid_public_key", "publicKey must be a secp256k1 public key in hex (33, 64 or 65 bytes).");
+        var invalid = new Common.Rejection(Common.Errors.InvalidPublicKey, "publicKey must be a secp256k1 public key in hex (33, 64 or 65 bytes).");
         if (hex is null) return invalid;
         byte[] bytes;
         try

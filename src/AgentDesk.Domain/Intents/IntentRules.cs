@@ -10,13 +10,13 @@ public static class IntentRules
     public static Rejection? CheckNonce(BigInteger expected, BigInteger provided) =>
         expected == provided
             ? null
-            : new Rejection("nonce_mismatch", $"Nonce {provided} is not the agent's current nonce {expected}; quote again and re-sign.")
+            : new Rejection(Errors.NonceMismatch, $"Nonce {provided} is not the agent's current nonce {expected}; quote again and re-sign.")
                 .With("expectedNonce", expected);
 
     /// <summary>Deadlines are unix seconds and must be strictly in the future.</summary>
     public static Rejection? CheckDeadline(BigInteger deadlineUnixSeconds, DateTimeOffset now) =>
         deadlineUnixSeconds > now.ToUnixTimeSeconds()
             ? null
-            : new Rejection("deadline_expired", $"The intent's deadline {deadlineUnixSeconds} has passed (now {now.ToUnixTimeSeconds()}).")
+            : new Rejection(Errors.DeadlineExpired, $"The intent's deadline {deadlineUnixSeconds} has passed (now {now.ToUnixTimeSeconds()}).")
                 .With("now", now.ToUnixTimeSeconds());
 }

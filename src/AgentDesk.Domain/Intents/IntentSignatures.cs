@@ -68,7 +68,7 @@ public sealed class FastIntentVerifier(Eip712Domain domain)
 {
     // secp256k1 group order / 2: signatures with s above it are the malleable twin of a low-s one.
     private static readonly BigInteger HalfOrder =
-        BigInteger.Parse("7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0", System.Globalization.NumberStyles.HexNumber);
+        BigInteger.Parse("7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0", System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture);
 
     private readonly byte[] _domainSeparator = domain.Separator();
 

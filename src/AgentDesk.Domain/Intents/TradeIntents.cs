@@ -13,7 +13,7 @@ public interface ISignedIntent
     BigInteger Nonce { get; }
 }
 
-/// <summary><c>OpenPosition</c>, exactly as seed 002.</summary>
+/// <summary><c>OpenPosition</c>, the intent type AlphaGrid clients sign (docs/intents.md).</summary>
 public sealed record OpenPositionIntent(
     BigInteger AgentId, string Vault, string Token, BigInteger UsdcAmount, BigInteger MinTokenOut,
     ushort MaxSlippageBps, byte[] ExitsHash, BigInteger Deadline, BigInteger Nonce) : ISignedIntent
@@ -67,6 +67,17 @@ public sealed record UpdateExitLadderIntent(
     [
         new("agentId", "uint256", AgentId), new("vault", "address", Vault), new("token", "address", Token),
         new("exitsHash", "bytes32", ExitsHash), new("deadline", "uint256", Deadline), new("nonce", "uint256", Nonce),
+    ];
+}
+
+/// <summary>The current signer hands the agent to a new one (docs/intents.md, "Signer rotation").</summary>
+public sealed record RotateSignerIntent(BigInteger AgentId, string NewSigner, BigInteger Deadline, BigInteger Nonce) : ISignedIntent
+{
+    public string PrimaryType => "RotateSigner";
+
+    public IReadOnlyList<IntentField> Fields =>
+    [
+        new("agentId", "uint256", AgentId), new("newSigner", "address", NewSigner), new("deadline", "uint256", Deadline), new("nonce", "uint256", Nonce),
     ];
 }
 

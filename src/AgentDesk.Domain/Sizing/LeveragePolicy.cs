@@ -26,11 +26,11 @@ public sealed record LeveragePolicy(decimal DefaultMaximum, IReadOnlyDictionary<
     {
         if (agentType == AgentType.Swap) return 1m;
         if (requested < Minimum)
-            return new Rejection("leverage_too_low", $"Leverage {requested} is below the minimum of {Minimum}.")
+            return new Rejection(Errors.LeverageTooLow, $"Leverage {requested} is below the minimum of {Minimum}.")
                 .With("minimum", Minimum);
         var maximum = MaximumFor(symbol);
         if (requested > maximum)
-            return new Rejection("leverage_too_high", $"Leverage {requested} is above the maximum of {maximum} for {symbol}.")
+            return new Rejection(Errors.LeverageTooHigh, $"Leverage {requested} is above the maximum of {maximum} for {symbol}.")
                 .With("maximum", maximum);
         return requested;
     }

@@ -11,7 +11,7 @@ public sealed record SizedTrade(decimal AllocatedUsdc, IReadOnlyList<FeeCharge> 
 }
 
 /// <summary>
-/// Sizes a batch trade for one subscriber (DESIGN §3.2):
+/// Sizes a batch trade for one subscriber (docs/domain.md, "Sizing"):
 /// <c>collateral = floor_cents(free × weight / 100) − fees</c>, refused below 5 USDC.
 /// </summary>
 public static class TradeSizing
@@ -21,18 +21,22 @@ public static class TradeSizing
     public static Rejection? ValidateWeight(decimal weight) =>
         weight is > 0 and <= MaxWeight
             ? null
-            : new Rejection("invalid_weight", $"Weight must be greater than 0 and at most {MaxWeight}; got {weight}.");
+            : new Rejection(Errors.InvalidWeight, $"Weight must be greater than 0 and at most {MaxWeight}; got {weight}.");
 
-    public static Outcome<SizedTrade> Size(decimal freeCollateralUsdc, decimal weight, decimal leverage, IReadOnlyList<AgentFee> fees)
+    public static Outcome<SizedTrade> Size(decimal freeCollateralUsdc, decimal weight, decimal leverage, IReadOnlyList<AgentFee> fees, FeeCaps caps)
     {
         if (ValidateWeight(weight) is { } badWeight) return badWeight;
         if (freeCollateralUsdc < 0) throw new ArgumentOutOfRangeException(nameof(freeCollateralUsdc), "Free collateral cannot be negative.");
+        return Money.Checked(() => SizeWithin(freeCollateralUsdc, weight, leverage, fees, caps), "The trade's size");
+    }
 
+    private static Outcome<SizedTrade> SizeWithin(decimal freeCollateralUsdc, decimal weight, decimal leverage, IReadOnlyList<AgentFee> fees, FeeCaps caps)
+    {
         var allocated = Money.FloorCents(freeCollateralUsdc * weight / MaxWeight);
-        var charges = FeeSchedule.ChargesFor(fees, allocated, leverage);
+        var charges = FeeSchedule.ChargesFor(fees, allocated, leverage, caps);
         var collateral = allocated - charges.Sum(c => c.AmountUsdc);
         if (collateral < Money.MinimumTradeUsdc)
-            return new Rejection("below_min_trade_size",
+            return new Rejection(Errors.BelowMinTradeSize,
                     $"The trade would use {Math.Max(collateral, 0m)} USDC after fees; the minimum trade size is {Money.MinimumTradeUsdc} USDC.")
                 .With("collateralUsdc", Math.Max(collateral, 0m))
                 .With("minimumUsdc", Money.MinimumTradeUsdc);

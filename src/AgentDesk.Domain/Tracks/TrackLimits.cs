@@ -16,7 +16,7 @@ public sealed record TradeHeadroom(
         Math.Max(0m, Math.Min(Math.Min(AllocationHeadroomUsdc, MaxTradeSizeUsdc), DailyTurnoverHeadroomUsdc));
 }
 
-/// <summary>Track limits (DESIGN §3.4). Each rejection names the limit and the headroom left.</summary>
+/// <summary>Track limits (docs/domain.md, "Tracks"). Each rejection names the limit and the headroom left.</summary>
 public static class TrackLimits
 {
     public static decimal OfAllocation(decimal allocationUsdc, int bps) => Money.FloorUsdc(allocationUsdc * bps / 10_000m);
@@ -37,23 +37,23 @@ public static class TrackLimits
     {
         var headroom = Headroom(track, allocationUsdc, deployedUsdc, today);
         if (allocationUsdc <= 0)
-            return new Rejection("no_allocation", "The agent has no vault allocation to trade with.");
+            return new Rejection(Errors.NoAllocation, "The agent has no vault allocation to trade with.");
         if (headroom.DailyLossHeadroomUsdc <= 0)
-            return Limit("track_daily_loss_reached", "maxDailyLossBps", track.MaxDailyLossBps, 0m,
+            return Limit(Errors.TrackDailyLossReached, "maxDailyLossBps", track.MaxDailyLossBps, 0m,
                 $"Today's realised losses ({today.RealizedLossUsdc} USDC) reached the {track.Name} track's daily loss limit; trading resumes at 00:00 UTC.");
         if (usdcAmount > headroom.MaxTradeSizeUsdc)
-            return Limit("track_trade_size_exceeded", "maxTradeSizeBps", track.MaxTradeSizeBps, headroom.MaxTradeSizeUsdc,
+            return Limit(Errors.TrackTradeSizeExceeded, "maxTradeSizeBps", track.MaxTradeSizeBps, headroom.MaxTradeSizeUsdc,
                 $"{usdcAmount} USDC exceeds the {track.Name} track's maximum trade size of {headroom.MaxTradeSizeUsdc} USDC.");
         if (usdcAmount > headroom.DailyTurnoverHeadroomUsdc)
-            return Limit("track_daily_turnover_exceeded", "maxDailyTurnoverBps", track.MaxDailyTurnoverBps, headroom.DailyTurnoverHeadroomUsdc,
+            return Limit(Errors.TrackDailyTurnoverExceeded, "maxDailyTurnoverBps", track.MaxDailyTurnoverBps, headroom.DailyTurnoverHeadroomUsdc,
                 $"{usdcAmount} USDC exceeds today's remaining turnover of {headroom.DailyTurnoverHeadroomUsdc} USDC on the {track.Name} track.");
         if (usdcAmount > headroom.AllocationHeadroomUsdc)
-            return Limit("allocation_exceeded", "allocationUsdc", null, headroom.AllocationHeadroomUsdc,
+            return Limit(Errors.AllocationExceeded, "allocationUsdc", null, headroom.AllocationHeadroomUsdc,
                 $"{usdcAmount} USDC exceeds the agent's unused allocation of {headroom.AllocationHeadroomUsdc} USDC.");
         return null;
     }
 
-    private static Rejection Limit(string code, string limit, int? limitBps, decimal headroomUsdc, string message)
+    private static Rejection Limit(ErrorCode code, string limit, int? limitBps, decimal headroomUsdc, string message)
     {
         var rejection = new Rejection(code, message).With("limit", limit).With("headroomUsdc", headroomUsdc);
         return limitBps is { } bps ? rejection.With("limitBps", bps) : rejection;

@@ -3,7 +3,7 @@ using AgentDesk.Domain.Exits;
 namespace AgentDesk.Domain.Tracks;
 
 /// <summary>
-/// A risk track (seed 002). Sizes and daily limits are bps of the agent's vault allocation;
+/// A risk track (docs/domain.md, "Tracks"). Sizes and daily limits are bps of the agent's vault allocation;
 /// <see cref="ExitBounds"/> bound every exit ladder opened or updated under the track.
 /// </summary>
 public sealed record TrackPolicy(string Name, int MaxTradeSizeBps, int MaxDailyTurnoverBps, int MaxDailyLossBps, ExitBounds ExitBounds);
@@ -23,4 +23,8 @@ public static class Tracks
     public static IReadOnlyList<TrackPolicy> BuiltIn { get; } = [Evaluation, Funded, Prime];
 
     public static string DefaultName => Evaluation.Name;
+
+    /// <summary>The track of that name (any case), or null.</summary>
+    public static TrackPolicy? Find(string? name) =>
+        BuiltIn.FirstOrDefault(t => string.Equals(t.Name, name, StringComparison.OrdinalIgnoreCase));
 }

@@ -1,144 +1,135 @@
 using System.Security.Claims;
-using AgentDesk.Contracts.Accounts;
 using AgentDesk.Contracts.Agents;
 using AgentDesk.Contracts.Common;
+using AgentDesk.Contracts.Vaults;
+using AgentDesk.Domain.Agents;
+using AgentDesk.Domain.Common;
 using AgentDesk.Domain.Intents;
-using AgentDesk.Gateway.Infrastructure;
-using Microsoft.Extensions.Options;
+using AgentDesk.Gateway.Access;
+using AgentDesk.Gateway.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace AgentDesk.Gateway.Agents;
 
-public sealed record AgentFeeRequest(decimal Fee, string? FeeAddress, string? Type);
+/// <summary>An agent as the API shows it (docs/api.md, "Agents").</summary>
+public sealed record AgentView(
+    Guid AgentId, string? Name, string? Description, string? ImageUrl, string AgentType, bool IsPublic, IReadOnlyList<AgentFeeView> Fees,
+    string Organization, string? SignerAddress, string? OwnerId, string? Manager, string QuorumId, string Track, string? VaultId,
+    decimal AllocationUsdc, long Nonce, int SubscriberCount, DateTimeOffset RegisteredAt, bool Paused)
+{
+    public static AgentView From(AgentProfile p) => new(p.AgentId, p.Name, p.Description, p.ImageUrl, p.AgentType.ToWire(), p.IsPublic,
+        p.Fees.Select(f => new AgentFeeView(f.Partner, f.Fee, f.FeeAddress, f.Type.ToWire())).ToArray(), p.Organization, p.SignerAddress,
+        p.OwnerId, p.Manager, p.QuorumId, p.Track, p.VaultId, p.AllocationUsdc, p.Nonce, p.SubscriberCount, p.RegisteredAt, p.Paused);
+}
 
-/// <summary><c>POST /agent/register</c> (seed 003), plus <c>signerAddress</c> or <c>publicKey</c> for EIP-712 intents.</summary>
-public sealed record RegisterAgentRequest(
-    string? AgentId, string? Name, string? Description, string? ImageUrl, string? AgentType, bool? IsPublic,
-    Dictionary<string, AgentFeeRequest>? AgentFees, string? SignerAddress, string? PublicKey, string? OwnerId, string? Manager);
-
-public sealed record FeeDataResponse(string Partner, decimal Fee, string FeeAddress, string FeeType);
-
-public sealed record RegisterAgentResponse(
-    string Status, string Message, Guid AgentId, string IsPublic, string Organization, string? OwnerId, string? Manager,
-    string QuorumId, string AgentType, string? ImageUrl, IReadOnlyList<FeeDataResponse> FeeData, string? SignerAddress);
-
-public sealed record SubscriberRequest(string? SmartAccount);
-public sealed record SubscribersResponse(Guid AgentId, int SubscriberCount, IReadOnlyList<string> Subscribers);
-public sealed record VaultBindingRequest(string? VaultId, string? AllocationUsdc);
-public sealed record TrackRequest(string? Track);
+public sealed record AgentFeeView(string Partner, decimal Fee, string FeeAddress, string Type);
 
 public static class AgentEndpoints
 {
     public static void MapAgentEndpoints(this IEndpointRouteBuilder app)
     {
         app.MapPost("/agent/register", RegisterAsync).RequireAuthorization(Policies.Operator).WithTags("Agents")
-            .Accepts<RegisterAgentRequest>("application/json").Produces<RegisterAgentResponse>().ProducesProblem(400).ProducesProblem(409)
-            .WithSummary("Register an agent (seed 003)");
+            .WithName("registerAgent").WithSummary("Register an agent")
+            .ProducesErrors(Errors.InvalidAgentId, Errors.InvalidAgentType, Errors.InvalidFee, Errors.FeeTooHigh, Errors.InvalidAddress,
+                Errors.InvalidPublicKey, Errors.InvalidName, Errors.InvalidDescription, Errors.InvalidImageUrl, Errors.AgentAlreadyRegistered);
 
-        var agents = app.MapGroup("/api/v1/agents/{agentId}").RequireAuthorization(Policies.Operator).WithTags("Agents");
-        agents.MapPost("/subscribers", SubscribeAsync).Accepts<SubscriberRequest>("application/json").Produces<SubscriptionView>().ProducesProblem(404)
-            .WithSummary("Subscribe an account to the agent");
-        agents.MapDelete("/subscribers/{smartAccount}", UnsubscribeAsync).Produces<SubscriptionView>().ProducesProblem(404)
-            .WithSummary("Unsubscribe an account");
-        agents.MapGet("/subscribers", ListSubscribersAsync).Produces<SubscribersResponse>().WithSummary("List the agent's subscribers");
-        agents.MapPut("/vault", BindVaultAsync).Accepts<VaultBindingRequest>("application/json").Produces<AgentProfile>()
-            .WithSummary("Bind the agent to a vault with an allocation");
-        agents.MapPut("/track", SetTrackAsync).Accepts<TrackRequest>("application/json").Produces<AgentProfile>()
-            .WithSummary("Put the agent on a risk track (Evaluation, Funded, Prime)");
-        agents.MapGet("", GetAsync).Produces<AgentProfile>().WithSummary("The agent's profile");
+        var agents = app.MapGroup("/api/v1/agents/{agentId}").WithTags("Agents").ProducesErrors(Errors.InvalidAgentId, Errors.AgentNotFound);
+        var operators = agents.MapGroup("").RequireAuthorization(Policies.Operator).WithVisibleAgent();
+        operators.MapGet("", (HttpContext http) => TypedResults.Ok(AgentView.From(http.VisibleAgent().Profile)))
+            .WithName("getAgent").WithSummary("The agent's profile");
+        operators.MapPost("/subscribers", SubscribeAsync).WithName("subscribe").WithSummary("Subscribe an account of the agent's organisation")
+            .ProducesErrors(Errors.InvalidAddress, Errors.AccountNotFound);
+        operators.MapDelete("/subscribers/{smartAccount}", UnsubscribeAsync).WithName("unsubscribe").WithSummary("Unsubscribe an account")
+            .ProducesErrors(Errors.InvalidAddress, Errors.NotSubscribed);
+        operators.MapGet("/subscribers", ListSubscribersAsync).WithName("listSubscribers").WithSummary("The agent's subscribers");
+        operators.MapPost("/pause", (HttpContext http, IClusterClient cluster) => SetPausedAsync(http, cluster, paused: true))
+            .WithName("pauseAgent").WithSummary("Kill switch: the agent takes no batch and no intent; exits of open positions keep running");
+        operators.MapPost("/resume", (HttpContext http, IClusterClient cluster) => SetPausedAsync(http, cluster, paused: false))
+            .WithName("resumeAgent").WithSummary("Lift the kill switch");
+
+        var risk = agents.MapGroup("").RequireAuthorization(Policies.Risk).WithVisibleAgent();
+        risk.MapPut("/vault", BindVaultAsync).WithName("bindVault").WithSummary("Bind the agent to a vault of its organisation with an allocation (admin, risk)")
+            .ProducesErrors(Errors.InvalidVaultId, Errors.InvalidAmount, Errors.VaultNotFound, Errors.AllocationExceedsCapital, Errors.TokenInUse);
+        risk.MapPut("/track", SetTrackAsync).WithName("setTrack").WithSummary("Put the agent on a risk track: Evaluation, Funded, Prime (admin, risk)")
+            .ProducesErrors(Errors.UnknownTrack);
+
+        // Rotation authenticates by the current signer's signature, or by the admin key.
+        agents.MapGroup("").WithVisibleAgent(publicRead: true).MapPut("/signer", RotateSignerAsync).AllowAnonymous().WithName("rotateSigner")
+            .WithSummary("Rotate the agent's EIP-712 signer: signed by the current signer, or by the admin")
+            .ProducesErrors(Errors.InvalidAddress, Errors.InvalidSignature, Errors.NoSigner, Errors.DeadlineExpired, Errors.NonceMismatch);
     }
 
-    private static async Task<IResult> RegisterAsync(HttpRequest http, ClaimsPrincipal user, IClusterClient cluster)
+    private static async Task<Results<Ok<RegisterAgentResponse>, ProblemHttpResult>> RegisterAsync(RegisterAgentRequest request, ClaimsPrincipal user, IClusterClient cluster)
     {
-        var body = await Json.ReadAsync<RegisterAgentRequest>(http);
-        if (body.Error is not null) return body.Error;
-        var request = body.Value!;
         if (!Guid.TryParse(request.AgentId, out var agentId))
-            return Problems.Result("invalid_agent_id", $"agentId must be a UUID; got '{request.AgentId}'.");
-
+            return ApiProblems.For(Errors.InvalidAgentId, $"agentId must be a UUID; got '{AgentLookup.Truncate(request.AgentId)}'.");
+        if (AgentTypes.Parse(request.AgentType) is not { } agentType)
+            return ApiProblems.For(Errors.InvalidAgentType, $"agentType must be PERPETUAL or SWAP; got '{AgentLookup.Truncate(request.AgentType)}'.");
         var signer = request.SignerAddress;
         if (signer is null && request.PublicKey is not null)
         {
             var derived = PublicKeys.ToAddress(request.PublicKey);
-            if (!derived.IsSuccess) return Problems.Result(derived.Rejection!.Code, derived.Rejection.Message);
+            if (!derived.IsSuccess) return ApiProblems.For(derived.Rejection!);
             signer = derived.Value;
         }
-        var fees = (request.AgentFees ?? []).Select(f => new AgentFeeMessage(f.Key, f.Value.Fee, f.Value.FeeAddress ?? "", (f.Value.Type ?? "").ToUpperInvariant())).ToList();
-        var organization = user.IsAdmin() ? http.HttpContext.RequestServices.GetRequiredService<IOptions<AuthOptions>>().Value.AdminOrganization : user.Organization();
+        var fees = new List<AgentFee>();
+        foreach (var (partner, fee) in request.AgentFees ?? [])
+        {
+            if (FeeTypes.Parse(fee.Type) is not { } type)
+                return ApiProblems.For(Errors.InvalidFee, $"Fee '{AgentLookup.Truncate(partner)}' must have type FLAT or BPS; got '{AgentLookup.Truncate(fee.Type)}'.");
+            fees.Add(new AgentFee(partner, fee.Fee ?? -1, fee.FeeAddress ?? "", type));
+        }
         var registered = await cluster.GetGrain<IAgentGrain>(agentId).RegisterAsync(new AgentRegistration(request.Name, request.Description, request.ImageUrl,
-            request.AgentType ?? "PERPETUAL", request.IsPublic ?? false, fees, organization, signer, request.OwnerId, request.Manager));
-        if (!registered.IsSuccess) return Problems.From(registered.Problem!);
-        var agent = registered.Value!;
-        return Results.Ok(new RegisterAgentResponse("success", "Agent registered successfully", agent.AgentId, agent.IsPublic ? "true" : "false",
-            agent.Organization, agent.OwnerId, agent.Manager, agent.QuorumId, agent.AgentType, agent.ImageUrl,
-            agent.Fees.Select(f => new FeeDataResponse(f.Partner, f.Fee, f.FeeAddress, f.Type.ToLowerInvariant())).ToList(), agent.SignerAddress));
+            agentType, request.IsPublic ?? false, fees, user.Organization(), signer, request.OwnerId, request.Manager));
+        return ApiResults.Of(registered, agent => new RegisterAgentResponse("success", "Agent registered successfully", agent.AgentId,
+            agent.IsPublic ? "true" : "false", agent.Organization, agent.OwnerId, agent.Manager, agent.QuorumId, agent.AgentType.ToWire(), agent.ImageUrl,
+            agent.Fees.Select(f => new FeeDataResponse(f.Partner, f.Fee, f.FeeAddress, f.Type.ToWire().ToLowerInvariant())).ToList(), agent.SignerAddress));
     }
 
-    private static async Task<IResult> GetAsync(string agentId, ClaimsPrincipal user, IClusterClient cluster)
+    private static async Task<Results<Ok<SubscriptionView>, ProblemHttpResult>> SubscribeAsync(SubscriberRequest request, HttpContext http, IClusterClient cluster)
     {
-        var found = await AgentAccess.FindAsync(cluster, user, agentId);
-        return found.Error ?? Results.Ok(found.Agent);
+        if (!EthAddress.IsValid(request.SmartAccount)) return InvalidAddress("smartAccount", request.SmartAccount);
+        return ApiResults.Of(await cluster.GetGrain<IAgentGrain>(http.VisibleAgent().Id).SubscribeAsync(request.SmartAccount));
     }
 
-    private static async Task<IResult> SubscribeAsync(string agentId, HttpRequest http, ClaimsPrincipal user, IClusterClient cluster)
+    private static async Task<Results<Ok<SubscriptionView>, ProblemHttpResult>> UnsubscribeAsync(string smartAccount, HttpContext http, IClusterClient cluster)
     {
-        var found = await AgentAccess.FindAsync(cluster, user, agentId);
-        if (found.Error is not null) return found.Error;
-        var body = await Json.ReadAsync<SubscriberRequest>(http);
-        if (body.Error is not null) return body.Error;
-        if (!EthAddress.IsValid(body.Value!.SmartAccount)) return InvalidAddress("smartAccount", body.Value.SmartAccount);
-        var result = await cluster.GetGrain<IAgentGrain>(found.Id).SubscribeAsync(body.Value.SmartAccount!);
-        return result.IsSuccess ? Results.Ok(result.Value) : Problems.From(result.Problem!);
-    }
-
-    private static async Task<IResult> UnsubscribeAsync(string agentId, string smartAccount, ClaimsPrincipal user, IClusterClient cluster)
-    {
-        var found = await AgentAccess.FindAsync(cluster, user, agentId);
-        if (found.Error is not null) return found.Error;
         if (!EthAddress.IsValid(smartAccount)) return InvalidAddress("smartAccount", smartAccount);
-        var result = await cluster.GetGrain<IAgentGrain>(found.Id).UnsubscribeAsync(smartAccount);
-        return result.IsSuccess ? Results.Ok(result.Value) : Problems.From(result.Problem!);
+        return ApiResults.Of(await cluster.GetGrain<IAgentGrain>(http.VisibleAgent().Id).UnsubscribeAsync(smartAccount));
     }
 
-    private static async Task<IResult> ListSubscribersAsync(string agentId, ClaimsPrincipal user, IClusterClient cluster)
+    private static async Task<Ok<SubscribersResponse>> ListSubscribersAsync(HttpContext http, IClusterClient cluster)
     {
-        var found = await AgentAccess.FindAsync(cluster, user, agentId);
-        if (found.Error is not null) return found.Error;
-        var subscribers = await SubscribersAsync(cluster, found.Id);
-        return Results.Ok(new SubscribersResponse(found.Id, subscribers.Count, subscribers));
+        var agentId = http.VisibleAgent().Id;
+        var subscribers = await SubscriberPages.ReadAllAsync(cluster, agentId);
+        return TypedResults.Ok(new SubscribersResponse(agentId, subscribers.Count, subscribers));
     }
 
-    public static async Task<IReadOnlyList<string>> SubscribersAsync(IClusterClient cluster, Guid agentId)
+    private static async Task<Results<Ok<AgentView>, ProblemHttpResult>> BindVaultAsync(VaultBindingRequest request, HttpContext http, IClusterClient cluster)
     {
-        var pages = await cluster.GetGrain<IAgentGrain>(agentId).GetSubscriberPageCountAsync();
-        var lists = await Task.WhenAll(Enumerable.Range(0, pages).Select(p => cluster.GetGrain<ISubscriberPageGrain>(GrainKeys.SubscriberPage(agentId, p)).GetAccountsAsync()));
-        return lists.SelectMany(l => l).ToList();
+        var agent = http.VisibleAgent();
+        if (!ClientIds.IsValid(request.VaultId)) return ApiProblems.For(Errors.InvalidVaultId, "vaultId is required (at most 128 characters).");
+        var allocation = Money.ParseAmount(request.AllocationUsdc, "allocationUsdc");
+        if (!allocation.IsSuccess) return ApiProblems.For(allocation.Rejection!);
+        // An agent trades only a vault of its own organisation: another organisation's capital is not reachable.
+        var vault = await cluster.GetGrain<IVaultGrain>(GrainKeys.Vault(request.VaultId)).GetAsync();
+        if (vault is null || vault.Organization != agent.Profile.Organization || !http.User.CanSee(vault.Organization))
+            return ApiProblems.For(Errors.VaultNotFound, $"Vault {request.VaultId} does not exist in organisation {agent.Profile.Organization}.");
+        return ApiResults.Of(await cluster.GetGrain<IAgentGrain>(agent.Id).BindVaultAsync(request.VaultId, allocation.Value), AgentView.From);
     }
 
-    private static async Task<IResult> BindVaultAsync(string agentId, HttpRequest http, ClaimsPrincipal user, IClusterClient cluster)
+    private static async Task<Results<Ok<AgentView>, ProblemHttpResult>> SetTrackAsync(TrackRequest request, HttpContext http, IClusterClient cluster) =>
+        ApiResults.Of(await cluster.GetGrain<IAgentGrain>(http.VisibleAgent().Id).SetTrackAsync(request.Track ?? ""), AgentView.From);
+
+    private static async Task<Results<Ok<AgentView>, ProblemHttpResult>> SetPausedAsync(HttpContext http, IClusterClient cluster, bool paused) =>
+        ApiResults.Of(await cluster.GetGrain<IAgentGrain>(http.VisibleAgent().Id).SetPausedAsync(paused, http.User.CredentialId() ?? "unknown"), AgentView.From);
+
+    private static async Task<Results<Ok<AgentView>, ProblemHttpResult>> RotateSignerAsync(RotateSignerRequest request, HttpContext http, IClusterClient cluster)
     {
-        var found = await AgentAccess.FindAsync(cluster, user, agentId);
-        if (found.Error is not null) return found.Error;
-        var body = await Json.ReadAsync<VaultBindingRequest>(http);
-        if (body.Error is not null) return body.Error;
-        if (string.IsNullOrWhiteSpace(body.Value!.VaultId)) return Problems.Result("invalid_vault_id", "vaultId is required.");
-        var allocation = Domain.Common.Money.ParseAmount(body.Value.AllocationUsdc, "allocationUsdc");
-        if (!allocation.IsSuccess) return Problems.Result(allocation.Rejection!.Code, allocation.Rejection.Message);
-        var vault = await cluster.GetGrain<Contracts.Vaults.IVaultGrain>(GrainKeys.Vault(body.Value.VaultId)).GetAsync();
-        if (vault is null || !user.CanSee(vault.Organization)) return Problems.Result("vault_not_found", $"Vault {body.Value.VaultId} does not exist.");
-        var result = await cluster.GetGrain<IAgentGrain>(found.Id).BindVaultAsync(body.Value.VaultId, allocation.Value);
-        return result.IsSuccess ? Results.Ok(result.Value) : Problems.From(result.Problem!);
+        var rotation = new SignerRotation(request.SignerAddress ?? "", request.Deadline ?? 0, request.Nonce ?? -1, request.Signature);
+        return ApiResults.Of(await cluster.GetGrain<IAgentGrain>(http.VisibleAgent().Id).RotateSignerAsync(rotation, byAdmin: http.User.IsAdmin()), AgentView.From);
     }
 
-    private static async Task<IResult> SetTrackAsync(string agentId, HttpRequest http, ClaimsPrincipal user, IClusterClient cluster)
-    {
-        var found = await AgentAccess.FindAsync(cluster, user, agentId);
-        if (found.Error is not null) return found.Error;
-        var body = await Json.ReadAsync<TrackRequest>(http);
-        if (body.Error is not null) return body.Error;
-        var result = await cluster.GetGrain<IAgentGrain>(found.Id).SetTrackAsync(body.Value!.Track ?? "");
-        return result.IsSuccess ? Results.Ok(result.Value) : Problems.From(result.Problem!);
-    }
-
-    public static IResult InvalidAddress(string field, string? value) =>
-        Problems.Result("invalid_address", $"{field} must be 0x followed by 40 hex digits; got '{value}'.");
+    public static ProblemHttpResult InvalidAddress(string field, string? value) =>
+        ApiProblems.For(Errors.InvalidAddress, $"{field} must be 0x followed by 40 hex digits (mixed case must carry its EIP-55 checksum); got '{AgentLookup.Truncate(value)}'.");
 }

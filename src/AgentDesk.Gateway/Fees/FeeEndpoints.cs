@@ -1,14 +1,24 @@
+using System.Security.Claims;
 using AgentDesk.Contracts.Common;
 using AgentDesk.Contracts.Fees;
-using AgentDesk.Gateway.Infrastructure;
+using AgentDesk.Domain.Common;
+using AgentDesk.Domain.Intents;
+using AgentDesk.Gateway.Access;
+using AgentDesk.Gateway.Agents;
+using AgentDesk.Gateway.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace AgentDesk.Gateway.Fees;
 
 public static class FeeEndpoints
 {
     public static void MapFeeEndpoints(this IEndpointRouteBuilder app) =>
-        app.MapGet("/api/v1/fees/{feeAddress}", async (string feeAddress, IClusterClient cluster) =>
-                Results.Ok(await cluster.GetGrain<IFeeLedgerGrain>(GrainKeys.FeeLedger(feeAddress)).GetAsync()))
-            .RequireAuthorization(Policies.Operator).WithTags("Fees").Produces<FeeLedgerView>()
-            .WithSummary("Fees credited to a fee address, by partner");
+        app.MapGet("/api/v1/fees/{feeAddress}", GetAsync).RequireAuthorization(Policies.Operator).WithTags("Fees").WithName("getFeeLedger")
+            .WithSummary("Fees the caller's organisation's agents credited to a fee address, by partner").ProducesErrors(Errors.InvalidAddress);
+
+    private static async Task<Results<Ok<FeeLedgerView>, ProblemHttpResult>> GetAsync(string feeAddress, ClaimsPrincipal user, IClusterClient cluster)
+    {
+        if (!EthAddress.IsValid(feeAddress)) return AgentEndpoints.InvalidAddress("feeAddress", feeAddress);
+        return TypedResults.Ok(await cluster.GetGrain<IFeeLedgerGrain>(GrainKeys.FeeLedger(user.Organization(), feeAddress)).GetAsync());
+    }
 }

@@ -1,147 +1,192 @@
+using System.ComponentModel.DataAnnotations;
+using System.Globalization;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using AgentDesk.Contracts.Agents;
-using AgentDesk.Contracts.Common;
 using AgentDesk.Contracts.Intents;
 using AgentDesk.Domain.Common;
-using AgentDesk.Gateway.Agents;
-using AgentDesk.Gateway.Infrastructure;
+using AgentDesk.Domain.Exits;
+using AgentDesk.Domain.Intents;
+using AgentDesk.Domain.Tracks;
+using AgentDesk.Gateway.Access;
+using AgentDesk.Gateway.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace AgentDesk.Gateway.Intents;
 
-/// <summary>
-/// A signed intent in seed 002's agent-friendly form. Open: symbol, usdcAmount, minTokenOut, maxSlippageBps,
-/// exits. Add: symbol, usdcAmount, minTokenOut, maxSlippageBps. Reduce: symbol, tokenAmount, minUsdcOut,
-/// maxSlippageBps. Exit ladder: symbol, exits. All carry deadline, nonce and signature. Amounts are decimal
-/// strings in human units ("100" is 100 USDC).
-/// </summary>
-public sealed record IntentBody(
-    string? Symbol, string? UsdcAmount, string? MinTokenOut, string? TokenAmount, string? MinUsdcOut, int? MaxSlippageBps,
-    IReadOnlyList<ExitRuleMessage>? Exits, long? Deadline, long? Nonce, string? Signature);
+/// <summary>What every signed intent carries: the deadline and nonce it signed (numbers or decimal strings) and the signature.</summary>
+public abstract record SignedBody(
+    [property: Required, JsonConverter(typeof(IntegerOrStringConverter))] long? Deadline,
+    [property: Required, JsonConverter(typeof(IntegerOrStringConverter))] long? Nonce,
+    [property: Required] string? Signature);
+
+/// <summary>An <c>OpenPosition</c> intent (docs/intents.md). Amounts are decimal strings in human units: "100" is 100 USDC.</summary>
+public sealed record OpenIntentBody(
+    [property: Required] string? Symbol, [property: Required] string? UsdcAmount, string? MinTokenOut, int? MaxSlippageBps,
+    [property: Required] IReadOnlyList<ExitRule>? Exits, long? Deadline, long? Nonce, string? Signature) : SignedBody(Deadline, Nonce, Signature);
+
+/// <summary>An <c>AddToPosition</c> intent.</summary>
+public sealed record AddIntentBody(
+    [property: Required] string? Symbol, [property: Required] string? UsdcAmount, string? MinTokenOut, int? MaxSlippageBps,
+    long? Deadline, long? Nonce, string? Signature) : SignedBody(Deadline, Nonce, Signature);
+
+/// <summary>A <c>ReducePosition</c> intent; the position's whole size closes it.</summary>
+public sealed record ReduceIntentBody(
+    [property: Required] string? Symbol, [property: Required] string? TokenAmount, string? MinUsdcOut, int? MaxSlippageBps,
+    long? Deadline, long? Nonce, string? Signature) : SignedBody(Deadline, Nonce, Signature);
+
+/// <summary>An <c>UpdateExitLadder</c> intent: replaces the ladder without changing size.</summary>
+public sealed record ExitLadderIntentBody(
+    [property: Required] string? Symbol, [property: Required] IReadOnlyList<ExitRule>? Exits,
+    long? Deadline, long? Nonce, string? Signature) : SignedBody(Deadline, Nonce, Signature);
 
 public sealed record IntentResponse(
     string PositionId, string? TransactionHash, string? ExplorerUrl, bool Simulated, long Nonce, string Symbol, string Status,
-    decimal Size, decimal EntryPrice, decimal RealizedPnlUsdc, IReadOnlyList<ExitRuleMessage> PendingExits);
+    decimal Size, decimal EntryPrice, decimal RealizedPnlUsdc, IReadOnlyList<ExitRule> PendingExits, string? HistoricalSwapId);
 
 public sealed record QuoteToken(string Symbol, string Address, int Decimals);
 public sealed record QuoteVault(string VaultId, string Address, QuoteToken Token);
 public sealed record QuoteAllocation(decimal AllocationUsdc, decimal DeployedUsdc, decimal HeadroomUsdc, decimal MaxTradeSizeUsdc,
     decimal DailyTurnoverHeadroomUsdc, decimal DailyLossHeadroomUsdc);
-public sealed record QuoteExitBounds(int MaxStopLossBps, int MinTakeProfitBps, int MaxTakeProfitBps, bool RequireStopLoss, bool RequireTakeProfit);
-public sealed record QuoteResponse(string PrimaryType, long Nonce, string Track, QuoteVault Vault, QuoteAllocation Allocation, QuoteExitBounds ExitBounds, JsonElement TypedData);
 
+/// <summary>The typed data to sign (submit <c>message.deadline</c> and <c>nonce</c> back as they are), with the vault binding, headroom and exit bounds.</summary>
+public sealed record QuoteResponse(string PrimaryType, long Nonce, string Track, QuoteVault Vault, QuoteAllocation Allocation, ExitBounds ExitBounds,
+    TypedDataTemplate TypedData);
+
+/// <summary>AlphaGrid's signed intents (docs/intents.md): quotes and submissions for the four intent types. Public: the signature authenticates.</summary>
 public static class IntentEndpoints
 {
-    private static readonly (string Path, IntentKind Kind)[] Routes =
-    [
-        ("trade-intents", IntentKind.OpenPosition),
-        ("add-intents", IntentKind.AddToPosition),
-        ("reduce-intents", IntentKind.ReducePosition),
-        ("exit-ladder-intents", IntentKind.UpdateExitLadder),
-    ];
-
     public static void MapIntentEndpoints(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/agents/{agentId}").WithTags("Intents");
-        foreach (var (path, kind) in Routes)
+        var group = app.MapGroup("/agents/{agentId}").WithVisibleAgent(publicRead: true).AllowAnonymous().WithTags("Intents")
+            .ProducesErrors(Errors.InvalidAgentId, Errors.AgentNotFound);
+        var submitErrors = new[]
         {
-            group.MapPost($"/{path}", (string agentId, HttpRequest http, IClusterClient cluster) => SubmitAsync(agentId, kind, http, cluster))
-                .Accepts<IntentBody>("application/json").Produces<IntentResponse>().ProducesProblem(400).ProducesProblem(404).ProducesProblem(409)
-                .WithSummary($"Submit a signed {kind} intent (seed 002; authenticated by the agent's EIP-712 signature)");
-            var quote = kind == IntentKind.OpenPosition ? $"/{path}/quote" : $"/{path}";
-            group.MapGet(quote, (string agentId, string? symbol, string? usdcAmount, string? minTokenOut, string? tokenAmount, string? minUsdcOut,
-                    int? maxSlippageBps, string? exits, long? deadline, IClusterClient cluster) =>
-                    QuoteAsync(agentId, kind, new QuoteQuery(symbol, usdcAmount, minTokenOut, tokenAmount, minUsdcOut, maxSlippageBps, exits, deadline), cluster))
-                .Produces<QuoteResponse>().ProducesProblem(400).ProducesProblem(404)
-                .WithSummary($"Quote a {kind} intent: the typed data to sign, nonce, vault binding, headroom and exit bounds");
+            Errors.InvalidSymbol, Errors.InvalidAmount, Errors.InvalidSlippage, Errors.ExitsRequired, Errors.ExitLadderTooLong, Errors.InvalidExitRule,
+            Errors.InvalidExitBps, Errors.InvalidStopLoss, Errors.InvalidTakeProfit, Errors.LastRuleMustExitAll, Errors.StopLossOutOfBounds,
+            Errors.TakeProfitOutOfBounds, Errors.StopLossRequired, Errors.TakeProfitRequired, Errors.InvalidSignature, Errors.InvalidNonce,
+            Errors.InvalidDeadline, Errors.DeadlineExpired, Errors.NonceMismatch, Errors.SymbolNotAllowed, Errors.NoVault, Errors.NoSigner,
+            Errors.NoAllocation, Errors.TrackTradeSizeExceeded, Errors.TrackDailyTurnoverExceeded, Errors.TrackDailyLossReached,
+            Errors.AllocationExceeded, Errors.AgentPaused, Errors.NoPrice, Errors.StalePrice, Errors.PositionAlreadyOpen, Errors.PositionNotFound,
+            Errors.InsufficientPositionSize, Errors.MinOutNotMet, Errors.SlippageExceeded, Errors.VenueUnavailable,
+        };
+        group.MapPost("/trade-intents", (OpenIntentBody body, HttpContext http, IClusterClient cluster) =>
+                SubmitAsync(http, cluster, body, ToRequest(IntentKind.OpenPosition, body.Symbol, body.UsdcAmount, body.MinTokenOut, null, null, body.MaxSlippageBps, body.Exits)))
+            .WithName("submitOpenIntent").WithSummary("Open a vault position with a signed OpenPosition intent").ProducesErrors(submitErrors);
+        group.MapPost("/add-intents", (AddIntentBody body, HttpContext http, IClusterClient cluster) =>
+                SubmitAsync(http, cluster, body, ToRequest(IntentKind.AddToPosition, body.Symbol, body.UsdcAmount, body.MinTokenOut, null, null, body.MaxSlippageBps, null)))
+            .WithName("submitAddIntent").WithSummary("Add to a vault position with a signed AddToPosition intent").ProducesErrors(submitErrors);
+        group.MapPost("/reduce-intents", (ReduceIntentBody body, HttpContext http, IClusterClient cluster) =>
+                SubmitAsync(http, cluster, body, ToRequest(IntentKind.ReducePosition, body.Symbol, null, null, body.TokenAmount, body.MinUsdcOut, body.MaxSlippageBps, null)))
+            .WithName("submitReduceIntent").WithSummary("Sell part or all of a vault position with a signed ReducePosition intent").ProducesErrors(submitErrors);
+        group.MapPost("/exit-ladder-intents", (ExitLadderIntentBody body, HttpContext http, IClusterClient cluster) =>
+                SubmitAsync(http, cluster, body, ToRequest(IntentKind.UpdateExitLadder, body.Symbol, null, null, null, null, null, body.Exits)))
+            .WithName("submitExitLadderIntent").WithSummary("Replace a vault position's exit ladder with a signed UpdateExitLadder intent").ProducesErrors(submitErrors);
+
+        foreach (var (path, kind, name) in new[]
+        {
+            ("trade-intents", IntentKind.OpenPosition, "Open"), ("add-intents", IntentKind.AddToPosition, "Add"),
+            ("reduce-intents", IntentKind.ReducePosition, "Reduce"), ("exit-ladder-intents", IntentKind.UpdateExitLadder, "ExitLadder"),
+        })
+        {
+            group.MapGet($"/{path}/quote", (string? symbol, string? usdcAmount, string? minTokenOut, string? tokenAmount, string? minUsdcOut,
+                    string? maxSlippageBps, string? exits, string? deadline, HttpContext http, IClusterClient cluster) =>
+                    QuoteAsync(http, cluster, kind, symbol, usdcAmount, minTokenOut, tokenAmount, minUsdcOut, maxSlippageBps, exits, deadline))
+                .WithName($"quote{name}Intent").WithSummary($"Quote a {kind} intent: the typed data to sign, nonce, vault binding, headroom and exit bounds")
+                .ProducesErrors(Errors.InvalidSymbol, Errors.InvalidAmount, Errors.InvalidSlippage, Errors.InvalidExits, Errors.InvalidDeadline,
+                    Errors.NoVault, Errors.SymbolNotAllowed, Errors.ExitLadderTooLong, Errors.InvalidExitRule, Errors.InvalidExitBps);
+            // AlphaGrid's clients quote adds, reduces and ladder updates at the submission path itself.
+            if (kind != IntentKind.OpenPosition)
+                group.MapGet($"/{path}", (string? symbol, string? usdcAmount, string? minTokenOut, string? tokenAmount, string? minUsdcOut,
+                        string? maxSlippageBps, string? exits, string? deadline, HttpContext http, IClusterClient cluster) =>
+                        QuoteAsync(http, cluster, kind, symbol, usdcAmount, minTokenOut, tokenAmount, minUsdcOut, maxSlippageBps, exits, deadline))
+                    .WithName($"quote{name}IntentAtSubmitPath").WithSummary($"Same as GET /{path}/quote").ExcludeFromDescription();
         }
     }
 
-    private sealed record QuoteQuery(string? Symbol, string? UsdcAmount, string? MinTokenOut, string? TokenAmount, string? MinUsdcOut,
-        int? MaxSlippageBps, string? Exits, long? Deadline);
-
-    private static async Task<IResult> SubmitAsync(string agentId, IntentKind kind, HttpRequest http, IClusterClient cluster)
+    /// <summary>The request without its signature parts; amounts are parsed from their decimal strings.</summary>
+    private static Outcome<IntentRequest> ToRequest(IntentKind kind, string? symbol, string? usdcAmount, string? minTokenOut, string? tokenAmount,
+        string? minUsdcOut, int? maxSlippageBps, IReadOnlyList<ExitRule>? exits)
     {
-        var found = await AgentAccess.FindAsync(cluster, null, agentId, publicRead: true);
-        if (found.Error is not null) return found.Error;
-        var body = await Json.ReadAsync<IntentBody>(http);
-        if (body.Error is not null) return body.Error;
-        var request = body.Value!;
-        if (request.Nonce is not { } nonce || nonce < 0) return Problems.Result("invalid_nonce", "nonce is required: the agent's current nonce from a quote.");
-        if (request.Deadline is not { } deadline) return Problems.Result("invalid_deadline", "deadline is required (unix seconds).");
-        if (string.IsNullOrWhiteSpace(request.Signature)) return Problems.Result("invalid_signature", "signature is required (0x r‖s‖v hex).");
-        var submission = ToSubmission(kind, request.Symbol, request.UsdcAmount, request.MinTokenOut, request.TokenAmount, request.MinUsdcOut,
-            request.MaxSlippageBps, request.Exits, deadline, nonce, request.Signature, requireAmounts: true);
-        if (submission.Error is not null) return submission.Error;
-
-        var executed = await cluster.GetGrain<IAgentGrain>(found.Id).ExecuteIntentAsync(submission.Value!);
-        if (!executed.IsSuccess) return Problems.From(executed.Problem!);
-        var result = executed.Value!;
-        var position = result.Position!;
-        var tx = result.Transaction;
-        return Results.Ok(new IntentResponse(position.PositionId, tx?.Hash, tx?.ExplorerUrl, tx?.Simulated ?? true, result.Nonce, position.Symbol,
-            position.Status.ToString().ToUpperInvariant(), position.Size, position.EntryPrice, result.RealizedPnlUsdc, position.PendingExits));
+        decimal usdc = 0, minOut = 0, tokens = 0, minUsdc = 0;
+        if (usdcAmount is not null || kind is IntentKind.OpenPosition or IntentKind.AddToPosition)
+        {
+            var parsed = Money.ParseAmount(usdcAmount, "usdcAmount");
+            if (!parsed.IsSuccess) return parsed.Rejection!;
+            usdc = parsed.Value;
+        }
+        if (tokenAmount is not null || kind == IntentKind.ReducePosition)
+        {
+            var parsed = Money.ParseAmount(tokenAmount, "tokenAmount");
+            if (!parsed.IsSuccess) return parsed.Rejection!;
+            tokens = parsed.Value;
+        }
+        if (minTokenOut is not null)
+        {
+            var parsed = Money.ParseAmount(minTokenOut, "minTokenOut");
+            if (!parsed.IsSuccess) return parsed.Rejection!;
+            minOut = parsed.Value;
+        }
+        if (minUsdcOut is not null)
+        {
+            var parsed = Money.ParseAmount(minUsdcOut, "minUsdcOut");
+            if (!parsed.IsSuccess) return parsed.Rejection!;
+            minUsdc = parsed.Value;
+        }
+        return new IntentRequest(kind, symbol?.ToUpperInvariant() ?? "", usdc, minOut, tokens, minUsdc, maxSlippageBps ?? 0, exits ?? [], 0, 0, "");
     }
 
-    private static async Task<IResult> QuoteAsync(string agentId, IntentKind kind, QuoteQuery query, IClusterClient cluster)
+    private static async Task<Results<Ok<IntentResponse>, ProblemHttpResult>> SubmitAsync(HttpContext http, IClusterClient cluster, SignedBody body, Outcome<IntentRequest> parsed)
     {
-        var found = await AgentAccess.FindAsync(cluster, null, agentId, publicRead: true);
-        if (found.Error is not null) return found.Error;
-        IReadOnlyList<ExitRuleMessage>? exits = null;
-        if (query.Exits is { Length: > 0 })
+        if (!parsed.IsSuccess) return ApiProblems.For(parsed.Rejection!);
+        if (body.Nonce is not { } nonce || nonce < 0) return ApiProblems.For(Errors.InvalidNonce, "nonce is required: the agent's current nonce from a quote.");
+        if (body.Deadline is not { } deadline || deadline <= 0) return ApiProblems.For(Errors.InvalidDeadline, "deadline is required (unix seconds, as the quote's message.deadline).");
+        if (string.IsNullOrWhiteSpace(body.Signature) || body.Signature.Length > 200)
+            return ApiProblems.For(Errors.InvalidSignature, "signature is required: 0x followed by the 65-byte r‖s‖v in hex.");
+        var request = parsed.Value! with { Deadline = deadline, Nonce = nonce, Signature = body.Signature };
+        return ApiResults.Of(await cluster.GetGrain<IAgentGrain>(http.VisibleAgent().Id).ExecuteIntentAsync(request), executed =>
+        {
+            var position = executed.Position;
+            var tx = executed.Transaction;
+            return new IntentResponse(position.PositionId, tx?.Hash, tx?.ExplorerUrl, tx?.Simulated ?? true, executed.Nonce, position.Symbol,
+                position.Status.ToString().ToUpperInvariant(), position.Size, position.EntryPrice, executed.RealizedPnlUsdc, position.PendingExits,
+                request.Kind == IntentKind.ReducePosition ? (position.Exits.Count > 0 ? position.Exits[^1].HistoricalSwapId : null) : null);
+        });
+    }
+
+    private static async Task<Results<Ok<QuoteResponse>, ProblemHttpResult>> QuoteAsync(HttpContext http, IClusterClient cluster, IntentKind kind,
+        string? symbol, string? usdcAmount, string? minTokenOut, string? tokenAmount, string? minUsdcOut, string? maxSlippageBps, string? exits, string? deadline)
+    {
+        IReadOnlyList<ExitRule>? rules = null;
+        if (exits is { Length: > 0 })
         {
             try
             {
-                exits = JsonSerializer.Deserialize<List<ExitRuleMessage>>(query.Exits, Json.Options);
+                rules = JsonSerializer.Deserialize<List<ExitRule>>(exits, ApiJson.Options);
             }
             catch (JsonException)
             {
-                return Problems.Result("invalid_exits", "exits must be a JSON array of { triggerType, triggerBps, exitBps }.");
+                return ApiProblems.For(Errors.InvalidExits, "exits must be a JSON array of { triggerType, triggerBps, exitBps }.");
             }
         }
-        var draft = ToSubmission(kind, query.Symbol, query.UsdcAmount, query.MinTokenOut, query.TokenAmount, query.MinUsdcOut, query.MaxSlippageBps,
-            exits, query.Deadline ?? 0, 0, "", requireAmounts: false);
-        if (draft.Error is not null) return draft.Error;
-        var quoted = await cluster.GetGrain<IAgentGrain>(found.Id).QuoteAsync(draft.Value!);
-        if (!quoted.IsSuccess) return Problems.From(quoted.Problem!);
-        var q = quoted.Value!;
-        using var typedData = JsonDocument.Parse(q.TypedDataJson);
-        return Results.Ok(new QuoteResponse(PrimaryType(kind), q.Nonce, q.Track,
-            new QuoteVault(q.VaultId, q.VaultAddress, new QuoteToken(draft.Value!.Symbol.ToUpperInvariant(), q.TokenAddress, q.TokenDecimals)),
-            new QuoteAllocation(q.AllocationUsdc, q.DeployedUsdc, q.AllocationHeadroomUsdc, q.MaxTradeSizeUsdc, q.DailyTurnoverHeadroomUsdc, q.DailyLossHeadroomUsdc),
-            new QuoteExitBounds(q.MaxStopLossBps, q.MinTakeProfitBps, q.MaxTakeProfitBps, q.RequireStopLoss, q.RequireTakeProfit),
-            typedData.RootElement.Clone()));
-    }
-
-    private static string PrimaryType(IntentKind kind) => kind switch
-    {
-        IntentKind.OpenPosition => "OpenPosition",
-        IntentKind.AddToPosition => "AddToPosition",
-        IntentKind.ReducePosition => "ReducePosition",
-        _ => "UpdateExitLadder",
-    };
-
-    private static Json.Body<IntentSubmission> ToSubmission(IntentKind kind, string? symbol, string? usdcAmount, string? minTokenOut, string? tokenAmount,
-        string? minUsdcOut, int? maxSlippageBps, IReadOnlyList<ExitRuleMessage>? exits, long deadline, long nonce, string signature, bool requireAmounts)
-    {
-        if (!Symbols.IsValid(symbol))
-            return new(null, Problems.Result("invalid_symbol", "symbol is required: letters and digits, such as NVDA."));
-        decimal Amount(string? text, string field, bool needed, out IResult? error)
+        int? slippage = null;
+        if (maxSlippageBps is not null)
         {
-            error = null;
-            if (text is null && !(needed && requireAmounts)) return 0m;
-            var parsed = Money.ParseAmount(text, field);
-            if (!parsed.IsSuccess) error = Problems.Result(parsed.Rejection!.Code, parsed.Rejection.Message);
-            return parsed.Value;
+            if (!int.TryParse(maxSlippageBps, NumberStyles.None, CultureInfo.InvariantCulture, out var bps))
+                return ApiProblems.For(Errors.InvalidSlippage, $"maxSlippageBps must be an integer between 0 and {IntentAdmission.MaxSlippageBps}.");
+            slippage = bps;
         }
-        var open = kind is IntentKind.OpenPosition or IntentKind.AddToPosition;
-        var usdc = Amount(usdcAmount, "usdcAmount", open, out var e1);
-        var minOut = Amount(minTokenOut, "minTokenOut", false, out var e2);
-        var tokens = Amount(tokenAmount, "tokenAmount", kind == IntentKind.ReducePosition, out var e3);
-        var minUsdc = Amount(minUsdcOut, "minUsdcOut", false, out var e4);
-        if ((e1 ?? e2 ?? e3 ?? e4) is { } amountError) return new(null, amountError);
-        if (maxSlippageBps is < 0 or > 10_000) return new(null, Problems.Result("invalid_slippage", "maxSlippageBps must be between 0 and 10000."));
-        if (requireAmounts && kind is IntentKind.OpenPosition or IntentKind.UpdateExitLadder && exits is not { Count: > 0 })
-            return new(null, Problems.Result("exits_required", "An exit ladder with at least one rule is required."));
-        return new(new IntentSubmission(kind, symbol, usdc, minOut, tokens, minUsdc, maxSlippageBps ?? 0, exits ?? [], deadline, nonce, signature), null);
+        long signedDeadline = 0;
+        if (deadline is not null && !long.TryParse(deadline, NumberStyles.None, CultureInfo.InvariantCulture, out signedDeadline))
+            return ApiProblems.For(Errors.InvalidDeadline, "deadline must be unix seconds.");
+        var draft = ToRequest(kind, symbol, usdcAmount ?? (kind is IntentKind.OpenPosition or IntentKind.AddToPosition ? "0" : null), minTokenOut,
+            tokenAmount ?? (kind == IntentKind.ReducePosition ? "0" : null), minUsdcOut, slippage, rules);
+        if (!draft.IsSuccess) return ApiProblems.For(draft.Rejection!);
+        var quoted = await cluster.GetGrain<IAgentGrain>(http.VisibleAgent().Id).QuoteAsync(draft.Value! with { Deadline = signedDeadline });
+        return ApiResults.Of(quoted, q => new QuoteResponse(q.TypedData.PrimaryType, q.Nonce, q.Track,
+            new QuoteVault(q.VaultId, q.VaultAddress, new QuoteToken(q.Token.Symbol, q.Token.Address, q.Token.Decimals)), Allocation(q.Headroom), q.ExitBounds, q.TypedData));
     }
+
+    private static QuoteAllocation Allocation(TradeHeadroom h) =>
+        new(h.AllocationUsdc, h.DeployedUsdc, h.AllocationHeadroomUsdc, h.MaxTradeSizeUsdc, h.DailyTurnoverHeadroomUsdc, h.DailyLossHeadroomUsdc);
 }

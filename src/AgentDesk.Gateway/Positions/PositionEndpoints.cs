@@ -1,14 +1,18 @@
 using System.Security.Claims;
-using AgentDesk.Contracts.Accounts;
 using AgentDesk.Contracts.Agents;
+using AgentDesk.Contracts.Accounts;
 using AgentDesk.Contracts.Common;
 using AgentDesk.Contracts.Positions;
 using AgentDesk.Contracts.Prices;
 using AgentDesk.Contracts.Vaults;
 using AgentDesk.Domain.Common;
+using AgentDesk.Domain.Exits;
 using AgentDesk.Domain.Positions;
-using AgentDesk.Gateway.Agents;
-using AgentDesk.Gateway.Infrastructure;
+using AgentDesk.Gateway.Access;
+using AgentDesk.Gateway.Http;
+using AgentDesk.Grains.Options;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 
 namespace AgentDesk.Gateway.Positions;
@@ -19,133 +23,137 @@ public sealed record CurrentView(decimal PriceNative, decimal PriceUsd, decimal 
 public sealed record ProfitLossView(decimal Native, decimal Usd, decimal Percent, decimal PriceChangePercent);
 public sealed record StopLossView(decimal? Percentage, decimal? PeakPrice);
 
-/// <summary>A position as seed 001 shows it. <c>side</c>, <c>leverage</c>, <c>size</c> and <c>pendingExits</c> are this project's additions.</summary>
+/// <summary>
+/// Every exit armed on a position: absolute stop and target prices, the trailing stop with the price it fires at,
+/// and the ladder rules not yet fired.
+/// </summary>
+public sealed record ExitPlanView(decimal? StopLossPrice, decimal? TakeProfitPrice, decimal? TrailingStopPercentage, decimal? TrailingStopPrice,
+    IReadOnlyList<ExitRule> Ladder);
+
+/// <summary>
+/// A position as AgentDesk lists it (docs/api.md, "Positions"). <c>side</c>, <c>leverage</c>, <c>size</c>, <c>status</c>,
+/// <c>pendingExits</c> and <c>exitPlan</c> are this project's additions to Nexgent's shape.
+/// </summary>
 public sealed record AgentPositionView(
     string Id, Guid AgentId, string WalletAddress, string TokenAddress, string TokenSymbol, PurchaseView Purchase, CurrentView Current,
     ProfitLossView ProfitLoss, StopLossView StopLoss, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt,
-    string Side, decimal Leverage, decimal Size, string Status, IReadOnlyList<ExitRuleMessage> PendingExits);
+    string Side, decimal Leverage, decimal Size, string Status, IReadOnlyList<ExitRule> PendingExits, ExitPlanView ExitPlan);
 
 public sealed record ClosePositionBody(string? Reason);
 
 public sealed record ClosePositionResponse(
     bool Success, string TransactionId, string HistoricalSwapId, decimal ProfitLossSol, decimal ProfitLossUsd, decimal ChangePercent, string TransactionHash);
 
-public sealed record SeedError(string Error);
+/// <summary>The error body Nexgent's close endpoint answers with.</summary>
+public sealed record ErrorBody(string Error);
 
-/// <summary>An open vault position as seed 002's <c>GET /agents/{agentId}/positions</c> lists it.</summary>
+/// <summary>An open vault position as AlphaGrid's <c>GET /agents/{agentId}/positions</c> lists it.</summary>
 public sealed record VaultPositionView(
     string PositionId, string Symbol, string? TokenAddress, decimal Size, decimal EntryPrice, decimal UsdcInvested,
-    IReadOnlyList<ExitRuleMessage> PendingExits, IReadOnlyList<ExitEvent> Exits, DateTimeOffset OpenedAt, DateTimeOffset UpdatedAt);
+    IReadOnlyList<ExitRule> PendingExits, IReadOnlyList<ExitEvent> Exits, DateTimeOffset OpenedAt, DateTimeOffset UpdatedAt);
 
 public static class PositionEndpoints
 {
     public static void MapPositionEndpoints(this IEndpointRouteBuilder app)
     {
-        var operatorGroup = app.MapGroup("").RequireAuthorization(Policies.Operator).WithTags("Positions");
-        operatorGroup.MapGet("/api/v1/agent-positions/{agentId}", ListAsync).Produces<AgentPositionView[]>()
-            .WithSummary("Open positions of an agent with market data (seed 001); ?walletAddress= filters");
-        operatorGroup.MapGet("/api/v1/agents/{agentId}/positions", ListAsync).Produces<AgentPositionView[]>()
-            .WithSummary("Same as /api/v1/agent-positions/{agentId}");
-        operatorGroup.MapPost("/api/v1/agent-positions/{agentId}/{positionId}/close", CloseAsync)
-            .Accepts<ClosePositionBody>("application/json").Produces<ClosePositionResponse>().Produces<SeedError>(404).Produces<SeedError>(400)
-            .WithSummary("Close a position by hand (seed 001)");
-        app.MapGet("/agents/{agentId}/positions", VaultPositionsAsync).WithTags("Intents").Produces<VaultPositionView[]>()
-            .WithSummary("The agent's open vault positions with pending exit rules (seed 002, public)");
+        app.MapGroup("/api/v1/agent-positions/{agentId}").RequireAuthorization(Policies.Operator).WithVisibleAgent().WithTags("Positions")
+            .ProducesErrors(Errors.InvalidAgentId, Errors.AgentNotFound)
+            .MapGet("", ListAsync).WithName("listAgentPositions").WithSummary("Open positions of an agent with market data; ?walletAddress= filters");
+        app.MapGroup("/api/v1/agents/{agentId}/positions").RequireAuthorization(Policies.Operator).WithVisibleAgent().WithTags("Positions")
+            .ProducesErrors(Errors.InvalidAgentId, Errors.AgentNotFound)
+            .MapGet("", ListAsync).WithName("listAgentPositionsV1").WithSummary("Same as /api/v1/agent-positions/{agentId}");
+        app.MapPost("/api/v1/agent-positions/{agentId}/{positionId}/close", CloseAsync).RequireAuthorization(Policies.Operator).WithTags("Positions")
+            .WithName("closePosition").WithSummary("Close a position by hand; errors use the {\"error\": …} body");
+        app.MapGroup("/agents/{agentId}/positions").WithVisibleAgent(publicRead: true).WithTags("Intents")
+            .ProducesErrors(Errors.InvalidAgentId, Errors.AgentNotFound)
+            .MapGet("", VaultPositionsAsync).AllowAnonymous().WithName("listVaultPositions").WithSummary("The agent's open vault positions with pending exit rules (public)");
     }
 
     /// <summary>Every live position of the agent: its subscribers' (batch) positions and its vault (intent) positions.</summary>
-    public static async Task<IReadOnlyList<PositionSnapshot>> LivePositionsAsync(IClusterClient cluster, Guid agentId, string? walletAddress)
+    public static async Task<IReadOnlyList<PositionSnapshot>> LivePositionsAsync(IClusterClient cluster, AgentProfile agent, string? walletAddress)
     {
-        var accounts = walletAddress is null ? await AgentEndpoints.SubscribersAsync(cluster, agentId) : [walletAddress.ToLowerInvariant()];
-        var prefix = $"pos:{agentId:D}:";
-        var views = await Task.WhenAll(accounts.Select(a => cluster.GetGrain<ISubscriberGrain>(GrainKeys.Account(a)).GetAsync()));
+        var accounts = walletAddress is null ? await SubscriberPages.ReadAllAsync(cluster, agent.AgentId) : [walletAddress.ToLowerInvariant()];
+        var prefix = $"pos:{agent.AgentId:D}:";
+        var views = await Task.WhenAll(accounts.Select(a => cluster.GetGrain<ISubscriberGrain>(GrainKeys.Account(agent.Organization, a)).GetAsync()));
         var keys = views.OfType<AccountView>().SelectMany(v => v.OpenPositionKeys).Where(k => k.StartsWith(prefix, StringComparison.Ordinal)).ToList();
-        keys.AddRange(await VaultPositionKeysAsync(cluster, agentId, walletAddress));
+        keys.AddRange(await VaultPositionKeysAsync(cluster, agent, walletAddress));
         var positions = await Task.WhenAll(keys.Distinct().Select(k => cluster.GetGrain<IPositionGrain>(k).GetAsync()));
-        return positions.OfType<PositionSnapshot>().Where(p => p.Status is PositionStatus.Open or PositionStatus.Pending).ToList();
+        return positions.OfType<PositionSnapshot>().Where(p => p.IsLive).ToList();
     }
 
-    private static async Task<IEnumerable<string>> VaultPositionKeysAsync(IClusterClient cluster, Guid agentId, string? walletAddress)
+    private static async Task<IEnumerable<string>> VaultPositionKeysAsync(IClusterClient cluster, AgentProfile agent, string? walletAddress)
     {
-        var agent = cluster.GetGrain<IAgentGrain>(agentId);
-        var profile = await agent.GetProfileAsync();
-        if (profile?.VaultId is null) return [];
-        var vault = await cluster.GetGrain<IVaultGrain>(GrainKeys.Vault(profile.VaultId)).GetAsync();
+        if (agent.VaultId is null) return [];
+        var vault = await cluster.GetGrain<IVaultGrain>(GrainKeys.Vault(agent.VaultId)).GetAsync();
         if (vault is null || (walletAddress is not null && !string.Equals(walletAddress, vault.Address, StringComparison.OrdinalIgnoreCase))) return [];
-        return (await agent.GetIntentSymbolsAsync()).Select(s => GrainKeys.Position(agentId, vault.Address, s));
+        return (await cluster.GetGrain<IAgentGrain>(agent.AgentId).GetIntentSymbolsAsync()).Select(s => GrainKeys.Position(agent.AgentId, vault.Address, s));
     }
 
-    private static async Task<IResult> ListAsync(string agentId, string? walletAddress, ClaimsPrincipal user, IClusterClient cluster, IOptions<GatewayOptions> options)
+    private static async Task<Results<Ok<List<AgentPositionView>>, ProblemHttpResult>> ListAsync(string? walletAddress, HttpContext http, IClusterClient cluster,
+        IOptions<PriceOptions> prices)
     {
-        var found = await AgentAccess.FindAsync(cluster, user, agentId);
-        if (found.Error is not null) return found.Error;
-        var positions = await LivePositionsAsync(cluster, found.Id, walletAddress);
-        var prices = await PricesAsync(cluster, positions.Select(p => p.Symbol).Append(options.Value.NativeSymbol));
-        var native = prices.GetValueOrDefault(options.Value.NativeSymbol.ToUpperInvariant());
-        return Results.Ok(positions.Select(p => View(p, prices.GetValueOrDefault(p.Symbol, p.EntryPrice), native)).ToList());
+        if (walletAddress is not null && !Domain.Intents.EthAddress.IsValid(walletAddress))
+            return Agents.AgentEndpoints.InvalidAddress("walletAddress", walletAddress);
+        var positions = await LivePositionsAsync(cluster, http.VisibleAgent().Profile, walletAddress);
+        var nativeSymbol = prices.Value.NativeSymbol.ToUpperInvariant();
+        var latest = await PricesAsync(cluster, positions.Select(p => p.Symbol).Append(nativeSymbol));
+        var native = latest.GetValueOrDefault(nativeSymbol);
+        return TypedResults.Ok(positions.Select(p => View(p, latest.GetValueOrDefault(p.Symbol, p.EntryPrice), native)).ToList());
     }
 
     public static AgentPositionView View(PositionSnapshot p, decimal price, decimal nativePrice)
     {
-        var side = p.Side == TradeSide.Short ? Side.Short : Side.Long;
         var entry = p.Status == PositionStatus.Pending ? p.TriggerPrice ?? price : p.EntryPrice;
         var value = p.Status == PositionStatus.Pending
-            ? new PositionValuation(0, 0, 0, 0, 0, 0)
-            : PositionMath.Value(new PositionState(side, p.Size, p.EntryPrice, p.Leverage, p.MarginUsdc, p.RealizedPnlUsdc, 18), price, nativePrice);
+            ? null
+            : PositionMath.Value(new PositionState(p.Side, p.Size, p.EntryPrice, p.Leverage, p.MarginUsdc, p.RealizedPnlUsdc, 18), price, nativePrice);
         var tx = p.OpenTransaction is { } t ? new TransactionView(t.Id, t.Hash, t.At) : null;
         // Display precision: USD to 6 places, native to 10, percentages to 4, always truncated (never rounded up).
         static decimal Usd(decimal v) => Math.Round(v, 6, MidpointRounding.ToZero);
         static decimal Native(decimal v) => Math.Round(v, 10, MidpointRounding.ToZero);
         static decimal Pct(decimal v) => Math.Round(v, 4, MidpointRounding.ToZero);
+        var trailingLevel = p.TrailingStopPercentage is { } percentage && p.ExtremePrice is { } extreme
+            ? ExitEvaluator.TrailingStopLevel(new TrailingStop(percentage, extreme), p.Side)
+            : (decimal?)null;
         return new AgentPositionView(p.PositionId, p.AgentId, p.Account, p.TokenAddress ?? p.Symbol, p.Symbol,
             new PurchaseView(Native(PositionMath.ToNative(entry, nativePrice)), entry, p.OriginalSize, tx),
-            new CurrentView(Native(PositionMath.ToNative(price, nativePrice)), price, Native(value.ValueNative), Usd(value.ValueUsd)),
-            new ProfitLossView(Native(value.ProfitLossNative), Usd(value.ProfitLossUsd), Pct(value.ProfitLossPercent), Pct(value.PriceChangePercent)),
+            new CurrentView(Native(PositionMath.ToNative(price, nativePrice)), price, Native(value?.ValueNative ?? 0), Usd(value?.ValueUsd ?? 0)),
+            new ProfitLossView(Native(value?.ProfitLossNative ?? 0), Usd(value?.ProfitLossUsd ?? 0), Pct(value?.ProfitLossPercent ?? 0), Pct(value?.PriceChangePercent ?? 0)),
             new StopLossView(p.TrailingStopPercentage, p.ExtremePrice), p.CreatedAt, p.UpdatedAt,
-            side == Side.Long ? "LONG" : "SHORT", p.Leverage, p.Size, p.Status.ToString().ToUpperInvariant(), p.PendingExits);
+            p.Side == Side.Long ? "LONG" : "SHORT", p.Leverage, p.Size, p.Status.ToString().ToUpperInvariant(), p.PendingExits,
+            new ExitPlanView(p.StopLossPrice, p.TakeProfitPrice, p.TrailingStopPercentage, trailingLevel, p.PendingExits));
     }
 
-    private static async Task<IResult> CloseAsync(string agentId, string positionId, HttpRequest http, ClaimsPrincipal user, IClusterClient cluster, IOptions<GatewayOptions> options)
+    private static async Task<Results<Ok<ClosePositionResponse>, NotFound<ErrorBody>, BadRequest<ErrorBody>>> CloseAsync(string agentId, string positionId,
+        [FromBody(EmptyBodyBehavior = Microsoft.AspNetCore.Mvc.ModelBinding.EmptyBodyBehavior.Allow)] ClosePositionBody? body,
+        ClaimsPrincipal user, IClusterClient cluster, IOptions<PriceOptions> prices)
     {
-        var found = await AgentAccess.FindAsync(cluster, user, agentId);
-        if (found.Error is not null) return Results.NotFound(new SeedError("Position not found"));
-        var reason = "manual";
-        // The body is optional (seed 001): read it whenever one was sent, with or without a Content-Length.
-        if (http.ContentLength > 0 || http.Headers.ContainsKey("Transfer-Encoding"))
-        {
-            var body = await Json.ReadAsync<ClosePositionBody>(http);
-            if (body.Error is not null) return body.Error;
-            reason = body.Value!.Reason ?? "manual";
-        }
-        if (reason is not ("manual" or "stop_loss")) return Results.BadRequest(new SeedError("Invalid reason: use manual or stop_loss"));
+        var found = await AgentLookup.FindAsync(cluster, user, agentId);
+        if (found.Agent is not { } agent) return TypedResults.NotFound(new ErrorBody("Position not found"));
+        var reason = body?.Reason ?? CloseReasons.Manual;
+        if (reason is not (CloseReasons.Manual or CloseReasons.StopLoss)) return TypedResults.BadRequest(new ErrorBody("Invalid reason: use manual or stop_loss"));
 
-        var position = (await LivePositionsAsync(cluster, found.Id, null)).FirstOrDefault(p => p.PositionId == positionId);
-        if (position is null || position.Status != PositionStatus.Open) return Results.NotFound(new SeedError("Position not found"));
+        var position = (await LivePositionsAsync(cluster, agent.Profile, null)).FirstOrDefault(p => p.PositionId == positionId);
+        if (position is null || position.Status != PositionStatus.Open) return TypedResults.NotFound(new ErrorBody("Position not found"));
         var price = await cluster.GetGrain<IPriceFeedGrain>(GrainKeys.PriceFeed(position.Symbol)).GetLatestAsync();
         var closed = await cluster.GetGrain<IPositionGrain>(position.Key).CloseAsync(
             new ClosePositionCommand($"manual:{positionId}", reason, null, positionId, price?.PriceUsd ?? 0m));
         if (!closed.IsSuccess)
-        {
-            return closed.Problem!.Code is "insufficient_position_size"
-                ? Results.BadRequest(new SeedError("Insufficient token balance"))
-                : Results.BadRequest(new SeedError(closed.Problem.Message));
-        }
+            return TypedResults.BadRequest(new ErrorBody(closed.Problem!.Code == Errors.InsufficientPositionSize ? "Insufficient token balance" : closed.Problem.Message));
         var outcome = closed.Value!;
-        if (outcome.Skipped) return Results.NotFound(new SeedError("Position not found"));
-        var native = (await cluster.GetGrain<IPriceFeedGrain>(GrainKeys.PriceFeed(options.Value.NativeSymbol)).GetLatestAsync())?.PriceUsd ?? 0m;
+        if (outcome.Skipped) return TypedResults.NotFound(new ErrorBody("Position not found"));
+        var native = (await cluster.GetGrain<IPriceFeedGrain>(GrainKeys.PriceFeed(prices.Value.NativeSymbol)).GetLatestAsync())?.PriceUsd ?? 0m;
         var change = position.EntryPrice > 0 ? (outcome.ExitPrice - position.EntryPrice) / position.EntryPrice * 100m : 0m;
-        return Results.Ok(new ClosePositionResponse(true, outcome.Transaction!.Id, $"{positionId}:close",
+        return TypedResults.Ok(new ClosePositionResponse(true, outcome.Transaction!.Id, outcome.HistoricalSwapId!,
             Math.Round(PositionMath.ToNative(outcome.RealizedPnlUsdc, native), 10, MidpointRounding.ToZero),
             outcome.RealizedPnlUsdc, Math.Round(change, 4, MidpointRounding.ToZero), outcome.Transaction.Hash));
     }
 
-    private static async Task<IResult> VaultPositionsAsync(string agentId, IClusterClient cluster)
+    private static async Task<Ok<List<VaultPositionView>>> VaultPositionsAsync(HttpContext http, IClusterClient cluster)
     {
-        var found = await AgentAccess.FindAsync(cluster, null, agentId, publicRead: true);
-        if (found.Error is not null) return found.Error;
-        var keys = await VaultPositionKeysAsync(cluster, found.Id, null);
+        var keys = await VaultPositionKeysAsync(cluster, http.VisibleAgent().Profile, null);
         var positions = await Task.WhenAll(keys.Select(k => cluster.GetGrain<IPositionGrain>(k).GetAsync()));
-        return Results.Ok(positions.OfType<PositionSnapshot>().Where(p => p.Status == PositionStatus.Open)
+        return TypedResults.Ok(positions.OfType<PositionSnapshot>().Where(p => p.Status == PositionStatus.Open)
             .Select(p => new VaultPositionView(p.PositionId, p.Symbol, p.TokenAddress, p.Size, p.EntryPrice, p.MarginUsdc, p.PendingExits, p.Exits, p.CreatedAt, p.UpdatedAt))
             .ToList());
     }

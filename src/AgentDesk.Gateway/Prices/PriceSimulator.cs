@@ -7,10 +7,14 @@ namespace AgentDesk.Gateway.Prices;
 /// <summary>Section <c>AgentDesk:Simulator</c>. Off by default; <c>Enabled=true</c> turns it on.</summary>
 public sealed class PriceSimulatorOptions
 {
+    public const string Section = "AgentDesk:Simulator";
+
     public bool Enabled { get; set; }
+    [System.ComponentModel.DataAnnotations.Range(10, 3_600_000)]
     public int IntervalMs { get; set; } = 1_000;
 
     /// <summary>Largest move per step, in bps of the price.</summary>
+    [System.ComponentModel.DataAnnotations.Range(0, 1_000)]
     public int MaxStepBps { get; set; } = 50;
 
     public Dictionary<string, decimal> StartPrices { get; set; } = new(StringComparer.OrdinalIgnoreCase)

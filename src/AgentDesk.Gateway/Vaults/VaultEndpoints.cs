@@ -1,57 +1,101 @@
+using System.ComponentModel.DataAnnotations;
 using System.Security.Claims;
+using AgentDesk.Contracts.Access;
 using AgentDesk.Contracts.Common;
 using AgentDesk.Contracts.Vaults;
-using AgentDesk.Gateway.Infrastructure;
+using AgentDesk.Domain.Common;
+using AgentDesk.Domain.Intents;
+using AgentDesk.Gateway.Access;
+using AgentDesk.Gateway.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace AgentDesk.Gateway.Vaults;
 
-public sealed record CreateVaultRequest(string? VaultId, string? Address, string? Name);
-public sealed record VaultTokenRequest(string? Address, int? Decimals);
+/// <param name="CapitalUsdc">The USDC the vault holds for its agents; allocations together stay within it. Only the admin or a risk key may set it.</param>
+public sealed record CreateVaultRequest([property: Required] string? VaultId, [property: Required] string? Address, string? Name, string? CapitalUsdc);
+public sealed record VaultTokenRequest([property: Required] string? Address, [property: Required] int? Decimals);
+public sealed record VaultCapitalRequest([property: Required] string? CapitalUsdc);
 public sealed record VaultTokensResponse(string VaultId, string Address, IReadOnlyList<VaultToken> Tokens);
 
+/// <summary>Vaults of the caller's organisation and their allowlists (docs/api.md, "Vaults").</summary>
 public static class VaultEndpoints
 {
+    public const int MaxNameLength = 200;
+
     public static void MapVaultEndpoints(this IEndpointRouteBuilder app)
     {
-        var vaults = app.MapGroup("/api/v1/vaults").RequireAuthorization(Policies.Operator).WithTags("Vaults");
-        vaults.MapPost("", CreateAsync).Accepts<CreateVaultRequest>("application/json").Produces<VaultView>().WithSummary("Create a vault");
-        vaults.MapPut("/{vaultId}/tokens/{symbol}", SetTokenAsync).Accepts<VaultTokenRequest>("application/json").Produces<VaultView>()
-            .WithSummary("Allow a token in the vault");
-        app.MapGet("/vaults/{vaultId}/tokens", TokensAsync).WithTags("Vaults").Produces<VaultTokensResponse>().ProducesProblem(404)
-            .WithSummary("The vault's allowlist (seed 002, public)");
+        var vaults = app.MapGroup("/api/v1/vaults").WithTags("Vaults");
+        vaults.MapPost("", CreateAsync).RequireAuthorization(Policies.Operator).WithName("createVault").WithSummary("Create a vault")
+            .ProducesErrors(Errors.InvalidVaultId, Errors.InvalidAddress, Errors.InvalidName, Errors.InvalidAmount, Errors.VaultExists);
+        vaults.MapGet("/{vaultId}", GetAsync).RequireAuthorization(Policies.Operator).WithName("getVault").WithSummary("A vault: capital, allowlist, allocations")
+            .ProducesErrors(Errors.VaultNotFound);
+        vaults.MapPut("/{vaultId}/tokens/{symbol}", SetTokenAsync).RequireAuthorization(Policies.Operator).WithName("setVaultToken")
+            .WithSummary("Allow a token in the vault (one address has one symbol; a held token keeps its address and decimals)")
+            .ProducesErrors(Errors.VaultNotFound, Errors.InvalidSymbol, Errors.InvalidAddress, Errors.InvalidDecimals, Errors.TokenAlreadyListed, Errors.TokenInUse);
+        vaults.MapPut("/{vaultId}/capital", SetCapitalAsync).RequireAuthorization(Policies.Risk).WithName("setVaultCapital")
+            .WithSummary("Set the vault's capital (admin, risk)").ProducesErrors(Errors.VaultNotFound, Errors.InvalidAmount, Errors.AllocationExceedsCapital);
+        app.MapGet("/vaults/{vaultId}/tokens", TokensAsync).AllowAnonymous().WithTags("Vaults").WithName("listVaultTokens")
+            .WithSummary("The vault's allowlist (public)").ProducesErrors(Errors.VaultNotFound);
     }
 
-    private static async Task<IResult> CreateAsync(HttpRequest http, ClaimsPrincipal user, IClusterClient cluster)
+    private static async Task<Results<Ok<VaultView>, ProblemHttpResult>> CreateAsync(CreateVaultRequest request, ClaimsPrincipal user, IClusterClient cluster)
     {
-        var body = await Json.ReadAsync<CreateVaultRequest>(http);
-        if (body.Error is not null) return body.Error;
-        var request = body.Value!;
-        if (string.IsNullOrWhiteSpace(request.VaultId) || request.VaultId.Length > 64 || request.VaultId.Any(c => !(char.IsAsciiLetterOrDigit(c) || c is '-' or '_')))
-            return Problems.Result("invalid_vault_id", "vaultId is 1 to 64 letters, digits, '-' or '_'.");
-        var existing = await cluster.GetGrain<IVaultGrain>(GrainKeys.Vault(request.VaultId)).GetAsync();
-        if (existing is not null && !user.CanSee(existing.Organization))
-            return Problems.Result("vault_exists", $"Vault {request.VaultId} already exists.");
-        var result = await cluster.GetGrain<IVaultGrain>(GrainKeys.Vault(request.VaultId)).CreateAsync(request.Address ?? "", request.Name ?? request.VaultId, user.Organization());
-        return result.IsSuccess ? Results.Ok(result.Value) : Problems.From(result.Problem!);
+        if (!ClientIds.IsValid(request.VaultId) || request.VaultId.Length > 64 || request.VaultId.Any(c => !(char.IsAsciiLetterOrDigit(c) || c is '-' or '_')))
+            return ApiProblems.For(Errors.InvalidVaultId, "vaultId is 1 to 64 letters, digits, '-' or '_'.");
+        if (request.Name?.Length > MaxNameLength) return ApiProblems.For(Errors.InvalidName, $"name is at most {MaxNameLength} characters.");
+        var capital = 0m;
+        if (request.CapitalUsdc is not null)
+        {
+            if (!user.IsAdmin() && user.Role() != ApiKeyRoles.Risk)
+                return ApiProblems.For(Errors.Forbidden, "Only the admin or a risk key sets a vault's capital.");
+            var parsed = Money.ParseAmount(request.CapitalUsdc, "capitalUsdc");
+            if (!parsed.IsSuccess) return ApiProblems.For(parsed.Rejection!);
+            capital = parsed.Value;
+        }
+        return ApiResults.Of(await cluster.GetGrain<IVaultGrain>(GrainKeys.Vault(request.VaultId))
+            .CreateAsync(request.Address ?? "", request.Name ?? request.VaultId, user.Organization(), capital));
     }
 
-    private static async Task<IResult> SetTokenAsync(string vaultId, string symbol, HttpRequest http, ClaimsPrincipal user, IClusterClient cluster)
+    private static async Task<Results<Ok<VaultView>, ProblemHttpResult>> GetAsync(string vaultId, ClaimsPrincipal user, IClusterClient cluster)
     {
+        var (_, view) = await VisibleAsync(vaultId, user, cluster);
+        return view is null ? NotFound(vaultId) : TypedResults.Ok(view);
+    }
+
+    private static async Task<Results<Ok<VaultView>, ProblemHttpResult>> SetTokenAsync(string vaultId, string symbol, VaultTokenRequest request,
+        ClaimsPrincipal user, IClusterClient cluster)
+    {
+        var (vault, view) = await VisibleAsync(vaultId, user, cluster);
+        if (view is null) return NotFound(vaultId);
+        if (request.Decimals is not { } decimals) return ApiProblems.For(Errors.InvalidDecimals, "decimals is required.");
+        return ApiResults.Of(await vault.SetTokenAsync(symbol, request.Address ?? "", decimals));
+    }
+
+    private static async Task<Results<Ok<VaultView>, ProblemHttpResult>> SetCapitalAsync(string vaultId, VaultCapitalRequest request, ClaimsPrincipal user,
+        IClusterClient cluster)
+    {
+        var (vault, view) = await VisibleAsync(vaultId, user, cluster);
+        if (view is null) return NotFound(vaultId);
+        var capital = Money.ParseAmount(request.CapitalUsdc, "capitalUsdc");
+        if (!capital.IsSuccess) return ApiProblems.For(capital.Rejection!);
+        return ApiResults.Of(await vault.SetCapitalAsync(capital.Value));
+    }
+
+    private static async Task<Results<Ok<VaultTokensResponse>, ProblemHttpResult>> TokensAsync(string vaultId, IClusterClient cluster)
+    {
+        if (!ClientIds.IsValid(vaultId)) return NotFound(vaultId);
+        var view = await cluster.GetGrain<IVaultGrain>(GrainKeys.Vault(vaultId)).GetAsync();
+        return view is null ? NotFound(vaultId) : TypedResults.Ok(new VaultTokensResponse(view.VaultId, view.Address, view.Tokens));
+    }
+
+    /// <summary>The vault if the caller's organisation owns it (or the caller is the admin); another organisation's vault is not found.</summary>
+    private static async Task<(IVaultGrain Vault, VaultView? View)> VisibleAsync(string vaultId, ClaimsPrincipal user, IClusterClient cluster)
+    {
+        if (!ClientIds.IsValid(vaultId)) return (null!, null);
         var vault = cluster.GetGrain<IVaultGrain>(GrainKeys.Vault(vaultId));
         var view = await vault.GetAsync();
-        if (view is null || !user.CanSee(view.Organization)) return Problems.Result("vault_not_found", $"Vault {vaultId} does not exist.");
-        var body = await Json.ReadAsync<VaultTokenRequest>(http);
-        if (body.Error is not null) return body.Error;
-        if (body.Value!.Decimals is not { } decimals) return Problems.Result("invalid_decimals", "decimals is required.");
-        var result = await vault.SetTokenAsync(symbol, body.Value.Address ?? "", decimals);
-        return result.IsSuccess ? Results.Ok(result.Value) : Problems.From(result.Problem!);
+        return (vault, view is not null && user.CanSee(view.Organization) ? view : null);
     }
 
-    private static async Task<IResult> TokensAsync(string vaultId, IClusterClient cluster)
-    {
-        var view = await cluster.GetGrain<IVaultGrain>(GrainKeys.Vault(vaultId)).GetAsync();
-        return view is null
-            ? Problems.Result("vault_not_found", $"Vault {vaultId} does not exist.")
-            : Results.Ok(new VaultTokensResponse(view.VaultId, view.Address, view.Tokens));
-    }
+    private static ProblemHttpResult NotFound(string vaultId) => ApiProblems.For(Errors.VaultNotFound, $"Vault {AgentLookup.Truncate(vaultId)} does not exist.");
 }

@@ -1,6 +1,9 @@
 using AgentDesk.Contracts.Accounts;
 using AgentDesk.Contracts.Common;
 using AgentDesk.Contracts.Positions;
+using AgentDesk.Domain.Agents;
+using AgentDesk.Domain.Common;
+using AgentDesk.Domain.Idempotency;
 using AgentDesk.Domain.Sizing;
 using AgentDesk.Grains.Infrastructure;
 
@@ -14,36 +17,36 @@ public sealed class SubscriberState
     public decimal DepositedUsdc { get; set; }
     public decimal FeesPaidUsdc { get; set; }
     public decimal RealizedPnlUsdc { get; set; }
-    public HashSet<string> DepositIds { get; set; } = [];
+
+    /// <summary>Deposit ids already credited, with their amounts (a reused id with another amount is a conflict).</summary>
+    public HandledCommands<decimal> Deposits { get; set; } = new();
+
     public Dictionary<Guid, int> Subscriptions { get; set; } = [];
     public HashSet<string> OpenPositions { get; set; } = [];
 
-    /// <summary>Batch steps by batch id, newest last; trimmed to the most recent <see cref="SubscriberGrain.RememberedSteps"/>.</summary>
-    public Dictionary<Guid, BatchStepRecord> Steps { get; set; } = [];
+    /// <summary>Batch steps by batch id: a replayed step answers the stored outcome.</summary>
+    public HandledCommands<BatchStepOutcome> Steps { get; set; } = new();
 
-    /// <summary>Settlement ids already applied, newest last, so a re-sent settlement pays nothing twice.</summary>
-    public List<string> AppliedSettlements { get; set; } = [];
+    /// <summary>Settlement ids already applied, so a re-sent settlement pays nothing twice.</summary>
+    public HandledCommands<bool> Settlements { get; set; } = new();
 }
 
-/// <summary>A finished batch step: what it locked and charged, and its outcome.</summary>
-public sealed class BatchStepRecord
-{
-    public decimal CollateralUsdc { get; set; }
-    public List<FeeChargeMessage> Fees { get; set; } = [];
-    public BatchStepOutcome? Outcome { get; set; }
-    public DateTimeOffset StartedAt { get; set; }
-}
-
+/// <summary>
+/// A subscriber account (key <c>acct:{organisation}:{address}</c>). Holds collateral, sizes each batch trade
+/// from its own balance (domain <see cref="TradeSizing"/>), and applies its positions' settlements.
+/// </summary>
 [GrainType("subscriber")]
 public sealed class SubscriberGrain(
-    [PersistentState(StorageNames.Account, StorageNames.Provider)] IPersistentState<SubscriberState> state,
-    TimeProvider clock) : Grain, ISubscriberGrain
+    [PersistentState(StorageNames.Account, StorageNames.Provider)] IPersistentState<SubscriberState> state) : Grain, ISubscriberGrain
 {
+    // Bounds of the idempotency memories. A batch step or a settlement is retried within minutes, long before
+    // hundreds of newer ones arrive; a deposit id is a client's retry key and is kept longer.
+    public const int RememberedDeposits = 1024;
     public const int RememberedSteps = 512;
     public const int RememberedSettlements = 1024;
 
     private SubscriberState S => state.State;
-    private string Address => this.GetPrimaryKeyString()["acct:".Length..];
+    private (string Organization, string Address) Key => GrainKeys.ParseAccount(this.GetPrimaryKeyString());
 
     public async Task<AccountView> CreateAsync()
     {
@@ -59,82 +62,63 @@ public sealed class SubscriberGrain(
 
     public async Task<Result<AccountView>> DepositAsync(string depositId, decimal amountUsdc)
     {
-        if (!S.Exists) return Result<AccountView>.Fail("account_not_found", $"Account {Address} does not exist.");
-        if (amountUsdc <= 0) return Result<AccountView>.Fail("invalid_amount", "A deposit must be positive.");
-        if (Domain.Common.Money.SignificantScale(amountUsdc) > Domain.Common.Money.UsdcDecimals)
-            return Result<AccountView>.Fail("invalid_amount", "USDC has 6 decimal places; the amount has more.");
-        if (!S.DepositIds.Add(depositId)) return Result<AccountView>.Ok(View());
+        if (!S.Exists) return Result<AccountView>.Fail(Errors.AccountNotFound, $"Account {Key.Address} does not exist.");
+        if (S.Deposits.TryGet(depositId, out var credited))
+            return credited == amountUsdc
+                ? Result<AccountView>.Ok(View())
+                : new Rejection(Errors.IdempotencyConflict, $"Deposit {depositId} was already credited with {credited} USDC, not {amountUsdc}.")
+                    .With("creditedUsdc", credited);
+        if (Money.CheckDeposit(amountUsdc, S.FreeUsdc + S.LockedUsdc) is { } refused) return refused;
         S.FreeUsdc += amountUsdc;
         S.DepositedUsdc += amountUsdc;
+        S.Deposits.Remember(depositId, amountUsdc, RememberedDeposits);
         await state.WriteStateAsync();
         return Result<AccountView>.Ok(View());
     }
 
-    public async Task<BatchStepOutcome> OpenFromBatchAsync(BatchOpenStep step)
+    public async Task<BatchStepOutcome> OpenFromBatchAsync(BatchOpenStep batchStep)
     {
-        if (S.Steps.TryGetValue(step.BatchId, out var remembered) && remembered.Outcome is { } done) return done;
-        if (!S.Exists) return Failed(new Problem("account_not_found", $"Account {Address} does not exist."));
+        var step = batchStep;
+        var stepKey = step.BatchId.ToString("D");
+        if (S.Steps.TryGet(stepKey, out var done)) return done;
+        if (!S.Exists) return Failed(new Rejection(Errors.AccountNotFound, $"Account {Key.Address} does not exist."));
 
         // Sized from the current balance. Nothing is stored before the position answers: the position is
         // idempotent on the open id, so if this activation dies in between, the resumed batch sizes again,
         // gets the same position back, and records it once (one write per step instead of two).
-        var sized = TradeSizing.Size(S.FreeUsdc, step.Weight, step.Leverage, step.Fees.Select(f => f.ToDomain()).ToList());
-        if (!sized.IsSuccess)
-        {
-            var failure = Failed(sized.Rejection!.ToProblem());
-            Remember(step.BatchId, new BatchStepRecord { Outcome = failure, StartedAt = clock.GetUtcNow() });
-            await state.WriteStateAsync();
-            return failure;
-        }
+        var sized = TradeSizing.Size(S.FreeUsdc, step.Weight, step.Leverage, step.Fees, step.FeeCaps);
+        if (!sized.IsSuccess) return await RecordAsync(stepKey, Failed(sized.Rejection!));
         var trade = sized.Value!;
-        var record = new BatchStepRecord
-        {
-            CollateralUsdc = trade.CollateralUsdc,
-            Fees = trade.Fees.Select(f => f.ToContract()).ToList(),
-            StartedAt = clock.GetUtcNow(),
-        };
 
-        var positionKey = GrainKeys.Position(step.AgentId, Address, step.Symbol);
+        var positionKey = GrainKeys.Position(step.AgentId, Key.Address, step.Symbol);
         var opened = await GrainFactory.GetGrain<IPositionGrain>(positionKey).OpenAsync(new OpenPositionCommand(
-            OpenId: $"batch:{step.BatchId:D}", step.BatchId, step.Side, record.CollateralUsdc, step.Leverage, step.ReferencePrice,
-            step.TokenDecimals, TokenAddress: null, step.TriggerPrice, step.StopLossPrice, step.TakeProfitPrice,
-            step.TrailingStopPercentage, Exits: [], MinTokenOut: 0, MaxSlippageBps: 10_000));
+            OpenId: $"batch:{stepKey}", step.BatchId, Key.Organization, SettleToAccount: this.GetPrimaryKeyString(), step.Side,
+            trade.CollateralUsdc, trade.Fees, step.Leverage, step.ReferencePrice, step.TokenDecimals, step.TokenAddress, step.TriggerPrice,
+            step.StopLossPrice, step.TakeProfitPrice, step.TrailingStopPercentage, Exits: [], MinTokenOut: 0,
+            MaxSlippageBps: Domain.Intents.IntentAdmission.MaxSlippageBps, Authorization: null));
+        if (!opened.IsSuccess) return await RecordAsync(stepKey, Failed(opened.Problem!)); // nothing was traded: nothing is charged
 
-        BatchStepOutcome outcome;
-        if (opened.IsSuccess)
-        {
-            var position = opened.Value!;
-            // The position's own margin is what is locked: on a replay after a crash it is the margin of the
-            // first attempt, even if the balance (and so this attempt's sizing) changed in between.
-            record.CollateralUsdc = position.MarginUsdc;
-            var fees = record.Fees.Sum(f => f.AmountUsdc);
-            S.FreeUsdc -= record.CollateralUsdc + fees;
-            S.LockedUsdc += record.CollateralUsdc;
-            S.FeesPaidUsdc += fees;
-            S.OpenPositions.Add(positionKey);
-            outcome = new BatchStepOutcome(Address, true, position.PositionId, position.Status == PositionStatus.Pending,
-                record.CollateralUsdc, record.Fees, position.OpenTransaction, null);
-        }
-        else
-        {
-            outcome = Failed(opened.Problem!); // nothing was traded: nothing is charged
-        }
-        record.Outcome = outcome;
-        Remember(step.BatchId, record);
-        await state.WriteStateAsync();
-        return outcome;
+        // The position's own margin is what is locked: on a replay after a crash it is the margin of the first
+        // attempt, even if the balance (and so this attempt's sizing) changed in between.
+        var position = opened.Value!;
+        var fees = position.FeesUsdc;
+        S.FreeUsdc -= position.MarginUsdc + fees;
+        S.LockedUsdc += position.MarginUsdc;
+        S.FeesPaidUsdc += fees;
+        S.OpenPositions.Add(positionKey);
+        return await RecordAsync(stepKey, new BatchStepOutcome(Key.Address, true, position.PositionId, position.Status == PositionStatus.Pending,
+            position.MarginUsdc, position.Fees, position.OpenTransaction, null));
     }
 
     public async Task SettleAsync(Settlement settlement)
     {
-        if (!S.AppliedSettlements.Contains(settlement.SettlementId))
+        if (!S.Settlements.Contains(settlement.SettlementId))
         {
             S.LockedUsdc -= settlement.ReleasedMarginUsdc;
             S.FreeUsdc += settlement.PayoutUsdc;
             S.RealizedPnlUsdc += settlement.RealizedPnlUsdc;
             if (settlement.Closed) S.OpenPositions.Remove(settlement.PositionKey);
-            S.AppliedSettlements.Add(settlement.SettlementId);
-            if (S.AppliedSettlements.Count > RememberedSettlements) S.AppliedSettlements.RemoveAt(0);
+            S.Settlements.Remember(settlement.SettlementId, true, RememberedSettlements);
             await state.WriteStateAsync();
         }
         // The position keeps re-sending until it hears this; it never waits on an account, so no call cycle forms.
@@ -158,16 +142,15 @@ public sealed class SubscriberGrain(
         return page;
     }
 
-    private void Remember(Guid batchId, BatchStepRecord record)
+    private async Task<BatchStepOutcome> RecordAsync(string stepKey, BatchStepOutcome outcome)
     {
-        S.Steps[batchId] = record;
-        if (S.Steps.Count <= RememberedSteps) return;
-        var oldest = S.Steps.Where(s => s.Value.Outcome is not null).OrderBy(s => s.Value.StartedAt).First().Key;
-        S.Steps.Remove(oldest);
+        S.Steps.Remember(stepKey, outcome, RememberedSteps);
+        await state.WriteStateAsync();
+        return outcome;
     }
 
-    private BatchStepOutcome Failed(Problem problem) => new(Address, false, null, false, 0m, [], null, problem);
+    private BatchStepOutcome Failed(Rejection problem) => new(Key.Address, false, null, false, 0m, [], null, problem);
 
-    private AccountView View() => new(Address, S.FreeUsdc, S.LockedUsdc, S.DepositedUsdc, S.FeesPaidUsdc, S.RealizedPnlUsdc,
+    private AccountView View() => new(Key.Address, Key.Organization, S.FreeUsdc, S.LockedUsdc, S.DepositedUsdc, S.FeesPaidUsdc, S.RealizedPnlUsdc,
         S.Subscriptions.Keys.ToArray(), S.OpenPositions.ToArray());
 }

@@ -1,16 +1,20 @@
 using AgentDesk.Contracts.Accounts;
 using AgentDesk.Contracts.Agents;
 using AgentDesk.Contracts.Common;
-using AgentDesk.Contracts.Vaults;
 using AgentDesk.Contracts.Intents;
 using AgentDesk.Contracts.Positions;
 using AgentDesk.Contracts.Prices;
+using AgentDesk.Contracts.Vaults;
 using AgentDesk.Domain.Agents;
-using AgentDesk.Domain.Exits;
+using AgentDesk.Domain.Common;
+using AgentDesk.Domain.Idempotency;
 using AgentDesk.Domain.Intents;
+using AgentDesk.Domain.Prices;
 using AgentDesk.Domain.Tracks;
 using AgentDesk.Grains.Infrastructure;
-using AgentDesk.Grains.Intents;
+using AgentDesk.Grains.Options;
+using AgentDesk.Venues;
+using Microsoft.Extensions.Options;
 
 namespace AgentDesk.Grains.Agents;
 
@@ -20,9 +24,9 @@ public sealed class AgentState
     public string? Name { get; set; }
     public string? Description { get; set; }
     public string? ImageUrl { get; set; }
-    public string AgentType { get; set; } = "PERPETUAL";
+    public AgentType AgentType { get; set; }
     public bool IsPublic { get; set; }
-    public List<AgentFeeMessage> Fees { get; set; } = [];
+    public List<AgentFee> Fees { get; set; } = [];
     public string Organization { get; set; } = "";
     public string? SignerAddress { get; set; }
     public string? OwnerId { get; set; }
@@ -31,64 +35,86 @@ public sealed class AgentState
     public string Track { get; set; } = Tracks.DefaultName;
     public string? VaultId { get; set; }
     public decimal AllocationUsdc { get; set; }
-    public long Nonce { get; set; }
-    public DailyCounters? Counters { get; set; }
+    public bool Paused { get; set; }
+    public DateTimeOffset RegisteredAt { get; set; }
 
-    /// <summary>USDC of the allocation in open intent positions (opens and adds; released as positions close).</summary>
-    public decimal DeployedUsdc { get; set; }
+    /// <summary>Next nonce, USDC deployed in open vault positions, today's counters.</summary>
+    public IntentLedger? Ledger { get; set; }
 
     /// <summary>Symbols the agent has traded with intents: its vault positions live at pos:{agent}:{vault}:{symbol}.</summary>
     public SortedSet<string> IntentSymbols { get; set; } = [];
 
-    /// <summary>Vault-position settlements already applied, newest last.</summary>
-    public List<string> AppliedSettlements { get; set; } = [];
-    public DateTimeOffset RegisteredAt { get; set; }
+    /// <summary>Intents already carried out, by nonce: the same signed intent again answers the first result.</summary>
+    public HandledCommands<HandledIntent> Intents { get; set; } = new();
+
+    /// <summary>An admitted intent whose outcome is not stored yet (stored first when the venue leaves the cluster).</summary>
+    public IntentAuthorization? InFlight { get; set; }
+
+    /// <summary>Vault-position settlements already applied.</summary>
+    public HandledCommands<bool> Settlements { get; set; } = new();
 
     /// <summary>How many accounts each subscriber page holds; pages fill in order, so only the last has room.</summary>
     public List<int> PageSizes { get; set; } = [];
 }
 
+/// <summary>A handled intent: the signature it carried and what it answered.</summary>
+public sealed record HandledIntent(string Signature, Result<IntentExecution> Result);
+
+/// <summary>
+/// One agent. Thin: registration rules, intent admission and the intent ledger are domain functions
+/// (<see cref="AgentRegistrationRules"/>, <see cref="IntentAdmission"/>, <see cref="IntentLedger"/>); this grain
+/// loads the vault and the price, applies them, and carries an admitted intent out on the vault position.
+/// </summary>
 [GrainType("agent")]
 public sealed class AgentGrain(
     [PersistentState(StorageNames.Agent, StorageNames.Provider)] IPersistentState<AgentState> state,
-    Microsoft.Extensions.Options.IOptions<IntentDomainOptions> intentDomain,
+    IOptions<IntentDomainOptions> intentDomain,
+    IOptions<RiskOptions> risk,
+    IOptions<PriceOptions> prices,
+    IExecutionVenue venue,
     TimeProvider clock) : Grain, IAgentGrain
 {
-    private FastIntentVerifier? _verifier;
+    private const int RememberedIntents = 64;
+    private const int RememberedSettlements = 1024;
 
-    // Vaults only ever gain tokens and never change address, so a cached view is refreshed only when it
-    // lacks the symbol asked for (or the agent is bound to another vault).
-    private VaultView? _vault;
+    private FastIntentVerifier? _verifier;
 
     private AgentState S => state.State;
     private Guid AgentId => this.GetPrimaryKey();
+    private IntentLedger Ledger => S.Ledger ??= IntentLedger.Start(clock.GetUtcNow());
+    private TrackPolicy Track => Tracks.Find(S.Track)!;
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        // An intent admitted (and stored) before a crash is carried out to its end: the position reconciles with
+        // the venue, so an order that already executed is recorded rather than sent again.
+        if (S.InFlight is { } inFlight) await CarryOutAsync(inFlight, clock.GetUtcNow());
+    }
 
     public async Task<Result<AgentProfile>> RegisterAsync(AgentRegistration registration)
     {
         if (S.Registered)
-            return Result<AgentProfile>.Fail("agent_already_registered", $"Agent {AgentId} is already registered.");
-        var fees = registration.Fees.Select(f => f.ToDomain()).ToList();
-        if (registration.Fees.Any(f => f.Type is not ("FLAT" or "BPS")))
-            return Result<AgentProfile>.Fail("invalid_fee", "Every fee type must be FLAT or BPS.");
-        if (AgentRegistrationRules.Validate(registration.Name, registration.Description, registration.ImageUrl, registration.AgentType, fees, registration.SignerAddress) is { } rejection)
-            return Result<AgentProfile>.Fail(rejection.ToProblem());
+            return Result<AgentProfile>.Fail(Errors.AgentAlreadyRegistered, $"Agent {AgentId} is already registered.");
+        if (AgentRegistrationRules.Validate(registration.Name, registration.Description, registration.ImageUrl, registration.Fees,
+                registration.SignerAddress, risk.Value.FeeCaps) is { } rejection)
+            return rejection;
 
         S.Registered = true;
         S.Name = registration.Name;
         S.Description = registration.Description;
         S.ImageUrl = registration.ImageUrl;
-        S.AgentType = AgentTypes.Parse(registration.AgentType)!.Value.ToWire();
+        S.AgentType = registration.AgentType;
         S.IsPublic = registration.IsPublic;
-        S.Fees = registration.Fees.ToList();
+        S.Fees = registration.Fees.Select(f => f with { FeeAddress = EthAddress.Normalize(f.FeeAddress) }).ToList();
         S.Organization = registration.Organization;
         S.SignerAddress = registration.SignerAddress is null ? null : EthAddress.Normalize(registration.SignerAddress);
         S.OwnerId = registration.OwnerId;
         S.Manager = registration.Manager;
-        // The seed's 2/2 quorum: the agent's signer plus the platform's executor key. Its id is derived, not random,
+        // The 2/2 quorum: the agent's signer plus the platform's executor key. Its id is derived, not random,
         // so a re-read of the agent always reports the same quorum.
         S.QuorumId = "q" + Convert.ToHexStringLower(Eip712Encoding.Keccak(AgentId.ToByteArray()).AsSpan(0, 12));
         S.RegisteredAt = clock.GetUtcNow();
-        S.Counters = DailyCounters.Start(S.RegisteredAt);
+        S.Ledger = IntentLedger.Start(S.RegisteredAt);
         await state.WriteStateAsync();
         return Result<AgentProfile>.Ok(Profile());
     }
@@ -98,10 +124,11 @@ public sealed class AgentGrain(
     public async Task<Result<SubscriptionView>> SubscribeAsync(string account)
     {
         if (!S.Registered) return NotRegistered<SubscriptionView>();
-        account = account.ToLowerInvariant();
-        var subscriber = GrainFactory.GetGrain<ISubscriberGrain>(GrainKeys.Account(account));
+        account = EthAddress.Normalize(account);
+        // The account key carries the agent's own organisation: another organisation's account is not reachable.
+        var subscriber = GrainFactory.GetGrain<ISubscriberGrain>(GrainKeys.Account(S.Organization, account));
         if (await subscriber.GetAsync() is null)
-            return Result<SubscriptionView>.Fail("account_not_found", $"Account {account} does not exist; create it first.");
+            return Result<SubscriptionView>.Fail(Errors.AccountNotFound, $"Account {account} does not exist in organisation {S.Organization}; create it first.");
 
         // The account remembers its page before the page lists it, so a retry after a failure in between
         // re-adds to the same page instead of listing the account twice.
@@ -123,10 +150,10 @@ public sealed class AgentGrain(
     public async Task<Result<SubscriptionView>> UnsubscribeAsync(string account)
     {
         if (!S.Registered) return NotRegistered<SubscriptionView>();
-        account = account.ToLowerInvariant();
-        var page = await GrainFactory.GetGrain<ISubscriberGrain>(GrainKeys.Account(account)).RemoveSubscriptionAsync(AgentId);
+        account = EthAddress.Normalize(account);
+        var page = await GrainFactory.GetGrain<ISubscriberGrain>(GrainKeys.Account(S.Organization, account)).RemoveSubscriptionAsync(AgentId);
         if (page is not { } number)
-            return Result<SubscriptionView>.Fail("not_subscribed", $"Account {account} does not follow agent {AgentId}.");
+            return Result<SubscriptionView>.Fail(Errors.NotSubscribed, $"Account {account} does not follow agent {AgentId}.");
         await Page(number).RemoveAsync(account);
         if (number < S.PageSizes.Count && S.PageSizes[number] > 0)
         {
@@ -139,14 +166,11 @@ public sealed class AgentGrain(
 
     public Task<int> GetSubscriberPageCountAsync() => Task.FromResult(S.PageSizes.Count);
 
-    public Task<int> GetSubscriberCountAsync() => Task.FromResult(S.PageSizes.Sum());
-
     public async Task<Result<AgentProfile>> SetTrackAsync(string track)
     {
         if (!S.Registered) return NotRegistered<AgentProfile>();
-        var policy = Tracks.BuiltIn.FirstOrDefault(t => string.Equals(t.Name, track, StringComparison.OrdinalIgnoreCase));
-        if (policy is null)
-            return Result<AgentProfile>.Fail("unknown_track", $"Track '{track}' does not exist; use one of {string.Join(", ", Tracks.BuiltIn.Select(t => t.Name))}.");
+        if (Tracks.Find(track) is not { } policy)
+            return Result<AgentProfile>.Fail(Errors.UnknownTrack, $"Track '{track}' does not exist; use one of {string.Join(", ", Tracks.BuiltIn.Select(t => t.Name))}.");
         S.Track = policy.Name;
         await state.WriteStateAsync();
         return Result<AgentProfile>.Ok(Profile());
@@ -155,238 +179,179 @@ public sealed class AgentGrain(
     public async Task<Result<AgentProfile>> BindVaultAsync(string vaultId, decimal allocationUsdc)
     {
         if (!S.Registered) return NotRegistered<AgentProfile>();
-        if (allocationUsdc < 0)
-            return Result<AgentProfile>.Fail("invalid_amount", "allocationUsdc must not be negative.");
+        if (S.VaultId is { } bound && bound != vaultId && S.IntentSymbols.Count > 0 && Ledger.DeployedUsdc > 0)
+            return Result<AgentProfile>.Fail(Errors.TokenInUse, $"Agent {AgentId} holds open positions in vault {bound}; close them before moving to another vault.");
         var allocated = await GrainFactory.GetGrain<IVaultGrain>(GrainKeys.Vault(vaultId)).AllocateAsync(AgentId, allocationUsdc);
-        if (!allocated.IsSuccess) return Result<AgentProfile>.Fail(allocated.Problem!);
+        if (!allocated.IsSuccess) return allocated.Problem!;
         S.VaultId = vaultId;
         S.AllocationUsdc = allocationUsdc;
         await state.WriteStateAsync();
         return Result<AgentProfile>.Ok(Profile());
     }
 
-    public async Task<Result<AdmittedIntent>> AdmitIntentAsync(IntentSubmission submission)
+    public async Task<Result<AgentProfile>> RotateSignerAsync(SignerRotation rotation, bool byAdmin)
     {
-        var admitted = await CheckIntentAsync(submission);
-        if (!admitted.IsSuccess)
+        if (!S.Registered) return NotRegistered<AgentProfile>();
+        if (!EthAddress.IsValid(rotation.NewSigner))
+            return Result<AgentProfile>.Fail(Errors.InvalidAddress, $"signerAddress must be 0x followed by 40 hex digits; got '{rotation.NewSigner}'.");
+        if (!byAdmin)
         {
-            AgentDeskMetrics.Intents.Add(1, new KeyValuePair<string, object?>("outcome", admitted.Problem!.Code));
-            return admitted;
+            if (SignerRotations.Check(rotation, AgentId, S.SignerAddress, Ledger.Nonce, clock.GetUtcNow(), Verifier) is { } refused) return refused;
+            S.Ledger = Ledger with { Nonce = Ledger.Nonce + 1 };
         }
-        Consume(submission);
+        S.SignerAddress = EthAddress.Normalize(rotation.NewSigner);
         await state.WriteStateAsync();
-        return admitted;
+        return Result<AgentProfile>.Ok(Profile());
     }
 
-    /// <summary>Spends the nonce and counts the trade against today's turnover and the allocation (not yet stored).</summary>
-    private void Consume(IntentSubmission submission)
+    public async Task<Result<AgentProfile>> SetPausedAsync(bool paused, string by)
     {
+        if (!S.Registered) return NotRegistered<AgentProfile>();
+        if (S.Paused != paused)
+        {
+            S.Paused = paused;
+            await state.WriteStateAsync();
+        }
+        return Result<AgentProfile>.Ok(Profile());
+    }
+
+    public async Task<Result<IntentExecution>> ExecuteIntentAsync(IntentRequest request)
+    {
+        if (!S.Registered) return NotRegistered<IntentExecution>();
+        var nonceKey = request.Nonce.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        // The same signed intent again (a client retry) answers what it answered the first time.
+        if (S.Intents.TryGet(nonceKey, out var handled) && handled.Signature == request.Signature) return handled.Result;
+        if (S.InFlight is { } inFlight && inFlight.Request.Nonce == request.Nonce && inFlight.Request.Signature == request.Signature)
+            return await CarryOutAsync(inFlight, clock.GetUtcNow());
+
         var now = clock.GetUtcNow();
-        S.Nonce++;
-        if (submission.Kind is IntentKind.OpenPosition or IntentKind.AddToPosition)
-        {
-            S.Counters = (S.Counters ?? DailyCounters.Start(now)).AddTurnover(now, submission.UsdcAmount);
-            S.DeployedUsdc += submission.UsdcAmount;
-        }
+        var vault = S.VaultId is null ? null : await GrainFactory.GetGrain<IVaultGrain>(GrainKeys.Vault(S.VaultId)).GetAsync();
+        var admitted = IntentAdmission.Check(request, IntentView(), vault?.ForIntents(), now, Verifier);
+        if (!admitted.IsSuccess) return Refused(admitted.Rejection!);
+        if (await PrecheckAsync(request, admitted.Value!, now) is { } problem) return Refused(problem);
+
+        var authorization = new IntentAuthorization(AgentId, request, admitted.Value!.VaultAddress, admitted.Value.Token);
+        S.Ledger = Ledger.Consume(request, now);
+        S.IntentSymbols.Add(admitted.Value.Token.Symbol);
+        S.InFlight = authorization;
+        // A venue that leaves the cluster could execute the order even if this activation dies before answering:
+        // the spent nonce and the order are stored first, so recovery carries the same intent out, never a second.
+        if (venue.SendsOutsideCluster) await state.WriteStateAsync();
         AgentDeskMetrics.Intents.Add(1, new KeyValuePair<string, object?>("outcome", "accepted"));
+        return await CarryOutAsync(authorization, now);
     }
 
-    public Task<AgentUsage> GetUsageAsync()
+    /// <summary>Carries an admitted intent out on the vault position and stores the outcome once.</summary>
+    private async Task<Result<IntentExecution>> CarryOutAsync(IntentAuthorization intent, DateTimeOffset now)
     {
-        var today = (S.Counters ?? DailyCounters.Start(clock.GetUtcNow())).ForDay(clock.GetUtcNow());
-        return Task.FromResult(new AgentUsage(S.Nonce, today.Day, today.TurnoverUsdc, today.RealizedLossUsdc, S.DeployedUsdc, S.AllocationUsdc));
-    }
-
-    public async Task<Result<IntentExecution>> ExecuteIntentAsync(IntentSubmission submission)
-    {
-        // Signature, deadline and nonce come first (a replay is a nonce problem), then what the position
-        // or the feed would refuse — all before the nonce is spent.
-        var symbol = submission.Symbol.ToUpperInvariant();
-        var admitted = await CheckIntentAsync(submission);
-        var price = admitted.IsSuccess ? await GrainFactory.GetGrain<IPriceFeedGrain>(GrainKeys.PriceFeed(symbol)).GetLatestAsync() : null;
-        var problem = admitted.Problem ?? (price is null ? new Problem("no_price", $"There is no price for {symbol} yet.") : await PrecheckExecutionAsync(submission, symbol));
-        if (problem is not null)
-        {
-            AgentDeskMetrics.Intents.Add(1, new KeyValuePair<string, object?>("outcome", problem.Code));
-            return Result<IntentExecution>.Fail(problem);
-        }
-        // The nonce is spent in memory now and stored once below, after the position answered: the position is
-        // idempotent on the command id "intent:{nonce}", so if this activation dies in between, the same
-        // intent sent again re-admits, gets the position's stored answer back, and is recorded once.
-        Consume(submission);
-        var intent = admitted.Value!;
-        S.IntentSymbols.Add(symbol);
-        var priceUsd = price!.PriceUsd;
+        var request = intent.Request;
+        var symbol = intent.Token.Symbol;
+        var price = (await GrainFactory.GetGrain<IPriceFeedGrain>(GrainKeys.PriceFeed(symbol)).GetLatestAsync())?.PriceUsd ?? 0m;
         var position = GrainFactory.GetGrain<IPositionGrain>(GrainKeys.Position(AgentId, intent.VaultAddress, symbol));
-        var commandId = $"intent:{intent.Nonce}";
-        Result<IntentExecution> executed = submission.Kind switch
+        // The position is idempotent on this command id: if this activation dies after the position answered,
+        // the same intent sent again re-admits, gets the stored answer back, and is recorded once.
+        var commandId = $"intent:{request.Nonce}";
+        var executed = request.Kind switch
         {
-            IntentKind.OpenPosition => Executed(intent, await position.OpenAsync(new OpenPositionCommand(commandId, null, TradeSide.Long,
-                submission.UsdcAmount, 1m, priceUsd, intent.TokenDecimals, intent.TokenAddress, 0, 0, 0, 0, submission.Exits,
-                submission.MinTokenOut, submission.MaxSlippageBps, SettlementTarget.AgentVault))),
-            IntentKind.AddToPosition => Executed(intent, await position.AddAsync(new AddToPositionCommand(commandId, submission.UsdcAmount, priceUsd,
-                submission.MinTokenOut, submission.MaxSlippageBps))),
-            IntentKind.ReducePosition => Executed(intent, await position.ReduceAsync(new ReducePositionCommand(commandId, submission.TokenAmount, priceUsd,
-                submission.MinUsdcOut, submission.MaxSlippageBps))),
-            _ => Executed(intent, await position.UpdateExitsAsync(new UpdateExitsCommand(commandId, submission.Exits))),
+            IntentKind.OpenPosition => Executed(request, await position.OpenAsync(new OpenPositionCommand(commandId, null, S.Organization, null, Side.Long,
+                request.UsdcAmount, [], 1m, price, intent.Token.Decimals, intent.Token.Address, 0, 0, 0, 0, request.Exits,
+                request.MinTokenOut, request.MaxSlippageBps, intent))),
+            IntentKind.AddToPosition => Executed(request, await position.AddAsync(new AddToPositionCommand(commandId, request.UsdcAmount, price,
+                request.MinTokenOut, request.MaxSlippageBps, intent))),
+            IntentKind.ReducePosition => Executed(request, await position.ReduceAsync(new ReducePositionCommand(commandId, request.TokenAmount, price,
+                request.MinUsdcOut, request.MaxSlippageBps, intent))),
+            _ => Executed(request, await position.UpdateExitsAsync(new UpdateExitsCommand(commandId, request.Exits, intent))),
         };
-        if (!executed.IsSuccess && submission.Kind is IntentKind.OpenPosition or IntentKind.AddToPosition)
-        {
-            // The venue refused after admission: the nonce stays used, but nothing was deployed.
-            S.DeployedUsdc -= submission.UsdcAmount;
-            var now = clock.GetUtcNow();
-            S.Counters = (S.Counters ?? DailyCounters.Start(now)).AddTurnover(now, -submission.UsdcAmount);
-        }
+        // The venue refused after admission: the nonce stays spent, but nothing was deployed.
+        if (!executed.IsSuccess) S.Ledger = Ledger.Refund(request, now);
+        else if (request.Kind == IntentKind.OpenPosition)
+            await GrainFactory.GetGrain<IVaultGrain>(GrainKeys.Vault(S.VaultId!)).TrackHoldingAsync(AgentId, symbol, open: true);
+        S.InFlight = null;
+        S.Intents.Remember(request.Nonce.ToString(System.Globalization.CultureInfo.InvariantCulture), new HandledIntent(request.Signature, executed), RememberedIntents);
         await state.WriteStateAsync();
         return executed;
     }
 
-    public async Task<Result<IntentQuote>> QuoteAsync(IntentSubmission draft)
+    public async Task<Result<IntentQuote>> QuoteAsync(IntentRequest draft)
     {
         if (!S.Registered) return NotRegistered<IntentQuote>();
-        if (S.VaultId is null) return Result<IntentQuote>.Fail("no_vault", "The agent is not bound to a vault.");
-        var vault = await VaultAsync(draft.Symbol);
-        var token = vault?.Tokens.FirstOrDefault(t => string.Equals(t.Symbol, draft.Symbol, StringComparison.OrdinalIgnoreCase));
-        if (vault is null || token is null)
-            return Result<IntentQuote>.Fail("symbol_not_allowed", $"{draft.Symbol} is not in vault {S.VaultId}'s allowlist.");
-        var exits = draft.Exits.ToDomain();
-        if (!exits.IsSuccess) return Result<IntentQuote>.Fail(exits.Rejection!.ToProblem());
+        if (S.VaultId is null) return Result<IntentQuote>.Fail(Errors.NoVault, "The agent is not bound to a vault.");
+        var vault = await GrainFactory.GetGrain<IVaultGrain>(GrainKeys.Vault(S.VaultId)).GetAsync();
+        if (vault?.ForIntents().Token(draft.Symbol) is not { } token)
+            return Result<IntentQuote>.Fail(Errors.SymbolNotAllowed, $"{draft.Symbol} is not in vault {S.VaultId}'s allowlist.");
+        if (IntentAdmission.CheckDraft(draft) is { } badDraft) return badDraft;
         var now = clock.GetUtcNow();
-        var filled = draft with { Nonce = S.Nonce, Deadline = draft.Deadline > 0 ? draft.Deadline : now.AddMinutes(10).ToUnixTimeSeconds() };
-        var signed = IntentStructs.Build(filled, AgentId, vault.Address, token.Address, token.Decimals, exits.Value!);
-        if (!signed.IsSuccess) return Result<IntentQuote>.Fail(signed.Rejection!.ToProblem());
-        var template = TypedDataTemplate.For(intentDomain.Value.ToDomain(), signed.Value!);
-        var track = Tracks.BuiltIn.First(t => t.Name == S.Track);
-        var headroom = TrackLimits.Headroom(track, S.AllocationUsdc, S.DeployedUsdc, (S.Counters ?? DailyCounters.Start(now)).ForDay(now));
-        var bounds = track.ExitBounds;
-        return Result<IntentQuote>.Ok(new IntentQuote(S.Nonce, S.VaultId, vault.Address, token.Address, token.Decimals, track.Name,
-            S.AllocationUsdc, S.DeployedUsdc, headroom.AllocationHeadroomUsdc, headroom.MaxTradeSizeUsdc, headroom.DailyTurnoverHeadroomUsdc,
-            headroom.DailyLossHeadroomUsdc, bounds.MaxStopLossBps, bounds.MinTakeProfitBps, bounds.MaxTakeProfitBps, bounds.RequireStopLoss,
-            bounds.RequireTakeProfit, System.Text.Json.JsonSerializer.Serialize(template, TemplateJson)));
+        var filled = draft with { Nonce = Ledger.Nonce, Deadline = draft.Deadline > 0 ? draft.Deadline : now.AddMinutes(10).ToUnixTimeSeconds() };
+        var signed = IntentStructs.Build(filled, AgentId, vault.Address, token);
+        if (!signed.IsSuccess) return signed.Rejection!;
+        var headroom = TrackLimits.Headroom(Track, S.AllocationUsdc, Ledger.DeployedUsdc, Ledger.Today(now));
+        return Result<IntentQuote>.Ok(new IntentQuote(Ledger.Nonce, S.VaultId, vault.Address, token, Track.Name, headroom, Track.ExitBounds,
+            TypedDataTemplate.For(intentDomain.Value.ToDomain(), signed.Value!)));
     }
 
     public Task<IReadOnlyList<string>> GetIntentSymbolsAsync() => Task.FromResult<IReadOnlyList<string>>(S.IntentSymbols.ToArray());
 
-    private static readonly System.Text.Json.JsonSerializerOptions TemplateJson = new(System.Text.Json.JsonSerializerDefaults.Web);
-
-    private async Task<Problem?> PrecheckExecutionAsync(IntentSubmission submission, string symbol)
+    public async Task SettleVaultPositionAsync(Settlement settlement)
     {
-        var vault = await VaultAsync(symbol);
-        if (vault is null) return null;
-        var current = await GrainFactory.GetGrain<IPositionGrain>(GrainKeys.Position(AgentId, vault.Address, symbol)).GetAsync();
-        var live = current?.Status is PositionStatus.Open or PositionStatus.Pending;
-        return submission.Kind switch
+        if (!S.Settlements.Contains(settlement.SettlementId))
         {
-            IntentKind.OpenPosition when live => new Problem("position_already_open",
-                $"Agent {AgentId} already has an open position on {symbol}; use an add or reduce intent.",
-                new Dictionary<string, string> { ["positionId"] = current!.PositionId }),
+            S.Ledger = Ledger.Settle(settlement.ReleasedMarginUsdc, settlement.RealizedPnlUsdc, clock.GetUtcNow());
+            S.Settlements.Remember(settlement.SettlementId, true, RememberedSettlements);
+            await state.WriteStateAsync();
+            if (settlement.Closed && S.VaultId is { } vaultId)
+                await GrainFactory.GetGrain<IVaultGrain>(GrainKeys.Vault(vaultId))
+                    .TrackHoldingAsync(AgentId, GrainKeys.ParsePosition(settlement.PositionKey).Symbol, open: false);
+        }
+        await GrainFactory.GetGrain<IPositionGrain>(settlement.PositionKey).ConfirmSettlementAsync(settlement.SettlementId);
+    }
+
+    /// <summary>What the feed or the position would refuse, checked before the nonce is spent.</summary>
+    private async Task<Rejection?> PrecheckAsync(IntentRequest request, AdmittedIntent admitted, DateTimeOffset now)
+    {
+        var symbol = admitted.Token.Symbol;
+        if (request.Kind != IntentKind.UpdateExitLadder)
+        {
+            var price = await GrainFactory.GetGrain<IPriceFeedGrain>(GrainKeys.PriceFeed(symbol)).GetLatestAsync();
+            if (price is null) return new Rejection(Errors.NoPrice, $"There is no price for {symbol} yet.");
+            if (PriceGuard.CheckFresh(new PriceQuote(price.PriceUsd, price.At), symbol, now, prices.Value.Policy) is { } stale) return stale;
+        }
+        var current = await GrainFactory.GetGrain<IPositionGrain>(GrainKeys.Position(AgentId, admitted.VaultAddress, symbol)).GetAsync();
+        var live = current?.Status is PositionStatus.Open or PositionStatus.Pending;
+        return request.Kind switch
+        {
+            IntentKind.OpenPosition when live => new Rejection(Errors.PositionAlreadyOpen,
+                $"Agent {AgentId} already has an open position on {symbol}; use an add or reduce intent.").With("positionId", current!.PositionId),
             IntentKind.AddToPosition or IntentKind.ReducePosition or IntentKind.UpdateExitLadder when !live =>
-                new Problem("position_not_found", $"Agent {AgentId} has no open position on {symbol}."),
-            IntentKind.ReducePosition when submission.TokenAmount > current!.Size => new Problem("insufficient_position_size",
-                $"Cannot sell {submission.TokenAmount}; the position holds {current.Size}.",
-                new Dictionary<string, string> { ["size"] = current.Size.ToString(System.Globalization.CultureInfo.InvariantCulture) }),
+                new Rejection(Errors.PositionNotFound, $"Agent {AgentId} has no open position on {symbol}."),
+            IntentKind.ReducePosition when request.TokenAmount > current!.Size =>
+                new Rejection(Errors.InsufficientPositionSize, $"Cannot sell {request.TokenAmount}; the position holds {current.Size}.").With("size", current.Size),
             _ => null,
         };
     }
 
-    private static Result<IntentExecution> Executed(AdmittedIntent intent, Result<PositionSnapshot> result) => result.IsSuccess
-        ? Result<IntentExecution>.Ok(new IntentExecution(intent.Nonce, result.Value, result.Value!.OpenTransaction, 0m))
-        : Result<IntentExecution>.Fail(result.Problem!);
-
-    private static Result<IntentExecution> Executed(AdmittedIntent intent, Result<CloseOutcome> result) => result.IsSuccess
-        ? Result<IntentExecution>.Ok(new IntentExecution(intent.Nonce, result.Value!.Position, result.Value.Transaction, result.Value.RealizedPnlUsdc))
-        : Result<IntentExecution>.Fail(result.Problem!);
-
-    public async Task SettleVaultPositionAsync(Settlement settlement)
+    private static Result<IntentExecution> Refused(Rejection rejection)
     {
-        if (!S.AppliedSettlements.Contains(settlement.SettlementId))
-        {
-            var now = clock.GetUtcNow();
-            S.DeployedUsdc = Math.Max(0m, S.DeployedUsdc - settlement.ReleasedMarginUsdc);
-            S.Counters = (S.Counters ?? DailyCounters.Start(now)).AddRealizedPnl(now, settlement.RealizedPnlUsdc);
-            S.AppliedSettlements.Add(settlement.SettlementId);
-            if (S.AppliedSettlements.Count > 1024) S.AppliedSettlements.RemoveAt(0);
-            await state.WriteStateAsync();
-        }
-        await GrainFactory.GetGrain<Contracts.Positions.IPositionGrain>(settlement.PositionKey).ConfirmSettlementAsync(settlement.SettlementId);
+        AgentDeskMetrics.Intents.Add(1, new KeyValuePair<string, object?>("outcome", rejection.Code.Code));
+        return rejection;
     }
 
-    private async Task<Result<AdmittedIntent>> CheckIntentAsync(IntentSubmission submission)
-    {
-        if (!S.Registered) return NotRegistered<AdmittedIntent>();
-        if (S.SignerAddress is null)
-            return Result<AdmittedIntent>.Fail("no_signer", "The agent has no signerAddress; register it with one to send signed intents.");
-        if (S.VaultId is null)
-            return Result<AdmittedIntent>.Fail("no_vault", "The agent is not bound to a vault.");
-        var vault = await VaultAsync(submission.Symbol);
-        var token = vault?.Tokens.FirstOrDefault(t => string.Equals(t.Symbol, submission.Symbol, StringComparison.OrdinalIgnoreCase));
-        if (vault is null || token is null)
-            return Result<AdmittedIntent>.Fail("symbol_not_allowed", $"{submission.Symbol} is not in vault {S.VaultId}'s allowlist.");
+    private static Result<IntentExecution> Executed(IntentRequest request, Result<PositionSnapshot> result) => result.IsSuccess
+        ? Result<IntentExecution>.Ok(new IntentExecution(request.Nonce, result.Value!, result.Value!.OpenTransaction, 0m))
+        : result.Problem!;
 
-        var exits = submission.Exits.ToDomain();
-        if (!exits.IsSuccess) return Result<AdmittedIntent>.Fail(exits.Rejection!.ToProblem());
-        var signed = IntentStructs.Build(submission, AgentId, vault.Address, token.Address, token.Decimals, exits.Value!);
-        if (!signed.IsSuccess) return Result<AdmittedIntent>.Fail(signed.Rejection!.ToProblem());
-        _verifier ??= new FastIntentVerifier(intentDomain.Value.ToDomain());
-        if (!_verifier.IsSignedBy(signed.Value!, submission.Signature, S.SignerAddress))
-            return Result<AdmittedIntent>.Fail("invalid_signature", "The signature does not recover to the agent's signer for this intent, domain and nonce.");
+    private static Result<IntentExecution> Executed(IntentRequest request, Result<CloseOutcome> result) => result.IsSuccess
+        ? Result<IntentExecution>.Ok(new IntentExecution(request.Nonce, result.Value!.Position!, result.Value.Transaction, result.Value.RealizedPnlUsdc))
+        : result.Problem!;
 
-        var now = clock.GetUtcNow();
-        if (IntentRules.CheckDeadline(submission.Deadline, now) is { } expired) return Result<AdmittedIntent>.Fail(expired.ToProblem());
-        if (IntentRules.CheckNonce(S.Nonce, submission.Nonce) is { } wrongNonce) return Result<AdmittedIntent>.Fail(wrongNonce.ToProblem());
+    private FastIntentVerifier Verifier => _verifier ??= new FastIntentVerifier(intentDomain.Value.ToDomain());
 
-        var track = Tracks.BuiltIn.First(t => t.Name == S.Track);
-        if (submission.Kind is IntentKind.OpenPosition or IntentKind.UpdateExitLadder
-            && ExitLadder.Validate(exits.Value!, track.ExitBounds) is { } badLadder)
-            return Result<AdmittedIntent>.Fail(badLadder.ToProblem());
-        if (submission.Kind is IntentKind.OpenPosition or IntentKind.AddToPosition)
-        {
-            if (submission.UsdcAmount <= 0) return Result<AdmittedIntent>.Fail("invalid_amount", "usdcAmount must be positive.");
-            var today = (S.Counters ?? DailyCounters.Start(now)).ForDay(now);
-            if (TrackLimits.CheckTrade(track, S.AllocationUsdc, S.DeployedUsdc, today, submission.UsdcAmount) is { } limit)
-                return Result<AdmittedIntent>.Fail(limit.ToProblem());
-        }
-        return Result<AdmittedIntent>.Ok(new AdmittedIntent(submission.Nonce, vault.Address, token.Address, token.Decimals, track.Name));
-    }
-
-    private async Task<VaultView?> VaultAsync(string symbol)
-    {
-        if (_vault is { } cached && cached.VaultId == S.VaultId
-            && cached.Tokens.Any(t => string.Equals(t.Symbol, symbol, StringComparison.OrdinalIgnoreCase)))
-            return cached;
-        _vault = await GrainFactory.GetGrain<IVaultGrain>(GrainKeys.Vault(S.VaultId!)).GetAsync();
-        return _vault;
-    }
+    private IntentAgent IntentView() => new(AgentId, S.SignerAddress, S.Paused, Track, S.AllocationUsdc, Ledger);
 
     private ISubscriberPageGrain Page(int page) => GrainFactory.GetGrain<ISubscriberPageGrain>(GrainKeys.SubscriberPage(AgentId, page));
 
-    private Result<T> NotRegistered<T>() => Result<T>.Fail("agent_not_found", $"Agent {AgentId} is not registered.");
+    private Result<T> NotRegistered<T>() => Result<T>.Fail(Errors.AgentNotFound, $"Agent {AgentId} is not registered.");
 
     private AgentProfile Profile() => new(
         AgentId, S.Name, S.Description, S.ImageUrl, S.AgentType, S.IsPublic, S.Fees, S.Organization, S.SignerAddress,
-        S.OwnerId, S.Manager, S.QuorumId, S.Track, S.VaultId, S.AllocationUsdc, S.Nonce, S.PageSizes.Sum(), S.RegisteredAt);
-}
-
-public sealed class SubscriberPageState
-{
-    public List<string> Accounts { get; set; } = [];
-}
-
-[GrainType("subscriber-page")]
-public sealed class SubscriberPageGrain(
-    [PersistentState(StorageNames.SubscriberPage, StorageNames.Provider)] IPersistentState<SubscriberPageState> state) : Grain, ISubscriberPageGrain
-{
-    public async Task AddAsync(string account)
-    {
-        if (state.State.Accounts.Contains(account)) return;
-        state.State.Accounts.Add(account);
-        await state.WriteStateAsync();
-    }
-
-    public async Task RemoveAsync(string account)
-    {
-        if (state.State.Accounts.Remove(account)) await state.WriteStateAsync();
-    }
-
-    public Task<IReadOnlyList<string>> GetAccountsAsync() => Task.FromResult<IReadOnlyList<string>>(state.State.Accounts.ToArray());
+        S.OwnerId, S.Manager, S.QuorumId, S.Track, S.VaultId, S.AllocationUsdc, Ledger.Nonce, S.PageSizes.Sum(), S.RegisteredAt, S.Paused);
 }

@@ -7,22 +7,28 @@ using AgentDesk.Contracts.Fees;
 using AgentDesk.Contracts.Positions;
 using AgentDesk.Contracts.Prices;
 using AgentDesk.Domain.Agents;
+using AgentDesk.Domain.Common;
 using AgentDesk.Domain.Exits;
+using AgentDesk.Domain.Prices;
 using AgentDesk.Domain.Sizing;
 using AgentDesk.Grains.Infrastructure;
+using AgentDesk.Grains.Options;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace AgentDesk.Grains.Batches;
 
 public sealed class BatchState
 {
     public BatchKind Kind { get; set; }
+
     /// <summary>The request as received, to tell a retry from a different request with the same id.</summary>
     public BatchOpenRequest? Requested { get; set; }
 
     /// <summary>The request as executed (symbol normalised, leverage resolved).</summary>
     public BatchOpenRequest? Open { get; set; }
     public BatchCloseRequest? Close { get; set; }
+    public string Organization { get; set; } = "";
     public BatchStatus Status { get; set; }
     public string Symbol { get; set; } = "";
     public int Subscribers { get; set; }
@@ -30,34 +36,29 @@ public sealed class BatchState
     public bool FeesCredited { get; set; }
     public DateTimeOffset StartedAt { get; set; }
     public DateTimeOffset? CompletedAt { get; set; }
-}
 
-/// <summary>Batch fan-out settings.</summary>
-public sealed class BatchOptions
-{
-    /// <summary>Subscribers handled at once; their outcomes are stored after each chunk.</summary>
-    public int Parallelism { get; set; } = 500;
-
-    /// <summary>Token decimals for batch (perpetual) positions, whose size is synthetic.</summary>
-    public int PositionDecimals { get; set; } = 8;
-
-    public LeveragePolicy Leverage { get; set; } = LeveragePolicy.Default;
+    /// <summary>Runs that ended with subscribers still unreachable; after <see cref="BatchGrain.MaxResumes"/> they are recorded as failed.</summary>
+    public int Resumes { get; set; }
 }
 
 /// <summary>
 /// Runs one batch. Outcomes are stored chunk by chunk; the per-subscriber steps are idempotent on
 /// (batchId, account), so a batch resumed by its reminder after a silo failure finishes the same steps and
-/// never opens a second position.
+/// never opens a second position. A step that fails for any reason ends as that subscriber's failure, so a
+/// batch always completes.
 /// </summary>
 [GrainType("batch")]
 public sealed class BatchGrain(
     [PersistentState(StorageNames.Batch, StorageNames.Provider)] IPersistentState<BatchState> state,
-    Microsoft.Extensions.Options.IOptions<BatchOptions> options,
+    IOptions<BatchOptions> options,
+    IOptions<RiskOptions> risk,
+    IOptions<PriceOptions> prices,
     TimeProvider clock,
     ILogger<BatchGrain> logger) : Grain, IBatchGrain, IRemindable
 {
     private const string ResumeReminder = "resume";
     private const int StepAttempts = 3;
+    public const int MaxResumes = 5;
     private static readonly TimeSpan CheckpointInterval = TimeSpan.FromSeconds(1);
 
     private BatchState S => state.State;
@@ -73,30 +74,28 @@ public sealed class BatchGrain(
         }
 
         var agent = await GrainFactory.GetGrain<IAgentGrain>(request.AgentId).GetProfileAsync();
-        if (agent is null) return Result<BatchResult>.Fail("agent_not_found", $"Agent {request.AgentId} is not registered.");
-        if (TradeSizing.ValidateWeight(request.Weight) is { } badWeight) return Result<BatchResult>.Fail(badWeight.ToProblem());
-        var agentType = AgentTypes.Parse(agent.AgentType)!.Value;
-        if (agentType == AgentType.Swap && request.Side == TradeSide.Short)
-            return Result<BatchResult>.Fail("short_not_allowed", "SWAP agents trade spot: SHORT is not available.");
-        var leverage = options.Value.Leverage.Resolve(agentType, request.Symbol, request.Leverage);
-        if (!leverage.IsSuccess) return Result<BatchResult>.Fail(leverage.Rejection!.ToProblem());
-        if (request.TriggerPrice < 0) return Result<BatchResult>.Fail("invalid_trigger_price", "triggerPrice must be 0 (unset) or positive.");
+        if (agent is null) return Result<BatchResult>.Fail(Errors.AgentNotFound, $"Agent {request.AgentId} is not registered.");
+        if (agent.Paused) return Result<BatchResult>.Fail(Errors.AgentPaused, $"Agent {request.AgentId} is paused; resume it to trade.");
+        if (TradeSizing.ValidateWeight(request.Weight) is { } badWeight) return badWeight;
+        if (agent.AgentType == AgentType.Swap && request.Side == Side.Short)
+            return Result<BatchResult>.Fail(Errors.ShortNotAllowed, "SWAP agents trade spot: SHORT is not available.");
+        var leverage = options.Value.Leverage.Resolve(agent.AgentType, request.Symbol, request.Leverage);
+        if (!leverage.IsSuccess) return leverage.Rejection!;
+        if (request.TriggerPrice < 0) return Result<BatchResult>.Fail(Errors.InvalidTriggerPrice, "triggerPrice must be 0 (unset) or positive.");
         var price = await GrainFactory.GetGrain<IPriceFeedGrain>(GrainKeys.PriceFeed(request.Symbol)).GetLatestAsync();
         if (price is null)
-            return Result<BatchResult>.Fail("no_price", $"There is no price for {request.Symbol}; push one to /api/v1/prices first.");
+            return Result<BatchResult>.Fail(Errors.NoPrice, $"There is no price for {request.Symbol}; push one to /api/v1/prices first.");
+        if (PriceGuard.CheckFresh(new PriceQuote(price.PriceUsd, price.At), request.Symbol, clock.GetUtcNow(), prices.Value.Policy) is { } stale) return stale;
         var reference = request.TriggerPrice > 0 ? request.TriggerPrice : price.PriceUsd;
-        var exits = AbsoluteExits.Build(request.Side.ToDomain(), reference, request.StopLossPrice, request.TakeProfitPrice, request.TrailingStopPercentage);
-        if (!exits.IsSuccess) return Result<BatchResult>.Fail(exits.Rejection!.ToProblem());
+        var exits = AbsoluteExits.Build(request.Side, reference, request.StopLossPrice, request.TakeProfitPrice, request.TrailingStopPercentage);
+        if (!exits.IsSuccess) return exits.Rejection!;
 
         S.Kind = BatchKind.Open;
         S.Requested = request;
         S.Open = request with { Symbol = request.Symbol.ToUpperInvariant(), Leverage = leverage.Value };
+        S.Organization = agent.Organization;
         S.Symbol = S.Open.Symbol;
-        S.Status = BatchStatus.Running;
-        S.StartedAt = clock.GetUtcNow();
-        await state.WriteStateAsync();
-        await this.RegisterOrUpdateReminder(ResumeReminder, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
-        await RunAsync();
+        await StartAsync();
         return Result<BatchResult>.Ok(Result());
     }
 
@@ -110,16 +109,13 @@ public sealed class BatchGrain(
         }
         var opened = await GrainFactory.GetGrain<IBatchGrain>(request.OpenBatchId).GetAsync();
         if (opened is null || opened.Kind != BatchKind.Open || opened.AgentId != request.AgentId)
-            return Result<BatchResult>.Fail("batch_not_found", $"Agent {request.AgentId} has no batch-open {request.OpenBatchId}.");
+            return Result<BatchResult>.Fail(Errors.BatchNotFound, $"Agent {request.AgentId} has no batch-open {request.OpenBatchId}.");
 
         S.Kind = BatchKind.Close;
         S.Close = request;
+        S.Organization = opened.Organization;
         S.Symbol = opened.Symbol;
-        S.Status = BatchStatus.Running;
-        S.StartedAt = clock.GetUtcNow();
-        await state.WriteStateAsync();
-        await this.RegisterOrUpdateReminder(ResumeReminder, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
-        await RunAsync();
+        await StartAsync();
         return Result<BatchResult>.Ok(Result());
     }
 
@@ -133,11 +129,20 @@ public sealed class BatchGrain(
             logger.LogInformation("Resuming batch {BatchId} with {Done} of {Total} subscribers done", BatchId, S.Outcomes.Count, S.Subscribers);
             await RunAsync();
         }
-        else
+        else if (await this.GetReminder(ResumeReminder) is { } reminder)
         {
-            var reminder = await this.GetReminder(ResumeReminder);
-            if (reminder is not null) await this.UnregisterReminder(reminder);
+            await this.UnregisterReminder(reminder);
         }
+    }
+
+    /// <summary>Stores the accepted request, registers the resume reminder (so a crash resumes it), then runs.</summary>
+    private async Task StartAsync()
+    {
+        S.Status = BatchStatus.Running;
+        S.StartedAt = clock.GetUtcNow();
+        await state.WriteStateAsync();
+        await this.RegisterOrUpdateReminder(ResumeReminder, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
+        await RunAsync();
     }
 
     private async Task RunAsync()
@@ -150,29 +155,22 @@ public sealed class BatchGrain(
 
         var pending = accounts.Where(a => !S.Outcomes.ContainsKey(a)).ToList();
         var lastCheckpoint = clock.GetUtcNow();
+        var unreachable = new List<string>();
         for (var attempt = 1; attempt <= StepAttempts && pending.Count > 0; attempt++)
         {
-            var failedThisRound = new List<string>();
-            foreach (var chunk in pending.Chunk(Math.Max(1, options.Value.Parallelism)))
+            var retry = new List<string>();
+            unreachable.Clear();
+            foreach (var chunk in pending.Chunk(options.Value.Parallelism))
             {
-                var results = await Task.WhenAll(chunk.Select(async account =>
+                var results = await Task.WhenAll(chunk.Select(account => StepAsync(account, step, price, attempt)));
+                foreach (var (account, outcome, transient) in results)
                 {
-                    try
+                    if (outcome is not null) S.Outcomes[account] = outcome;
+                    else
                     {
-                        return (account, outcome: step is not null
-                            ? await GrainFactory.GetGrain<ISubscriberGrain>(GrainKeys.Account(account)).OpenFromBatchAsync(step)
-                            : await CloseStepAsync(account, price));
+                        retry.Add(account);
+                        if (transient) unreachable.Add(account);
                     }
-                    catch (Exception e) when (e is not OutOfMemoryException)
-                    {
-                        logger.LogWarning(e, "Batch {BatchId}: step for {Account} failed (attempt {Attempt})", BatchId, account, attempt);
-                        return (account, outcome: (BatchStepOutcome?)null);
-                    }
-                }));
-                foreach (var (account, outcome) in results)
-                {
-                    if (outcome is null) failedThisRound.Add(account);
-                    else S.Outcomes[account] = outcome;
                 }
                 // Each account stores its own step outcome before answering, so a resumed batch loses nothing it
                 // did; the batch's copy is a checkpoint, written at most once a second to keep 10,000-subscriber
@@ -183,37 +181,59 @@ public sealed class BatchGrain(
                     lastCheckpoint = clock.GetUtcNow();
                 }
             }
-            pending = failedThisRound;
+            pending = retry;
         }
 
-        if (pending.Count > 0)
+        // A step that kept failing for a reason that will not heal by waiting (a bug, not an unreachable silo) is that
+        // subscriber's failure now; unreachable ones wait for the reminder, a bounded number of times.
+        if (unreachable.Count > 0 && ++S.Resumes < MaxResumes)
         {
+            foreach (var account in pending.Except(unreachable)) S.Outcomes[account] = StepFailed(account);
             await state.WriteStateAsync();
             return; // still Running: the reminder resumes the rest
         }
+        foreach (var account in pending) S.Outcomes[account] = StepFailed(account);
 
         if (S.Kind == BatchKind.Open && !S.FeesCredited)
         {
             // One credit per fee address per batch (idempotent on the batch id) instead of one per subscriber.
-            foreach (var byAddress in S.Outcomes.Values.Where(o => o.Success).SelectMany(o => o.Fees).GroupBy(f => f.FeeAddress.ToLowerInvariant()))
-                await GrainFactory.GetGrain<IFeeLedgerGrain>(GrainKeys.FeeLedger(byAddress.Key)).CreditAsync($"batch:{BatchId:D}",
-                    byAddress.GroupBy(f => f.Partner).Select(g => new FeeChargeMessage(g.Key, byAddress.Key, g.Sum(f => f.AmountUsdc))).ToArray());
+            foreach (var byAddress in S.Outcomes.Values.Where(o => o.Success).SelectMany(o => o.Fees).GroupBy(f => f.FeeAddress))
+                await GrainFactory.GetGrain<IFeeLedgerGrain>(GrainKeys.FeeLedger(S.Organization, byAddress.Key)).CreditAsync($"batch:{BatchId:D}",
+                    byAddress.GroupBy(f => f.Partner).Select(g => new FeeCharge(g.Key, byAddress.Key, g.Sum(f => f.AmountUsdc))).ToArray());
             S.FeesCredited = true;
         }
         S.Status = BatchStatus.Completed;
         S.CompletedAt = clock.GetUtcNow();
         await state.WriteStateAsync();
-        var reminder = await this.GetReminder(ResumeReminder);
-        if (reminder is not null) await this.UnregisterReminder(reminder);
+        if (await this.GetReminder(ResumeReminder) is { } reminder) await this.UnregisterReminder(reminder);
         AgentDeskMetrics.FanOutDuration.Record(watch.Elapsed.TotalMilliseconds, new KeyValuePair<string, object?>("kind", S.Kind.ToString()));
     }
+
+    /// <summary>One subscriber's step; an exception is returned as "no outcome yet", marked transient when waiting may heal it.</summary>
+    private async Task<(string Account, BatchStepOutcome? Outcome, bool Transient)> StepAsync(string account, BatchOpenStep? step, decimal price, int attempt)
+    {
+        try
+        {
+            return (account, step is not null
+                ? await GrainFactory.GetGrain<ISubscriberGrain>(GrainKeys.Account(S.Organization, account)).OpenFromBatchAsync(step)
+                : await CloseStepAsync(account, price), false);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            logger.LogWarning(e, "Batch {BatchId}: step for {Account} failed (attempt {Attempt})", BatchId, account, attempt);
+            return (account, null, ClusterFailures.IsTransient(e));
+        }
+    }
+
+    private static BatchStepOutcome StepFailed(string account) => new(account, false, null, false, 0m, [], null,
+        new Rejection(Errors.StepFailed, "This subscriber's step failed repeatedly; nothing was traded for it. See the silo logs."));
 
     private async Task<BatchOpenStep> OpenStepAsync(decimal price)
     {
         var request = S.Open!;
         var agent = await GrainFactory.GetGrain<IAgentGrain>(request.AgentId).GetProfileAsync();
         return new BatchOpenStep(BatchId, request.AgentId, request.Symbol, request.Side, request.Weight, request.Leverage,
-            agent?.Fees ?? [], price, options.Value.PositionDecimals, request.TriggerPrice, request.StopLossPrice,
+            agent?.Fees ?? [], risk.Value.FeeCaps, price, options.Value.PositionDecimals, null, request.TriggerPrice, request.StopLossPrice,
             request.TakeProfitPrice, request.TrailingStopPercentage);
     }
 
@@ -221,7 +241,7 @@ public sealed class BatchGrain(
     {
         var request = S.Close!;
         var position = GrainFactory.GetGrain<IPositionGrain>(GrainKeys.Position(request.AgentId, account, S.Symbol));
-        var closed = await position.CloseAsync(new ClosePositionCommand($"batch:{BatchId:D}", "batch_close", request.OpenBatchId, null, price));
+        var closed = await position.CloseAsync(new ClosePositionCommand($"batch:{BatchId:D}", CloseReasons.BatchClose, request.OpenBatchId, null, price));
         if (!closed.IsSuccess) return new BatchStepOutcome(account, false, null, false, 0m, [], null, closed.Problem);
         var result = closed.Value!;
         return new BatchStepOutcome(account, true, result.Position?.PositionId, result.Position?.Status == PositionStatus.Cancelled,
@@ -230,12 +250,9 @@ public sealed class BatchGrain(
 
     private async Task<IReadOnlyList<string>> SubscribersAsync(Guid agentId)
     {
-        var agent = GrainFactory.GetGrain<IAgentGrain>(agentId);
-        var pages = await agent.GetSubscriberPageCountAsync();
-        var lists = await Task.WhenAll(Enumerable.Range(0, pages)
-            .Select(p => GrainFactory.GetGrain<ISubscriberPageGrain>(GrainKeys.SubscriberPage(agentId, p)).GetAccountsAsync()));
+        var subscribers = await SubscriberPages.ReadAllAsync(GrainFactory, agentId);
         // Accounts already handled stay in the batch even if they unsubscribed since: the result must cover them.
-        return lists.SelectMany(l => l).Concat(S.Outcomes.Keys).Distinct().ToList();
+        return subscribers.Concat(S.Outcomes.Keys).Distinct().ToList();
     }
 
     private async Task<IReadOnlyList<string>> OpenedAccountsAsync(Guid openBatchId)
@@ -244,7 +261,7 @@ public sealed class BatchGrain(
         return opened?.Results.Where(r => r.Success).Select(r => r.Account).ToList() ?? [];
     }
 
-    private Result<BatchResult> Conflict() => Result<BatchResult>.Fail("idempotency_conflict",
+    private Result<BatchResult> Conflict() => Result<BatchResult>.Fail(Errors.IdempotencyConflict,
         $"Batch {BatchId} was already started with a different request.");
 
     private BatchResult Result()
@@ -252,6 +269,6 @@ public sealed class BatchGrain(
         var results = S.Outcomes.Values.ToArray();
         return new BatchResult(BatchId, S.Kind, S.Status, S.Open?.AgentId ?? S.Close!.AgentId, S.Symbol, S.Subscribers,
             results.Count(r => r.Success && !r.Skipped), results.Count(r => !r.Success), results.Count(r => r.Skipped),
-            results, S.StartedAt, S.CompletedAt, S.Close?.OpenBatchId);
+            results, S.StartedAt, S.CompletedAt, S.Close?.OpenBatchId, S.Organization);
     }
 }

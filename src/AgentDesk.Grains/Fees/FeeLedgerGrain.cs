@@ -1,5 +1,7 @@
 using AgentDesk.Contracts.Common;
 using AgentDesk.Contracts.Fees;
+using AgentDesk.Domain.Agents;
+using AgentDesk.Domain.Idempotency;
 using AgentDesk.Grains.Infrastructure;
 
 namespace AgentDesk.Grains.Fees;
@@ -7,21 +9,32 @@ namespace AgentDesk.Grains.Fees;
 public sealed class FeeLedgerState
 {
     public Dictionary<string, decimal> ByPartner { get; set; } = [];
-    public HashSet<string> CreditIds { get; set; } = [];
+
+    /// <summary>Credits already applied (one per batch), so a retried or resumed batch credits once.</summary>
+    public HandledCommands<bool> Credits { get; set; } = new();
+
+    public int CreditCount { get; set; }
 }
 
+/// <summary>Fees credited to one fee address within one organisation.</summary>
 [GrainType("fee-ledger")]
 public sealed class FeeLedgerGrain(
     [PersistentState(StorageNames.FeeLedger, StorageNames.Provider)] IPersistentState<FeeLedgerState> state) : Grain, IFeeLedgerGrain
 {
-    public async Task CreditAsync(string creditId, IReadOnlyList<FeeChargeMessage> charges)
+    // A batch credits once when it completes; a retry comes long before thousands of later batches.
+    private const int RememberedCredits = 4096;
+
+    public async Task CreditAsync(string creditId, IReadOnlyList<FeeCharge> charges)
     {
-        if (!state.State.CreditIds.Add(creditId)) return;
+        if (state.State.Credits.Contains(creditId)) return;
         foreach (var charge in charges)
             state.State.ByPartner[charge.Partner] = state.State.ByPartner.GetValueOrDefault(charge.Partner) + charge.AmountUsdc;
+        state.State.Credits.Remember(creditId, true, RememberedCredits);
+        state.State.CreditCount++;
         await state.WriteStateAsync();
     }
 
     public Task<FeeLedgerView> GetAsync() => Task.FromResult(new FeeLedgerView(
-        this.GetPrimaryKeyString()["fees:".Length..], state.State.ByPartner.Values.Sum(), state.State.ByPartner, state.State.CreditIds.Count));
+        GrainKeys.After(this.GetPrimaryKeyString(), "fees:").Split(':')[^1], state.State.ByPartner.Values.Sum(),
+        new Dictionary<string, decimal>(state.State.ByPartner), state.State.CreditCount));
 }

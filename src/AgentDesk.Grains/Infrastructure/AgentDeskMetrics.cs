@@ -2,7 +2,7 @@ using System.Diagnostics.Metrics;
 
 namespace AgentDesk.Grains.Infrastructure;
 
-/// <summary>The project's own meters (meter name <c>AgentDesk</c>), exported with OpenTelemetry by the hosts.</summary>
+/// <summary>The project's own meters (meter name <c>AgentDesk</c>), exported with OpenTelemetry by silos and gateways.</summary>
 public static class AgentDeskMetrics
 {
     public const string MeterName = "AgentDesk";

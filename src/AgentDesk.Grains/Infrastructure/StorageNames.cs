@@ -17,5 +17,8 @@ public static class StorageNames
     public const string Vault = "vault";
     public const string FeeLedger = "feeLedger";
     public const string PriceFeed = "priceFeed";
+    public const string PriceDirectory = "priceDirectory";
     public const string ExitWatch = "exitWatch";
+    public const string ApiKeys = "apiKeys";
+    public const string Webhook = "webhook";
 }

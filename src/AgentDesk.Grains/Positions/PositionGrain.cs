@@ -1,12 +1,14 @@
-using System.Diagnostics;
 using AgentDesk.Contracts.Accounts;
+using AgentDesk.Contracts.Agents;
 using AgentDesk.Contracts.Common;
 using AgentDesk.Contracts.Positions;
 using AgentDesk.Contracts.Prices;
 using AgentDesk.Domain.Common;
 using AgentDesk.Domain.Exits;
+using AgentDesk.Domain.Idempotency;
 using AgentDesk.Domain.Positions;
 using AgentDesk.Grains.Infrastructure;
+using AgentDesk.Grains.Prices;
 using AgentDesk.Venues;
 
 namespace AgentDesk.Grains.Positions;
@@ -14,22 +16,39 @@ namespace AgentDesk.Grains.Positions;
 public sealed class PositionGrainState
 {
     public PositionLifecycle? Current { get; set; }
-    public List<PositionLifecycle> History { get; set; } = [];
+
+    /// <summary>Opens already carried out, by open id: a retried open answers the same lifecycle.</summary>
+    public HandledCommands<PositionSnapshot> Opens { get; set; } = new();
 
     /// <summary>Close and reduce commands already carried out, so a repeat answers the same without trading again.</summary>
-    public Dictionary<string, CloseOutcome> Closes { get; set; } = [];
+    public HandledCommands<CloseOutcome> Closes { get; set; } = new();
 
     /// <summary>Add and exit-update commands already carried out.</summary>
-    public Dictionary<string, PositionSnapshot> Changes { get; set; } = [];
+    public HandledCommands<PositionSnapshot> Changes { get; set; } = new();
 
-    /// <summary>Settlements the account has not confirmed yet; re-sent until it does.</summary>
+    /// <summary>Settlements the account (or agent) has not confirmed yet; re-sent until it does.</summary>
     public List<Settlement> Unsettled { get; set; } = [];
+
+    /// <summary>A command whose order was handed to a venue that leaves the cluster and whose outcome is not stored yet.</summary>
+    public PendingCommand? Pending { get; set; }
+
+    /// <summary>The sequence of the last price tick this position evaluated.</summary>
+    public long LastTickSequence { get; set; }
+}
+
+/// <summary>The command behind an order sent outside the cluster; replayed (reconciling first) after a crash.</summary>
+public sealed class PendingCommand
+{
+    public OpenPositionCommand? Open { get; set; }
+    public AddToPositionCommand? Add { get; set; }
+    public ReducePositionCommand? Reduce { get; set; }
+    public ClosePositionCommand? Close { get; set; }
 }
 
 /// <summary>
 /// The position for one (agent, account, token). Thin: the domain decides sizes, exits and P/L; this grain
 /// loads state, asks the venue to fill, stores the result once, and then tells the account and the exit index.
-/// It never waits on an account (settlements are one-way and confirmed back), so no call cycle can form.
+/// It never waits on an account (settlements go through an outbox and are confirmed back), so no call cycle forms.
 /// </summary>
 // Placed where the caller runs: the account step that opens it, so a fan-out does not scatter positions across silos.
 [Orleans.Placement.PreferLocalPlacement]
@@ -39,54 +58,55 @@ public sealed class PositionGrain(
     IExecutionVenue venue,
     TimeProvider clock) : Grain, IPositionGrain, IRemindable
 {
-    private const string SettlementReminder = "settle";
-    private const int RememberedCloses = 64;
+    // A retry arrives within seconds or minutes; 64 commands cover far more than one lifecycle's worth of them.
+    private const int RememberedCommands = 64;
+    private const string PendingReminder = "pending-order";
 
     private WatchEnvelope? _registered;
-    private IGrainTimer? _settlementTimer;
-    private bool _settlementReminderRegistered;
+    private Outbox<Settlement>? _settlements;
 
     private PositionGrainState S => state.State;
-    private (Guid AgentId, string Account, string Symbol) Key => GrainKeys.ParsePosition(this.GetPrimaryKeyString());
+    private string PositionKey => this.GetPrimaryKeyString();
+    private (Guid AgentId, string Account, string Symbol) Key => GrainKeys.ParsePosition(PositionKey);
+
+    private Outbox<Settlement> Settlements => _settlements ??= new Outbox<Settlement>(this, () => S.Unsettled, s => s.SettlementId, Send, "settle");
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         // The exit index is durable, but re-registering on activation heals a registration lost in a crash.
         await SyncWatchAsync();
-        if (S.Unsettled.Count > 0) SendSettlements();
+        Settlements.SendAll();
+        if (S.Pending is not null) await ReplayPendingAsync();
     }
 
     public async Task<Result<PositionSnapshot>> OpenAsync(OpenPositionCommand command)
     {
-        var previous = S.Current?.OpenId == command.OpenId ? S.Current : S.History.FirstOrDefault(h => h.OpenId == command.OpenId);
-        if (previous is not null) return Result<PositionSnapshot>.Ok(Snapshot(previous));
+        if (S.Opens.TryGet(command.OpenId, out var done)) return Result<PositionSnapshot>.Ok(done);
         if (S.Current is { IsLive: true } live)
-            return Result<PositionSnapshot>.Fail(new Problem("position_already_open",
-                $"Agent {Key.AgentId} already has a {(live.Status == PositionStatus.Pending ? "pending order" : "position")} on {Key.Symbol} for {Key.Account}; use add or reduce.",
-                new Dictionary<string, string> { ["positionId"] = live.PositionId }));
-
-        var side = command.Side.ToDomain();
-        var ladder = command.Exits.ToDomain();
-        if (!ladder.IsSuccess) return Result<PositionSnapshot>.Fail(ladder.Rejection!.ToProblem());
-        if (ladder.Value!.Length > 0 && ExitLadder.Validate(ladder.Value, ExitBounds.Unbounded) is { } badLadder)
-            return Result<PositionSnapshot>.Fail(badLadder.ToProblem());
+            return new Rejection(Errors.PositionAlreadyOpen,
+                    $"Agent {Key.AgentId} already has a {(live.Status == PositionStatus.Pending ? "pending order" : "position")} on {Key.Symbol} for {Key.Account}; use add or reduce.")
+                .With("positionId", live.PositionId);
+        if (command.Exits.Count > 0 && ExitLadder.Validate(command.Exits, ExitBounds.Unbounded) is { } badLadder) return badLadder;
         var reference = command.TriggerPrice > 0 ? command.TriggerPrice : command.ReferencePrice;
-        var absolute = AbsoluteExits.Build(side, reference, command.StopLossPrice, command.TakeProfitPrice, command.TrailingStopPercentage);
-        if (!absolute.IsSuccess) return Result<PositionSnapshot>.Fail(absolute.Rejection!.ToProblem());
+        var absolute = AbsoluteExits.Build(command.Side, reference, command.StopLossPrice, command.TakeProfitPrice, command.TrailingStopPercentage);
+        if (!absolute.IsSuccess) return absolute.Rejection!;
 
         var now = clock.GetUtcNow();
         var lifecycle = new PositionLifecycle
         {
-            PositionId = NewPositionId(command.OpenId),
+            PositionId = PositionIds.For(PositionKey, command.OpenId),
             OpenId = command.OpenId,
+            Organization = command.Organization,
             BatchId = command.BatchId,
             Side = command.Side,
             Leverage = command.Leverage,
             TokenDecimals = command.TokenDecimals,
             TokenAddress = command.TokenAddress,
+            SettleToAccount = command.SettleToAccount,
             CollateralUsdc = command.CollateralUsdc,
-            SettleTo = command.SettleTo,
-            Plan = absolute.Value! with { Ladder = ExitPlan.FromLadder(ladder.Value).Ladder },
+            Fees = command.Fees.ToList(),
+            Authorization = command.Authorization,
+            Plan = absolute.Value! with { Ladder = ExitPlan.FromLadder(command.Exits).Ladder },
             CreatedAt = now,
             UpdatedAt = now,
         };
@@ -94,33 +114,36 @@ public sealed class PositionGrain(
         if (command.TriggerPrice > 0)
         {
             var order = TriggerOrder.Place(command.TriggerPrice, command.ReferencePrice);
-            if (!order.IsSuccess) return Result<PositionSnapshot>.Fail(order.Rejection!.ToProblem());
+            if (!order.IsSuccess) return order.Rejection!;
             lifecycle.Order = order.Value;
             lifecycle.Status = PositionStatus.Pending;
         }
         else
         {
-            var filled = await venue.OpenAsync(new OpenOrder(lifecycle.PositionId, Key.Symbol, side, command.CollateralUsdc, command.Leverage,
-                command.ReferencePrice, command.TokenDecimals, command.MinTokenOut, command.MaxSlippageBps));
-            if (!filled.IsSuccess) return Result<PositionSnapshot>.Fail(filled.Rejection!.ToProblem());
+            var filled = await SendAsync(new PendingCommand { Open = command }, new OpenOrder(lifecycle.PositionId, Key.AgentId, Key.Account, Key.Symbol,
+                command.TokenAddress, command.Side, command.TokenDecimals, command.CollateralUsdc, command.Leverage, command.ReferencePrice,
+                command.MinTokenOut, command.MaxSlippageBps, command.Authorization));
+            if (!filled.IsSuccess) return await RefusedAsync<PositionSnapshot>(filled.Rejection!);
             Fill(lifecycle, filled.Value!);
         }
 
-        if (S.Current is not null) S.History.Add(S.Current);
         S.Current = lifecycle;
+        S.Pending = null;
+        var snapshot = Snapshot(lifecycle);
+        S.Opens.Remember(command.OpenId, snapshot, RememberedCommands);
         await state.WriteStateAsync();
         await SyncWatchAsync();
-        return Result<PositionSnapshot>.Ok(Snapshot(lifecycle));
+        return Result<PositionSnapshot>.Ok(snapshot);
     }
 
     public async Task<Result<CloseOutcome>> CloseAsync(ClosePositionCommand command)
     {
-        if (S.Closes.TryGetValue(command.CloseId, out var done)) return Result<CloseOutcome>.Ok(done);
+        if (S.Closes.TryGet(command.CloseId, out var done)) return Result<CloseOutcome>.Ok(done);
         var current = S.Current;
         if (current is not { IsLive: true }
             || (command.OnlyIfOpenedByBatch is { } batch && current.BatchId != batch)
             || (command.OnlyPositionId is { } id && current.PositionId != id))
-            return Result<CloseOutcome>.Ok(new CloseOutcome(true, "Skipped closed trade", current is null ? null : Snapshot(current), 0m, 0m, null));
+            return Result<CloseOutcome>.Ok(new CloseOutcome(true, "Skipped closed trade", current is null ? null : Snapshot(current), 0m, 0m, null, null));
 
         CloseOutcome outcome;
         if (current.Status == PositionStatus.Pending)
@@ -128,40 +151,41 @@ public sealed class PositionGrain(
             current.Status = PositionStatus.Cancelled;
             current.CloseReason = command.Reason;
             current.UpdatedAt = clock.GetUtcNow();
-            Queue(current, current.CollateralUsdc, current.CollateralUsdc, 0m, closed: true);
-            outcome = new CloseOutcome(false, "Order cancelled", Snapshot(current), 0m, 0m, null);
+            QueueSettlement(current, current.CollateralUsdc, current.CollateralUsdc, 0m, closed: true);
+            outcome = new CloseOutcome(false, "Order cancelled", Snapshot(current), 0m, 0m, null, null);
         }
         else
         {
             var position = current.Position!;
-            var filled = await venue.CloseAsync(new CloseOrder($"{current.PositionId}:close:{command.CloseId}", Key.Symbol, position.Side,
-                position.Size, command.ReferencePrice, 0m, 10_000));
-            if (!filled.IsSuccess) return Result<CloseOutcome>.Fail(filled.Rejection!.ToProblem());
+            var filled = await SendAsync(new PendingCommand { Close = command }, CloseOrder(current, $"{current.PositionId}:close:{command.CloseId}",
+                position.Size, command.ReferencePrice, 0m, Domain.Intents.IntentAdmission.MaxSlippageBps, authorization: null));
+            if (!filled.IsSuccess) return await RefusedAsync<CloseOutcome>(filled.Rejection!);
             var fill = filled.Value!;
-            var reduction = PositionMath.Close(position, fill.Price).Unwrap();
-            var tx = Transaction(fill);
-            Apply(current, reduction, fill.Price, tx, command.Reason, ladderIndex: null);
-            outcome = new CloseOutcome(false, null, Snapshot(current), reduction.RealizedPnlUsdc, fill.Price, tx);
+            var reduction = PositionMath.Close(position, fill.Price);
+            if (!reduction.IsSuccess) return await RefusedAsync<CloseOutcome>(reduction.Rejection!);
+            var sale = Apply(current, reduction.Value!, fill, command.Reason, ladderIndex: null);
+            outcome = new CloseOutcome(false, null, Snapshot(current), reduction.Value!.RealizedPnlUsdc, fill.Price, sale.Transaction, sale.HistoricalSwapId);
         }
 
-        S.Closes[command.CloseId] = outcome;
-        if (S.Closes.Count > RememberedCloses) S.Closes.Remove(S.Closes.Keys.First());
+        S.Pending = null;
+        S.Closes.Remember(command.CloseId, outcome, RememberedCommands);
         await state.WriteStateAsync();
-        SendSettlements();
+        Settlements.SendAll();
         await SyncWatchAsync();
         return Result<CloseOutcome>.Ok(outcome);
     }
 
     public async Task<Result<PositionSnapshot>> AddAsync(AddToPositionCommand command)
     {
-        if (S.Changes.TryGetValue(command.CommandId, out var done)) return Result<PositionSnapshot>.Ok(done);
+        if (S.Changes.TryGet(command.CommandId, out var done)) return Result<PositionSnapshot>.Ok(done);
         if (S.Current is not { Status: PositionStatus.Open } current) return NotOpen<PositionSnapshot>();
         var position = current.Position!;
-        var filled = await venue.OpenAsync(new OpenOrder($"{current.PositionId}:add:{command.CommandId}", Key.Symbol, position.Side, command.CollateralUsdc,
-            position.Leverage, command.ReferencePrice, position.SizeDecimals, command.MinTokenOut, command.MaxSlippageBps));
-        if (!filled.IsSuccess) return Result<PositionSnapshot>.Fail(filled.Rejection!.ToProblem());
-        var added = PositionMath.Add(position, command.CollateralUsdc, filled.Value!.Price);
-        if (!added.IsSuccess) return Result<PositionSnapshot>.Fail(added.Rejection!.ToProblem());
+        var filled = await SendAsync(new PendingCommand { Add = command }, new OpenOrder($"{current.PositionId}:add:{command.CommandId}", Key.AgentId, Key.Account,
+            Key.Symbol, current.TokenAddress, position.Side, position.SizeDecimals, command.CollateralUsdc, position.Leverage, command.ReferencePrice,
+            command.MinTokenOut, command.MaxSlippageBps, command.Authorization));
+        if (!filled.IsSuccess) return await RefusedAsync<PositionSnapshot>(filled.Rejection!);
+        var added = PositionMath.Add(position, command.CollateralUsdc, filled.Value!.Price, filled.Value.Size);
+        if (!added.IsSuccess) return await RefusedAsync<PositionSnapshot>(added.Rejection!);
         current.Position = added.Value;
         current.OriginalSize += added.Value!.Size - position.Size;
         current.CollateralUsdc += command.CollateralUsdc;
@@ -171,53 +195,39 @@ public sealed class PositionGrain(
 
     public async Task<Result<CloseOutcome>> ReduceAsync(ReducePositionCommand command)
     {
-        if (S.Closes.TryGetValue(command.CommandId, out var done)) return Result<CloseOutcome>.Ok(done);
+        if (S.Closes.TryGet(command.CommandId, out var done)) return Result<CloseOutcome>.Ok(done);
         if (S.Current is not { Status: PositionStatus.Open } current) return NotOpen<CloseOutcome>();
         var position = current.Position!;
         if (command.TokenAmount <= 0 || command.TokenAmount > position.Size)
-            return Result<CloseOutcome>.Fail(new Problem("insufficient_position_size",
-                $"Cannot sell {command.TokenAmount}; the position holds {position.Size}.", new Dictionary<string, string> { ["size"] = position.Size.ToString(System.Globalization.CultureInfo.InvariantCulture) }));
-        var filled = await venue.CloseAsync(new CloseOrder($"{current.PositionId}:reduce:{command.CommandId}", Key.Symbol, position.Side,
-            command.TokenAmount, command.ReferencePrice, command.MinUsdcOut, command.MaxSlippageBps));
-        if (!filled.IsSuccess) return Result<CloseOutcome>.Fail(filled.Rejection!.ToProblem());
+            return new Rejection(Errors.InsufficientPositionSize, $"Cannot sell {command.TokenAmount}; the position holds {position.Size}.")
+                .With("size", position.Size);
+        var filled = await SendAsync(new PendingCommand { Reduce = command }, CloseOrder(current, $"{current.PositionId}:reduce:{command.CommandId}",
+            command.TokenAmount, command.ReferencePrice, command.MinUsdcOut, command.MaxSlippageBps, command.Authorization));
+        if (!filled.IsSuccess) return await RefusedAsync<CloseOutcome>(filled.Rejection!);
         var fill = filled.Value!;
-        var reduction = PositionMath.Reduce(position, command.TokenAmount, fill.Price).Unwrap();
-        var tx = Transaction(fill);
-        Apply(current, reduction, fill.Price, tx, reduction.Closed ? "reduce_close" : "reduce", ladderIndex: null);
+        var reduction = PositionMath.Reduce(position, command.TokenAmount, fill.Price);
+        if (!reduction.IsSuccess) return await RefusedAsync<CloseOutcome>(reduction.Rejection!);
+        var sale = Apply(current, reduction.Value!, fill, CloseReasons.Reduce, ladderIndex: null);
         current.UpdatedAt = clock.GetUtcNow();
-        var outcome = new CloseOutcome(false, null, Snapshot(current), reduction.RealizedPnlUsdc, fill.Price, tx);
-        S.Closes[command.CommandId] = outcome;
-        if (S.Closes.Count > RememberedCloses) S.Closes.Remove(S.Closes.Keys.First());
+        var outcome = new CloseOutcome(false, null, Snapshot(current), reduction.Value!.RealizedPnlUsdc, fill.Price, sale.Transaction, sale.HistoricalSwapId);
+        S.Pending = null;
+        S.Closes.Remember(command.CommandId, outcome, RememberedCommands);
         await state.WriteStateAsync();
-        SendSettlements();
+        Settlements.SendAll();
         await SyncWatchAsync();
         return Result<CloseOutcome>.Ok(outcome);
     }
 
     public async Task<Result<PositionSnapshot>> UpdateExitsAsync(UpdateExitsCommand command)
     {
-        if (S.Changes.TryGetValue(command.CommandId, out var done)) return Result<PositionSnapshot>.Ok(done);
+        if (S.Changes.TryGet(command.CommandId, out var done)) return Result<PositionSnapshot>.Ok(done);
         if (S.Current is not { Status: PositionStatus.Open } current) return NotOpen<PositionSnapshot>();
-        var ladder = command.Exits.ToDomain();
-        if (!ladder.IsSuccess) return Result<PositionSnapshot>.Fail(ladder.Rejection!.ToProblem());
-        if (ExitLadder.Validate(ladder.Value!, ExitBounds.Unbounded) is { } bad) return Result<PositionSnapshot>.Fail(bad.ToProblem());
-        current.Plan = current.Plan.WithLadder(ladder.Value!);
+        if (ExitLadder.Validate(command.Exits, ExitBounds.Unbounded) is { } bad) return bad;
+        current.Plan = current.Plan.WithLadder(command.Exits);
+        if (command.Authorization is { } signed) current.Authorization = signed;
         current.UpdatedAt = clock.GetUtcNow();
         return await RememberChangeAsync(command.CommandId, current);
     }
-
-    private async Task<Result<PositionSnapshot>> RememberChangeAsync(string commandId, PositionLifecycle current)
-    {
-        var snapshot = Snapshot(current);
-        S.Changes[commandId] = snapshot;
-        if (S.Changes.Count > RememberedCloses) S.Changes.Remove(S.Changes.Keys.First());
-        await state.WriteStateAsync();
-        await SyncWatchAsync();
-        return Result<PositionSnapshot>.Ok(snapshot);
-    }
-
-    private Result<T> NotOpen<T>() => Result<T>.Fail("position_not_found",
-        $"There is no open position on {Key.Symbol} for {Key.Account} under agent {Key.AgentId}.");
 
     public async Task OnPriceAsync(PriceTick tick)
     {
@@ -225,67 +235,106 @@ public sealed class PositionGrain(
         if (current is not { IsLive: true })
         {
             // A stale index entry (e.g. left by a crash): remove it so ticks stop coming.
-            await WatchPageGrain().UnwatchAsync(this.GetPrimaryKeyString());
+            await ExitIndex.PageFor(GrainFactory, Key.Symbol, PositionKey).UnwatchAsync(PositionKey);
             return;
         }
+        if (tick.Sequence <= S.LastTickSequence) return; // an older tick delivered late: the newer one already decided
 
         var changed = current.Status == PositionStatus.Pending ? await FillOrderAsync(current, tick) : await EvaluateExitsAsync(current, tick);
+        S.LastTickSequence = tick.Sequence;
         if (changed)
         {
             current.UpdatedAt = clock.GetUtcNow();
             await state.WriteStateAsync();
-            SendSettlements();
+            Settlements.SendAll();
         }
         await SyncWatchAsync();
     }
 
     public async Task ConfirmSettlementAsync(string settlementId)
     {
-        if (S.Unsettled.RemoveAll(s => s.SettlementId == settlementId) == 0) return;
-        await state.WriteStateAsync();
-        if (S.Unsettled.Count == 0)
-        {
-            _settlementTimer?.Dispose();
-            _settlementTimer = null;
-            // Only this activation's own reminder is looked up here (a lookup is a storage read); one left by an
-            // earlier activation removes itself when it next fires with nothing to re-send.
-            if (_settlementReminderRegistered)
-            {
-                var reminder = await this.GetReminder(SettlementReminder);
-                if (reminder is not null) await this.UnregisterReminder(reminder);
-                _settlementReminderRegistered = false;
-            }
-        }
+        if (await Settlements.ConfirmAsync(settlementId)) await state.WriteStateAsync();
     }
 
     public Task<PositionSnapshot?> GetAsync() => Task.FromResult(S.Current is null ? null : Snapshot(S.Current));
 
-    public Task<IReadOnlyList<PositionSnapshot>> GetHistoryAsync() =>
-        Task.FromResult<IReadOnlyList<PositionSnapshot>>(S.History.Append(S.Current).OfType<PositionLifecycle>().Select(Snapshot).ToArray());
-
     public async Task ReceiveReminder(string reminderName, TickStatus status)
     {
-        if (reminderName != SettlementReminder) return;
-        if (S.Unsettled.Count > 0)
+        if (reminderName == Settlements.ReminderName) await Settlements.OnReminderAsync();
+        else if (reminderName == PendingReminder)
         {
-            SendSettlements();
-            return;
+            if (S.Pending is not null) await ReplayPendingAsync();
+            else if (await this.GetReminder(PendingReminder) is { } reminder) await this.UnregisterReminder(reminder);
         }
-        var reminder = await this.GetReminder(SettlementReminder);
-        if (reminder is not null) await this.UnregisterReminder(reminder);
     }
+
+    /// <summary>
+    /// Hands an order to the venue. For a venue that leaves the cluster, the command is stored first and the venue
+    /// is asked what became of the order before it is sent, so a command replayed after a crash executes once.
+    /// </summary>
+    private async Task<Outcome<VenueFill>> SendAsync(PendingCommand command, VenueOrder order)
+    {
+        if (!venue.SendsOutsideCluster) return await Execute(order);
+        if (await venue.ReconcileAsync(order) is { } known) return known;
+        S.Pending = command;
+        await state.WriteStateAsync();
+        // If this activation dies before the outcome is stored, the reminder replays the command.
+        await this.RegisterOrUpdateReminder(PendingReminder, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
+        return await Execute(order);
+    }
+
+    private Task<Outcome<VenueFill>> Execute(VenueOrder order) => order switch
+    {
+        OpenOrder open => venue.OpenAsync(open),
+        CloseOrder close => venue.CloseAsync(close),
+        _ => throw new ArgumentOutOfRangeException(nameof(order)),
+    };
+
+    /// <summary>The venue (or the arithmetic) refused: nothing changed, and any stored pending command is cleared.</summary>
+    private async Task<Result<T>> RefusedAsync<T>(Rejection rejection)
+    {
+        if (S.Pending is not null)
+        {
+            S.Pending = null;
+            await state.WriteStateAsync();
+        }
+        return rejection;
+    }
+
+    private async Task ReplayPendingAsync()
+    {
+        var pending = S.Pending!;
+        if (pending.Open is { } open) await OpenAsync(open);
+        else if (pending.Add is { } add) await AddAsync(add);
+        else if (pending.Reduce is { } reduce) await ReduceAsync(reduce);
+        else if (pending.Close is { } close) await CloseAsync(close);
+        if (S.Pending is null && await this.GetReminder(PendingReminder) is { } reminder) await this.UnregisterReminder(reminder);
+    }
+
+    private async Task<Result<PositionSnapshot>> RememberChangeAsync(string commandId, PositionLifecycle current)
+    {
+        var snapshot = Snapshot(current);
+        S.Pending = null;
+        S.Changes.Remember(commandId, snapshot, RememberedCommands);
+        await state.WriteStateAsync();
+        await SyncWatchAsync();
+        return Result<PositionSnapshot>.Ok(snapshot);
+    }
+
+    private Result<T> NotOpen<T>() => Result<T>.Fail(Errors.PositionNotFound,
+        $"There is no open position on {Key.Symbol} for {Key.Account} under agent {Key.AgentId}.");
 
     private async Task<bool> FillOrderAsync(PositionLifecycle current, PriceTick tick)
     {
         if (current.Order is not { } order || !order.IsReachedAt(tick.PriceUsd)) return false;
-        var filled = await venue.OpenAsync(new OpenOrder(current.PositionId, Key.Symbol, current.Side.ToDomain(), current.CollateralUsdc,
-            current.Leverage, tick.PriceUsd, current.TokenDecimals, 0m, 10_000));
+        var filled = await venue.OpenAsync(new OpenOrder(current.PositionId, Key.AgentId, Key.Account, Key.Symbol, current.TokenAddress, current.Side,
+            current.TokenDecimals, current.CollateralUsdc, current.Leverage, tick.PriceUsd, 0m, Domain.Intents.IntentAdmission.MaxSlippageBps));
         if (!filled.IsSuccess)
         {
             // The venue refused the triggered order: cancel it and hand the collateral back.
             current.Status = PositionStatus.Cancelled;
-            current.CloseReason = "order_rejected:" + filled.Rejection!.Code;
-            Queue(current, current.CollateralUsdc, current.CollateralUsdc, 0m, closed: true);
+            current.CloseReason = $"{CloseReasons.OrderRejected}:{filled.Rejection!.Code}";
+            QueueSettlement(current, current.CollateralUsdc, current.CollateralUsdc, 0m, closed: true);
             return true;
         }
         Fill(current, filled.Value!);
@@ -304,25 +353,36 @@ public sealed class PositionGrain(
             return true;
         }
 
+        // One sale per tick covers every rung that fired; a vault position's sale names the signed rung it fills.
         var total = decision.Fills.Sum(f => f.Size);
-        var filled = await venue.CloseAsync(new CloseOrder($"{current.PositionId}:exit:{current.Exits.Count}", Key.Symbol, position.Side, total, tick.PriceUsd, 0m, 10_000));
+        var ladderExit = current.Authorization is not null && decision.Fills[0].LadderIndex is { } rung
+            ? new LadderExit(current.Plan.Ladder.Select(s => s.Rule).ToArray(), rung)
+            : null;
+        var filled = await venue.CloseAsync(CloseOrder(current, $"{current.PositionId}:exit:{current.Exits.Count}", total, tick.PriceUsd, 0m,
+            Domain.Intents.IntentAdmission.MaxSlippageBps, authorization: null) with { Exit = ladderExit });
         if (!filled.IsSuccess) return false; // level-based: the next tick tries again
         var fill = filled.Value!;
-        var tx = Transaction(fill);
-        current.Plan = decision.Plan;
+        var plan = decision.Plan;
         foreach (var exit in decision.Fills)
         {
-            var reduction = PositionMath.Reduce(current.Position!, exit.Size, fill.Price).Unwrap();
-            Apply(current, reduction, fill.Price, tx, ReasonName(exit.Reason), exit.LadderIndex);
+            var reduction = PositionMath.Reduce(current.Position!, exit.Size, fill.Price);
+            if (!reduction.IsSuccess) return false;
+            Apply(current, reduction.Value!, fill, exit.Reason.ToWire(), exit.LadderIndex);
         }
+        current.Plan = plan;
         AgentDeskMetrics.ExitsFired.Add(decision.Fills.Count);
         AgentDeskMetrics.TickToExit.Record((clock.GetUtcNow() - tick.At).TotalMilliseconds);
         return true;
     }
 
-    private void Fill(PositionLifecycle lifecycle, VenueFill fill)
+    private CloseOrder CloseOrder(PositionLifecycle lifecycle, string orderId, decimal size, decimal? price, decimal minUsdcOut, int maxSlippageBps,
+        Domain.Intents.IntentAuthorization? authorization) =>
+        new(orderId, Key.AgentId, Key.Account, Key.Symbol, lifecycle.TokenAddress, lifecycle.Side, lifecycle.TokenDecimals, size, price, minUsdcOut,
+            maxSlippageBps, authorization);
+
+    private static void Fill(PositionLifecycle lifecycle, VenueFill fill)
     {
-        lifecycle.Position = new PositionState(lifecycle.Side.ToDomain(), fill.Size, fill.Price, lifecycle.Leverage, lifecycle.CollateralUsdc, 0m, lifecycle.TokenDecimals);
+        lifecycle.Position = new PositionState(lifecycle.Side, fill.Size, fill.Price, lifecycle.Leverage, lifecycle.CollateralUsdc, 0m, lifecycle.TokenDecimals);
         lifecycle.OriginalSize = fill.Size;
         lifecycle.Status = PositionStatus.Open;
         lifecycle.OpenTransaction = Transaction(fill);
@@ -330,39 +390,33 @@ public sealed class PositionGrain(
             lifecycle.Plan = lifecycle.Plan with { Trailing = trailing with { ExtremePrice = fill.Price } };
     }
 
-    private void Apply(PositionLifecycle lifecycle, Reduction reduction, decimal price, TransactionRef tx, string reason, int? ladderIndex)
+    private ExitEvent Apply(PositionLifecycle lifecycle, Reduction reduction, VenueFill fill, string reason, int? ladderIndex)
     {
+        var sale = new ExitEvent(reason, ladderIndex, reduction.SoldSize, fill.Price, reduction.RealizedPnlUsdc, Transaction(fill), lifecycle.NextSwapId, fill.At);
         lifecycle.Position = reduction.After;
         lifecycle.RealizedPnlUsdc += reduction.RealizedPnlUsdc;
-        lifecycle.Exits.Add(new ExitEvent(reason, ladderIndex, reduction.SoldSize, price, reduction.RealizedPnlUsdc, tx));
+        lifecycle.Exits.Add(sale);
         if (reduction.Closed)
         {
             lifecycle.Status = PositionStatus.Closed;
             lifecycle.CloseReason = reason;
-            lifecycle.ExitPrice = price;
+            lifecycle.ExitPrice = fill.Price;
         }
-        Queue(lifecycle, reduction.ReleasedMarginUsdc, reduction.PayoutUsdc, reduction.RealizedPnlUsdc, reduction.Closed);
+        QueueSettlement(lifecycle, reduction.ReleasedMarginUsdc, reduction.PayoutUsdc, reduction.RealizedPnlUsdc, reduction.Closed);
+        return sale;
     }
 
-    private void Queue(PositionLifecycle lifecycle, decimal released, decimal payout, decimal pnl, bool closed) =>
-        S.Unsettled.Add(new Settlement($"{lifecycle.PositionId}:{lifecycle.Exits.Count}:{S.Unsettled.Count}:{clock.GetUtcNow().UtcTicks}",
-            this.GetPrimaryKeyString(), lifecycle.PositionId, released, payout, pnl, closed, lifecycle.SettleTo));
-
-    private void SendSettlements()
+    private void QueueSettlement(PositionLifecycle lifecycle, decimal released, decimal payout, decimal pnl, bool closed)
     {
-        if (S.Unsettled.Count == 0) return;
-        var account = GrainFactory.GetGrain<ISubscriberGrain>(GrainKeys.Account(Key.Account));
-        var agent = GrainFactory.GetGrain<Contracts.Agents.IAgentGrain>(Key.AgentId);
-        foreach (var settlement in S.Unsettled)
-            _ = settlement.Target == SettlementTarget.AgentVault ? agent.SettleVaultPositionAsync(settlement) : account.SettleAsync(settlement);
-        // Unconfirmed after a few seconds: keep re-sending, and survive deactivation with a reminder.
-        _settlementTimer ??= this.RegisterGrainTimer(async () =>
-        {
-            if (S.Unsettled.Count == 0) return;
-            await this.RegisterOrUpdateReminder(SettlementReminder, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
-            _settlementReminderRegistered = true;
-            SendSettlements();
-        }, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(15));
+        var id = $"{lifecycle.PositionId}:s{lifecycle.SettlementCount++}";
+        Settlements.Add(new Settlement(id, PositionKey, lifecycle.PositionId, released, payout, pnl, closed));
+    }
+
+    /// <summary>Where a settlement goes: the subscriber's account, or the agent's vault allocation for signed intents.</summary>
+    private void Send(Settlement settlement)
+    {
+        if (S.Current?.SettleToAccount is { } account) _ = GrainFactory.GetGrain<ISubscriberGrain>(account).SettleAsync(settlement);
+        else _ = GrainFactory.GetGrain<IAgentGrain>(Key.AgentId).SettleVaultPositionAsync(settlement);
     }
 
     /// <summary>Tells the symbol's exit index where this position must next be looked at (or that it is done).</summary>
@@ -374,13 +428,11 @@ public sealed class PositionGrain(
     {
         var envelope = CurrentEnvelope();
         if (envelope == _registered) return;
-        if (envelope is null) await WatchPageGrain().UnwatchAsync(this.GetPrimaryKeyString());
-        else await WatchPageGrain().WatchAsync(this.GetPrimaryKeyString(), envelope);
+        var page = ExitIndex.PageFor(GrainFactory, Key.Symbol, PositionKey);
+        if (envelope is null) await page.UnwatchAsync(PositionKey);
+        else await page.WatchAsync(PositionKey, envelope);
         _registered = envelope;
     }
-
-    private IExitWatchGrain WatchPageGrain() =>
-        GrainFactory.GetGrain<IExitWatchGrain>(GrainKeys.ExitWatch(Key.Symbol, WatchPage.For(this.GetPrimaryKeyString())));
 
     private WatchEnvelope? CurrentEnvelope()
     {
@@ -397,48 +449,26 @@ public sealed class PositionGrain(
 
     private static TransactionRef Transaction(VenueFill fill) => new(fill.TransactionId, fill.TransactionHash, fill.ExplorerUrl, fill.ChainId, fill.Simulated, fill.At);
 
-    private static string ReasonName(ExitReason reason) => reason switch
-    {
-        ExitReason.LadderStopLoss => "ladder_stop_loss",
-        ExitReason.LadderTakeProfit => "ladder_take_profit",
-        ExitReason.StopLossPrice => "stop_loss",
-        ExitReason.TakeProfitPrice => "take_profit",
-        ExitReason.TrailingStop => "trailing_stop",
-        _ => throw new UnreachableException(),
-    };
-
-    /// <summary>A UUID derived from the grain key and open id: stable across retries of the same open.</summary>
-    private string NewPositionId(string openId)
-    {
-        var hash = Domain.Intents.Eip712Encoding.Keccak(System.Text.Encoding.UTF8.GetBytes(this.GetPrimaryKeyString() + "|" + openId));
-        hash[6] = (byte)((hash[6] & 0x0F) | 0x50); // version 5-style
-        hash[8] = (byte)((hash[8] & 0x3F) | 0x80);
-        return new Guid(hash.AsSpan(0, 16), bigEndian: true).ToString("D");
-    }
-
     private PositionSnapshot Snapshot(PositionLifecycle l)
     {
         var (agentId, account, symbol) = Key;
         var p = l.Position;
-        return new PositionSnapshot(l.PositionId, this.GetPrimaryKeyString(), agentId, account, symbol, l.TokenAddress, l.Status, l.Side,
+        return new PositionSnapshot(l.PositionId, PositionKey, agentId, account, symbol, l.TokenAddress, l.Status, l.Side,
             p?.Size ?? 0m, l.OriginalSize, p?.EntryPrice ?? 0m, l.Leverage, p?.MarginUsdc ?? l.CollateralUsdc, l.RealizedPnlUsdc,
             l.Order?.TriggerPrice, l.Plan.StopLossPrice, l.Plan.TakeProfitPrice, l.Plan.Trailing?.Percentage, l.Plan.Trailing?.ExtremePrice,
-            l.Plan.PendingRules.Select(r => r.ToContract()).ToArray(), l.Exits.ToArray(), l.BatchId, l.OpenTransaction, l.CreatedAt, l.UpdatedAt,
-            l.CloseReason, l.ExitPrice);
+            l.Plan.PendingRules.ToArray(), l.Exits.ToArray(), l.BatchId, l.OpenTransaction, l.CreatedAt, l.UpdatedAt,
+            l.CloseReason, l.ExitPrice, l.Organization, l.Fees.ToArray(), S.LastTickSequence);
     }
 }
 
-/// <summary>Which exit-watch page of its symbol a position lives on: a stable FNV-1a hash of its key.</summary>
-public static class WatchPage
+/// <summary>Position ids: a UUID derived from the grain key and the open id, stable across retries of the same open.</summary>
+public static class PositionIds
 {
-    public static int For(string positionKey)
+    public static string For(string positionKey, string openId)
     {
-        var hash = 2166136261u;
-        foreach (var c in positionKey)
-        {
-            hash ^= c;
-            hash *= 16777619u;
-        }
-        return (int)(hash % IExitWatchGrain.PagesPerSymbol);
+        var hash = Domain.Intents.Eip712Encoding.Keccak(System.Text.Encoding.UTF8.GetBytes(positionKey + "|" + openId));
+        hash[6] = (byte)((hash[6] & 0x0F) | 0x50); // version 5-style
+        hash[8] = (byte)((hash[8] & 0x3F) | 0x80);
+        return new Guid(hash.AsSpan(0, 16), bigEndian: true).ToString("D");
     }
 }

@@ -1,6 +1,8 @@
 using AgentDesk.Contracts.Common;
 using AgentDesk.Contracts.Positions;
+using AgentDesk.Domain.Common;
 using AgentDesk.Domain.Exits;
+using AgentDesk.Domain.Intents;
 using AgentDesk.Domain.Positions;
 
 namespace AgentDesk.Grains.Positions;
@@ -10,20 +12,31 @@ public sealed class PositionLifecycle
 {
     public string PositionId { get; set; } = "";
     public string OpenId { get; set; } = "";
+    public string Organization { get; set; } = "";
     public Guid? BatchId { get; set; }
     public PositionStatus Status { get; set; }
-    public TradeSide Side { get; set; }
+    public Side Side { get; set; }
     public decimal Leverage { get; set; }
     public int TokenDecimals { get; set; }
     public string? TokenAddress { get; set; }
 
+    /// <summary>The account grain that receives released margin and P/L; null when the agent's vault allocation does (signed intents).</summary>
+    public string? SettleToAccount { get; set; }
+
     /// <summary>Collateral committed when the lifecycle began (held for a pending order until it fills).</summary>
     public decimal CollateralUsdc { get; set; }
+
+    /// <summary>Fees the subscriber paid to open it (reported once, with the sale that closes it).</summary>
+    public List<Domain.Agents.FeeCharge> Fees { get; set; } = [];
 
     public TriggerOrder? Order { get; set; }
     public PositionState? Position { get; set; }
     public decimal OriginalSize { get; set; }
     public ExitPlan Plan { get; set; } = ExitPlan.None;
+
+    /// <summary>For a vault position: the agent's signed ladder, relayed with each automatic exit.</summary>
+    public IntentAuthorization? Authorization { get; set; }
+
     public decimal RealizedPnlUsdc { get; set; }
     public TransactionRef? OpenTransaction { get; set; }
     public List<ExitEvent> Exits { get; set; } = [];
@@ -32,7 +45,19 @@ public sealed class PositionLifecycle
     public string? CloseReason { get; set; }
     public decimal? ExitPrice { get; set; }
 
-    public SettlementTarget SettleTo { get; set; }
+    /// <summary>Settlements queued so far; numbers the next settlement id.</summary>
+    public int SettlementCount { get; set; }
 
     public bool IsLive => Status is PositionStatus.Pending or PositionStatus.Open;
+
+    /// <summary>The id of the next sale's history row: the <c>historicalSwapId</c> of a close.</summary>
+    public string NextSwapId => $"{PositionId}:{Exits.Count}";
+}
+
+/// <summary>An order sent (or about to be sent) to a venue that leaves the cluster, stored before it is sent.</summary>
+public sealed class PendingVenueOrder
+{
+    public string OrderId { get; set; } = "";
+    public string Kind { get; set; } = "";
+    public DateTimeOffset SentAt { get; set; }
 }

@@ -13,8 +13,9 @@ public sealed class ExitWatchState
 }
 
 /// <summary>
-/// One page of a symbol's exit index. A tick is compared with every envelope in a plain loop and only the
-/// positions it reaches are called, one-way, so the page never waits on a position and never blocks the feed.
+/// One page of a symbol's exit index (<see cref="ExitIndex"/>). A tick is compared with every envelope in a plain
+/// loop and only the positions it reaches are called, one-way, so the page never waits on a position and never
+/// blocks the feed.
 /// </summary>
 [GrainType("exit-watch")]
 public sealed class ExitWatchGrain(
@@ -47,6 +48,4 @@ public sealed class ExitWatchGrain(
         }
         return Task.CompletedTask;
     }
-
-    public Task<int> CountAsync() => Task.FromResult(state.State.Positions.Count);
 }

@@ -8,9 +8,10 @@ public sealed class PriceDirectoryState
     public SortedSet<string> Symbols { get; set; } = [];
 }
 
+/// <summary>Every symbol that has had a price, for <c>GET /prices</c> without a symbol list.</summary>
 [GrainType("price-directory")]
 public sealed class PriceDirectoryGrain(
-    [PersistentState("priceDirectory", StorageNames.Provider)] IPersistentState<PriceDirectoryState> state) : Grain, IPriceDirectoryGrain
+    [PersistentState(StorageNames.PriceDirectory, StorageNames.Provider)] IPersistentState<PriceDirectoryState> state) : Grain, IPriceDirectoryGrain
 {
     public async Task AddAsync(string symbol)
     {

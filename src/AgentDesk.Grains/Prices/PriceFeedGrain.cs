@@ -1,31 +1,40 @@
 using AgentDesk.Contracts.Common;
-using AgentDesk.Contracts.Positions;
 using AgentDesk.Contracts.Prices;
+using AgentDesk.Domain.Common;
+using AgentDesk.Domain.Prices;
 using AgentDesk.Grains.Infrastructure;
+using AgentDesk.Grains.Options;
+using Microsoft.Extensions.Options;
 using Orleans.Streams;
 
 namespace AgentDesk.Grains.Prices;
 
 public sealed class PriceFeedState
 {
-    public PriceTick? Latest { get; set; }
+    public GuardedPrice Guard { get; set; } = new(null, null);
+
+    /// <summary>Accepted ticks so far: the sequence of the latest one.</summary>
+    public long Sequence { get; set; }
 
     /// <summary>Exit-watch pages that hold positions on this symbol.</summary>
     public SortedSet<int> ActivePages { get; set; } = [];
 }
 
 /// <summary>
-/// A symbol's price feed. Each tick is stored as the latest price, published on the <c>prices</c> stream for
-/// any observer, and handed (one-way) to the symbol's active exit-watch pages. See docs/cluster.md for why
-/// exits use the watch pages rather than one stream subscription per position.
+/// A symbol's price feed. Each tick passes the domain's <see cref="PriceGuard"/>: an accepted tick becomes the latest
+/// price, is published on the <c>prices</c> stream for any observer, and is handed (one-way) to the symbol's active
+/// exit-watch pages; a held outlier is stored aside and used for nothing until confirmed. See
+/// docs/architecture.md for why exits use the watch pages rather than one stream subscription per position.
 /// </summary>
 [GrainType("price-feed")]
 public sealed class PriceFeedGrain(
-    [PersistentState(StorageNames.PriceFeed, StorageNames.Provider)] IPersistentState<PriceFeedState> state) : Grain, IPriceFeedGrain
+    [PersistentState(StorageNames.PriceFeed, StorageNames.Provider)] IPersistentState<PriceFeedState> state,
+    IOptions<PriceOptions> options) : Grain, IPriceFeedGrain
 {
     private IAsyncStream<PriceTick>? _stream;
 
-    private string Symbol => this.GetPrimaryKeyString()["price:".Length..];
+    private PriceFeedState S => state.State;
+    private string Symbol => GrainKeys.After(this.GetPrimaryKeyString(), "price:");
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -34,23 +43,51 @@ public sealed class PriceFeedGrain(
         return Task.CompletedTask;
     }
 
-    public async Task PushAsync(decimal priceUsd, DateTimeOffset at)
+    public async Task<Result<PriceFeedView>> PushAsync(decimal priceUsd, DateTimeOffset at)
     {
-        if (priceUsd <= 0) throw new ArgumentOutOfRangeException(nameof(priceUsd), "Prices are positive.");
-        var tick = new PriceTick(Symbol, priceUsd, at);
-        var first = state.State.Latest is null;
-        state.State.Latest = tick;
-        await state.WriteStateAsync();
-        foreach (var page in state.State.ActivePages)
-            _ = GrainFactory.GetGrain<IExitWatchGrain>(GrainKeys.ExitWatch(Symbol, page)).OnPriceAsync(tick);
-        await _stream!.OnNextAsync(tick);
-        if (first) await GrainFactory.GetGrain<IPriceDirectoryGrain>(IPriceDirectoryGrain.Key).AddAsync(Symbol);
+        if (PriceGuard.Validate(priceUsd, "priceUsd") is { } invalid) return invalid;
+        var first = S.Guard.Accepted is null;
+        var (guarded, decision) = PriceGuard.Apply(S.Guard, new PriceQuote(priceUsd, at), options.Value.Policy);
+        S.Guard = guarded;
+        if (decision == TickDecision.Held)
+        {
+            await state.WriteStateAsync();
+            return Result<PriceFeedView>.Ok(View(PriceDecision.Held));
+        }
+        await PublishAsync();
+        if (first) await GrainFactory.GetGrain<IPriceDirectoryGrain>(GrainKeys.PriceDirectory).AddAsync(Symbol);
+        return Result<PriceFeedView>.Ok(View(decision == TickDecision.Confirmed ? PriceDecision.Confirmed : PriceDecision.Accepted));
     }
 
-    public Task<PriceTick?> GetLatestAsync() => Task.FromResult(state.State.Latest);
+    public async Task<Result<PriceFeedView>> AcceptHeldAsync(DateTimeOffset at)
+    {
+        if (S.Guard.Held is null) return Result<PriceFeedView>.Fail(Errors.NoHeldPrice, $"{Symbol} has no held price.");
+        S.Guard = PriceGuard.AcceptHeld(S.Guard);
+        await PublishAsync();
+        return Result<PriceFeedView>.Ok(View(PriceDecision.Accepted));
+    }
+
+    public Task<PriceTick?> GetLatestAsync() => Task.FromResult(Latest());
+
+    public Task<PriceFeedView> GetViewAsync() => Task.FromResult(View(null));
 
     public async Task ActivatePageAsync(int page)
     {
-        if (state.State.ActivePages.Add(page)) await state.WriteStateAsync();
+        if (S.ActivePages.Add(page)) await state.WriteStateAsync();
     }
+
+    /// <summary>Stores the newly accepted price, then hands it to the exit index and the stream.</summary>
+    private async Task PublishAsync()
+    {
+        S.Sequence++;
+        await state.WriteStateAsync();
+        var tick = Latest()!;
+        foreach (var page in S.ActivePages)
+            _ = GrainFactory.GetGrain<IExitWatchGrain>(GrainKeys.ExitWatch(Symbol, page)).OnPriceAsync(tick);
+        await _stream!.OnNextAsync(tick);
+    }
+
+    private PriceTick? Latest() => S.Guard.Accepted is { } accepted ? new PriceTick(Symbol, accepted.PriceUsd, accepted.At, S.Sequence) : null;
+
+    private PriceFeedView View(PriceDecision? decision) => new(Symbol, Latest(), S.Guard.Held?.PriceUsd, S.Guard.Held?.At, decision);
 }

@@ -1,6 +1,8 @@
 using AgentDesk.Contracts.Common;
 using AgentDesk.Contracts.Vaults;
+using AgentDesk.Domain.Common;
 using AgentDesk.Domain.Intents;
+using AgentDesk.Domain.Vaults;
 using AgentDesk.Grains.Infrastructure;
 
 namespace AgentDesk.Grains.Vaults;
@@ -11,62 +13,92 @@ public sealed class VaultState
     public string Address { get; set; } = "";
     public string Name { get; set; } = "";
     public string Organization { get; set; } = "";
+    public decimal CapitalUsdc { get; set; }
     public Dictionary<string, VaultToken> Tokens { get; set; } = [];
     public Dictionary<Guid, decimal> Allocations { get; set; } = [];
+
+    /// <summary>Symbols held by agents' open vault positions (symbol → agents), which freezes their address and decimals.</summary>
+    public Dictionary<string, HashSet<Guid>> Holdings { get; set; } = [];
+
+    /// <summary>Bumped on every change, so a reader can tell two views apart.</summary>
+    public long Version { get; set; }
 }
 
+/// <summary>A vault: its allowlist, capital and allocations. The rules are the domain's <see cref="VaultRules"/>.</summary>
 [GrainType("vault")]
 public sealed class VaultGrain(
     [PersistentState(StorageNames.Vault, StorageNames.Provider)] IPersistentState<VaultState> state) : Grain, IVaultGrain
 {
-    public const int MaxTokenDecimals = 18;
-
     private VaultState S => state.State;
-    private string VaultId => this.GetPrimaryKeyString()["vault:".Length..];
+    private string VaultId => GrainKeys.After(this.GetPrimaryKeyString(), "vault:");
 
-    public async Task<Result<VaultView>> CreateAsync(string address, string name, string organization)
+    public async Task<Result<VaultView>> CreateAsync(string address, string name, string organization, decimal capitalUsdc)
     {
         if (!EthAddress.IsValid(address))
-            return Result<VaultView>.Fail("invalid_address", $"address must be 0x followed by 40 hex digits; got '{address}'.");
+            return Result<VaultView>.Fail(Errors.InvalidAddress, $"address must be 0x followed by 40 hex digits; got '{address}'.");
         if (S.Exists)
         {
-            return EthAddress.AreEqual(S.Address, address)
+            // Creating the same vault again is a harmless retry; anything else is someone else's vault id.
+            return S.Organization == organization && EthAddress.AreEqual(S.Address, address)
                 ? Result<VaultView>.Ok(View())
-                : Result<VaultView>.Fail("vault_exists", $"Vault {VaultId} already exists with another address.");
+                : Result<VaultView>.Fail(Errors.VaultExists, $"Vault {VaultId} already exists.");
         }
+        if (VaultRules.CheckCapital(capitalUsdc, S.Allocations) is { } badCapital) return badCapital;
         S.Exists = true;
         S.Address = EthAddress.Normalize(address);
         S.Name = name;
         S.Organization = organization;
-        await state.WriteStateAsync();
-        return Result<VaultView>.Ok(View());
+        S.CapitalUsdc = capitalUsdc;
+        return await SavedAsync();
     }
 
     public async Task<Result<VaultView>> SetTokenAsync(string symbol, string tokenAddress, int decimals)
     {
         if (!S.Exists) return NotFound();
-        if (!Domain.Common.Symbols.IsValid(symbol))
-            return Result<VaultView>.Fail("invalid_symbol", "A symbol is 1 to 16 letters or digits.");
-        if (!EthAddress.IsValid(tokenAddress))
-            return Result<VaultView>.Fail("invalid_address", $"address must be 0x followed by 40 hex digits; got '{tokenAddress}'.");
-        if (decimals is < 0 or > MaxTokenDecimals)
-            return Result<VaultView>.Fail("invalid_decimals", $"decimals must be between 0 and {MaxTokenDecimals}.");
-        S.Tokens[symbol.ToUpperInvariant()] = new VaultToken(symbol.ToUpperInvariant(), EthAddress.Normalize(tokenAddress), decimals);
-        await state.WriteStateAsync();
-        return Result<VaultView>.Ok(View());
+        var held = S.Holdings.TryGetValue(symbol.ToUpperInvariant(), out var agents) && agents.Count > 0;
+        if (VaultRules.CheckToken(S.Tokens.Values, symbol, tokenAddress, decimals, held) is { } refused) return refused;
+        var token = new VaultToken(symbol.ToUpperInvariant(), EthAddress.Normalize(tokenAddress), decimals);
+        if (S.Tokens.TryGetValue(token.Symbol, out var existing) && existing == token) return Result<VaultView>.Ok(View());
+        S.Tokens[token.Symbol] = token;
+        return await SavedAsync();
+    }
+
+    public async Task<Result<VaultView>> SetCapitalAsync(decimal capitalUsdc)
+    {
+        if (!S.Exists) return NotFound();
+        if (VaultRules.CheckCapital(capitalUsdc, S.Allocations) is { } refused) return refused;
+        S.CapitalUsdc = capitalUsdc;
+        return await SavedAsync();
     }
 
     public async Task<Result<VaultView>> AllocateAsync(Guid agentId, decimal allocationUsdc)
     {
         if (!S.Exists) return NotFound();
+        if (VaultRules.CheckAllocation(S.CapitalUsdc, S.Allocations, agentId, allocationUsdc) is { } refused) return refused;
         S.Allocations[agentId] = allocationUsdc;
+        return await SavedAsync();
+    }
+
+    public async Task TrackHoldingAsync(Guid agentId, string symbol, bool open)
+    {
+        var key = symbol.ToUpperInvariant();
+        var agents = S.Holdings.TryGetValue(key, out var set) ? set : S.Holdings[key] = [];
+        if (!(open ? agents.Add(agentId) : agents.Remove(agentId))) return;
+        if (agents.Count == 0) S.Holdings.Remove(key);
         await state.WriteStateAsync();
-        return Result<VaultView>.Ok(View());
     }
 
     public Task<VaultView?> GetAsync() => Task.FromResult(S.Exists ? View() : null);
 
-    private Result<VaultView> NotFound() => Result<VaultView>.Fail("vault_not_found", $"Vault {VaultId} does not exist.");
+    private async Task<Result<VaultView>> SavedAsync()
+    {
+        S.Version++;
+        await state.WriteStateAsync();
+        return Result<VaultView>.Ok(View());
+    }
 
-    private VaultView View() => new(VaultId, S.Address, S.Name, S.Organization, S.Tokens.Values.OrderBy(t => t.Symbol).ToArray(), S.Allocations);
+    private Result<VaultView> NotFound() => Result<VaultView>.Fail(Errors.VaultNotFound, $"Vault {VaultId} does not exist.");
+
+    private VaultView View() => new(VaultId, S.Address, S.Name, S.Organization, S.Tokens.Values.OrderBy(t => t.Symbol, StringComparer.Ordinal).ToArray(),
+        new Dictionary<Guid, decimal>(S.Allocations), S.CapitalUsdc, S.Version);
 }

@@ -1,7 +1,8 @@
+using System.ComponentModel.DataAnnotations;
 using System.Net;
-using AgentDesk.Grains.Batches;
+using AgentDesk.Contracts.Common;
 using AgentDesk.Grains.Infrastructure;
-using AgentDesk.Grains.Intents;
+using AgentDesk.Grains.Options;
 using AgentDesk.Silo.Persistence;
 using AgentDesk.Venues;
 using AgentDesk.Venues.Paper;
@@ -9,6 +10,8 @@ using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using Orleans.Runtime.Hosting;
 
@@ -16,43 +19,65 @@ namespace AgentDesk.Silo.Configuration;
 
 /// <summary>
 /// The silo set-up shared by the standalone silo, the Gateway's co-hosted silo, tests and benchmarks.
-/// <see cref="AddAgentDeskGrains"/> adds what grains need (storage, reminders, streams, venue);
+/// <see cref="AddAgentDeskGrains"/> adds what grains need (options, storage, reminders, streams, venue);
 /// <see cref="UseAgentDeskClustering"/> adds how the silo finds its peers.
 /// </summary>
 public static class SiloConfiguration
 {
+    /// <summary>
+    /// The cluster options, read and validated while the host is built: the mode decides which providers are wired.
+    /// An invalid setting stops the start with one clear message.
+    /// </summary>
     public static AgentDeskClusterOptions ReadOptions(IConfiguration configuration)
     {
         var options = configuration.GetSection(AgentDeskClusterOptions.Section).Get<AgentDeskClusterOptions>() ?? new AgentDeskClusterOptions();
         if (configuration["AgentDesk:DataDir"] is { Length: > 0 } dataDir) options.DataDir = dataDir;
+        var results = new List<ValidationResult>();
+        if (!Validator.TryValidateObject(options, new ValidationContext(options), results, validateAllProperties: true))
+            throw new OptionsValidationException(AgentDeskClusterOptions.Section, typeof(AgentDeskClusterOptions), results.Select(r => r.ErrorMessage ?? "invalid"));
         return options;
     }
 
-    /// <summary>Everything a silo needs whatever its clustering: storage per mode, reminders, streams, the paper venue.</summary>
-    public static ISiloBuilder AddAgentDeskGrains(this ISiloBuilder silo, AgentDeskClusterOptions options, IConfiguration? configuration = null)
+    /// <summary>Binds an options class to its own section, validated by its data annotations when the host starts.</summary>
+    public static void AddValidatedOptions<T>(this IServiceCollection services, string section) where T : class =>
+        services.AddOptions<T>().BindConfiguration(section).ValidateDataAnnotations().ValidateOnStart();
+
+    /// <summary>Everything a silo needs whatever its clustering: options, storage and reminders per mode, streams, the venue.</summary>
+    public static ISiloBuilder AddAgentDeskGrains(this ISiloBuilder silo, AgentDeskClusterOptions options)
     {
+        var services = silo.Services;
+        services.AddValidatedOptions<RiskOptions>(RiskOptions.Section);
+        services.AddValidatedOptions<PriceOptions>(PriceOptions.Section);
+        services.AddValidatedOptions<BatchOptions>(BatchOptions.Section);
+        services.AddValidatedOptions<IntentDomainOptions>(IntentDomainOptions.Section);
+        services.AddValidatedOptions<PaperVenueOptions>(PaperVenueOptions.Section);
+        services.AddAgentDeskSerialization();
+
         var serializer = new JsonGrainStorageSerializer();
         switch (options.Mode)
         {
             case ClusterMode.Memory:
-                silo.Services.AddGrainStorage(StorageNames.Provider, (_, _) => new InProcessMemoryGrainStorage(serializer));
+                services.AddGrainStorage(StorageNames.Provider, (_, _) => new InProcessMemoryGrainStorage(serializer));
                 silo.UseInMemoryReminderService();
                 break;
             case ClusterMode.SingleNode:
                 var sqlite = SqliteConnectionString(options.DataDir);
-                if (options.MigrateOnStart) SchemaMigrator.MigrateSqlite(sqlite);
                 TunedSqliteFactory.InstallForOrleansStorage();
+                if (options.MigrateOnStart) AddMigration(services, (logger, token) => SchemaMigrator.MigrateSqliteAsync(sqlite, logger, token));
                 silo.AddAdoNetGrainStorage(StorageNames.Provider, o =>
                 {
                     o.Invariant = TunedSqliteFactory.SqliteInvariant;
                     o.ConnectionString = sqlite;
                     o.GrainStorageSerializer = serializer;
                 });
-                silo.UseInMemoryReminderService(); // the ADO.NET reminders have no SQLite support
+                // Orleans' ADO.NET reminders have no SQLite support; the project's own table keeps them durable.
+                services.AddSingleton(new SqliteConnectionSource(sqlite));
+                silo.AddReminders();
+                services.AddSingleton<IReminderTable, SqliteReminderTable>();
                 break;
             case ClusterMode.Postgres:
-                var postgres = RequirePostgres(options);
-                if (options.MigrateOnStart) SchemaMigrator.MigratePostgresAsync(postgres).GetAwaiter().GetResult();
+                var postgres = options.ConnectionString!;
+                if (options.MigrateOnStart) AddMigration(services, (logger, token) => SchemaMigrator.MigratePostgresAsync(postgres, logger, token));
                 silo.AddAdoNetGrainStorage(StorageNames.Provider, o =>
                 {
                     o.Invariant = "Npgsql";
@@ -73,18 +98,12 @@ public static class SiloConfiguration
 
         // Grain calls become OpenTelemetry activities (sources Microsoft.Orleans.Runtime / .Application).
         silo.AddActivityPropagation();
-        silo.Services.TryAddSingleton(TimeProvider.System);
-        silo.Services.TryAddSingleton<IExecutionVenue, PaperVenue>();
-        if (configuration is not null)
-        {
-            silo.Services.Configure<PaperVenueOptions>(configuration.GetSection("AgentDesk:PaperVenue"));
-            silo.Services.Configure<BatchOptions>(configuration.GetSection("AgentDesk:Batches"));
-            silo.Services.Configure<IntentDomainOptions>(configuration.GetSection("AgentDesk:Intents"));
-        }
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<IExecutionVenue, PaperVenue>();
         return silo;
     }
 
-    /// <summary>Localhost clustering (single node) or ADO.NET clustering on PostgreSQL.</summary>
+    /// <summary>Localhost clustering (single node and memory) or ADO.NET clustering on PostgreSQL, with optional TLS.</summary>
     public static ISiloBuilder UseAgentDeskClustering(this ISiloBuilder silo, AgentDeskClusterOptions options)
     {
         silo.Configure<ClusterOptions>(o =>
@@ -92,26 +111,29 @@ public static class SiloConfiguration
             o.ClusterId = options.ClusterId;
             o.ServiceId = options.ServiceId;
         });
+        // Failure detection can be tuned per deployment (docs/operations.md): how fast a dead silo is declared dead,
+        // against how long a starved but healthy one may go without answering a probe.
+        silo.Services.AddOptions<ClusterMembershipOptions>().BindConfiguration($"{AgentDeskClusterOptions.Section}:Membership");
         if (options.Mode == ClusterMode.Postgres)
         {
-            var postgres = RequirePostgres(options);
             silo.UseAdoNetClustering(o =>
             {
                 o.Invariant = "Npgsql";
-                o.ConnectionString = postgres;
+                o.ConnectionString = options.ConnectionString;
             });
-            silo.ConfigureEndpoints(IPAddress.Parse(options.AdvertisedAddress), options.SiloPort, options.GatewayPort, listenOnAnyHostAddress: false);
+            silo.ConfigureEndpoints(IPAddress.Parse(options.AdvertisedAddress), options.SiloPort, options.GatewayPort, listenOnAnyHostAddress: true);
         }
         else
         {
             silo.UseLocalhostClustering(options.SiloPort, options.GatewayPort, serviceId: options.ServiceId, clusterId: options.ClusterId);
         }
+        ClusterTransport.UseTls(silo, options.Tls);
         return silo;
     }
 
     public static string SqliteConnectionString(string dataDir)
     {
-        Directory.CreateDirectory(dataDir);
+        DataFolder.Create(dataDir);
         return new SqliteConnectionStringBuilder
         {
             DataSource = Path.GetFullPath(Path.Combine(dataDir, "agentdesk.db")),
@@ -119,8 +141,20 @@ public static class SiloConfiguration
         }.ToString();
     }
 
-    private static string RequirePostgres(AgentDeskClusterOptions options) =>
-        string.IsNullOrWhiteSpace(options.ConnectionString)
-            ? throw new InvalidOperationException("Postgres mode needs AgentDesk:Cluster:ConnectionString (AgentDesk__Cluster__ConnectionString).")
-            : options.ConnectionString;
+    private static void AddMigration(IServiceCollection services, Func<ILogger, CancellationToken, Task> migrate) =>
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp =>
+        {
+            var logger = sp.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(SchemaMigrator));
+            return new SchemaMigration(token => migrate(logger, token));
+        });
+}
+
+/// <summary>The single-node data folder: created readable by its owner only, since it holds the admin key and all state.</summary>
+public static class DataFolder
+{
+    public static void Create(string path)
+    {
+        if (OperatingSystem.IsWindows()) Directory.CreateDirectory(path);
+        else Directory.CreateDirectory(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+    }
 }

@@ -50,16 +50,26 @@ public static class SchemaMigrator
         }
     }
 
-    public static void MigrateSqlite(string connectionString, ILogger? logger = null)
+    public static async Task MigrateSqliteAsync(string connectionString, ILogger? logger = null, CancellationToken cancellationToken = default)
     {
-        using var connection = new SqliteConnection(connectionString);
-        connection.Open();
+        await using var connection = new SqliteConnection(connectionString);
+        await connection.OpenAsync(cancellationToken);
         foreach (var (name, sql) in Scripts("sqlite"))
         {
-            using var command = connection.CreateCommand();
+            await using var command = connection.CreateCommand();
             command.CommandText = sql;
-            command.ExecuteNonQuery();
+            await command.ExecuteNonQueryAsync(cancellationToken);
             logger?.LogInformation("Applied schema script sqlite/{Script}", name);
         }
     }
+}
+
+/// <summary>
+/// Applies the schema as the first step of the silo's start (before storage, membership or reminders touch the
+/// database), so no part of the host is built by blocking on I/O.
+/// </summary>
+public sealed class SchemaMigration(Func<CancellationToken, Task> migrate) : ILifecycleParticipant<ISiloLifecycle>
+{
+    public void Participate(ISiloLifecycle lifecycle) =>
+        lifecycle.Subscribe(nameof(SchemaMigration), ServiceLifecycleStage.First, migrate, _ => Task.CompletedTask);
 }

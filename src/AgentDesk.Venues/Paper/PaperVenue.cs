@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using System.Text;
 using AgentDesk.Domain.Common;
 using AgentDesk.Domain.Intents;
@@ -6,23 +7,31 @@ using Microsoft.Extensions.Options;
 
 namespace AgentDesk.Venues.Paper;
 
+/// <summary>Section <c>AgentDesk:PaperVenue</c>.</summary>
 public sealed class PaperVenueOptions
 {
+    public const string Section = "AgentDesk:PaperVenue";
+
     /// <summary>Slippage applied against the trader on every fill, in bps of the feed price.</summary>
+    [Range(0, 10_000)]
     public int SlippageBps { get; set; } = 5;
 
-    /// <summary>The chain id reported on simulated transactions (Arbitrum One by default, as in seed 000).</summary>
-    public int ChainId { get; set; } = 42161;
+    /// <summary>The chain id reported on simulated transactions (Arbitrum One by default, as Symphony's examples show).</summary>
+    [Range(1, long.MaxValue)]
+    public long ChainId { get; set; } = 42161;
 }
 
 /// <summary>
 /// Fills at the latest feed price moved against the trader by <see cref="PaperVenueOptions.SlippageBps"/>.
 /// Honours <c>maxSlippageBps</c> and the minimum out, refuses to fill without a price, and marks every
 /// transaction as simulated (explorer URLs use the <c>paper://</c> scheme; hashes are keccak of the order id).
+/// Nothing leaves the process, so there is nothing to reconcile after a crash.
 /// </summary>
 public sealed class PaperVenue(IOptions<PaperVenueOptions> options, TimeProvider clock) : IExecutionVenue
 {
     private readonly PaperVenueOptions _options = options.Value;
+
+    public bool SendsOutsideCluster => false;
 
     public Task<Outcome<VenueFill>> OpenAsync(OpenOrder order, CancellationToken cancellationToken = default)
     {
@@ -32,7 +41,7 @@ public sealed class PaperVenue(IOptions<PaperVenueOptions> options, TimeProvider
         if (!opened.IsSuccess) return Task.FromResult<Outcome<VenueFill>>(opened.Rejection!);
         var size = opened.Value!.Size;
         if (size < order.MinTokenOut)
-            return Task.FromResult<Outcome<VenueFill>>(new Rejection("min_out_not_met",
+            return Task.FromResult<Outcome<VenueFill>>(new Rejection(Errors.MinOutNotMet,
                 $"The fill would give {size} {order.Symbol}, below minTokenOut {order.MinTokenOut}.").With("tokenOut", size));
         return Task.FromResult<Outcome<VenueFill>>(Fill(order.OrderId, price, size));
     }
@@ -40,21 +49,25 @@ public sealed class PaperVenue(IOptions<PaperVenueOptions> options, TimeProvider
     public Task<Outcome<VenueFill>> CloseAsync(CloseOrder order, CancellationToken cancellationToken = default)
     {
         if (Refuse(order.LatestPrice, order.MaxSlippageBps) is { } refused) return Task.FromResult<Outcome<VenueFill>>(refused);
-        if (order.Size <= 0) return Task.FromResult<Outcome<VenueFill>>(new Rejection("invalid_amount", "Nothing to sell."));
+        if (order.Size <= 0) return Task.FromResult<Outcome<VenueFill>>(new Rejection(Errors.InvalidAmount, "Nothing to sell."));
         var price = FillPrice(order.LatestPrice!.Value, buying: order.Side == Side.Short);
-        var usdcOut = Money.FloorUsdc(order.Size * price);
-        if (usdcOut < order.MinUsdcOut)
-            return Task.FromResult<Outcome<VenueFill>>(new Rejection("min_out_not_met",
-                $"The sale would return {usdcOut} USDC, below minUsdcOut {order.MinUsdcOut}.").With("usdcOut", usdcOut));
+        var usdcOut = Money.Checked<decimal>(() => Money.FloorUsdc(order.Size * price), "The sale's proceeds");
+        if (!usdcOut.IsSuccess) return Task.FromResult<Outcome<VenueFill>>(usdcOut.Rejection!);
+        if (usdcOut.Value < order.MinUsdcOut)
+            return Task.FromResult<Outcome<VenueFill>>(new Rejection(Errors.MinOutNotMet,
+                $"The sale would return {usdcOut.Value} USDC, below minUsdcOut {order.MinUsdcOut}.").With("usdcOut", usdcOut.Value));
         return Task.FromResult<Outcome<VenueFill>>(Fill(order.OrderId, price, order.Size));
     }
+
+    public Task<Outcome<VenueFill>?> ReconcileAsync(VenueOrder order, CancellationToken cancellationToken = default) =>
+        Task.FromResult<Outcome<VenueFill>?>(null);
 
     private Rejection? Refuse(decimal? latestPrice, int maxSlippageBps)
     {
         if (latestPrice is not > 0)
-            return new Rejection("no_price", "The paper venue has no price for this symbol; push one to /api/v1/prices first.");
+            return new Rejection(Errors.NoPrice, "The paper venue has no price for this symbol; push one to /api/v1/prices first.");
         if (_options.SlippageBps > maxSlippageBps)
-            return new Rejection("slippage_exceeded", $"The venue's slippage of {_options.SlippageBps} bps exceeds maxSlippageBps {maxSlippageBps}.")
+            return new Rejection(Errors.SlippageExceeded, $"The venue's slippage of {_options.SlippageBps} bps exceeds maxSlippageBps {maxSlippageBps}.")
                 .With("slippageBps", _options.SlippageBps);
         return null;
     }

@@ -1,3 +1,4 @@
+using AgentDesk.Contracts.Common;
 using AgentDesk.Silo.Configuration;
 using AgentDesk.Venues;
 using AgentDesk.Venues.Paper;
@@ -11,10 +12,7 @@ namespace AgentDesk.Cluster.Tests.Postgres;
 /// <summary>In-process silos whose grain state and reminders live in the real PostgreSQL that ./test.sh starts.</summary>
 public static class PostgresCluster
 {
-    public static string ConnectionString =>
-        Environment.GetEnvironmentVariable("AGENTDESK_TEST_POSTGRES") is { Length: > 0 } cs
-            ? cs
-            : throw new InvalidOperationException("AGENTDESK_TEST_POSTGRES is not set: run the tests through ./test.sh, which starts PostgreSQL.");
+    public static string ConnectionString => Testing.TestEnvironment.PostgresConnectionString;
 
     public static async Task<InProcessTestCluster> StartAsync(string serviceId, short silos = 1, TimeSpan? venueDelay = null, int? batchParallelism = null)
     {
@@ -28,7 +26,8 @@ public static class PostgresCluster
                 silo.Services.AddSingleton<IExecutionVenue>(sp => new SlowVenue(
                     new PaperVenue(sp.GetRequiredService<IOptions<PaperVenueOptions>>(), TimeProvider.System), delay));
             silo.AddAgentDeskGrains(new AgentDeskClusterOptions { Mode = ClusterMode.Postgres, ConnectionString = ConnectionString });
-            if (batchParallelism is { } parallelism) silo.Services.Configure<Grains.Batches.BatchOptions>(o => o.Parallelism = parallelism);
+            silo.Services.Configure<Grains.Options.PriceOptions>(o => o.MaxJumpBps = 1_000_000);
+            if (batchParallelism is { } parallelism) silo.Services.Configure<Grains.Options.BatchOptions>(o => o.Parallelism = parallelism);
             // Declare a killed silo dead quickly so the survivors take over its grains within the test's deadline.
             silo.Configure<ClusterMembershipOptions>(o =>
             {
@@ -37,6 +36,7 @@ public static class PostgresCluster
                 o.NumVotesForDeathDeclaration = 1;
             });
         });
+        builder.ConfigureClient(client => client.Services.AddAgentDeskSerialization());
         var cluster = builder.Build();
         await cluster.DeployAsync();
         return cluster;
@@ -46,6 +46,11 @@ public static class PostgresCluster
 /// <summary>The paper venue, slowed down so a batch is still fanning out when a silo is killed.</summary>
 public sealed class SlowVenue(IExecutionVenue inner, TimeSpan delay) : IExecutionVenue
 {
+    public bool SendsOutsideCluster => inner.SendsOutsideCluster;
+
+    public Task<Domain.Common.Outcome<VenueFill>?> ReconcileAsync(VenueOrder order, CancellationToken cancellationToken = default) =>
+        inner.ReconcileAsync(order, cancellationToken);
+
     public async Task<Domain.Common.Outcome<VenueFill>> OpenAsync(OpenOrder order, CancellationToken cancellationToken = default)
     {
         await Task.Delay(delay, cancellationToken);

@@ -1,6 +1,8 @@
 using AgentDesk.Contracts.Batches;
 using AgentDesk.Contracts.Common;
 using AgentDesk.Contracts.Positions;
+using AgentDesk.Domain.Common;
+using AgentDesk.Testing;
 using Orleans.Runtime;
 using Orleans.TestingHost;
 
@@ -32,14 +34,14 @@ public sealed class PostgresTests
         await using var second = await PostgresCluster.StartAsync(serviceId);
         var again = new Scenario(second.Client);
         Assert.NotNull(await again.Agent(agent).GetProfileAsync());
-        Assert.Equal(2, await again.Agent(agent).GetSubscriberCountAsync());
+        Assert.Equal(2, (await again.Agent(agent).GetProfileAsync())!.SubscriberCount);
         var account = (await again.Account(rich).GetAsync())!;
         Assert.Equal(500m, account.FreeUsdc);
         Assert.Equal(500m, account.LockedUsdc);
         var batch = (await second.Client.GetGrain<IBatchGrain>(batchId).GetAsync())!;
         Assert.Equal(BatchStatus.Completed, batch.Status);
         Assert.Equal(1, batch.Successful);
-        Assert.Equal("below_min_trade_size", batch.Results.Single(r => r.Account == poor).Problem!.Code);
+        Assert.Equal(Errors.BelowMinTradeSize, batch.Results.Single(r => r.Account == poor).Problem!.Code);
         var position = second.Client.GetGrain<IPositionGrain>(GrainKeys.Position(agent, rich, symbol));
         Assert.Equal(PositionStatus.Open, (await position.GetAsync())!.Status);
 
@@ -83,7 +85,7 @@ public sealed class PostgresTests
         }, closed => closed == accounts.Count, TimeSpan.FromSeconds(90), "every position to exit");
         Assert.Equal(accounts.Count, all);
         foreach (var account in accounts)
-            Assert.Single(await world.Position(agent, account).GetHistoryAsync());
+            Assert.Equal(PositionStatus.Closed, (await world.Position(agent, account).GetAsync())!.Status);
     }
 
     [Fact]
@@ -98,7 +100,7 @@ public sealed class PostgresTests
         await world.PriceAsync(100m);
 
         var batchId = Guid.NewGuid();
-        var request = new BatchOpenRequest(agent, world.Symbol, TradeSide.Long, 50, 2, 0, 0, 0, 0);
+        var request = new BatchOpenRequest(agent, world.Symbol, Side.Long, 50, 2, 0, 0, 0, 0);
         var batch = cluster.Client.GetGrain<IBatchGrain>(batchId);
         var running = batch.OpenAsync(request);
 
@@ -132,7 +134,7 @@ public sealed class PostgresTests
         Assert.Equal(0, result.Failed);
         foreach (var account in accounts)
         {
-            Assert.Single(await world.Position(agent, account).GetHistoryAsync());
+            Assert.Equal(result.Results.Single(r => r.Account == account).PositionId, (await world.Position(agent, account).GetAsync())!.PositionId);
             var view = (await world.Account(account).GetAsync())!;
             Assert.Equal(50m, view.FreeUsdc);
             Assert.Equal(50m, view.LockedUsdc);

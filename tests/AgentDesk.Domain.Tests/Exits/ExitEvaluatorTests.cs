@@ -107,7 +107,7 @@ public class ExitEvaluatorTests
     [InlineData(-1, 0, 101, "invalid_take_profit_price")]
     public void Absolute_prices_on_the_wrong_side_are_refused(int side, int stop, int target, string code)
     {
-        Assert.Equal(code, AbsoluteExits.Build((Side)side, 100m, stop, target, 0m).Rejection!.Code);
+        Assert.Equal(code, AbsoluteExits.Build((Side)side, 100m, stop, target, 0m).Rejection!.Code.Code);
     }
 
     [Fact]
@@ -174,7 +174,7 @@ public class TriggerOrderTests
     [Fact]
     public void Placement_needs_a_price_and_a_positive_trigger()
     {
-        Assert.Equal("no_price", TriggerOrder.Place(90m, 0m).Rejection!.Code);
-        Assert.Equal("invalid_trigger_price", TriggerOrder.Place(-1m, 100m).Rejection!.Code);
+        Assert.Equal("no_price", TriggerOrder.Place(90m, 0m).Rejection!.Code.Code);
+        Assert.Equal("invalid_trigger_price", TriggerOrder.Place(-1m, 100m).Rejection!.Code.Code);
     }
 }

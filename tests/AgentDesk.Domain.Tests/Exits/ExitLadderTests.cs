@@ -25,13 +25,13 @@ public class ExitLadderTests
     public void Structural_rule_violations_are_named(byte type, int triggerBps, int exitBps, string code)
     {
         var rejection = ExitLadder.Validate([new ExitRule((ExitTriggerType)type, triggerBps, exitBps)], ExitBounds.Unbounded);
-        Assert.Equal(code, rejection!.Code);
+        Assert.Equal(code, rejection!.Code.Code);
     }
 
     [Fact]
     public void An_empty_ladder_is_refused()
     {
-        Assert.Equal("exits_required", ExitLadder.Validate([], ExitBounds.Unbounded)!.Code);
+        Assert.Equal("exits_required", ExitLadder.Validate([], ExitBounds.Unbounded)!.Code.Code);
     }
 
     [Fact]
@@ -40,10 +40,10 @@ public class ExitLadderTests
         var bounds = new ExitBounds(1000, 200, 3000, RequireStopLoss: false, RequireTakeProfit: false);
         Assert.Null(ExitLadder.Validate([Sl(-1000)], bounds));
         var wide = ExitLadder.Validate([Sl(-1001)], bounds)!;
-        Assert.Equal("stop_loss_out_of_bounds", wide.Code);
+        Assert.Equal("stop_loss_out_of_bounds", wide.Code.Code);
         Assert.Equal("1000", wide.Details!["maxStopLossBps"]);
-        Assert.Equal("take_profit_out_of_bounds", ExitLadder.Validate([Tp(199)], bounds)!.Code);
-        Assert.Equal("take_profit_out_of_bounds", ExitLadder.Validate([Tp(3001)], bounds)!.Code);
+        Assert.Equal("take_profit_out_of_bounds", ExitLadder.Validate([Tp(199)], bounds)!.Code.Code);
+        Assert.Equal("take_profit_out_of_bounds", ExitLadder.Validate([Tp(3001)], bounds)!.Code.Code);
         Assert.Null(ExitLadder.Validate([Tp(200, 5000), Tp(3000)], bounds));
     }
 
@@ -51,8 +51,8 @@ public class ExitLadderTests
     public void Required_stop_loss_and_take_profit()
     {
         var requireBoth = new ExitBounds(1000, 100, 3000, RequireStopLoss: true, RequireTakeProfit: true);
-        Assert.Equal("stop_loss_required", ExitLadder.Validate([Tp(500)], requireBoth)!.Code);
-        Assert.Equal("take_profit_required", ExitLadder.Validate([Sl(-500)], requireBoth)!.Code);
+        Assert.Equal("stop_loss_required", ExitLadder.Validate([Tp(500)], requireBoth)!.Code.Code);
+        Assert.Equal("take_profit_required", ExitLadder.Validate([Sl(-500)], requireBoth)!.Code.Code);
         Assert.Null(ExitLadder.Validate([Tp(500, 5000), Sl(-500)], requireBoth));
     }
 
@@ -60,7 +60,7 @@ public class ExitLadderTests
     public void The_broken_rule_is_identified_by_index()
     {
         var rejection = ExitLadder.Validate([Tp(500, 5000), Sl(-500, 0), Sl(-900)], ExitBounds.Unbounded)!;
-        Assert.Equal("invalid_exit_bps", rejection.Code);
+        Assert.Equal("invalid_exit_bps", rejection.Code.Code);
         Assert.Equal("1", rejection.Details!["index"]);
         Assert.StartsWith("exits[1]", rejection.Message);
     }

@@ -1,8 +1,8 @@
-using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using AgentDesk.Domain.Exits;
 using AgentDesk.Domain.Intents;
+using AgentDesk.Testing;
 using CsCheck;
 
 namespace AgentDesk.Domain.Tests.Intents;
@@ -17,7 +17,7 @@ public class EthersInteropTests
     private readonly FastIntentVerifier _verifier = new(IntentSamples.Domain);
 
     [Fact]
-    public void Ethers_signatures_of_all_four_intent_types_recover_to_the_signer_in_csharp()
+    public async Task Ethers_signatures_of_all_four_intent_types_recover_to_the_signer_in_csharp()
     {
         var (key, address) = IntentSamples.NewKey();
         var intents = IntentSamples.Intent.Array[40].Single()
@@ -25,7 +25,7 @@ public class EthersInteropTests
             .ToList();
         intents.AddRange(OneOfEach());
 
-        var answers = Ethers(intents.Select(i => Request("sign", i, new() { ["privateKey"] = key })));
+        var answers = await EthersAsync(intents.Select(i => Request("sign", i, new() { ["privateKey"] = key })));
         for (var i = 0; i < intents.Count; i++)
         {
             Assert.True(EthAddress.AreEqual(address, answers[i]!["address"]!.GetValue<string>()));
@@ -36,38 +36,50 @@ public class EthersInteropTests
     }
 
     [Fact]
-    public void Csharp_signatures_of_all_four_intent_types_verify_in_ethers()
+    public async Task Csharp_signatures_of_all_four_intent_types_verify_in_ethers()
     {
         var (key, address) = IntentSamples.NewKey();
         var intents = OneOfEach().ToList();
-        var answers = Ethers(intents.Select(i => Request("recover", i, new()
+        var answers = await EthersAsync(intents.Select(i => Request("recover", i, new()
         {
             ["signature"] = NethereumIntentSignatures.Sign(IntentSamples.Domain, i, key),
         })));
+        Assert.Equal(4, answers.Count);
         Assert.All(answers, a => Assert.True(EthAddress.AreEqual(address, a!["address"]!.GetValue<string>())));
     }
 
     [Fact]
-    public void Ethers_rejects_what_csharp_rejects_wrong_key_tampered_field_other_chain_other_contract()
+    public async Task A_wrong_key_a_tampered_field_another_chain_or_contract_recovers_to_another_address_in_ethers_and_in_csharp()
     {
         var (key, address) = IntentSamples.NewKey();
-        var intent = IntentSamples.SeedOpen(3);
-        var signature = Ethers([Request("sign", intent, new() { ["privateKey"] = key })])[0]!["signature"]!.GetValue<string>();
         var (otherKey, _) = IntentSamples.NewKey();
-        var otherSignature = Ethers([Request("sign", intent, new() { ["privateKey"] = otherKey })])[0]!["signature"]!.GetValue<string>();
+        var intent = IntentSamples.SeedOpen(3);
+        var signature = (await EthersAsync([Request("sign", intent, new() { ["privateKey"] = key })]))[0]!["signature"]!.GetValue<string>();
+        var otherSignature = (await EthersAsync([Request("sign", intent, new() { ["privateKey"] = otherKey })]))[0]!["signature"]!.GetValue<string>();
 
+        // ethers recovers each variant to an address that is not the signer's…
+        var variants = new (ISignedIntent Intent, Eip712Domain Domain, string Signature)[]
+        {
+            (intent, IntentSamples.Domain, otherSignature),
+            (intent with { MaxSlippageBps = 101 }, IntentSamples.Domain, signature),
+            (intent, IntentSamples.Domain with { ChainId = 8453 }, signature),
+            (intent, IntentSamples.Domain with { VerifyingContract = "0x" + new string('a', 40) }, signature),
+        };
+        var recovered = await EthersAsync(variants.Select(v => Request("recover", v.Intent, new() { ["signature"] = v.Signature }, v.Domain)));
+        Assert.Equal(variants.Length, recovered.Count);
+        Assert.All(recovered, r => Assert.False(EthAddress.AreEqual(address, r!["address"]!.GetValue<string>())));
+        // …and so does C#, while the untouched intent verifies in both.
+        Assert.All(variants, v => Assert.False(new FastIntentVerifier(v.Domain).IsSignedBy(v.Intent, v.Signature, address)));
         Assert.True(_verifier.IsSignedBy(intent, signature, address));
-        Assert.False(_verifier.IsSignedBy(intent, otherSignature, address));
-        Assert.False(_verifier.IsSignedBy(intent with { MaxSlippageBps = 101 }, signature, address));
-        Assert.False(new FastIntentVerifier(IntentSamples.Domain with { ChainId = 8453 }).IsSignedBy(intent, signature, address));
-        Assert.False(new FastIntentVerifier(IntentSamples.Domain with { VerifyingContract = "0x" + new string('a', 40) }).IsSignedBy(intent, signature, address));
+        var untouched = await EthersAsync([Request("recover", intent, new() { ["signature"] = signature })]);
+        Assert.True(EthAddress.AreEqual(address, untouched[0]!["address"]!.GetValue<string>()));
     }
 
     [Fact]
-    public void Exits_hash_equals_how_ethers_hashes_an_ExitRule_array()
+    public async Task Exits_hash_equals_how_ethers_hashes_an_ExitRule_array()
     {
         var ladders = IntentSamples.Ladder.Array[30].Single();
-        var answers = Ethers(ladders.Select(l => new JsonObject
+        var answers = await EthersAsync(ladders.Select(l => new JsonObject
         {
             ["op"] = "exitsHash",
             ["exits"] = new JsonArray(l.Select(r => (JsonNode)new JsonObject
@@ -75,6 +87,7 @@ public class EthersInteropTests
                 ["triggerType"] = (int)r.TriggerType, ["triggerBps"] = r.TriggerBps, ["exitBps"] = r.ExitBps,
             }).ToArray()),
         }));
+        Assert.Equal(ladders.Length, answers.Count);
         for (var i = 0; i < ladders.Length; i++)
             Assert.Equal(answers[i]!["hash"]!.GetValue<string>(), Hex.Encode(ExitsHash.Compute(ladders[i])));
     }
@@ -89,36 +102,20 @@ public class EthersInteropTests
             ExitsHash.Compute([new ExitRule(ExitTriggerType.TakeProfit, 1000, 5000), new ExitRule(ExitTriggerType.StopLoss, -1000, 10_000)]), open.Deadline, 3);
     }
 
-    private static JsonObject Request(string op, ISignedIntent intent, JsonObject extra)
+    private static JsonObject Request(string op, ISignedIntent intent, JsonObject extra, Eip712Domain? domain = null)
     {
-        var request = JsonSerializer.SerializeToNode(TypedDataTemplate.For(IntentSamples.Domain, intent), Json)!.AsObject();
+        var request = JsonSerializer.SerializeToNode(TypedDataTemplate.For(domain ?? IntentSamples.Domain, intent), Json)!.AsObject();
         request["op"] = op;
         foreach (var (k, v) in extra) request[k] = v?.DeepClone();
         return request;
     }
 
-    private static JsonArray Ethers(IEnumerable<JsonObject> requests)
+    private static async Task<JsonArray> EthersAsync(IEnumerable<JsonObject> requests)
     {
-        var root = Support.TestEnvironment.RepoRoot();
-        var script = Path.Combine(root, "tests", "interop", "eip712.mjs");
-        Assert.True(Directory.Exists(Path.Combine(root, "tests", "interop", "node_modules", "ethers")),
+        Assert.True(Directory.Exists(Path.Combine(TestEnvironment.RepoRoot(), "tests", "interop", "node_modules", "ethers")),
             "ethers is not installed: run ./test.sh (or npm ci in tests/interop).");
-        var start = new ProcessStartInfo("node", [script])
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        using var node = Process.Start(start)!;
-        node.StandardInput.Write(new JsonArray(requests.Select(r => (JsonNode)r).ToArray()).ToJsonString());
-        node.StandardInput.Close();
-        var output = node.StandardOutput.ReadToEnd();
-        var error = node.StandardError.ReadToEnd();
-        Assert.True(node.WaitForExit(60_000), "node did not finish");
-        Assert.True(node.ExitCode == 0, $"node failed: {error}");
-        var answers = JsonNode.Parse(output)!.AsArray();
+        var answers = await Ethers.CallAsync(new JsonArray(requests.Select(r => (JsonNode)r).ToArray()));
         Assert.All(answers, a => Assert.Null(a!["error"]));
         return answers;
     }
-
 }

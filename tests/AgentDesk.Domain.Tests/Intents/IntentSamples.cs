@@ -2,7 +2,6 @@ using System.Numerics;
 using AgentDesk.Domain.Exits;
 using AgentDesk.Domain.Intents;
 using CsCheck;
-using Nethereum.Signer;
 
 namespace AgentDesk.Domain.Tests.Intents;
 
@@ -11,11 +10,7 @@ public static class IntentSamples
 {
     public static readonly Eip712Domain Domain = new(Eip712Domain.DefaultName, "1", 42161, "0x5fbdb2315678afecb367f032d93f642f64180aa3");
 
-    public static (string PrivateKey, string Address) NewKey()
-    {
-        var key = EthECKey.GenerateKey();
-        return (key.GetPrivateKey(), key.GetPublicAddress());
-    }
+    public static (string PrivateKey, string Address) NewKey() => AgentDesk.Testing.TestData.NewKey();
 
     public static readonly Gen<BigInteger> Uint256 = Gen.Byte.Array[32].Select(b => new BigInteger(b, isUnsigned: true, isBigEndian: true));
     public static readonly Gen<BigInteger> Uint128 = Gen.Byte.Array[16].Select(b => new BigInteger(b, isUnsigned: true, isBigEndian: true));

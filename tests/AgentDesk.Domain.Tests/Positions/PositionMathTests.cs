@@ -18,7 +18,7 @@ public class PositionMathTests
     public void Add_moves_the_entry_to_the_size_weighted_average()
     {
         var position = PositionMath.Open(Side.Long, 100m, 1m, 100m, 8).Unwrap();   // 1 @ 100
-        var added = PositionMath.Add(position, 300m, 150m).Unwrap();               // +2 @ 150
+        var added = PositionMath.Add(position, 300m, 150m, 2m).Unwrap();           // +2 @ 150
         Assert.Equal(3m, added.Size);
         Assert.Equal(400m / 3m, added.EntryPrice);
         Assert.Equal(400m, added.MarginUsdc);
@@ -66,7 +66,7 @@ public class PositionMathTests
     {
         var position = PositionMath.Open(Side.Long, 100m, 1m, 100m, 8).Unwrap();
         var rejection = PositionMath.Reduce(position, 1.00000001m, 100m).Rejection!;
-        Assert.Equal("insufficient_position_size", rejection.Code);
+        Assert.Equal("insufficient_position_size", rejection.Code.Code);
     }
 
     [Fact]
@@ -74,7 +74,7 @@ public class PositionMathTests
     {
         // The seed's example: 1,000,000 BONK bought at 0.000234, now 0.000256, SOL at 100.
         var position = new PositionState(Side.Long, 1_000_000m, 0.000234m, 1m, 234m, 0m, 5);
-        var value = PositionMath.Value(position, 0.000256m, 100m);
+        var value = PositionMath.Value(position, 0.000256m, 100m)!;
         Assert.Equal(256m, value.ValueUsd);
         Assert.Equal(2.56m, value.ValueNative);
         Assert.Equal(22m, value.ProfitLossUsd);
@@ -87,7 +87,7 @@ public class PositionMathTests
     public void With_leverage_pnl_percent_is_on_margin_and_price_change_is_not()
     {
         var position = PositionMath.Open(Side.Long, 100m, 3m, 100m, 8).Unwrap();
-        var value = PositionMath.Value(position, 110m, 0m);
+        var value = PositionMath.Value(position, 110m, 0m)!;
         Assert.Equal(30m, value.ProfitLossPercent);
         Assert.Equal(10m, value.PriceChangePercent);
         Assert.Equal(0m, value.ValueNative); // no native price known

@@ -24,8 +24,8 @@ public class DomainProperties
     {
         Gen.Select(Usdc, Weight, Leverage, Fees).Sample((free, weight, leverage, fees) =>
         {
-            var outcome = TradeSizing.Size(free, weight, leverage, fees);
-            if (!outcome.IsSuccess) return outcome.Rejection!.Code == "below_min_trade_size";
+            var outcome = TradeSizing.Size(free, weight, leverage, fees, FeeCaps.Default);
+            if (!outcome.IsSuccess) return outcome.Rejection!.Code.Code == "below_min_trade_size";
             var trade = outcome.Value!;
             return trade.CollateralUsdc + trade.FeesUsdc <= free * weight / 100m
                 && trade.CollateralUsdc >= Money.MinimumTradeUsdc

@@ -17,7 +17,7 @@ public class TrackLimitsTests
     public void Trade_size_limit_names_the_limit_and_headroom()
     {
         var rejection = TrackLimits.CheckTrade(Track, 10_000m, 0m, DailyCounters.Start(Noon), 1_000.01m)!;
-        Assert.Equal("track_trade_size_exceeded", rejection.Code);
+        Assert.Equal("track_trade_size_exceeded", rejection.Code.Code);
         Assert.Equal("maxTradeSizeBps", rejection.Details!["limit"]);
         Assert.Equal("1000", rejection.Details["headroomUsdc"]);
     }
@@ -27,7 +27,7 @@ public class TrackLimitsTests
     {
         var today = DailyCounters.Start(Noon).AddTurnover(Noon, 2_000m);
         var rejection = TrackLimits.CheckTrade(Track, 10_000m, 0m, today, 600m)!;
-        Assert.Equal("track_daily_turnover_exceeded", rejection.Code);
+        Assert.Equal("track_daily_turnover_exceeded", rejection.Code.Code);
         Assert.Equal("500", rejection.Details!["headroomUsdc"]);
         Assert.Null(TrackLimits.CheckTrade(Track, 10_000m, 0m, today, 500m));
     }
@@ -36,10 +36,10 @@ public class TrackLimitsTests
     public void Reaching_the_daily_loss_stops_new_trades_until_utc_midnight()
     {
         var today = DailyCounters.Start(Noon).AddRealizedPnl(Noon, -300m);
-        Assert.Equal("track_daily_loss_reached", TrackLimits.CheckTrade(Track, 10_000m, 0m, today, 10m)!.Code);
+        Assert.Equal("track_daily_loss_reached", TrackLimits.CheckTrade(Track, 10_000m, 0m, today, 10m)!.Code.Code);
 
         var justBeforeMidnight = new DateTimeOffset(2026, 3, 1, 23, 59, 59, TimeSpan.Zero);
-        Assert.Equal("track_daily_loss_reached", TrackLimits.CheckTrade(Track, 10_000m, 0m, today.ForDay(justBeforeMidnight), 10m)!.Code);
+        Assert.Equal("track_daily_loss_reached", TrackLimits.CheckTrade(Track, 10_000m, 0m, today.ForDay(justBeforeMidnight), 10m)!.Code.Code);
 
         var midnight = new DateTimeOffset(2026, 3, 2, 0, 0, 0, TimeSpan.Zero);
         var tomorrow = today.ForDay(midnight);
@@ -67,7 +67,7 @@ public class TrackLimitsTests
     public void Allocation_headroom_bounds_the_trade()
     {
         var rejection = TrackLimits.CheckTrade(Track, 10_000m, 9_500m, DailyCounters.Start(Noon), 600m)!;
-        Assert.Equal("allocation_exceeded", rejection.Code);
+        Assert.Equal("allocation_exceeded", rejection.Code.Code);
         Assert.Equal("500", rejection.Details!["headroomUsdc"]);
     }
 

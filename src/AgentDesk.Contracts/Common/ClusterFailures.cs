@@ -1,0 +1,17 @@
+namespace AgentDesk.Contracts.Common;
+
+/// <summary>
+/// Failures that come from the cluster rather than from the request: a silo that is gone or not yet declared dead,
+/// a call that timed out, a connection refused. Waiting and retrying heals them; the gateway answers 503 with
+/// Retry-After, and a batch leaves such a subscriber for its resume reminder.
+/// </summary>
+public static class ClusterFailures
+{
+    public static bool IsTransient(Exception e) => e switch
+    {
+        TimeoutException or SiloUnavailableException or OrleansMessageRejectionException or GatewayTooBusyException
+            or ClientNotAvailableException or Orleans.Runtime.Messaging.ConnectionFailedException => true,
+        AggregateException aggregate => aggregate.InnerExceptions.Count > 0 && aggregate.InnerExceptions.All(IsTransient),
+        _ => e.InnerException is { } inner && IsTransient(inner),
+    };
+}

@@ -1,0 +1,57 @@
+using System.Security.Claims;
+using AgentDesk.Contracts.Agents;
+using AgentDesk.Domain.Common;
+using AgentDesk.Gateway.Http;
+
+namespace AgentDesk.Gateway.Access;
+
+/// <summary>The agent named by the route, resolved once by <see cref="VisibleAgentFilter"/> for the handler.</summary>
+public sealed record VisibleAgent(Guid Id, AgentProfile Profile);
+
+/// <summary>
+/// Resolves <c>{agentId}</c> on a route group to the agent the caller may see. Another organisation's agent answers
+/// 404 exactly like one that does not exist, never 403. Public groups (quotes, intents) resolve without the
+/// organisation check.
+/// </summary>
+public sealed class VisibleAgentFilter(IClusterClient cluster, bool publicRead) : IEndpointFilter
+{
+    public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        var found = await AgentLookup.FindAsync(cluster, publicRead ? null : context.HttpContext.User, context.HttpContext.GetRouteValue("agentId") as string);
+        if (found.Rejection is { } rejection) return ApiProblems.For(rejection);
+        context.HttpContext.Features.Set(found.Agent);
+        return await next(context);
+    }
+}
+
+public static class AgentLookup
+{
+    public readonly record struct Found(VisibleAgent? Agent, Rejection? Rejection);
+
+    /// <summary>The agent with this id as <paramref name="user"/> may see it (any agent when <paramref name="user"/> is null).</summary>
+    public static async Task<Found> FindAsync(IClusterClient cluster, ClaimsPrincipal? user, string? agentId)
+    {
+        if (!Guid.TryParse(agentId, out var id))
+            return new(null, new Rejection(Errors.InvalidAgentId, $"agentId must be a UUID; got '{Truncate(agentId)}'."));
+        var agent = await cluster.GetGrain<IAgentGrain>(id).GetProfileAsync();
+        if (agent is null || (user is not null && !user.CanSee(agent.Organization)))
+            return new(null, new Rejection(Errors.AgentNotFound, $"Agent {id} does not exist."));
+        return new(new VisibleAgent(id, agent), null);
+    }
+
+    /// <summary>The agent the route's filter resolved.</summary>
+    public static VisibleAgent VisibleAgent(this HttpContext context) =>
+        context.Features.Get<VisibleAgent>() ?? throw new InvalidOperationException("The route group has no VisibleAgentFilter.");
+
+    public static RouteGroupBuilder WithVisibleAgent(this RouteGroupBuilder group, bool publicRead = false)
+    {
+        group.AddEndpointFilterFactory((factory, next) =>
+        {
+            var filter = new VisibleAgentFilter(factory.ApplicationServices.GetRequiredService<IClusterClient>(), publicRead);
+            return context => filter.InvokeAsync(context, next);
+        });
+        return group;
+    }
+
+    public static string Truncate(string? text, int length = 64) => text is null ? "" : text.Length <= length ? text : text[..length] + "…";
+}

@@ -1,0 +1,133 @@
+using AgentDesk.Contracts.Agents;
+using AgentDesk.Contracts.Common;
+using AgentDesk.Domain.Common;
+using AgentDesk.Domain.Exits;
+using AgentDesk.Domain.Intents;
+using AgentDesk.Grains.Options;
+using AgentDesk.Testing;
+
+namespace AgentDesk.Cluster.Tests;
+
+/// <summary>Signed intents straight to the agent grain: ordering under concurrency, refusals that change nothing, retries.</summary>
+[Collection(ClusterCollection.Name)]
+public sealed class IntentTests(ClusterFixture fixture)
+{
+    private readonly Scenario _world = new(fixture.Client);
+    private static readonly Eip712Domain Domain = new IntentDomainOptions().ToDomain();
+    private static readonly ExitRule[] StopLoss = [new(ExitTriggerType.StopLoss, -500, 10_000)];
+
+    private sealed record Agent(Guid Id, string Key, VaultToken Token, string VaultAddress);
+
+    /// <summary>An agent with a signer, bound to a vault with an allocation of 10,000 on the Evaluation track, and a price.</summary>
+    private async Task<Agent> AgentAsync()
+    {
+        var (key, signer) = TestData.NewKey();
+        var agent = await _world.AgentAsync(signer: signer);
+        var vault = await _world.VaultAsync();
+        Assert.True((await _world.Agent(agent).BindVaultAsync(vault.VaultId, 10_000m)).IsSuccess); // Evaluation: 1,000 per trade, 5,000 a day
+        await _world.PriceAsync(100m);
+        return new Agent(agent, key, vault.Tokens.Single(), vault.Address);
+    }
+
+    private IntentRequest Signed(Agent agent, IntentKind kind, long nonce, decimal usdc = 100m, decimal tokens = 0m, long? deadline = null, string? symbol = null,
+        IReadOnlyList<ExitRule>? exits = null, string? signWith = null)
+    {
+        var request = new IntentRequest(kind, symbol ?? _world.Symbol, usdc, 0, tokens, 0, 100, exits ?? (kind == IntentKind.OpenPosition ? StopLoss : []),
+            deadline ?? DateTimeOffset.UtcNow.AddHours(1).ToUnixTimeSeconds(), nonce, "");
+        var intent = IntentStructs.Build(request, agent.Id, agent.VaultAddress, agent.Token).Unwrap();
+        return request with { Signature = NethereumIntentSignatures.Sign(Domain, intent, signWith ?? agent.Key) };
+    }
+
+    [Fact]
+    public async Task Hundred_parallel_intents_get_strictly_sequential_nonces_and_never_exceed_the_track()
+    {
+        var agent = await AgentAsync();
+        var grain = _world.Agent(agent.Id);
+        Assert.True((await grain.ExecuteIntentAsync(Signed(agent, IntentKind.OpenPosition, 0, usdc: 400m))).IsSuccess);
+
+        // 100 clients, each reading the current nonce, signing its own add of about 400 and submitting until accepted or
+        // refused by a limit. (Each amount differs, so no two clients ever send the same signed intent, which would be one intent.)
+        var accepted = new System.Collections.Concurrent.ConcurrentBag<long>();
+        var refusedByLimit = 0;
+        await Task.WhenAll(Enumerable.Range(0, 100).Select(client => Task.Run(async () =>
+        {
+            for (var attempt = 0; attempt < 500; attempt++)
+            {
+                var nonce = (await grain.GetProfileAsync())!.Nonce;
+                var result = await grain.ExecuteIntentAsync(Signed(agent, IntentKind.AddToPosition, nonce, usdc: 400m + client * 0.001m));
+                if (result.IsSuccess)
+                {
+                    accepted.Add(result.Value!.Nonce);
+                    return;
+                }
+                if (result.Problem!.Code == Errors.TrackDailyTurnoverExceeded)
+                {
+                    Interlocked.Increment(ref refusedByLimit);
+                    return;
+                }
+                Assert.Equal(Errors.NonceMismatch, result.Problem.Code); // lost the race: read the nonce again
+            }
+            Assert.Fail("a client never got an answer other than nonce_mismatch");
+        })));
+
+        // The open of 400 plus 11 adds of ~400 stay within 5,000; a 12th add would exceed the day's turnover.
+        Assert.Equal(11, accepted.Count);
+        Assert.Equal(Enumerable.Range(1, 11).Select(i => (long)i), accepted.Order());
+        Assert.Equal(89, refusedByLimit);
+        var quote = (await grain.QuoteAsync(new IntentRequest(IntentKind.AddToPosition, _world.Symbol, 0, 0, 0, 0, 0, [], 0, 0, ""))).Value!;
+        Assert.Equal(12, quote.Nonce);
+        Assert.InRange(quote.Headroom.DeployedUsdc, 4_800m, 4_801.1m);
+        Assert.Equal(5_000m - quote.Headroom.DeployedUsdc, quote.Headroom.DailyTurnoverHeadroomUsdc);
+    }
+
+    [Fact]
+    public async Task Rejected_intents_change_nothing_and_a_retried_accepted_intent_answers_the_same()
+    {
+        var agent = await AgentAsync();
+        var grain = _world.Agent(agent.Id);
+        var (otherKey, _) = TestData.NewKey();
+        var past = DateTimeOffset.UtcNow.AddMinutes(-1).ToUnixTimeSeconds();
+
+        Assert.Equal(Errors.InvalidSignature, (await grain.ExecuteIntentAsync(Signed(agent, IntentKind.OpenPosition, 0, signWith: otherKey))).Problem!.Code);
+        Assert.Equal(Errors.InvalidSignature, (await grain.ExecuteIntentAsync(Signed(agent, IntentKind.OpenPosition, 0) with { UsdcAmount = 101m })).Problem!.Code);
+        Assert.Equal(Errors.NonceMismatch, (await grain.ExecuteIntentAsync(Signed(agent, IntentKind.OpenPosition, 1))).Problem!.Code);
+        Assert.Equal(Errors.DeadlineExpired, (await grain.ExecuteIntentAsync(Signed(agent, IntentKind.OpenPosition, 0, deadline: past))).Problem!.Code);
+        Assert.Equal(Errors.TrackTradeSizeExceeded, (await grain.ExecuteIntentAsync(Signed(agent, IntentKind.OpenPosition, 0, usdc: 1_001m))).Problem!.Code);
+        Assert.Equal(Errors.SymbolNotAllowed, (await grain.ExecuteIntentAsync(Signed(agent, IntentKind.OpenPosition, 0) with { Symbol = "TSLA" })).Problem!.Code);
+        // A ladder that cannot be valid is refused before anything is hashed or verified.
+        var broken = new IntentRequest(IntentKind.OpenPosition, _world.Symbol, 100m, 0, 0, 0, 100, [new ExitRule(ExitTriggerType.StopLoss, -500, 70_000)],
+            DateTimeOffset.UtcNow.AddHours(1).ToUnixTimeSeconds(), 0, "0x00");
+        Assert.Equal(Errors.InvalidExitBps, (await grain.ExecuteIntentAsync(broken)).Problem!.Code);
+        Assert.Equal(0, (await grain.GetProfileAsync())!.Nonce);
+
+        var open = Signed(agent, IntentKind.OpenPosition, 0);
+        var first = await grain.ExecuteIntentAsync(open);
+        Assert.True(first.IsSuccess, first.Problem?.Message);
+        // The same signed intent again is a retry: the first answer, nothing traded twice.
+        var retry = await grain.ExecuteIntentAsync(open);
+        Assert.Equal(first.Value!.Position.PositionId, retry.Value!.Position.PositionId);
+        Assert.Equal(first.Value.Transaction, retry.Value.Transaction);
+        Assert.Equal(1, (await grain.GetProfileAsync())!.Nonce);
+        // Another intent with a spent nonce is a replay.
+        Assert.Equal(Errors.NonceMismatch, (await grain.ExecuteIntentAsync(Signed(agent, IntentKind.OpenPosition, 0, usdc: 99m))).Problem!.Code);
+    }
+
+    [Fact]
+    public async Task A_venue_refusal_after_admission_spends_the_nonce_but_deploys_nothing()
+    {
+        var agent = await AgentAsync();
+        var grain = _world.Agent(agent.Id);
+        // The paper venue slips 5 bps: a 1 bps bound is refused by the venue, after the checks passed.
+        var tight = Signed(agent, IntentKind.OpenPosition, 0) with { MaxSlippageBps = 1 };
+        var intent = IntentStructs.Build(tight, agent.Id, agent.VaultAddress, agent.Token).Unwrap();
+        tight = tight with { Signature = NethereumIntentSignatures.Sign(Domain, intent, agent.Key) };
+        var refused = await grain.ExecuteIntentAsync(tight);
+        Assert.Equal(Errors.SlippageExceeded, refused.Problem!.Code);
+
+        var quote = (await grain.QuoteAsync(new IntentRequest(IntentKind.OpenPosition, _world.Symbol, 0, 0, 0, 0, 0, [], 0, 0, ""))).Value!;
+        Assert.Equal(1, quote.Nonce);                       // spent, whatever the venue did
+        Assert.Equal(0m, quote.Headroom.DeployedUsdc);      // but nothing was deployed…
+        Assert.Equal(5_000m, quote.Headroom.DailyTurnoverHeadroomUsdc); // …or counted
+        Assert.Null(await _world.Grains.GetGrain<Contracts.Positions.IPositionGrain>(GrainKeys.Position(agent.Id, agent.VaultAddress, _world.Symbol)).GetAsync());
+    }
+}
