@@ -10,8 +10,9 @@ using Microsoft.Extensions.Hosting;
 // A silo on its own: `dotnet run --project src/AgentDesk.Silo` (single node) or, with AgentDesk__Cluster__Mode=Postgres
 // and a connection string, a member of a cluster. Commands (docs/operations.md):
 //   migrate            applies deploy/sql and exits
-var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
-var options = SiloConfiguration.ReadOptions(builder.Configuration);
+var configuration = new ConfigurationManager();
+configuration.AddEnvironmentVariables().AddCommandLine(args);
+var options = SiloConfiguration.ReadOptions(configuration);
 
 if (args.Contains("migrate"))
 {
@@ -21,21 +22,33 @@ if (args.Contains("migrate"))
     return;
 }
 
-// Health endpoints only where asked for (AgentDesk:Silo:HealthPort): several silos share a machine in development.
-var healthPort = builder.Configuration.GetValue("AgentDesk:Silo:HealthPort", 0);
-builder.WebHost.UseKestrel(kestrel =>
+// Health endpoints only where asked for (AgentDesk:Silo:HealthPort): without one the silo starts no web server at all,
+// so several silos share a machine in development without contending for an HTTP port.
+var healthPort = configuration.GetValue("AgentDesk:Silo:HealthPort", 0);
+if (healthPort > 0)
 {
-    if (healthPort > 0) kestrel.ListenAnyIP(healthPort);
-});
-builder.Services.AddSingleton(options);
-builder.Services.AddHealthChecks().AddCheck<SiloReadiness>("silo", tags: [HealthEndpoints.ReadyTag]);
-builder.AddAgentDeskTelemetry("agentdesk-silo");
-builder.UseOrleans(silo =>
+    var web = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+    web.WebHost.UseKestrel(kestrel => kestrel.ListenAnyIP(healthPort));
+    ConfigureSilo(web);
+    web.Services.AddHealthChecks().AddCheck<SiloReadiness>("silo", tags: [HealthEndpoints.ReadyTag]);
+    var app = web.Build();
+    app.MapAgentDeskHealth();
+    await app.RunAsync();
+}
+else
 {
-    silo.UseAgentDeskClustering(options).AddAgentDeskGrains(options);
-    if (options.Kubernetes) silo.UseKubernetesHosting();
-});
+    var host = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = args, ContentRootPath = AppContext.BaseDirectory });
+    ConfigureSilo(host);
+    await host.Build().RunAsync();
+}
 
-var app = builder.Build();
-app.MapAgentDeskHealth();
-await app.RunAsync();
+void ConfigureSilo(IHostApplicationBuilder builder)
+{
+    builder.Services.AddSingleton(options);
+    builder.AddAgentDeskTelemetry("agentdesk-silo");
+    builder.UseOrleans(silo =>
+    {
+        silo.UseAgentDeskClustering(options).AddAgentDeskGrains(options);
+        if (options.Kubernetes) silo.UseKubernetesHosting();
+    });
+}

@@ -97,26 +97,3 @@ public sealed class AuthTests(GatewayFixture gateway)
         Assert.Equal("63946153-9f33-4b7e-9b32-b99a4a6037e2", example["agentId"]!.GetValue<string>());
     }
 }
-
-public sealed class RateLimitedGatewayFixture : GatewayFixture
-{
-    protected override int PermitsPerSecond => 5;
-}
-
-public sealed class RateLimitTests(RateLimitedGatewayFixture gateway) : IClassFixture<RateLimitedGatewayFixture>
-{
-    [Fact]
-    public async Task A_key_over_its_rate_answers_429_and_another_key_is_unaffected()
-    {
-        // Five permits a second for the admin key: a burst of twelve gets five answers and then 429s.
-        var answers = new List<(int Status, System.Text.Json.Nodes.JsonNode? Body)>();
-        for (var i = 0; i < 12; i++) answers.Add(await gateway.Http.GetJsonAsync($"/api/v1/accounts/{TestData.NewAddress()}"));
-        Assert.All(answers.Take(5), a => Assert.Equal(404, a.Status)); // account_not_found: served, not limited
-        var limited = answers.Where(a => a.Status == 429).ToList();
-        Assert.NotEmpty(limited);
-        Assert.Equal("rate_limited", limited[0].Body!["code"]!.GetValue<string>());
-
-        using var anonymous = gateway.Client();
-        Assert.Equal(200, (await anonymous.GetJsonAsync("/health")).Status);
-    }
-}

@@ -24,6 +24,9 @@ public class GatewayFixture : IAsyncLifetime
     private WebApplication? _app;
 
     public HttpClient Http { get; private set; } = null!;
+
+    /// <summary>The co-hosted cluster, for tests that look at it directly (activation counts).</summary>
+    public IClusterClient Cluster => _app!.Services.GetRequiredService<IClusterClient>();
     public Uri BaseAddress { get; private set; } = null!;
 
     protected virtual int PermitsPerSecond => 100_000;
@@ -31,6 +34,9 @@ public class GatewayFixture : IAsyncLifetime
 
     /// <summary>Most tests move prices in large steps on purpose; the outlier guard has its own fixture.</summary>
     protected virtual int MaxJumpBps => 1_000_000;
+
+    /// <summary>Further settings a fixture adds, as command-line pairs.</summary>
+    protected virtual IEnumerable<string> ExtraSettings => [];
 
     /// <summary>The organisation the admin key acts in.</summary>
     public const string AdminOrganization = "AgentDesk";
@@ -50,11 +56,19 @@ public class GatewayFixture : IAsyncLifetime
             "--AgentDesk:RateLimit:AnonymousPermitsPerSecond", AnonymousPermitsPerSecond.ToString(System.Globalization.CultureInfo.InvariantCulture),
             "--AgentDesk:Prices:MaxJumpBps", MaxJumpBps.ToString(System.Globalization.CultureInfo.InvariantCulture),
             "--Logging:LogLevel:Default", "Warning",
+            .. ExtraSettings,
         ]);
         await _app.StartAsync();
         var address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         BaseAddress = new Uri(address);
         Http = Client(AdminKey);
+    }
+
+    /// <summary>A client holding a newly issued key of <paramref name="role"/> in <paramref name="organization"/>.</summary>
+    public async Task<HttpClient> KeyAsync(string role, string organization)
+    {
+        var issued = await Http.PostAsync("/api/v1/api-keys", new { role, organization }).OkAsync();
+        return Client(issued["apiKey"]!.GetValue<string>());
     }
 
     public HttpClient Client(string? apiKey = null, string? bearer = null)

@@ -41,7 +41,7 @@ public static class Api
 
     public static Task<(int Status, JsonNode? Body)> GetJsonAsync(this HttpClient http, string path) => http.SendAsync(HttpMethod.Get, path);
 
-    public static Task<(int Status, JsonNode? Body)> DeleteAsync(this HttpClient http, string path) => http.SendAsync(HttpMethod.Delete, path);
+    public static Task<(int Status, JsonNode? Body)> DeleteJsonAsync(this HttpClient http, string path) => http.SendAsync(HttpMethod.Delete, path);
 
     public static async Task<JsonNode> OkAsync(this Task<(int Status, JsonNode? Body)> call)
     {

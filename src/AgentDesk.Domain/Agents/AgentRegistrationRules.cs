@@ -8,8 +8,11 @@ public static class AgentRegistrationRules
 {
     public const int MaxTextLength = 2_000;
 
-    public static Rejection? Validate(string? name, string? description, string? imageUrl, IReadOnlyList<AgentFee> fees, string? signerAddress, FeeCaps caps)
+    public static Rejection? Validate(string? name, string? description, string? imageUrl, IReadOnlyList<AgentFee> fees, string? signerAddress, FeeCaps caps,
+        string? ownerId = null, string? manager = null)
     {
+        if (ownerId?.Length > ClientIds.MaxLength || manager?.Length > ClientIds.MaxLength)
+            return new Rejection(Errors.InvalidName, $"ownerId and manager are at most {ClientIds.MaxLength} characters.");
         if (name?.Length > 200)
             return new Rejection(Errors.InvalidName, "name is at most 200 characters.");
         if (description?.Length > MaxTextLength)

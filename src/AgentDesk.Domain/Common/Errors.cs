@@ -82,6 +82,7 @@ public static class Errors
     // Accounts and subscriptions.
     public static readonly ErrorCode AccountNotFound = NotFound("account_not_found", "Account not found");
     public static readonly ErrorCode NotSubscribed = NotFound("not_subscribed", "Not subscribed");
+    public static readonly ErrorCode FeeLedgerNotFound = NotFound("fee_ledger_not_found", "No fees credited");
     public static readonly ErrorCode IdempotencyConflict = Conflict("idempotency_conflict", "Idempotency key reused with another request");
 
     // Batches and sizing.

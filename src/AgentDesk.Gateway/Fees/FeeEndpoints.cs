@@ -14,11 +14,15 @@ public static class FeeEndpoints
 {
     public static void MapFeeEndpoints(this IEndpointRouteBuilder app) =>
         app.MapGet("/api/v1/fees/{feeAddress}", GetAsync).RequireAuthorization(Policies.Operator).WithTags("Fees").WithName("getFeeLedger")
-            .WithSummary("Fees the caller's organisation's agents credited to a fee address, by partner").ProducesErrors(Errors.InvalidAddress);
+            .WithSummary("Fees the caller's organisation's agents credited to a fee address, by partner").ProducesErrors(Errors.InvalidAddress, Errors.FeeLedgerNotFound);
 
     private static async Task<Results<Ok<FeeLedgerView>, ProblemHttpResult>> GetAsync(string feeAddress, ClaimsPrincipal user, IClusterClient cluster)
     {
         if (!EthAddress.IsValid(feeAddress)) return AgentEndpoints.InvalidAddress("feeAddress", feeAddress);
-        return TypedResults.Ok(await cluster.GetGrain<IFeeLedgerGrain>(GrainKeys.FeeLedger(user.Organization(), feeAddress)).GetAsync());
+        var ledger = await cluster.GetGrain<IFeeLedgerGrain>(GrainKeys.FeeLedger(user.Organization(), feeAddress)).GetAsync();
+        // A ledger exists once the caller's organisation has credited the address; otherwise there is nothing to show.
+        return ledger.Credits == 0
+            ? ApiProblems.For(Errors.FeeLedgerNotFound, $"No fees were credited to {feeAddress} in your organisation.")
+            : TypedResults.Ok(ledger);
     }
 }

@@ -96,7 +96,7 @@ public sealed class AgentGrain(
         if (S.Registered)
             return Result<AgentProfile>.Fail(Errors.AgentAlreadyRegistered, $"Agent {AgentId} is already registered.");
         if (AgentRegistrationRules.Validate(registration.Name, registration.Description, registration.ImageUrl, registration.Fees,
-                registration.SignerAddress, risk.Value.FeeCaps) is { } rejection)
+                registration.SignerAddress, risk.Value.FeeCaps, registration.OwnerId, registration.Manager) is { } rejection)
             return rejection;
 
         S.Registered = true;

@@ -53,6 +53,7 @@ public sealed class BatchGrain(
     IOptions<BatchOptions> options,
     IOptions<RiskOptions> risk,
     IOptions<PriceOptions> prices,
+    IOptions<RetryOptions> retries,
     TimeProvider clock,
     ILogger<BatchGrain> logger) : Grain, IBatchGrain, IRemindable
 {
@@ -141,7 +142,7 @@ public sealed class BatchGrain(
         S.Status = BatchStatus.Running;
         S.StartedAt = clock.GetUtcNow();
         await state.WriteStateAsync();
-        await this.RegisterOrUpdateReminder(ResumeReminder, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
+        await this.RegisterOrUpdateReminder(ResumeReminder, retries.Value.Reminder, retries.Value.Reminder);
         await RunAsync();
     }
 

@@ -5,7 +5,7 @@ namespace AgentDesk.Grains.Infrastructure;
 /// the owner's own state, so a message is stored by the same write as the change that caused it. After that
 /// write the owner calls <see cref="SendAll"/>; the receiver applies each message idempotently (by its id) and
 /// confirms it back, and the owner then removes it with <see cref="ConfirmAsync"/>. Until then a timer re-sends
-/// every <see cref="RetryInterval"/>, and a reminder takes over so a deactivated or crashed owner re-sends too.
+/// every <see cref="Options.RetryOptions.ResendSeconds"/>, and a reminder takes over so a deactivated or crashed owner re-sends too.
 /// Sends are one-way: the owner never waits on a receiver, so no call cycle can form.
 /// </summary>
 public sealed class Outbox<TMessage>(
@@ -13,11 +13,9 @@ public sealed class Outbox<TMessage>(
     Func<List<TMessage>> pending,
     Func<TMessage, string> idOf,
     Action<TMessage> send,
-    string reminderName)
+    string reminderName,
+    Options.RetryOptions retries)
 {
-    public static readonly TimeSpan RetryInterval = TimeSpan.FromSeconds(5);
-    public static readonly TimeSpan ReminderInterval = TimeSpan.FromMinutes(1);
-
     private IGrainTimer? _retry;
     private bool _reminderRegistered;
 
@@ -39,11 +37,11 @@ public sealed class Outbox<TMessage>(
             // Still unconfirmed after a few seconds: make sure a restart re-sends too.
             if (!_reminderRegistered)
             {
-                await owner.RegisterOrUpdateReminder(reminderName, ReminderInterval, ReminderInterval);
+                await owner.RegisterOrUpdateReminder(reminderName, retries.Reminder, retries.Reminder);
                 _reminderRegistered = true;
             }
             foreach (var message in pending()) send(message);
-        }, RetryInterval, RetryInterval);
+        }, retries.Resend, retries.Resend);
     }
 
     /// <summary>Removes a confirmed message; true when it was pending (the owner then stores its state).</summary>

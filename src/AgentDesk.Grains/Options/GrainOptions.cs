@@ -88,3 +88,22 @@ public sealed class IntentDomainOptions
 
     public Eip712Domain ToDomain() => new(Name, Version, ChainId, VerifyingContract.ToLowerInvariant());
 }
+
+/// <summary>
+/// How soon unfinished work is retried (section <c>AgentDesk:Retries</c>): a message not yet confirmed is re-sent by a timer
+/// every <see cref="ResendSeconds"/>; a batch, an outbox or a pending venue order left by a crashed activation is picked up by
+/// a reminder every <see cref="ReminderSeconds"/>.
+/// </summary>
+public sealed class RetryOptions
+{
+    public const string Section = "AgentDesk:Retries";
+
+    [Range(1, 3_600)]
+    public int ResendSeconds { get; set; } = 5;
+
+    [Range(1, 86_400)]
+    public int ReminderSeconds { get; set; } = 60;
+
+    public TimeSpan Resend => TimeSpan.FromSeconds(ResendSeconds);
+    public TimeSpan Reminder => TimeSpan.FromSeconds(ReminderSeconds);
+}

@@ -56,6 +56,7 @@ public sealed class PendingCommand
 public sealed class PositionGrain(
     [PersistentState(StorageNames.Position, StorageNames.Provider)] IPersistentState<PositionGrainState> state,
     IExecutionVenue venue,
+    Microsoft.Extensions.Options.IOptions<Options.RetryOptions> retries,
     TimeProvider clock) : Grain, IPositionGrain, IRemindable
 {
     // A retry arrives within seconds or minutes; 64 commands cover far more than one lifecycle's worth of them.
@@ -69,7 +70,7 @@ public sealed class PositionGrain(
     private string PositionKey => this.GetPrimaryKeyString();
     private (Guid AgentId, string Account, string Symbol) Key => GrainKeys.ParsePosition(PositionKey);
 
-    private Outbox<Settlement> Settlements => _settlements ??= new Outbox<Settlement>(this, () => S.Unsettled, s => s.SettlementId, Send, "settle");
+    private Outbox<Settlement> Settlements => _settlements ??= new Outbox<Settlement>(this, () => S.Unsettled, s => s.SettlementId, Send, "settle", retries.Value);
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -279,7 +280,7 @@ public sealed class PositionGrain(
         S.Pending = command;
         await state.WriteStateAsync();
         // If this activation dies before the outcome is stored, the reminder replays the command.
-        await this.RegisterOrUpdateReminder(PendingReminder, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
+        await this.RegisterOrUpdateReminder(PendingReminder, retries.Value.Reminder, retries.Value.Reminder);
         return await Execute(order);
     }
 

@@ -51,6 +51,10 @@ public static class SiloConfiguration
         services.AddValidatedOptions<BatchOptions>(BatchOptions.Section);
         services.AddValidatedOptions<IntentDomainOptions>(IntentDomainOptions.Section);
         services.AddValidatedOptions<PaperVenueOptions>(PaperVenueOptions.Section);
+        services.AddValidatedOptions<RetryOptions>(RetryOptions.Section);
+        // Orleans refuses reminder periods under its minimum (a minute by default); retries below a minute need a lower one.
+        services.AddOptions<ReminderOptions>().Configure<Microsoft.Extensions.Options.IOptions<RetryOptions>>((reminders, retries) =>
+            reminders.MinimumReminderPeriod = TimeSpan.FromSeconds(Math.Min(60, retries.Value.ReminderSeconds)));
         services.AddAgentDeskSerialization();
 
         var serializer = new JsonGrainStorageSerializer();

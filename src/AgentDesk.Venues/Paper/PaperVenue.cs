@@ -16,6 +16,13 @@ public sealed class PaperVenueOptions
     [Range(0, 10_000)]
     public int SlippageBps { get; set; } = 5;
 
+    /// <summary>
+    /// Simulated time to fill, in ms (default 0): rehearses clients and operations against a venue that takes time, as a
+    /// chain does (a batch then runs long enough to watch its progress, or to interrupt it).
+    /// </summary>
+    [Range(0, 60_000)]
+    public int FillLatencyMs { get; set; }
+
     /// <summary>The chain id reported on simulated transactions (Arbitrum One by default, as Symphony's examples show).</summary>
     [Range(1, long.MaxValue)]
     public long ChainId { get; set; } = 42161;
@@ -33,30 +40,45 @@ public sealed class PaperVenue(IOptions<PaperVenueOptions> options, TimeProvider
 
     public bool SendsOutsideCluster => false;
 
-    public Task<Outcome<VenueFill>> OpenAsync(OpenOrder order, CancellationToken cancellationToken = default)
+    public async Task<Outcome<VenueFill>> OpenAsync(OpenOrder order, CancellationToken cancellationToken = default)
     {
-        if (Refuse(order.LatestPrice, order.MaxSlippageBps) is { } refused) return Task.FromResult<Outcome<VenueFill>>(refused);
-        var price = FillPrice(order.LatestPrice!.Value, buying: order.Side == Side.Long);
-        var opened = PositionMath.Open(order.Side, order.CollateralUsdc, order.Leverage, price, order.TokenDecimals);
-        if (!opened.IsSuccess) return Task.FromResult<Outcome<VenueFill>>(opened.Rejection!);
-        var size = opened.Value!.Size;
-        if (size < order.MinTokenOut)
-            return Task.FromResult<Outcome<VenueFill>>(new Rejection(Errors.MinOutNotMet,
-                $"The fill would give {size} {order.Symbol}, below minTokenOut {order.MinTokenOut}.").With("tokenOut", size));
-        return Task.FromResult<Outcome<VenueFill>>(Fill(order.OrderId, price, size));
+        await LatencyAsync(cancellationToken);
+        return Open(order);
     }
 
-    public Task<Outcome<VenueFill>> CloseAsync(CloseOrder order, CancellationToken cancellationToken = default)
+    public async Task<Outcome<VenueFill>> CloseAsync(CloseOrder order, CancellationToken cancellationToken = default)
     {
-        if (Refuse(order.LatestPrice, order.MaxSlippageBps) is { } refused) return Task.FromResult<Outcome<VenueFill>>(refused);
-        if (order.Size <= 0) return Task.FromResult<Outcome<VenueFill>>(new Rejection(Errors.InvalidAmount, "Nothing to sell."));
+        await LatencyAsync(cancellationToken);
+        return Close(order);
+    }
+
+    private Task LatencyAsync(CancellationToken cancellationToken) =>
+        _options.FillLatencyMs > 0 ? Task.Delay(TimeSpan.FromMilliseconds(_options.FillLatencyMs), clock, cancellationToken) : Task.CompletedTask;
+
+    private Outcome<VenueFill> Open(OpenOrder order)
+    {
+        if (Refuse(order.LatestPrice, order.MaxSlippageBps) is { } refused) return refused;
+        var price = FillPrice(order.LatestPrice!.Value, buying: order.Side == Side.Long);
+        var opened = PositionMath.Open(order.Side, order.CollateralUsdc, order.Leverage, price, order.TokenDecimals);
+        if (!opened.IsSuccess) return opened.Rejection!;
+        var size = opened.Value!.Size;
+        if (size < order.MinTokenOut)
+            return new Rejection(Errors.MinOutNotMet,
+                $"The fill would give {size} {order.Symbol}, below minTokenOut {order.MinTokenOut}.").With("tokenOut", size);
+        return Fill(order.OrderId, price, size);
+    }
+
+    private Outcome<VenueFill> Close(CloseOrder order)
+    {
+        if (Refuse(order.LatestPrice, order.MaxSlippageBps) is { } refused) return refused;
+        if (order.Size <= 0) return new Rejection(Errors.InvalidAmount, "Nothing to sell.");
         var price = FillPrice(order.LatestPrice!.Value, buying: order.Side == Side.Short);
         var usdcOut = Money.Checked<decimal>(() => Money.FloorUsdc(order.Size * price), "The sale's proceeds");
-        if (!usdcOut.IsSuccess) return Task.FromResult<Outcome<VenueFill>>(usdcOut.Rejection!);
+        if (!usdcOut.IsSuccess) return usdcOut.Rejection!;
         if (usdcOut.Value < order.MinUsdcOut)
-            return Task.FromResult<Outcome<VenueFill>>(new Rejection(Errors.MinOutNotMet,
-                $"The sale would return {usdcOut.Value} USDC, below minUsdcOut {order.MinUsdcOut}.").With("usdcOut", usdcOut.Value));
-        return Task.FromResult<Outcome<VenueFill>>(Fill(order.OrderId, price, order.Size));
+            return new Rejection(Errors.MinOutNotMet,
+                $"The sale would return {usdcOut.Value} USDC, below minUsdcOut {order.MinUsdcOut}.").With("usdcOut", usdcOut.Value);
+        return Fill(order.OrderId, price, order.Size);
     }
 
     public Task<Outcome<VenueFill>?> ReconcileAsync(VenueOrder order, CancellationToken cancellationToken = default) =>

@@ -22,11 +22,9 @@ public static class PostgresCluster
         builder.Options.ClusterId = serviceId;
         builder.ConfigureSilo((_, silo) =>
         {
-            if (venueDelay is { } delay)
-                silo.Services.AddSingleton<IExecutionVenue>(sp => new SlowVenue(
-                    new PaperVenue(sp.GetRequiredService<IOptions<PaperVenueOptions>>(), TimeProvider.System), delay));
             silo.AddAgentDeskGrains(new AgentDeskClusterOptions { Mode = ClusterMode.Postgres, ConnectionString = ConnectionString });
             silo.Services.Configure<Grains.Options.PriceOptions>(o => o.MaxJumpBps = 1_000_000);
+            if (venueDelay is { } delay) silo.Services.Configure<PaperVenueOptions>(o => o.FillLatencyMs = (int)delay.TotalMilliseconds);
             if (batchParallelism is { } parallelism) silo.Services.Configure<Grains.Options.BatchOptions>(o => o.Parallelism = parallelism);
             // Declare a killed silo dead quickly so the survivors take over its grains within the test's deadline.
             silo.Configure<ClusterMembershipOptions>(o =>
@@ -41,22 +39,4 @@ public static class PostgresCluster
         await cluster.DeployAsync();
         return cluster;
     }
-}
-
-/// <summary>The paper venue, slowed down so a batch is still fanning out when a silo is killed.</summary>
-public sealed class SlowVenue(IExecutionVenue inner, TimeSpan delay) : IExecutionVenue
-{
-    public bool SendsOutsideCluster => inner.SendsOutsideCluster;
-
-    public Task<Domain.Common.Outcome<VenueFill>?> ReconcileAsync(VenueOrder order, CancellationToken cancellationToken = default) =>
-        inner.ReconcileAsync(order, cancellationToken);
-
-    public async Task<Domain.Common.Outcome<VenueFill>> OpenAsync(OpenOrder order, CancellationToken cancellationToken = default)
-    {
-        await Task.Delay(delay, cancellationToken);
-        return await inner.OpenAsync(order, cancellationToken);
-    }
-
-    public Task<Domain.Common.Outcome<VenueFill>> CloseAsync(CloseOrder order, CancellationToken cancellationToken = default) =>
-        inner.CloseAsync(order, cancellationToken);
 }

@@ -7,9 +7,7 @@ using AgentDesk.Contracts.Prices;
 using AgentDesk.Contracts.Vaults;
 using AgentDesk.Domain.Agents;
 using AgentDesk.Domain.Common;
-using AgentDesk.Testing;
-
-namespace AgentDesk.Cluster.Tests;
+namespace AgentDesk.Testing;
 
 /// <summary>Builds test worlds through the grain contracts, with fresh keys every time, in one organisation.</summary>
 public sealed class Scenario(IGrainFactory grains, string organization = "Symphony")

@@ -1,0 +1,196 @@
+using AgentDesk.Contracts.Batches;
+using AgentDesk.Contracts.Common;
+using AgentDesk.Contracts.Positions;
+using AgentDesk.Contracts.Prices;
+using AgentDesk.Domain.Common;
+using AgentDesk.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace AgentDesk.Integration.Tests;
+
+/// <summary>
+/// Failover as it happens in production: silo processes clustered through PostgreSQL membership, one of them killed with
+/// SIGKILL after the test has checked (through Orleans' management grain) that it hosted the grains under test.
+/// </summary>
+public sealed class FailoverTests
+{
+    private sealed class TwoSilos(ServerProcess first, ServerProcess second, int firstPort, int secondPort, IHost client) : IAsyncDisposable
+    {
+        public ServerProcess First { get; } = first;
+        public ServerProcess Second { get; } = second;
+        public IClusterClient Grains => client.Services.GetRequiredService<IClusterClient>();
+
+        /// <summary>The silo process an activation lives on (matched by its silo port).</summary>
+        public async Task<ServerProcess> HostOfAsync(IAddressable grain)
+        {
+            var address = await Grains.GetGrain<IManagementGrain>(0).GetActivationAddress(grain);
+            Assert.NotNull(address);
+            return address!.Endpoint.Port == firstPort ? First : address.Endpoint.Port == secondPort ? Second
+                : throw new InvalidOperationException($"{address} is neither silo.");
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await client.StopAsync();
+            client.Dispose();
+            await First.DisposeAsync();
+            await Second.DisposeAsync();
+        }
+    }
+
+    private static async Task<(TwoSilos Silos, Dictionary<string, string> Environment, int[] Ports)> StartAsync(string prefix, IDictionary<string, string>? extra = null)
+    {
+        var clusterId = Silos.NewClusterId(prefix);
+        var environment = Silos.PostgresCluster(clusterId);
+        foreach (var (k, v) in extra ?? new Dictionary<string, string>()) environment[k] = v;
+        var ports = new[] { Ports.Next(), Ports.Next(), Ports.Next(), Ports.Next() };
+        var first = await Silos.StartAsync(environment, ports[0], ports[1]);
+        var second = await Silos.StartAsync(environment, ports[2], ports[3]);
+        var client = await Silos.ConnectToPostgresAsync(clusterId);
+        var silos = new TwoSilos(first, second, ports[0], ports[2], client);
+        await Eventually.WaitForAsync(() => silos.Grains.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true), h => h.Count == 2,
+            TimeSpan.FromSeconds(60), "two active silos");
+        return (silos, environment, ports);
+    }
+
+    /// <summary>Activates fresh batch grains until one lands on <paramref name="silo"/> (placement is random; each try is a coin flip).</summary>
+    private static async Task<Guid> BatchGrainOnAsync(TwoSilos silos, ServerProcess silo)
+    {
+        for (var attempt = 0; attempt < 64; attempt++)
+        {
+            var id = Guid.NewGuid();
+            var batch = silos.Grains.GetGrain<IBatchGrain>(id);
+            await batch.GetAsync();
+            if (await silos.HostOfAsync(batch) == silo) return id;
+        }
+        throw new InvalidOperationException("No batch grain was placed on the chosen silo in 64 tries.");
+    }
+
+    private static bool Transient(Exception e) => ClusterFailures.IsTransient(e) || e is OrleansException;
+
+    [Fact]
+    public async Task Killing_the_silo_that_hosts_a_price_feed_its_exit_pages_and_positions_loses_no_exit_and_no_money()
+    {
+        var (silos, environment, ports) = await StartAsync("fo-exits");
+        await using var _ = silos;
+        var world = new Scenario(silos.Grains);
+        var agent = await world.AgentAsync();
+        var accounts = new List<string>();
+        for (var i = 0; i < 40; i++) accounts.Add(await world.AccountAsync(100m, agent));
+        await world.PriceAsync(100m);
+
+        // Positions are placed next to the batch that opens them, so the batch runs on the feed's silo: the victim then
+        // hosts the symbol's price feed and the positions, and (checked, not hoped) some of the exit-index pages.
+        var feed = silos.Grains.GetGrain<IPriceFeedGrain>(GrainKeys.PriceFeed(world.Symbol));
+        var victim = await silos.HostOfAsync(feed);
+        var batchId = await BatchGrainOnAsync(silos, victim);
+        var batch = await world.BatchOpenAsync(agent, weight: 100, leverage: 2, stopLoss: 90m, batchId: batchId);
+        Assert.Equal(40, batch.Successful);
+        var positionHosts = await Task.WhenAll(accounts.Select(a => silos.HostOfAsync(world.Position(agent, a))));
+        var pageHosts = await Task.WhenAll(accounts.Select(a => silos.HostOfAsync(
+            silos.Grains.GetGrain<IExitWatchGrain>(GrainKeys.ExitWatch(world.Symbol, Grains.Prices.ExitIndex.PageOf(GrainKeys.Position(agent, a, world.Symbol)))))));
+        Assert.Contains(victim, positionHosts);
+        Assert.Contains(victim, pageHosts);
+        victim.Kill();
+
+        // Keep ticking below the stop: exits are level-based, so ticks lost with the dead silo are healed by later ones.
+        await Eventually.WaitThroughAsync(async () =>
+        {
+            await world.PriceAsync(85m);
+            var positions = await Task.WhenAll(accounts.Select(a => world.Position(agent, a).GetAsync()));
+            return positions.Count(p => p!.Status == PositionStatus.Closed);
+        }, closed => closed == accounts.Count, Transient, TimeSpan.FromSeconds(120), "every position to exit");
+
+        foreach (var account in accounts)
+        {
+            var position = (await world.Position(agent, account).GetAsync())!;
+            Assert.Equal("stop_loss", position.CloseReason);
+            Assert.Single(position.Exits); // closed once, not twice
+            var view = await Eventually.WaitThroughAsync(() => world.Account(account).GetAsync(), v => v!.LockedUsdc == 0m, Transient,
+                TimeSpan.FromSeconds(60), "the settlement");
+            Assert.Equal(100m + position.RealizedPnlUsdc, view!.FreeUsdc); // money conserved: deposit plus the realised P/L
+        }
+
+        // The killed silo comes back and the cluster returns to full membership.
+        var victimPorts = victim == silos.First ? (ports[0], ports[1]) : (ports[2], ports[3]);
+        await using var restarted = await Silos.StartAsync(environment, victimPorts.Item1, victimPorts.Item2);
+        await Eventually.WaitThroughAsync(() => silos.Grains.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true), h => h.Count == 2, Transient,
+            TimeSpan.FromSeconds(60), "full membership again");
+    }
+
+    [Fact]
+    public async Task A_batch_cut_by_killing_its_silo_resumes_by_its_reminder_and_opens_nothing_twice()
+    {
+        // 100 ms a fill, 5 subscribers at a time: 60 subscribers take over a second, long enough to be cut.
+        var (silos, _, _) = await StartAsync("fo-batch", new Dictionary<string, string>
+        {
+            ["AgentDesk__PaperVenue__FillLatencyMs"] = "100",
+            ["AgentDesk__Batches__Parallelism"] = "5",
+            ["AgentDesk__Retries__ReminderSeconds"] = "5",
+        });
+        await using var _ = silos;
+        var world = new Scenario(silos.Grains);
+        var agent = await world.AgentAsync();
+        var accounts = new List<string>();
+        for (var i = 0; i < 60; i++) accounts.Add(await world.AccountAsync(100m, agent));
+        await world.PriceAsync(100m);
+
+        var batch = silos.Grains.GetGrain<IBatchGrain>(Guid.NewGuid());
+        var request = new BatchOpenRequest(agent, world.Symbol, Side.Long, 50, 2, 0, 0, 0, 0);
+        var running = batch.OpenAsync(request);
+        await Eventually.WaitForAsync(() => batch.GetAsync(), b => b?.Done >= 10, TimeSpan.FromSeconds(60), "part of the batch");
+        var host = await silos.HostOfAsync(batch);
+        Assert.Equal(BatchStatus.Running, (await batch.GetAsync())!.Status);
+        host.Kill();
+        await Assert.ThrowsAnyAsync<Exception>(() => running);
+
+        // Nobody retries: the batch's reminder resumes it on the surviving silo from what it and the accounts stored.
+        var done = await Eventually.WaitThroughAsync(() => batch.GetAsync(), b => b?.Status == BatchStatus.Completed, Transient,
+            TimeSpan.FromSeconds(120), "the batch to resume and complete");
+        Assert.Equal(accounts.Count, done!.Successful);
+        Assert.Equal(0, done.Failed);
+        foreach (var account in accounts)
+        {
+            var position = (await world.Position(agent, account).GetAsync())!;
+            Assert.Equal(done.Results.Single(r => r.Account == account).PositionId, position.PositionId);
+            var view = (await world.Account(account).GetAsync())!;
+            Assert.Equal(50m, view.FreeUsdc);   // reserved once
+            Assert.Equal(50m, view.LockedUsdc);
+        }
+        // A client retry now answers the completed batch, with nothing more opened.
+        var retried = await batch.OpenAsync(request);
+        Assert.Equal(done.Results.Select(r => r.PositionId).Order(), retried.Value!.Results.Select(r => r.PositionId).Order());
+    }
+
+    [Fact]
+    public async Task Killing_every_silo_at_once_loses_nothing_stored_and_the_restarted_cluster_still_fires_exits()
+    {
+        var (silos, environment, ports) = await StartAsync("fo-all");
+        var world = new Scenario(silos.Grains);
+        var agent = await world.AgentAsync();
+        var accounts = new List<string>();
+        for (var i = 0; i < 10; i++) accounts.Add(await world.AccountAsync(100m, agent));
+        await world.PriceAsync(100m);
+        var batch = await world.BatchOpenAsync(agent, weight: 100, leverage: 2, stopLoss: 90m);
+        silos.First.Kill();
+        silos.Second.Kill(); // no graceful shutdown anywhere: what is in PostgreSQL is all there is
+        await silos.DisposeAsync();
+
+        await using var first = await Silos.StartAsync(environment, ports[0], ports[1]);
+        await using var second = await Silos.StartAsync(environment, ports[2], ports[3]);
+        using var client = await Silos.ConnectToPostgresAsync(environment["AgentDesk__Cluster__ClusterId"]);
+        var restored = new Scenario(client.Services.GetRequiredService<IClusterClient>(), world.Organization);
+        Assert.Equal(batch.Successful, (await restored.Grains.GetGrain<IBatchGrain>(batch.BatchId).GetAsync())!.Successful);
+        var feed = restored.Grains.GetGrain<IPriceFeedGrain>(GrainKeys.PriceFeed(world.Symbol));
+        await Eventually.WaitThroughAsync(async () =>
+        {
+            await feed.PushAsync(85m, DateTimeOffset.UtcNow);
+            var positions = await Task.WhenAll(accounts.Select(a => restored.Grains.GetGrain<IPositionGrain>(GrainKeys.Position(agent, a, world.Symbol)).GetAsync()));
+            return positions.Count(p => p!.Status == PositionStatus.Closed);
+        }, closed => closed == accounts.Count, Transient, TimeSpan.FromSeconds(90), "every stop to fire in the restarted cluster");
+        foreach (var account in accounts)
+            await Eventually.WaitThroughAsync(() => restored.Account(account).GetAsync(), v => v!.LockedUsdc == 0m && v.OpenPositionKeys.Count == 0, Transient,
+                TimeSpan.FromSeconds(60), "the settlement");
+    }
+}
