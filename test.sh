@@ -5,6 +5,7 @@
 #   ./test.sh                                   every project
 #   ./test.sh AgentDesk.Gateway.Tests           one project (its name, or a unique part of it)
 #   ./test.sh AgentDesk.Gateway.Tests --filter "FullyQualifiedName~Docs"    one test or a few (dotnet test's filter)
+#   ./test.sh contracts                         only the Solidity checks (artifacts up to date, the contracts' node tests)
 #
 # A project counts as failed tests: every failed, errored, timed-out or aborted test, every discovered test that
 # did not run (a crash or a hang), and a project that discovers no test at all.
@@ -27,10 +28,29 @@ done
 fail_early() { echo "$1"; echo "0 passed, 1 failed"; exit 1; }
 
 echo "== preparing services"
+results="$root/TestResults"
+rm -rf "$results"; mkdir -p "$results"
 command -v node >/dev/null || fail_early "node is required (Node 20)"
-for dir in tests/interop deploy/validate; do
+solidity=src/AgentDesk.Venues/Evm/Solidity
+# The Solidity folder's packages include anvil, which the chain tests start (keep optional dependencies: anvil's binary is one).
+for dir in tests/interop deploy/validate "$solidity"; do
   (cd "$dir" && npm ci --no-audit --no-fund --silent) || fail_early "npm ci failed in $dir"
 done
+total_passed=0; total_failed=0
+# The contracts: committed artifacts equal a fresh compile, and the contracts' own tests on anvil. Run with the whole suite
+# (and alone with `./test.sh contracts`); their results count in the closing line like every test project's.
+if [ -z "$only" ] || [ "$only" = "contracts" ]; then
+  if (cd "$solidity" && node compile.mjs --check); then total_passed=$((total_passed + 1)); else echo "contracts: the artifacts differ from a fresh compile"; total_failed=$((total_failed + 1)); fi
+  (cd "$solidity" && timeout --kill-after=10 600 npm test) > "$results/contracts.log" 2>&1
+  code=$?
+  node_passed=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$results/contracts.log" | tail -1)
+  node_failed=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$results/contracts.log" | tail -1)
+  node_passed=${node_passed:-0}; node_failed=${node_failed:-0}
+  if [ "$code" -ne 0 ] && [ "$node_failed" -eq 0 ]; then node_failed=1; fi
+  echo "contracts: $node_passed passed, $node_failed failed (npm test; log in TestResults/contracts.log)"
+  total_passed=$((total_passed + node_passed)); total_failed=$((total_failed + node_failed))
+  if [ "$only" = "contracts" ]; then echo "$total_passed passed, $total_failed failed"; [ "$total_failed" -eq 0 ]; exit; fi
+fi
 AGENTDESK_TEST_POSTGRES=$(deploy/local/postgres.sh start) || fail_early "PostgreSQL did not start"
 export AGENTDESK_TEST_POSTGRES
 echo "PostgreSQL: $AGENTDESK_TEST_POSTGRES"
@@ -39,9 +59,6 @@ echo "== building"
 dotnet build Cluster.sln -nologo -v quiet -clp:ErrorsOnly || fail_early "the build failed"
 
 echo "== testing"
-results="$root/TestResults"
-rm -rf "$results"; mkdir -p "$results"
-total_passed=0; total_failed=0
 # Test projects are those that reference the test SDK (tests/AgentDesk.Testing is a helper library).
 projects=$(grep -l 'Microsoft.NET.Test.Sdk' tests/*/*.csproj | sort)
 [ -n "$only" ] && projects=$(echo "$projects" | grep -- "$only")

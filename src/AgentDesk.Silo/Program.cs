@@ -8,10 +8,17 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
 // A silo on its own: `dotnet run --project src/AgentDesk.Silo` (single node) or, with AgentDesk__Cluster__Mode=Postgres
-// and a connection string, a member of a cluster. Commands (docs/operations.md):
+// and a connection string, a member of a cluster. Commands (docs/operations.md, docs/venues.md):
 //   migrate            applies deploy/sql and exits
+//   deploy-contracts   deploys the EVM venue's contracts to AgentDesk:Evm:RpcUrl, writes deployments.json and exits
 var configuration = new ConfigurationManager();
 configuration.AddEnvironmentVariables().AddCommandLine(args);
+
+if (args.Contains("deploy-contracts"))
+{
+    Environment.ExitCode = await DeployContractsCommand.RunAsync(configuration);
+    return;
+}
 var options = SiloConfiguration.ReadOptions(configuration);
 
 if (args.Contains("migrate"))

@@ -23,10 +23,22 @@ public interface IExecutionVenue
     Task<Outcome<VenueFill>> CloseAsync(CloseOrder order, CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// Relays an agent's signed exit-ladder update (an <c>UpdateExitLadder</c> intent). It moves no money; a venue that
+    /// keeps the ladder (a chain) records it like an order, so the answer is a fill with no price and no size.
+    /// </summary>
+    Task<Outcome<VenueFill>> UpdateLadderAsync(LadderOrder order, CancellationToken cancellationToken = default);
+
+    /// <summary>
     /// What became of an order that may have been sent: its fill or refusal as the venue recorded it, or null when
     /// the venue never executed it (it is then safe to send).
     /// </summary>
     Task<Outcome<VenueFill>?> ReconcileAsync(VenueOrder order, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Checks an address an operator registers for trading (a vault, or a token with its decimals): null when the venue
+    /// can trade with it. The EVM venue requires a contract there (and, for a token, the decimals the contract reports).
+    /// </summary>
+    Task<Rejection?> CheckAddressAsync(string address, int? tokenDecimals, CancellationToken cancellationToken = default);
 }
 
 /// <summary>What every order names: a unique id (the venue's records and transaction reference derive from it), whose it is, and the token.</summary>
@@ -47,9 +59,15 @@ public sealed record CloseOrder(
     IntentAuthorization? Authorization = null, LadderExit? Exit = null)
     : VenueOrder(OrderId, AgentId, Account, Symbol, TokenAddress, Side, TokenDecimals);
 
+/// <summary>An agent's signed replacement of a vault position's exit ladder.</summary>
+public sealed record LadderOrder(
+    string OrderId, Guid AgentId, string Account, string Symbol, string? TokenAddress, int TokenDecimals,
+    IReadOnlyList<ExitRule> Ladder, IntentAuthorization Authorization)
+    : VenueOrder(OrderId, AgentId, Account, Symbol, TokenAddress, Side.Long, TokenDecimals);
+
 /// <summary>The ladder an agent signed and the rung an automatic exit fills.</summary>
 public sealed record LadderExit(IReadOnlyList<ExitRule> Ladder, int RuleIndex);
 
-/// <summary>A fill: price, token size, and the transaction that made it.</summary>
+/// <summary>A fill: price, token size, and the transaction that made it (a ladder update: no price, no size).</summary>
 public sealed record VenueFill(
     decimal Price, decimal Size, string TransactionId, string TransactionHash, string? ExplorerUrl, long ChainId, bool Simulated, DateTimeOffset At);

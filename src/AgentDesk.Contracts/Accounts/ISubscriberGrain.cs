@@ -73,7 +73,8 @@ public sealed record BatchOpenStep(
     [property: Id(11)] decimal TriggerPrice,
     [property: Id(12)] decimal StopLossPrice,
     [property: Id(13)] decimal TakeProfitPrice,
-    [property: Id(14)] decimal TrailingStopPercentage);
+    [property: Id(14)] decimal TrailingStopPercentage,
+    [property: Id(15)] AgentType AgentType = AgentType.Perpetual);
 
 [GenerateSerializer, Immutable, Alias("agentdesk.batch-step-outcome")]
 public sealed record BatchStepOutcome(

@@ -33,7 +33,8 @@ public sealed record OpenPositionCommand(
     [property: Id(15)] IReadOnlyList<ExitRule> Exits,
     [property: Id(16)] decimal MinTokenOut,
     [property: Id(17)] int MaxSlippageBps,
-    [property: Id(18)] IntentAuthorization? Authorization);
+    [property: Id(18)] IntentAuthorization? Authorization,
+    [property: Id(19)] Domain.Agents.AgentType AgentType = Domain.Agents.AgentType.Perpetual);
 
 [GenerateSerializer, Immutable, Alias("agentdesk.add-position")]
 public sealed record AddToPositionCommand(
@@ -135,7 +136,8 @@ public sealed record PositionSnapshot(
     [property: Id(26)] decimal? ExitPrice,
     [property: Id(27)] string Organization,
     [property: Id(28)] IReadOnlyList<Domain.Agents.FeeCharge> Fees,
-    [property: Id(29)] long LastTickSequence)
+    [property: Id(29)] long LastTickSequence,
+    [property: Id(30)] TransactionRef? LastTransaction = null)
 {
     public decimal FeesUsdc => Fees.Sum(f => f.AmountUsdc);
 

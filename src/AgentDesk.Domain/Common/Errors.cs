@@ -151,6 +151,7 @@ public static class Errors
     public static readonly ErrorCode ConsentMissing = Invalid("consent_missing", "Account has not consented on-chain");
     public static readonly ErrorCode VenueUnavailable = new("venue_unavailable", ErrorKind.Unavailable, "Venue unavailable");
     public static readonly ErrorCode NotAContract = Invalid("not_a_contract", "No contract at this address");
+    public static readonly ErrorCode ExitNotReached = Conflict("exit_not_reached", "Exit not reached on-chain");
 
     // Vaults and risk settings.
     public static readonly ErrorCode VaultNotFound = NotFound("vault_not_found", "Vault not found");

@@ -42,4 +42,5 @@ public sealed record VaultToken(string Symbol, string Address, int Decimals);
 /// The agent's signature behind a vault trade: a venue that executes on a chain rebuilds the exact struct that
 /// was signed (<see cref="IntentStructs"/>) and relays it with the signature, so the chain verifies it again.
 /// </summary>
-public sealed record IntentAuthorization(Guid AgentId, IntentRequest Request, string VaultAddress, VaultToken Token);
+/// <param name="Signer">The agent's registered signer when the intent was admitted: the key the chain must know for this agent.</param>
+public sealed record IntentAuthorization(Guid AgentId, IntentRequest Request, string VaultAddress, VaultToken Token, string? Signer = null);

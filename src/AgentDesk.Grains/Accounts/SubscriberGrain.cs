@@ -95,7 +95,7 @@ public sealed class SubscriberGrain(
             OpenId: $"batch:{stepKey}", step.BatchId, Key.Organization, SettleToAccount: this.GetPrimaryKeyString(), step.Side,
             trade.CollateralUsdc, trade.Fees, step.Leverage, step.ReferencePrice, step.TokenDecimals, step.TokenAddress, step.TriggerPrice,
             step.StopLossPrice, step.TakeProfitPrice, step.TrailingStopPercentage, Exits: [], MinTokenOut: 0,
-            MaxSlippageBps: Domain.Intents.IntentAdmission.MaxSlippageBps, Authorization: null));
+            MaxSlippageBps: Domain.Intents.IntentAdmission.MaxSlippageBps, Authorization: null, AgentType: step.AgentType));
         if (!opened.IsSuccess) return await RecordAsync(stepKey, Failed(opened.Problem!)); // nothing was traded: nothing is charged
 
         // The position's own margin is what is locked: on a replay after a crash it is the margin of the first

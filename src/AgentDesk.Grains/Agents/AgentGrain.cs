@@ -71,7 +71,7 @@ public sealed class AgentGrain(
     IOptions<IntentDomainOptions> intentDomain,
     IOptions<RiskOptions> risk,
     IOptions<PriceOptions> prices,
-    IExecutionVenue venue,
+    ExecutionVenues venues,
     TimeProvider clock) : Grain, IAgentGrain
 {
     private const int RememberedIntents = 64;
@@ -230,13 +230,13 @@ public sealed class AgentGrain(
         if (!admitted.IsSuccess) return Refused(admitted.Rejection!);
         if (await PrecheckAsync(request, admitted.Value!, now) is { } problem) return Refused(problem);
 
-        var authorization = new IntentAuthorization(AgentId, request, admitted.Value!.VaultAddress, admitted.Value.Token);
+        var authorization = new IntentAuthorization(AgentId, request, admitted.Value!.VaultAddress, admitted.Value.Token, S.SignerAddress);
         S.Ledger = Ledger.Consume(request, now);
         S.IntentSymbols.Add(admitted.Value.Token.Symbol);
         S.InFlight = authorization;
         // A venue that leaves the cluster could execute the order even if this activation dies before answering:
         // the spent nonce and the order are stored first, so recovery carries the same intent out, never a second.
-        if (venue.SendsOutsideCluster) await state.WriteStateAsync();
+        if (venues.Get(venues.Route(S.AgentType, signedIntent: true)).SendsOutsideCluster) await state.WriteStateAsync();
         AgentDeskMetrics.Intents.Add(1, new KeyValuePair<string, object?>("outcome", "accepted"));
         return await CarryOutAsync(authorization, now);
     }
@@ -255,7 +255,7 @@ public sealed class AgentGrain(
         {
             IntentKind.OpenPosition => Executed(request, await position.OpenAsync(new OpenPositionCommand(commandId, null, S.Organization, null, Side.Long,
                 request.UsdcAmount, [], 1m, price, intent.Token.Decimals, intent.Token.Address, 0, 0, 0, 0, request.Exits,
-                request.MinTokenOut, request.MaxSlippageBps, intent))),
+                request.MinTokenOut, request.MaxSlippageBps, intent, S.AgentType))),
             IntentKind.AddToPosition => Executed(request, await position.AddAsync(new AddToPositionCommand(commandId, request.UsdcAmount, price,
                 request.MinTokenOut, request.MaxSlippageBps, intent))),
             IntentKind.ReducePosition => Executed(request, await position.ReduceAsync(new ReducePositionCommand(commandId, request.TokenAmount, price,
@@ -336,7 +336,7 @@ public sealed class AgentGrain(
     }
 
     private static Result<IntentExecution> Executed(IntentRequest request, Result<PositionSnapshot> result) => result.IsSuccess
-        ? Result<IntentExecution>.Ok(new IntentExecution(request.Nonce, result.Value!, result.Value!.OpenTransaction, 0m))
+        ? Result<IntentExecution>.Ok(new IntentExecution(request.Nonce, result.Value!, result.Value!.LastTransaction ?? result.Value.OpenTransaction, 0m))
         : result.Problem!;
 
     private static Result<IntentExecution> Executed(IntentRequest request, Result<CloseOutcome> result) => result.IsSuccess

@@ -235,7 +235,7 @@ public sealed class BatchGrain(
         var agent = await GrainFactory.GetGrain<IAgentGrain>(request.AgentId).GetProfileAsync();
         return new BatchOpenStep(BatchId, request.AgentId, request.Symbol, request.Side, request.Weight, request.Leverage,
             agent?.Fees ?? [], risk.Value.FeeCaps, price, options.Value.PositionDecimals, null, request.TriggerPrice, request.StopLossPrice,
-            request.TakeProfitPrice, request.TrailingStopPercentage);
+            request.TakeProfitPrice, request.TrailingStopPercentage, agent?.AgentType ?? Domain.Agents.AgentType.Perpetual);
     }
 
     private async Task<BatchStepOutcome> CloseStepAsync(string account, decimal price)

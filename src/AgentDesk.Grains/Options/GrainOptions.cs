@@ -43,7 +43,24 @@ public sealed class PriceOptions
     [Required, RegularExpression("^[A-Za-z0-9]{1,16}$")]
     public string NativeSymbol { get; set; } = "ETH";
 
+    /// <summary>
+    /// Where prices come from: <see cref="PriceSource.Oracle"/> (pushed to <c>/api/v1/prices</c>) or <see cref="PriceSource.Chain"/>
+    /// (each silo reads the Chainlink-style feed of every token in <c>AgentDesk:Evm:Tokens</c> on every new block).
+    /// </summary>
+    public PriceSource Source { get; set; } = PriceSource.Oracle;
+
+    /// <summary>With chain prices: how often the silo asks the node for a new block (and then reads the feeds).</summary>
+    [Range(10, 60_000)]
+    public int ChainPollMs { get; set; } = 1_000;
+
     public PricePolicy Policy => new(MaxJumpBps, TimeSpan.FromSeconds(MaxAgeSeconds));
+}
+
+/// <summary>Where prices come from (docs/venues.md, "Prices from the chain").</summary>
+public enum PriceSource
+{
+    Oracle,
+    Chain,
 }
 
 /// <summary>Batch fan-out settings (section <c>AgentDesk:Batches</c>).</summary>

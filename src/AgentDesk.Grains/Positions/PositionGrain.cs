@@ -43,6 +43,16 @@ public sealed class PendingCommand
     public AddToPositionCommand? Add { get; set; }
     public ReducePositionCommand? Reduce { get; set; }
     public ClosePositionCommand? Close { get; set; }
+    public UpdateExitsCommand? Update { get; set; }
+
+    /// <summary>A price tick whose automatic exit (or trigger fill) was handed to the venue.</summary>
+    public PriceTick? Tick { get; set; }
+
+    /// <summary>Which command this is, to tell a replay of it from another command arriving while it is unfinished.</summary>
+    public string Id => Open?.OpenId ?? Add?.CommandId ?? Reduce?.CommandId ?? Close?.CloseId ?? Update?.CommandId
+        ?? (Tick is { } tick ? TickId(tick) : "");
+
+    public static string TickId(PriceTick tick) => $"tick:{tick.Sequence}";
 }
 
 /// <summary>
@@ -55,7 +65,7 @@ public sealed class PendingCommand
 [GrainType("position")]
 public sealed class PositionGrain(
     [PersistentState(StorageNames.Position, StorageNames.Provider)] IPersistentState<PositionGrainState> state,
-    IExecutionVenue venue,
+    ExecutionVenues venues,
     Microsoft.Extensions.Options.IOptions<Options.RetryOptions> retries,
     TimeProvider clock) : Grain, IPositionGrain, IRemindable
 {
@@ -83,6 +93,8 @@ public sealed class PositionGrain(
     public async Task<Result<PositionSnapshot>> OpenAsync(OpenPositionCommand command)
     {
         if (S.Opens.TryGet(command.OpenId, out var done)) return Result<PositionSnapshot>.Ok(done);
+        await FinishOtherPendingAsync(command.OpenId);
+        if (S.Opens.TryGet(command.OpenId, out done)) return Result<PositionSnapshot>.Ok(done);
         if (S.Current is { IsLive: true } live)
             return new Rejection(Errors.PositionAlreadyOpen,
                     $"Agent {Key.AgentId} already has a {(live.Status == PositionStatus.Pending ? "pending order" : "position")} on {Key.Symbol} for {Key.Account}; use add or reduce.")
@@ -107,6 +119,7 @@ public sealed class PositionGrain(
             CollateralUsdc = command.CollateralUsdc,
             Fees = command.Fees.ToList(),
             Authorization = command.Authorization,
+            Venue = venues.Route(command.AgentType, signedIntent: command.Authorization is not null),
             Plan = absolute.Value! with { Ladder = ExitPlan.FromLadder(command.Exits).Ladder },
             CreatedAt = now,
             UpdatedAt = now,
@@ -121,7 +134,7 @@ public sealed class PositionGrain(
         }
         else
         {
-            var filled = await SendAsync(new PendingCommand { Open = command }, new OpenOrder(lifecycle.PositionId, Key.AgentId, Key.Account, Key.Symbol,
+            var filled = await SendAsync(VenueOf(lifecycle), new PendingCommand { Open = command }, new OpenOrder(lifecycle.PositionId, Key.AgentId, Key.Account, Key.Symbol,
                 command.TokenAddress, command.Side, command.TokenDecimals, command.CollateralUsdc, command.Leverage, command.ReferencePrice,
                 command.MinTokenOut, command.MaxSlippageBps, command.Authorization));
             if (!filled.IsSuccess) return await RefusedAsync<PositionSnapshot>(filled.Rejection!);
@@ -140,6 +153,8 @@ public sealed class PositionGrain(
     public async Task<Result<CloseOutcome>> CloseAsync(ClosePositionCommand command)
     {
         if (S.Closes.TryGet(command.CloseId, out var done)) return Result<CloseOutcome>.Ok(done);
+        await FinishOtherPendingAsync(command.CloseId);
+        if (S.Closes.TryGet(command.CloseId, out done)) return Result<CloseOutcome>.Ok(done);
         var current = S.Current;
         if (current is not { IsLive: true }
             || (command.OnlyIfOpenedByBatch is { } batch && current.BatchId != batch)
@@ -158,7 +173,7 @@ public sealed class PositionGrain(
         else
         {
             var position = current.Position!;
-            var filled = await SendAsync(new PendingCommand { Close = command }, CloseOrder(current, $"{current.PositionId}:close:{command.CloseId}",
+            var filled = await SendAsync(VenueOf(current), new PendingCommand { Close = command }, CloseOrder(current, $"{current.PositionId}:close:{command.CloseId}",
                 position.Size, command.ReferencePrice, 0m, Domain.Intents.IntentAdmission.MaxSlippageBps, authorization: null));
             if (!filled.IsSuccess) return await RefusedAsync<CloseOutcome>(filled.Rejection!);
             var fill = filled.Value!;
@@ -179,9 +194,11 @@ public sealed class PositionGrain(
     public async Task<Result<PositionSnapshot>> AddAsync(AddToPositionCommand command)
     {
         if (S.Changes.TryGet(command.CommandId, out var done)) return Result<PositionSnapshot>.Ok(done);
+        await FinishOtherPendingAsync(command.CommandId);
+        if (S.Changes.TryGet(command.CommandId, out done)) return Result<PositionSnapshot>.Ok(done);
         if (S.Current is not { Status: PositionStatus.Open } current) return NotOpen<PositionSnapshot>();
         var position = current.Position!;
-        var filled = await SendAsync(new PendingCommand { Add = command }, new OpenOrder($"{current.PositionId}:add:{command.CommandId}", Key.AgentId, Key.Account,
+        var filled = await SendAsync(VenueOf(current), new PendingCommand { Add = command }, new OpenOrder($"{current.PositionId}:add:{command.CommandId}", Key.AgentId, Key.Account,
             Key.Symbol, current.TokenAddress, position.Side, position.SizeDecimals, command.CollateralUsdc, position.Leverage, command.ReferencePrice,
             command.MinTokenOut, command.MaxSlippageBps, command.Authorization));
         if (!filled.IsSuccess) return await RefusedAsync<PositionSnapshot>(filled.Rejection!);
@@ -190,6 +207,7 @@ public sealed class PositionGrain(
         current.Position = added.Value;
         current.OriginalSize += added.Value!.Size - position.Size;
         current.CollateralUsdc += command.CollateralUsdc;
+        current.LastTransaction = Transaction(filled.Value!);
         current.UpdatedAt = clock.GetUtcNow();
         return await RememberChangeAsync(command.CommandId, current);
     }
@@ -197,12 +215,14 @@ public sealed class PositionGrain(
     public async Task<Result<CloseOutcome>> ReduceAsync(ReducePositionCommand command)
     {
         if (S.Closes.TryGet(command.CommandId, out var done)) return Result<CloseOutcome>.Ok(done);
+        await FinishOtherPendingAsync(command.CommandId);
+        if (S.Closes.TryGet(command.CommandId, out done)) return Result<CloseOutcome>.Ok(done);
         if (S.Current is not { Status: PositionStatus.Open } current) return NotOpen<CloseOutcome>();
         var position = current.Position!;
         if (command.TokenAmount <= 0 || command.TokenAmount > position.Size)
             return new Rejection(Errors.InsufficientPositionSize, $"Cannot sell {command.TokenAmount}; the position holds {position.Size}.")
                 .With("size", position.Size);
-        var filled = await SendAsync(new PendingCommand { Reduce = command }, CloseOrder(current, $"{current.PositionId}:reduce:{command.CommandId}",
+        var filled = await SendAsync(VenueOf(current), new PendingCommand { Reduce = command }, CloseOrder(current, $"{current.PositionId}:reduce:{command.CommandId}",
             command.TokenAmount, command.ReferencePrice, command.MinUsdcOut, command.MaxSlippageBps, command.Authorization));
         if (!filled.IsSuccess) return await RefusedAsync<CloseOutcome>(filled.Rejection!);
         var fill = filled.Value!;
@@ -222,30 +242,49 @@ public sealed class PositionGrain(
     public async Task<Result<PositionSnapshot>> UpdateExitsAsync(UpdateExitsCommand command)
     {
         if (S.Changes.TryGet(command.CommandId, out var done)) return Result<PositionSnapshot>.Ok(done);
+        await FinishOtherPendingAsync(command.CommandId);
+        if (S.Changes.TryGet(command.CommandId, out done)) return Result<PositionSnapshot>.Ok(done);
         if (S.Current is not { Status: PositionStatus.Open } current) return NotOpen<PositionSnapshot>();
         if (ExitLadder.Validate(command.Exits, ExitBounds.Unbounded) is { } bad) return bad;
+        if (command.Authorization is { } signed)
+        {
+            // A venue that keeps the ladder (the chain fires exits only on the ladder the agent signed) is told first.
+            var updated = await SendAsync(VenueOf(current), new PendingCommand { Update = command }, new LadderOrder($"{current.PositionId}:ladder:{command.CommandId}",
+                Key.AgentId, Key.Account, Key.Symbol, current.TokenAddress, current.TokenDecimals, command.Exits, signed));
+            if (!updated.IsSuccess) return await RefusedAsync<PositionSnapshot>(updated.Rejection!);
+            current.LastTransaction = Transaction(updated.Value!);
+            current.Authorization = signed;
+        }
         current.Plan = current.Plan.WithLadder(command.Exits);
-        if (command.Authorization is { } signed) current.Authorization = signed;
         current.UpdatedAt = clock.GetUtcNow();
         return await RememberChangeAsync(command.CommandId, current);
     }
 
     public async Task OnPriceAsync(PriceTick tick)
     {
+        await FinishOtherPendingAsync(PendingCommand.TickId(tick));
         var current = S.Current;
         if (current is not { IsLive: true })
         {
+            await ClearPendingAsync();
             // A stale index entry (e.g. left by a crash): remove it so ticks stop coming.
             await ExitIndex.PageFor(GrainFactory, Key.Symbol, PositionKey).UnwatchAsync(PositionKey);
             return;
         }
-        if (tick.Sequence <= S.LastTickSequence) return; // an older tick delivered late: the newer one already decided
+        if (tick.Sequence <= S.LastTickSequence) // an older tick delivered late: the newer one already decided
+        {
+            await ClearPendingAsync();
+            return;
+        }
 
         var changed = current.Status == PositionStatus.Pending ? await FillOrderAsync(current, tick) : await EvaluateExitsAsync(current, tick);
         S.LastTickSequence = tick.Sequence;
-        if (changed)
+        // A tick whose exit went to a venue outside the cluster was stored as pending: its outcome is stored now, whatever it was.
+        var wasPending = S.Pending is not null;
+        S.Pending = null;
+        if (changed || wasPending)
         {
-            current.UpdatedAt = clock.GetUtcNow();
+            if (changed) current.UpdatedAt = clock.GetUtcNow();
             await state.WriteStateAsync();
             Settlements.SendAll();
         }
@@ -270,26 +309,47 @@ public sealed class PositionGrain(
     }
 
     /// <summary>
-    /// Hands an order to the venue. For a venue that leaves the cluster, the command is stored first and the venue
-    /// is asked what became of the order before it is sent, so a command replayed after a crash executes once.
+    /// Hands an order to the venue. For a venue that leaves the cluster, the command is stored first (with a reminder that
+    /// replays it), so an activation that dies after sending leaves a record. A command that was stored before (a replay, or
+    /// a retry after the venue's answer was lost) asks the venue what became of the order before sending it, so it executes
+    /// once. Orders have deterministic ids, which the venue uses to refuse a second execution too.
     /// </summary>
-    private async Task<Outcome<VenueFill>> SendAsync(PendingCommand command, VenueOrder order)
+    private async Task<Outcome<VenueFill>> SendAsync(IExecutionVenue venue, PendingCommand command, VenueOrder order)
     {
-        if (!venue.SendsOutsideCluster) return await Execute(order);
-        if (await venue.ReconcileAsync(order) is { } known) return known;
-        S.Pending = command;
-        await state.WriteStateAsync();
-        // If this activation dies before the outcome is stored, the reminder replays the command.
-        await this.RegisterOrUpdateReminder(PendingReminder, retries.Value.Reminder, retries.Value.Reminder);
-        return await Execute(order);
+        if (!venue.SendsOutsideCluster) return await Execute(venue, order);
+        if (S.Pending is not null && await venue.ReconcileAsync(order) is { } known) return known;
+        if (S.Pending is null)
+        {
+            S.Pending = command;
+            await state.WriteStateAsync();
+            // If this activation dies before the outcome is stored, the reminder replays the command.
+            await this.RegisterOrUpdateReminder(PendingReminder, retries.Value.Reminder, retries.Value.Reminder);
+        }
+        return await Execute(venue, order);
     }
 
-    private Task<Outcome<VenueFill>> Execute(VenueOrder order) => order switch
+    private static Task<Outcome<VenueFill>> Execute(IExecutionVenue venue, VenueOrder order) => order switch
     {
         OpenOrder open => venue.OpenAsync(open),
         CloseOrder close => venue.CloseAsync(close),
+        LadderOrder ladder => venue.UpdateLadderAsync(ladder),
         _ => throw new ArgumentOutOfRangeException(nameof(order)),
     };
+
+    private IExecutionVenue VenueOf(PositionLifecycle lifecycle) => venues.Get(lifecycle.Venue);
+
+    /// <summary>Another command left unfinished (its venue's answer was lost) is finished before a new one starts.</summary>
+    private async Task FinishOtherPendingAsync(string commandId)
+    {
+        if (S.Pending is { } pending && pending.Id != commandId) await ReplayPendingAsync();
+    }
+
+    private async Task ClearPendingAsync()
+    {
+        if (S.Pending is null) return;
+        S.Pending = null;
+        await state.WriteStateAsync();
+    }
 
     /// <summary>The venue (or the arithmetic) refused: nothing changed, and any stored pending command is cleared.</summary>
     private async Task<Result<T>> RefusedAsync<T>(Rejection rejection)
@@ -309,6 +369,9 @@ public sealed class PositionGrain(
         else if (pending.Add is { } add) await AddAsync(add);
         else if (pending.Reduce is { } reduce) await ReduceAsync(reduce);
         else if (pending.Close is { } close) await CloseAsync(close);
+        else if (pending.Update is { } update) await UpdateExitsAsync(update);
+        else if (pending.Tick is { } tick) await OnPriceAsync(tick);
+        else S.Pending = null;
         if (S.Pending is null && await this.GetReminder(PendingReminder) is { } reminder) await this.UnregisterReminder(reminder);
     }
 
@@ -328,7 +391,7 @@ public sealed class PositionGrain(
     private async Task<bool> FillOrderAsync(PositionLifecycle current, PriceTick tick)
     {
         if (current.Order is not { } order || !order.IsReachedAt(tick.PriceUsd)) return false;
-        var filled = await venue.OpenAsync(new OpenOrder(current.PositionId, Key.AgentId, Key.Account, Key.Symbol, current.TokenAddress, current.Side,
+        var filled = await SendAsync(VenueOf(current), new PendingCommand { Tick = tick }, new OpenOrder(current.PositionId, Key.AgentId, Key.Account, Key.Symbol, current.TokenAddress, current.Side,
             current.TokenDecimals, current.CollateralUsdc, current.Leverage, tick.PriceUsd, 0m, Domain.Intents.IntentAdmission.MaxSlippageBps));
         if (!filled.IsSuccess)
         {
@@ -354,13 +417,12 @@ public sealed class PositionGrain(
             return true;
         }
 
-        // One sale per tick covers every rung that fired; a vault position's sale names the signed rung it fills.
+        if (current.Authorization is not null) return await FireSignedRungsAsync(current, decision, tick);
+
+        // One sale per tick covers everything that fired.
         var total = decision.Fills.Sum(f => f.Size);
-        var ladderExit = current.Authorization is not null && decision.Fills[0].LadderIndex is { } rung
-            ? new LadderExit(current.Plan.Ladder.Select(s => s.Rule).ToArray(), rung)
-            : null;
-        var filled = await venue.CloseAsync(CloseOrder(current, $"{current.PositionId}:exit:{current.Exits.Count}", total, tick.PriceUsd, 0m,
-            Domain.Intents.IntentAdmission.MaxSlippageBps, authorization: null) with { Exit = ladderExit });
+        var filled = await SendAsync(VenueOf(current), new PendingCommand { Tick = tick }, CloseOrder(current, $"{current.PositionId}:exit:{current.Exits.Count}",
+            total, tick.PriceUsd, 0m, Domain.Intents.IntentAdmission.MaxSlippageBps, authorization: null));
         if (!filled.IsSuccess) return false; // level-based: the next tick tries again
         var fill = filled.Value!;
         var plan = decision.Plan;
@@ -376,6 +438,40 @@ public sealed class PositionGrain(
         return true;
     }
 
+    /// <summary>
+    /// A vault position's rungs: each is its own sale naming the signed rung it fills (the chain fires one rule of the signed
+    /// ladder per exit, at its own price check). Rungs are fired in order; one the venue refuses stops the rest until the
+    /// next tick, and only the rungs that sold are marked fired.
+    /// </summary>
+    private async Task<bool> FireSignedRungsAsync(PositionLifecycle current, ExitDecision decision, PriceTick tick)
+    {
+        var ladder = current.Plan.Ladder.Select(s => s.Rule).ToArray();
+        var steps = current.Plan.Ladder.ToArray();
+        var fired = 0;
+        foreach (var exit in decision.Fills)
+        {
+            if (exit.LadderIndex is not { } rung || current.Position is not { Size: > 0 } position) break;
+            var filled = await SendAsync(VenueOf(current), new PendingCommand { Tick = tick }, CloseOrder(current, $"{current.PositionId}:exit:{current.Exits.Count}",
+                Math.Min(exit.Size, position.Size), tick.PriceUsd, 0m, Domain.Intents.IntentAdmission.MaxSlippageBps, authorization: null) with
+            {
+                Exit = new LadderExit(ladder, rung),
+            });
+            if (!filled.IsSuccess) break; // level-based: the next tick tries again
+            var fill = filled.Value!;
+            // The venue's size is what was sold (the chain computes a rung's share of the position itself).
+            var reduction = PositionMath.Reduce(position, Math.Min(fill.Size > 0 ? fill.Size : exit.Size, position.Size), fill.Price);
+            if (!reduction.IsSuccess) break;
+            Apply(current, reduction.Value!, fill, exit.Reason.ToWire(), rung);
+            steps[rung] = steps[rung] with { Fired = true };
+            fired++;
+        }
+        if (fired == 0) return false;
+        current.Plan = current.Plan with { Ladder = steps };
+        AgentDeskMetrics.ExitsFired.Add(fired);
+        AgentDeskMetrics.TickToExit.Record((clock.GetUtcNow() - tick.At).TotalMilliseconds);
+        return true;
+    }
+
     private CloseOrder CloseOrder(PositionLifecycle lifecycle, string orderId, decimal size, decimal? price, decimal minUsdcOut, int maxSlippageBps,
         Domain.Intents.IntentAuthorization? authorization) =>
         new(orderId, Key.AgentId, Key.Account, Key.Symbol, lifecycle.TokenAddress, lifecycle.Side, lifecycle.TokenDecimals, size, price, minUsdcOut,
@@ -387,6 +483,7 @@ public sealed class PositionGrain(
         lifecycle.OriginalSize = fill.Size;
         lifecycle.Status = PositionStatus.Open;
         lifecycle.OpenTransaction = Transaction(fill);
+        lifecycle.LastTransaction = lifecycle.OpenTransaction;
         if (lifecycle.Plan.Trailing is { } trailing)
             lifecycle.Plan = lifecycle.Plan with { Trailing = trailing with { ExtremePrice = fill.Price } };
     }
@@ -395,6 +492,7 @@ public sealed class PositionGrain(
     {
         var sale = new ExitEvent(reason, ladderIndex, reduction.SoldSize, fill.Price, reduction.RealizedPnlUsdc, Transaction(fill), lifecycle.NextSwapId, fill.At);
         lifecycle.Position = reduction.After;
+        lifecycle.LastTransaction = sale.Transaction;
         lifecycle.RealizedPnlUsdc += reduction.RealizedPnlUsdc;
         lifecycle.Exits.Add(sale);
         if (reduction.Closed)
@@ -458,7 +556,7 @@ public sealed class PositionGrain(
             p?.Size ?? 0m, l.OriginalSize, p?.EntryPrice ?? 0m, l.Leverage, p?.MarginUsdc ?? l.CollateralUsdc, l.RealizedPnlUsdc,
             l.Order?.TriggerPrice, l.Plan.StopLossPrice, l.Plan.TakeProfitPrice, l.Plan.Trailing?.Percentage, l.Plan.Trailing?.ExtremePrice,
             l.Plan.PendingRules.ToArray(), l.Exits.ToArray(), l.BatchId, l.OpenTransaction, l.CreatedAt, l.UpdatedAt,
-            l.CloseReason, l.ExitPrice, l.Organization, l.Fees.ToArray(), S.LastTickSequence);
+            l.CloseReason, l.ExitPrice, l.Organization, l.Fees.ToArray(), S.LastTickSequence, l.LastTransaction);
     }
 }
 

@@ -37,8 +37,14 @@ public sealed class PositionLifecycle
     /// <summary>For a vault position: the agent's signed ladder, relayed with each automatic exit.</summary>
     public IntentAuthorization? Authorization { get; set; }
 
+    /// <summary>Where this lifecycle trades (chosen when it opens; its exits and closes go to the same venue).</summary>
+    public Venues.VenueKind Venue { get; set; }
+
     public decimal RealizedPnlUsdc { get; set; }
     public TransactionRef? OpenTransaction { get; set; }
+
+    /// <summary>The transaction of the latest change: the open, an add, a ladder update or a sale.</summary>
+    public TransactionRef? LastTransaction { get; set; }
     public List<ExitEvent> Exits { get; set; } = [];
     public DateTimeOffset CreatedAt { get; set; }
     public DateTimeOffset UpdatedAt { get; set; }
@@ -52,12 +58,4 @@ public sealed class PositionLifecycle
 
     /// <summary>The id of the next sale's history row: the <c>historicalSwapId</c> of a close.</summary>
     public string NextSwapId => $"{PositionId}:{Exits.Count}";
-}
-
-/// <summary>An order sent (or about to be sent) to a venue that leaves the cluster, stored before it is sent.</summary>
-public sealed class PendingVenueOrder
-{
-    public string OrderId { get; set; } = "";
-    public string Kind { get; set; } = "";
-    public DateTimeOffset SentAt { get; set; }
 }

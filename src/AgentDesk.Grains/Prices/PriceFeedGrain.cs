@@ -46,6 +46,9 @@ public sealed class PriceFeedGrain(
     public async Task<Result<PriceFeedView>> PushAsync(decimal priceUsd, DateTimeOffset at)
     {
         if (PriceGuard.Validate(priceUsd, "priceUsd") is { } invalid) return invalid;
+        // The same reading delivered again (every silo reading a chain feed pushes each round) changes nothing.
+        if (S.Guard is { Accepted: { } accepted, Held: null } && accepted.PriceUsd == priceUsd && accepted.At == at)
+            return Result<PriceFeedView>.Ok(View(PriceDecision.Accepted));
         var first = S.Guard.Accepted is null;
         var (guarded, decision) = PriceGuard.Apply(S.Guard, new PriceQuote(priceUsd, at), options.Value.Policy);
         S.Guard = guarded;

@@ -27,7 +27,8 @@ public sealed class VaultState
 /// <summary>A vault: its allowlist, capital and allocations. The rules are the domain's <see cref="VaultRules"/>.</summary>
 [GrainType("vault")]
 public sealed class VaultGrain(
-    [PersistentState(StorageNames.Vault, StorageNames.Provider)] IPersistentState<VaultState> state) : Grain, IVaultGrain
+    [PersistentState(StorageNames.Vault, StorageNames.Provider)] IPersistentState<VaultState> state,
+    Venues.ExecutionVenues venues) : Grain, IVaultGrain
 {
     private VaultState S => state.State;
     private string VaultId => GrainKeys.After(this.GetPrimaryKeyString(), "vault:");
@@ -44,6 +45,8 @@ public sealed class VaultGrain(
                 : Result<VaultView>.Fail(Errors.VaultExists, $"Vault {VaultId} already exists.");
         }
         if (VaultRules.CheckCapital(capitalUsdc, S.Allocations) is { } badCapital) return badCapital;
+        // Vault trades go to the spot venue: on a chain, the vault must be a contract there.
+        if (await venues.Get(venues.Spot).CheckAddressAsync(address, tokenDecimals: null) is { } unusable) return unusable;
         S.Exists = true;
         S.Address = EthAddress.Normalize(address);
         S.Name = name;
@@ -59,6 +62,7 @@ public sealed class VaultGrain(
         if (VaultRules.CheckToken(S.Tokens.Values, symbol, tokenAddress, decimals, held) is { } refused) return refused;
         var token = new VaultToken(symbol.ToUpperInvariant(), EthAddress.Normalize(tokenAddress), decimals);
         if (S.Tokens.TryGetValue(token.Symbol, out var existing) && existing == token) return Result<VaultView>.Ok(View());
+        if (await venues.Get(venues.Spot).CheckAddressAsync(token.Address, token.Decimals) is { } unusable) return unusable;
         S.Tokens[token.Symbol] = token;
         return await SavedAsync();
     }

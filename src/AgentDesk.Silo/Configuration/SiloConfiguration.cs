@@ -4,7 +4,9 @@ using AgentDesk.Contracts.Common;
 using AgentDesk.Grains.Infrastructure;
 using AgentDesk.Grains.Options;
 using AgentDesk.Silo.Persistence;
+using AgentDesk.Grains.Prices;
 using AgentDesk.Venues;
+using AgentDesk.Venues.Evm;
 using AgentDesk.Venues.Paper;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Configuration;
@@ -51,6 +53,8 @@ public static class SiloConfiguration
         services.AddValidatedOptions<BatchOptions>(BatchOptions.Section);
         services.AddValidatedOptions<IntentDomainOptions>(IntentDomainOptions.Section);
         services.AddValidatedOptions<PaperVenueOptions>(PaperVenueOptions.Section);
+        services.AddValidatedOptions<VenueOptions>(VenueOptions.Section);
+        AddEvm(services);
         services.AddValidatedOptions<RetryOptions>(RetryOptions.Section);
         // Orleans refuses reminder periods under its minimum (a minute by default); retries below a minute need a lower one.
         services.AddOptions<ReminderOptions>().Configure<Microsoft.Extensions.Options.IOptions<RetryOptions>>((reminders, retries) =>
@@ -103,8 +107,33 @@ public static class SiloConfiguration
         // Grain calls become OpenTelemetry activities (sources Microsoft.Orleans.Runtime / .Application).
         silo.AddActivityPropagation();
         services.TryAddSingleton(TimeProvider.System);
-        services.TryAddSingleton<IExecutionVenue, PaperVenue>();
+        services.TryAddKeyedSingleton<IExecutionVenue, PaperVenue>(VenueKind.Paper);
+        services.TryAddKeyedSingleton<IExecutionVenue>(VenueKind.Evm, (sp, _) => sp.GetRequiredService<EvmVenue>());
+        services.TryAddSingleton<ExecutionVenues>();
         return silo;
+    }
+
+    /// <summary>
+    /// The EVM venue and chain prices (docs/venues.md). Their settings are checked at start only when something uses the
+    /// chain (<c>AgentDesk:Venue:Kind=Evm</c> or <c>AgentDesk:Prices:Source=Chain</c>); the venue connects on first use.
+    /// With the EVM venue, intents are signed for the chain's id and the router's address, whatever AgentDesk:Intents says.
+    /// </summary>
+    private static void AddEvm(IServiceCollection services)
+    {
+        services.AddOptions<EvmOptions>().BindConfiguration(EvmOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<IPostConfigureOptions<EvmOptions>, EvmOptionsFromDeployments>();
+        services.AddSingleton<IValidateOptions<EvmOptions>>(sp => new EvmOptionsValidator(() =>
+            sp.GetRequiredService<IOptions<VenueOptions>>().Value.Kind == VenueKind.Evm
+            || sp.GetRequiredService<IOptions<PriceOptions>>().Value.Source == PriceSource.Chain));
+        services.AddOptions<IntentDomainOptions>().PostConfigure<IOptions<VenueOptions>, IOptions<EvmOptions>>((domain, venue, evm) =>
+        {
+            if (venue.Value.Kind != VenueKind.Evm) return;
+            domain.ChainId = evm.Value.ChainId;
+            domain.VerifyingContract = evm.Value.Router!;
+        });
+        services.TryAddSingleton<EvmVenue>();
+        services.TryAddSingleton<ChainPriceReader>();
+        services.AddHostedService<ChainPriceSource>();
     }
 
     /// <summary>Localhost clustering (single node and memory) or ADO.NET clustering on PostgreSQL, with optional TLS.</summary>

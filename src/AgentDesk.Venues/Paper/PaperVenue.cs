@@ -81,8 +81,18 @@ public sealed class PaperVenue(IOptions<PaperVenueOptions> options, TimeProvider
         return Fill(order.OrderId, price, order.Size);
     }
 
+    public async Task<Outcome<VenueFill>> UpdateLadderAsync(LadderOrder order, CancellationToken cancellationToken = default)
+    {
+        await LatencyAsync(cancellationToken);
+        return Fill(order.OrderId, 0m, 0m);
+    }
+
     public Task<Outcome<VenueFill>?> ReconcileAsync(VenueOrder order, CancellationToken cancellationToken = default) =>
         Task.FromResult<Outcome<VenueFill>?>(null);
+
+    /// <summary>Paper trades need no contract: any well-formed address will do.</summary>
+    public Task<Rejection?> CheckAddressAsync(string address, int? tokenDecimals, CancellationToken cancellationToken = default) =>
+        Task.FromResult<Rejection?>(null);
 
     private Rejection? Refuse(decimal? latestPrice, int maxSlippageBps)
     {

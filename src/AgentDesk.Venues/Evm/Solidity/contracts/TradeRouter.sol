@@ -171,6 +171,7 @@ contract TradeRouter is EIP712, AccessControl, Multicall, ReentrancyGuardTransie
     // ------------------------------------------------------------------------------------------------------
 
     event AgentSignerSet(uint256 indexed agentId, address indexed signer);
+    event NoncesSkipped(uint256 indexed agentId, uint256 fromNonce, uint256 toNonce);
     event ConsentSet(address indexed account, uint256 indexed agentId, bool allowed);
     event OrderFilled(
         bytes32 indexed orderId,
@@ -288,6 +289,18 @@ contract TradeRouter is EIP712, AccessControl, Multicall, ReentrancyGuardTransie
         }
         _signers[agentId] = signer;
         emit AgentSignerSet(agentId, signer);
+    }
+
+    /// @notice Moves an agent's next nonce forward to `nonce` (never back); the nonces in between can no longer
+    ///         execute. The platform does this (executor role) when the off-chain gateway spent nonces the chain
+    ///         never saw: a signer rotation signed off-chain, or an intent the chain refused at admission. It keeps
+    ///         the on-chain nonce equal to the gateway's. It grants nothing: the executor could already decline to
+    ///         relay those intents.
+    function skipNonces(uint256 agentId, uint256 nonce) external onlyRole(EXECUTOR_ROLE) {
+        uint256 current = nonces[agentId];
+        if (nonce < current) revert NonceMismatch(current, nonce);
+        nonces[agentId] = nonce;
+        emit NoncesSkipped(agentId, current, nonce);
     }
 
     function signerOf(uint256 agentId) external view returns (address) {

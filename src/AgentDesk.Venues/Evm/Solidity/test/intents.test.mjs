@@ -380,4 +380,24 @@ describe("signed intents", { timeout: 120_000 }, () => {
     await send(router().openPosition(open, await signIntent(newKey, v.domain, "OpenPosition", open)));
     assert.equal(await v.router.nonces(other), 1n);
   });
+  test("skipNonces moves an agent's nonce forward only, for the executor only; a skipped intent can no longer execute", async () => {
+    const other = 8n;
+    await send(router().setAgentSigner(other, agentKey.address));
+    const open = {
+      agentId: other, vault: vaultAddress, token: nvdaAddress, usdcAmount: USDC(100), minTokenOut: 0n, maxSlippageBps: 50,
+      exitsHash: ethers.keccak256("0x"), deadline: await deadline(), nonce: 0n,
+    };
+    const signedAtZero = await signIntent(agentKey, v.domain, "OpenPosition", open);
+    await revertsWith(v.router.connect(v.accounts[5]).skipNonces.staticCall(other, 2n), "AccessControlUnauthorizedAccount");
+    const receipt = await send(router().skipNonces(other, 2n));
+    const skipped = routerEvents(receipt, v.routerAddress).find((e) => e.name === "NoncesSkipped");
+    assert.deepEqual([skipped.args.agentId, skipped.args.fromNonce, skipped.args.toNonce], [other, 0n, 2n]);
+    assert.equal(await nonceOf(other), 2n);
+    const [expected, provided] = await revertsWith(router().skipNonces.staticCall(other, 1n), "NonceMismatch");
+    assert.deepEqual([expected, provided], [2n, 1n]);
+    await revertsWith(router().openPosition.staticCall(open, signedAtZero), "NonceMismatch");
+    const atTwo = { ...open, nonce: 2n };
+    await send(router().openPosition(atTwo, await signIntent(agentKey, v.domain, "OpenPosition", atTwo)));
+    assert.equal(await nonceOf(other), 3n);
+  });
 });
