@@ -147,8 +147,9 @@ public sealed class EvmVenue(IOptions<EvmOptions> options, TimeProvider clock, I
         }
         catch (Exception e) when (ChainErrors.RevertData(e) is { } revert)
         {
-            if (ChainErrors.Is(revert, "OrderAlreadyExecuted"))
-                return await ReconcileIntentAsync(connection, intent, cancellationToken) ?? Inconsistent(revert);
+            // Refused because it already ran (an earlier send of this same intent was mined in between): that is its outcome.
+            if (ChainErrors.Is(revert, "OrderAlreadyExecuted") || ChainErrors.Is(revert, "NonceMismatch"))
+                if (await ReconcileIntentAsync(connection, intent, cancellationToken) is { } ran) return ran;
             logger.LogInformation("The router refused intent {Nonce} of agent {AgentId}: {Error}", nonce, intent.AgentId, ChainErrors.Name(revert));
             return ChainErrors.ToRejection(revert);
         }
@@ -160,9 +161,10 @@ public sealed class EvmVenue(IOptions<EvmOptions> options, TimeProvider clock, I
         var receipt = await SendAsync(connection, data, gas * 5 / 4 + 30_000, cancellationToken);
         if (receipt.Status?.Value != 1)
         {
-            // Admitted by the estimate, reverted when mined (the deadline passed in between, say): ask the chain why now.
-            var again = await ExplainRevertAsync(connection, data, cancellationToken);
-            return again ?? new Rejection(Errors.VenueUnavailable, $"Transaction {receipt.TransactionHash} reverted.");
+            // Admitted by the estimate, reverted when mined: it ran already (another send won), or the deadline passed in
+            // between, say. The chain's record decides; otherwise ask it why now.
+            if (await ReconcileIntentAsync(connection, intent, cancellationToken) is { } ran) return ran;
+            return await ExplainRevertAsync(connection, data, cancellationToken) ?? new Rejection(Errors.VenueUnavailable, $"Transaction {receipt.TransactionHash} reverted.");
         }
         var orderId = OrderIds.ForIntent(agentId, nonce);
         _agents[agentId] = new AgentOnChain(intent.Signer, nonce + 1);
@@ -298,7 +300,9 @@ public sealed class EvmVenue(IOptions<EvmOptions> options, TimeProvider clock, I
         }
         catch (Exception e) when (ChainErrors.RevertData(e) is { } revert)
         {
-            if (ChainErrors.Is(revert, "OrderAlreadyExecuted")) return await RecordedAsync(connection, orderId, decimals, cancellationToken) ?? Inconsistent(revert);
+            // This exit's id ran already (a replay after a crash): its recorded sale is the outcome.
+            if (await RecordedAsync(connection, orderId, decimals, cancellationToken) is { } ran) return ran;
+            if (ChainErrors.Is(revert, "OrderAlreadyExecuted")) return Inconsistent(revert);
             return ChainErrors.ToRejection(revert);
         }
         catch (Exception e) when (EvmChain.IsTransportFailure(e))
@@ -307,7 +311,10 @@ public sealed class EvmVenue(IOptions<EvmOptions> options, TimeProvider clock, I
         }
         var receipt = await SendAsync(connection, data, gas * 5 / 4 + 30_000, cancellationToken);
         if (receipt.Status?.Value != 1)
+        {
+            if (await RecordedAsync(connection, orderId, decimals, cancellationToken) is { } ran) return ran;
             return await ExplainRevertAsync(connection, data, cancellationToken) ?? new Rejection(Errors.VenueUnavailable, $"Exit transaction {receipt.TransactionHash} reverted.");
+        }
         return OrderOutcome(receipt, orderId, decimals) ?? new Rejection(Errors.VenueUnavailable, $"Transaction {receipt.TransactionHash} carries no outcome for the exit.");
     }
 
