@@ -53,6 +53,13 @@ public sealed class EvmOptions
     [Range(1, 180)]
     public int BatchChunkSize { get; set; } = 150;
 
+    /// <summary>
+    /// How long a batch lane waits after its first order before sending, to gather the orders of a fan-out that are still
+    /// arriving (default 0: a lane sends at once, and orders arriving meanwhile share the next transaction).
+    /// </summary>
+    [Range(0, 10_000)]
+    public int BatchLingerMs { get; set; }
+
     /// <summary>The first wait before asking for a receipt again; waits double from there up to <see cref="ReceiptPollMaxMs"/>.</summary>
     [Range(1, 10_000)]
     public int ReceiptPollMs { get; set; } = 2;

@@ -356,6 +356,8 @@ public sealed class EvmVenue(IOptions<EvmOptions> options, TimeProvider clock, I
     {
         while (true)
         {
+            if (_options.BatchLingerMs > 0 && QueuedIn(lane) < _options.BatchChunkSize)
+                await Task.Delay(TimeSpan.FromMilliseconds(_options.BatchLingerMs), clock);
             List<BatchItem> chunk;
             lock (lane)
             {
@@ -435,6 +437,11 @@ public sealed class EvmVenue(IOptions<EvmOptions> options, TimeProvider clock, I
                 }
             }
         }
+    }
+
+    private static int QueuedIn(BatchLane lane)
+    {
+        lock (lane) return lane.Queue.Count;
     }
 
     private static void Resolve(BatchLane lane, List<BatchItem> chunk, Func<BatchItem, Outcome<VenueFill>> outcome)

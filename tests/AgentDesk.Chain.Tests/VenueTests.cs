@@ -1,0 +1,127 @@
+using System.Numerics;
+using System.Text.Json.Nodes;
+using AgentDesk.Testing;
+using Nethereum.Hex.HexTypes;
+using Nethereum.RPC.Eth.DTOs;
+
+namespace AgentDesk.Chain.Tests;
+
+/// <summary>What the EVM venue does that the paper venue has no counterpart for: coalescing, on-chain refusals, nonces, prices.</summary>
+[Collection(ChainCollection.Name)]
+public sealed class VenueTests(ChainFixture chain)
+{
+    private const string Sol = "SOL";
+
+    [Fact]
+    public async Task A_batch_shares_transactions_and_each_subscriber_gets_its_own_outcome_from_the_chain()
+    {
+        // A lane waits 300 ms for the fan-out to arrive, so the batch's orders share transactions.
+        await using var gateway = await VenueGateway.StartAsync("Evm", chain, "--AgentDesk:Evm:BatchLingerMs", "300");
+        var http = gateway.Http;
+        var agentId = Guid.NewGuid();
+        await http.PostAsync("/agent/register", new { agentId, agentType = "SWAP" }).OkAsync();
+        var consenting = new List<string>();
+        for (var i = 0; i < 8; i++) consenting.Add(await SubscribeAsync(http, agentId, await chain.SubscriberAsync(agentId, 100m, Sol), 100m));
+        // on-chain refusals: one never consented, one holds less USDC on-chain than its AgentDesk balance says
+        var noConsent = await SubscribeAsync(http, agentId, await chain.SubscriberAsync(agentId, 100m, Sol, consent: false), 100m);
+        var underfunded = await SubscribeAsync(http, agentId, await chain.SubscriberAsync(agentId, 10m, Sol), 100m);
+        await gateway.SetPriceAsync(Sol, 50m);
+
+        var batch = await http.PostAsync("/agent/batch-open", new { agentId, symbol = Sol, action = "LONG", weight = 50, leverage = 1 }).OkAsync();
+        var results = batch["results"]!.AsArray().ToDictionary(r => r!["smartAccount"]!.GetValue<string>(), r => r!["result"]!);
+        Assert.Equal(8, batch["successful"]!.GetValue<int>());
+        Assert.Equal("consent_missing", results[noConsent]["code"]!.GetValue<string>());
+        Assert.Equal("insufficient_funds", results[underfunded]["code"]!.GetValue<string>());
+        var hashes = consenting.Select(a => results[a]["submitTxHash"]!.GetValue<string>()).ToList();
+        Assert.True(hashes.Distinct().Count() < consenting.Count, $"{hashes.Distinct().Count()} transactions for {consenting.Count} orders");
+        foreach (var account in consenting)
+        {
+            await chain.AssertSucceededAsync(results[account]["submitTxHash"]!.GetValue<string>());
+            Assert.Equal(Math.Round(50m / 50.025m, 18, MidpointRounding.ToZero), await chain.TokenBalanceAsync(Sol, account)); // 50 USDC at 50 + 5 bps
+        }
+        // nothing moved for the refused subscribers, and AgentDesk kept their collateral free
+        Assert.Equal(0m, await chain.TokenBalanceAsync(Sol, noConsent));
+        Assert.Equal(100m, (await http.GetJsonAsync($"/api/v1/accounts/{noConsent}").OkAsync())["freeUsdc"]!.GetValue<decimal>());
+        var positions = (await http.GetJsonAsync($"/api/v1/agent-positions/{agentId}").OkAsync()).AsArray();
+        Assert.Equal(consenting.Order(), positions.Select(p => p!["walletAddress"]!.GetValue<string>()).Order());
+    }
+
+    [Fact]
+    public async Task The_relayer_recovers_when_the_node_refuses_its_nonce()
+    {
+        await using var gateway = await VenueGateway.StartAsync("Evm", chain);
+        var http = gateway.Http;
+        var agentId = Guid.NewGuid();
+        await http.PostAsync("/agent/register", new { agentId, agentType = "SWAP" }).OkAsync();
+        var account = await SubscribeAsync(http, agentId, await chain.SubscriberAsync(agentId, 100m, Sol), 100m);
+        await gateway.SetPriceAsync(Sol, 50m);
+        var first = await http.PostAsync("/agent/batch-open", new { agentId, symbol = Sol, action = "LONG", weight = 10, leverage = 1 }).OkAsync();
+        Assert.Equal(1, first["successful"]!.GetValue<int>());
+
+        // Someone else used the executor key: the relayer's next nonce is now too low, and the node refuses it.
+        var executor = new Nethereum.Signer.EthECKey(Venues.Evm.ExecutorKey.Read(chain.ExecutorKeyFile)).GetPublicAddress();
+        var pending = await chain.Chain.NonceAsync(executor, BlockParameter.CreatePending());
+        await chain.Chain.RpcAsync("anvil_setNonce", executor, new HexBigInteger(pending + 3).HexValue);
+
+        var second = await http.PostAsync("/agent/batch-open", new { agentId, symbol = Sol, action = "LONG", weight = 10, leverage = 1 },
+            new Dictionary<string, string> { ["Idempotency-Key"] = "after-nonce-jump" }).OkAsync();
+        var result = second["results"]![0]!["result"]!;
+        // A second batch-open of the same agent and symbol meets the open position; a batch close then sells it at the new nonce.
+        Assert.Equal("position_already_open", result["code"]!.GetValue<string>());
+        var close = await http.PostAsync("/agent/batch-close", new { agentId, batchId = first["batchId"]!.GetValue<string>() }).OkAsync();
+        Assert.Equal(1, close["successful"]!.GetValue<int>());
+        var hash = close["results"]![0]!["result"]!["txHash"]!.GetValue<string>();
+        await chain.AssertSucceededAsync(hash);
+        var transaction = await chain.Chain.Web3.Eth.Transactions.GetTransactionByHash.SendRequestAsync(hash);
+        Assert.Equal(pending + 3, transaction.Nonce.Value);
+        Assert.Equal(0m, await chain.TokenBalanceAsync(Sol, account));
+    }
+
+    [Fact]
+    public async Task Registering_a_vault_or_a_token_requires_a_contract_with_the_stated_decimals()
+    {
+        await using var gateway = await VenueGateway.StartAsync("Evm", chain);
+        var http = gateway.Http;
+        var nobody = TestData.NewAddress();
+        await http.PostAsync("/api/v1/vaults", new { vaultId = "v-" + Guid.NewGuid().ToString("N")[..8], address = nobody }).ProblemAsync(400, "not_a_contract");
+        var vaultId = "v-" + Guid.NewGuid().ToString("N")[..8];
+        await http.PostAsync("/api/v1/vaults", new { vaultId, address = chain.Vault }).OkAsync();
+        await http.PutAsync($"/api/v1/vaults/{vaultId}/tokens/NVDA", new { address = nobody, decimals = 18 }).ProblemAsync(400, "not_a_contract");
+        var wrong = await http.PutAsync($"/api/v1/vaults/{vaultId}/tokens/NVDA", new { address = chain.Token("NVDA"), decimals = 6 }).ProblemAsync(400, "invalid_decimals");
+        Assert.Equal("18", wrong["decimals"]!.GetValue<string>());
+        var listed = await http.PutAsync($"/api/v1/vaults/{vaultId}/tokens/NVDA", new { address = chain.Token("NVDA"), decimals = 18 }).OkAsync();
+        Assert.Equal(chain.Token("NVDA"), listed["tokens"]![0]!["address"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task A_stale_chain_feed_refuses_trading_until_it_updates()
+    {
+        // New trades need a price at most 3 s old; the feed is read from the chain and stamped with its updatedAt.
+        await using var gateway = await VenueGateway.StartAsync("Evm", chain, "--AgentDesk:Prices:MaxAgeSeconds", "3");
+        var http = gateway.Http;
+        var agentId = Guid.NewGuid();
+        await http.PostAsync("/agent/register", new { agentId, agentType = "SWAP" }).OkAsync();
+        await SubscribeAsync(http, agentId, await chain.SubscriberAsync(agentId, 100m, Sol), 100m);
+        await gateway.SetPriceAsync(Sol, 40m);
+        // An agent without subscribers probes the price check: its batches trade nothing.
+        var probe = Guid.NewGuid();
+        await http.PostAsync("/agent/register", new { agentId = probe, agentType = "SWAP" }).OkAsync();
+        await Eventually.WaitForAsync(() => http.PostAsync("/agent/batch-open", new { agentId = probe, symbol = Sol, action = "LONG", weight = 10, leverage = 1 }),
+            r => r.Status != 200, TimeSpan.FromSeconds(20), "the feed to go stale");
+
+        var request = new { agentId, symbol = Sol, action = "LONG", weight = 10, leverage = 1 };
+        var stale = await http.PostAsync("/agent/batch-open", request).ProblemAsync(409, "stale_price");
+        Assert.Equal("3", stale["maxAgeSeconds"]!.GetValue<string>());
+        await gateway.SetPriceAsync(Sol, 41m); // a new round: fresh again
+        var opened = await http.PostAsync("/agent/batch-open", request).OkAsync();
+        Assert.Equal(1, opened["successful"]!.GetValue<int>());
+    }
+
+    private static async Task<string> SubscribeAsync(HttpClient http, Guid agentId, string account, decimal deposit)
+    {
+        await http.PostAsync("/api/v1/accounts", new { smartAccount = account }).OkAsync();
+        await http.PostAsync($"/api/v1/accounts/{account}/deposits", new { amount = deposit.ToString(System.Globalization.CultureInfo.InvariantCulture) }).OkAsync();
+        await http.PostAsync($"/api/v1/agents/{agentId}/subscribers", new { smartAccount = account }).OkAsync();
+        return account;
+    }
+}
