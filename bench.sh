@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
-# Runs the benchmark programs: ./bench.sh [signatures|fanout|exits|intents ...]; no argument runs them all.
+# Runs the benchmark programs: ./bench.sh [signatures|fanout|exits|intents|chain ...]; no argument runs them all.
 # Each prints `name: value unit` lines; docs/benchmarks.md records the figures.
 set -euo pipefail
 cd "$(dirname "$0")"
 if [ $# -eq 0 ] || printf '%s\n' "$@" | grep -qx fanout; then
   # The fan-out benchmark also runs against PostgreSQL: start the local one (installed on first use).
   export AGENTDESK_BENCH_POSTGRES="$(deploy/local/postgres.sh start)"
+fi
+if [ $# -eq 0 ] || printf '%s\n' "$@" | grep -qx chain; then
+  # The chain benchmark runs anvil from the contracts' packages.
+  [ -d src/AgentDesk.Venues/Evm/Solidity/node_modules/@foundry-rs ] || (cd src/AgentDesk.Venues/Evm/Solidity && npm ci --no-audit --no-fund --silent)
 fi
 dotnet build bench/AgentDesk.Benchmarks -c Release -nologo -v quiet -clp:ErrorsOnly > /tmp/agentdesk-bench-build.log || { cat /tmp/agentdesk-bench-build.log; exit 1; }
 exec dotnet bench/AgentDesk.Benchmarks/bin/Release/net10.0/AgentDesk.Benchmarks.dll "$@"

@@ -1,4 +1,5 @@
 using AgentDesk.Silo.Configuration;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -15,7 +16,7 @@ public sealed class BenchCluster : IAsyncDisposable
     public IGrainFactory Grains => _host.Services.GetRequiredService<IGrainFactory>();
     public IServiceProvider Services => _host.Services;
 
-    public static async Task<BenchCluster> StartAsync(ClusterMode mode, string? connectionString = null)
+    public static async Task<BenchCluster> StartAsync(ClusterMode mode, string? connectionString = null, IReadOnlyDictionary<string, string?>? settings = null)
     {
         var serviceId = "bench-" + Guid.NewGuid().ToString("N")[..8];
         var options = new AgentDeskClusterOptions
@@ -29,6 +30,7 @@ public sealed class BenchCluster : IAsyncDisposable
         };
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        if (settings is not null) builder.Configuration.AddInMemoryCollection(settings);
         builder.UseOrleans(silo =>
         {
             // Localhost clustering in every mode: the benchmark measures grains and storage, not membership.

@@ -87,8 +87,19 @@ public sealed class AgentGrain(
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         // An intent admitted (and stored) before a crash is carried out to its end: the position reconciles with
-        // the venue, so an order that already executed is recorded rather than sent again.
-        if (S.InFlight is { } inFlight) await CarryOutAsync(inFlight, clock.GetUtcNow());
+        // the venue, so an order that already executed is recorded rather than sent again. If the venue cannot tell yet
+        // (a chain that does not answer), the intent stays in flight and the next call to this agent tries again.
+        if (S.InFlight is { } inFlight)
+        {
+            try
+            {
+                await CarryOutAsync(inFlight, clock.GetUtcNow());
+            }
+            catch (Exception e) when (ClusterFailures.IsTransient(e))
+            {
+                // left in flight on purpose
+            }
+        }
     }
 
     public async Task<Result<AgentProfile>> RegisterAsync(AgentRegistration registration)
@@ -223,6 +234,8 @@ public sealed class AgentGrain(
         if (S.Intents.TryGet(nonceKey, out var handled) && handled.Signature == request.Signature) return handled.Result;
         if (S.InFlight is { } inFlight && inFlight.Request.Nonce == request.Nonce && inFlight.Request.Signature == request.Signature)
             return await CarryOutAsync(inFlight, clock.GetUtcNow());
+        // An earlier intent whose outcome is still unknown is finished first: intents execute one at a time, in nonce order.
+        if (S.InFlight is { } earlier) await CarryOutAsync(earlier, clock.GetUtcNow());
 
         var now = clock.GetUtcNow();
         var vault = S.VaultId is null ? null : await GrainFactory.GetGrain<IVaultGrain>(GrainKeys.Vault(S.VaultId)).GetAsync();

@@ -49,10 +49,15 @@ public sealed class PendingCommand
     public PriceTick? Tick { get; set; }
 
     /// <summary>Which command this is, to tell a replay of it from another command arriving while it is unfinished.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
     public string Id => Open?.OpenId ?? Add?.CommandId ?? Reduce?.CommandId ?? Close?.CloseId ?? Update?.CommandId
         ?? (Tick is { } tick ? TickId(tick) : "");
 
     public static string TickId(PriceTick tick) => $"tick:{tick.Sequence}";
+
+    /// <summary>A batch-open or batch-close step: the batch grain resumes it after a crash (see BatchGrain).</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public bool ReplayedByBatch => Open?.BatchId is not null || Close?.OnlyIfOpenedByBatch is not null;
 }
 
 /// <summary>
@@ -322,8 +327,10 @@ public sealed class PositionGrain(
         {
             S.Pending = command;
             await state.WriteStateAsync();
-            // If this activation dies before the outcome is stored, the reminder replays the command.
-            await this.RegisterOrUpdateReminder(PendingReminder, retries.Value.Reminder, retries.Value.Reminder);
+            // If this activation dies before the outcome is stored, something must replay the command. A batch's steps are
+            // replayed by the batch's own resume reminder (each step is idempotent and finds this pending command); any
+            // other command (an intent, an exit) registers the position's reminder.
+            if (!command.ReplayedByBatch) await this.RegisterOrUpdateReminder(PendingReminder, retries.Value.Reminder, retries.Value.Reminder);
         }
         return await Execute(venue, order);
     }

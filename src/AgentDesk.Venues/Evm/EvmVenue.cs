@@ -51,7 +51,38 @@ public sealed class EvmVenue(IOptions<EvmOptions> options, TimeProvider clock, I
     // Orders
     // ------------------------------------------------------------------------------------------------------------------
 
-    public async Task<Outcome<VenueFill>> OpenAsync(OpenOrder order, CancellationToken cancellationToken = default)
+    public Task<Outcome<VenueFill>> OpenAsync(OpenOrder order, CancellationToken cancellationToken = default) =>
+        GuardAsync(() => OpenCoreAsync(order, cancellationToken));
+
+    public Task<Outcome<VenueFill>> CloseAsync(CloseOrder order, CancellationToken cancellationToken = default) =>
+        GuardAsync(() => CloseCoreAsync(order, cancellationToken));
+
+    public Task<Outcome<VenueFill>> UpdateLadderAsync(LadderOrder order, CancellationToken cancellationToken = default) =>
+        GuardAsync(() => RelayIntentAsync(order.Authorization, cancellationToken));
+
+    /// <summary>
+    /// A failure before anything was sent (the node unreachable or refusing, the connection check failing) is a refusal:
+    /// the caller may clear its pending order. A failure after a transaction was sent has already become
+    /// <see cref="VenueOutcomeUnknownException"/> and passes through: the order stays pending and is reconciled.
+    /// </summary>
+    private async Task<Outcome<VenueFill>> GuardAsync(Func<Task<Outcome<VenueFill>>> action)
+    {
+        try
+        {
+            return await action();
+        }
+        catch (VenueOutcomeUnknownException)
+        {
+            throw;
+        }
+        catch (Exception e) when (EvmChain.IsTransportFailure(e) || e is Nethereum.JsonRpc.Client.RpcResponseException or ChainConnectionException)
+        {
+            logger.LogWarning("Nothing was sent: {Message}", e.Message);
+            return Unavailable(e);
+        }
+    }
+
+    private async Task<Outcome<VenueFill>> OpenCoreAsync(OpenOrder order, CancellationToken cancellationToken)
     {
         if (order.Authorization is { } intent) return await RelayIntentAsync(intent, cancellationToken);
         if (order.Side != Side.Long)
@@ -67,7 +98,7 @@ public sealed class EvmVenue(IOptions<EvmOptions> options, TimeProvider clock, I
         return await EnqueueAsync(order, token, buy: true, usdc.Value, minOut.Value, cancellationToken);
     }
 
-    public async Task<Outcome<VenueFill>> CloseAsync(CloseOrder order, CancellationToken cancellationToken = default)
+    private async Task<Outcome<VenueFill>> CloseCoreAsync(CloseOrder order, CancellationToken cancellationToken)
     {
         if (order.Exit is { } exit) return await ExecuteExitAsync(order, exit, cancellationToken);
         if (order.Authorization is { } intent) return await RelayIntentAsync(intent, cancellationToken);
@@ -81,10 +112,20 @@ public sealed class EvmVenue(IOptions<EvmOptions> options, TimeProvider clock, I
         return await EnqueueAsync(order, token, buy: false, amount.Value, minOut.Value, cancellationToken);
     }
 
-    public Task<Outcome<VenueFill>> UpdateLadderAsync(LadderOrder order, CancellationToken cancellationToken = default) =>
-        RelayIntentAsync(order.Authorization, cancellationToken);
-
     public async Task<Outcome<VenueFill>?> ReconcileAsync(VenueOrder order, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            return await ReconcileCoreAsync(order, cancellationToken);
+        }
+        catch (Exception e) when (e is not VenueOutcomeUnknownException && (EvmChain.IsTransportFailure(e) || e is Nethereum.JsonRpc.Client.RpcResponseException or ChainConnectionException))
+        {
+            // Unable to read the chain is not "never executed": the order stays pending until the chain answers.
+            throw new VenueOutcomeUnknownException($"What became of order {order.OrderId} cannot be read from the chain now.", e);
+        }
+    }
+
+    private async Task<Outcome<VenueFill>?> ReconcileCoreAsync(VenueOrder order, CancellationToken cancellationToken)
     {
         var connection = await ConnectAsync(cancellationToken);
         var intent = order switch
@@ -159,16 +200,19 @@ public sealed class EvmVenue(IOptions<EvmOptions> options, TimeProvider clock, I
         }
 
         var receipt = await SendAsync(connection, data, gas * 5 / 4 + 30_000, cancellationToken);
-        if (receipt.Status?.Value != 1)
+        return await AfterSendAsync(receipt.TransactionHash, async () =>
         {
-            // Admitted by the estimate, reverted when mined: it ran already (another send won), or the deadline passed in
-            // between, say. The chain's record decides; otherwise ask it why now.
-            if (await ReconcileIntentAsync(connection, intent, cancellationToken) is { } ran) return ran;
-            return await ExplainRevertAsync(connection, data, cancellationToken) ?? new Rejection(Errors.VenueUnavailable, $"Transaction {receipt.TransactionHash} reverted.");
-        }
-        var orderId = OrderIds.ForIntent(agentId, nonce);
-        _agents[agentId] = new AgentOnChain(intent.Signer, nonce + 1);
-        return IntentOutcome(receipt, orderId, intent) ?? new Rejection(Errors.VenueUnavailable, $"Transaction {receipt.TransactionHash} carries no outcome for the intent.");
+            if (receipt.Status?.Value != 1)
+            {
+                // Admitted by the estimate, reverted when mined: it ran already (another send won), or the deadline passed in
+                // between, say. The chain's record decides; otherwise ask it why now.
+                if (await ReconcileIntentAsync(connection, intent, cancellationToken) is { } ran) return ran;
+                return await ExplainRevertAsync(connection, data, cancellationToken) ?? new Rejection(Errors.VenueUnavailable, $"Transaction {receipt.TransactionHash} reverted.");
+            }
+            _agents[agentId] = new AgentOnChain(intent.Signer, nonce + 1);
+            return IntentOutcome(receipt, OrderIds.ForIntent(agentId, nonce), intent)
+                ?? new Rejection(Errors.VenueUnavailable, $"Transaction {receipt.TransactionHash} carries no outcome for the intent.");
+        });
     }
 
     /// <summary>
@@ -310,12 +354,15 @@ public sealed class EvmVenue(IOptions<EvmOptions> options, TimeProvider clock, I
             return Unavailable(e);
         }
         var receipt = await SendAsync(connection, data, gas * 5 / 4 + 30_000, cancellationToken);
-        if (receipt.Status?.Value != 1)
+        return await AfterSendAsync(receipt.TransactionHash, async () =>
         {
-            if (await RecordedAsync(connection, orderId, decimals, cancellationToken) is { } ran) return ran;
-            return await ExplainRevertAsync(connection, data, cancellationToken) ?? new Rejection(Errors.VenueUnavailable, $"Exit transaction {receipt.TransactionHash} reverted.");
-        }
-        return OrderOutcome(receipt, orderId, decimals) ?? new Rejection(Errors.VenueUnavailable, $"Transaction {receipt.TransactionHash} carries no outcome for the exit.");
+            if (receipt.Status?.Value != 1)
+            {
+                if (await RecordedAsync(connection, orderId, decimals, cancellationToken) is { } ran) return ran;
+                return await ExplainRevertAsync(connection, data, cancellationToken) ?? new Rejection(Errors.VenueUnavailable, $"Exit transaction {receipt.TransactionHash} reverted.");
+            }
+            return OrderOutcome(receipt, orderId, decimals) ?? new Rejection(Errors.VenueUnavailable, $"Transaction {receipt.TransactionHash} carries no outcome for the exit.");
+        });
     }
 
     // ------------------------------------------------------------------------------------------------------------------
@@ -376,11 +423,17 @@ public sealed class EvmVenue(IOptions<EvmOptions> options, TimeProvider clock, I
                 var hash = await connection.Relayer.SubmitAsync(Router, data, BatchGas(chunk.Count));
                 _ = CompleteAsync(connection, lane, chunk, data, hash);
             }
-            catch (Exception e)
+            catch (Exception e) when (e is Nethereum.JsonRpc.Client.RpcResponseException or ChainConnectionException)
             {
-                // Refused by the node (or never reached it): nothing of this chunk executed.
+                // Refused by the node (or no connection at all): nothing of this chunk executed.
                 logger.LogWarning(e, "Sending a batch of {Count} orders for agent {AgentId:x} failed", chunk.Count, agentId);
                 Resolve(lane, chunk, _ => Unavailable(e));
+            }
+            catch (Exception e)
+            {
+                // The transport failed while sending: the node may have taken it. The callers keep their orders pending.
+                logger.LogWarning(e, "Sending a batch of {Count} orders for agent {AgentId:x} may have failed", chunk.Count, agentId);
+                Unknown(lane, chunk, $"A transaction carrying order {{0}} may not have reached the node.", e);
             }
         }
     }
@@ -411,11 +464,13 @@ public sealed class EvmVenue(IOptions<EvmOptions> options, TimeProvider clock, I
                     return;
                 }
             }
+            // The receipt's events are decoded once, then handed to each order by its id.
+            var events = ReceiptEvents.Of(RouterLogs(receipt));
             var outcomes = new Dictionary<string, Outcome<VenueFill>>(StringComparer.Ordinal);
             var skipped = new List<BatchItem>();
             foreach (var item in chunk)
             {
-                if (OrderOutcome(receipt, item.OrderId, item.TokenDecimals) is { } outcome) outcomes[item.Key] = outcome;
+                if (OrderOutcome(events, receipt.TransactionHash, item.Key, item.TokenDecimals) is { } outcome) outcomes[item.Key] = outcome;
                 else skipped.Add(item);
             }
             // Skipped: the router had executed that id before (a retry after a crash): its first outcome is the outcome.
@@ -428,13 +483,18 @@ public sealed class EvmVenue(IOptions<EvmOptions> options, TimeProvider clock, I
         {
             // Sent, but what became of it is unknown: the callers keep their orders pending and reconcile.
             logger.LogWarning(e, "Batch transaction {Hash} has no receipt yet", hash);
-            lock (lane)
+            Unknown(lane, chunk, $"Transaction {hash} carrying order {{0}} has no receipt yet.", e);
+        }
+    }
+
+    private static void Unknown(BatchLane lane, List<BatchItem> chunk, string message, Exception cause)
+    {
+        lock (lane)
+        {
+            foreach (var item in chunk)
             {
-                foreach (var item in chunk)
-                {
-                    lane.Waiting.Remove(item.Key);
-                    item.Done.TrySetException(new VenueOutcomeUnknownException($"Transaction {hash} carrying order {item.Key} has no receipt yet.", e));
-                }
+                lane.Waiting.Remove(item.Key);
+                item.Done.TrySetException(new VenueOutcomeUnknownException(string.Format(System.Globalization.CultureInfo.InvariantCulture, message, item.Key), cause));
             }
         }
     }
@@ -499,14 +559,42 @@ public sealed class EvmVenue(IOptions<EvmOptions> options, TimeProvider clock, I
     }
 
     /// <summary>The order's event in a receipt: its fill, its failure, or null when the receipt does not carry it (skipped).</summary>
-    private Outcome<VenueFill>? OrderOutcome(TransactionReceipt receipt, byte[] orderId, int decimals)
+    private Outcome<VenueFill>? OrderOutcome(TransactionReceipt receipt, byte[] orderId, int decimals) =>
+        OrderOutcome(ReceiptEvents.Of(RouterLogs(receipt)), receipt.TransactionHash, orderId.ToHex(true), decimals);
+
+    private Outcome<VenueFill>? OrderOutcome(ReceiptEvents events, string transactionHash, string orderId, int decimals)
     {
-        var logs = RouterLogs(receipt);
-        if (Event<OrderFilledEvent>.DecodeAllEvents(logs).FirstOrDefault(e => e.Event.OrderId.AsSpan().SequenceEqual(orderId)) is { } filled)
-            return Fill(filled.Event, receipt.TransactionHash, decimals);
-        if (Event<OrderFailedEvent>.DecodeAllEvents(logs).FirstOrDefault(e => e.Event.OrderId.AsSpan().SequenceEqual(orderId)) is { } failed)
-            return ChainErrors.FromReason(failed.Event.Reason);
+        if (events.Filled.TryGetValue(orderId, out var filled)) return Fill(filled, transactionHash, decimals);
+        if (events.Failed.TryGetValue(orderId, out var failed)) return ChainErrors.FromReason(failed.Reason);
         return null;
+    }
+
+    /// <summary>A receipt's fills and failures by order id (hex), decoded once: a 150-order batch carries hundreds of logs.</summary>
+    private sealed record ReceiptEvents(Dictionary<string, OrderFilledEvent> Filled, Dictionary<string, OrderFailedEvent> Failed)
+    {
+        public static ReceiptEvents Of(FilterLog[] logs)
+        {
+            var filledTopic = Topic<OrderFilledEvent>();
+            var failedTopic = Topic<OrderFailedEvent>();
+            var filled = new Dictionary<string, OrderFilledEvent>(StringComparer.OrdinalIgnoreCase);
+            var failed = new Dictionary<string, OrderFailedEvent>(StringComparer.OrdinalIgnoreCase);
+            foreach (var log in logs)
+            {
+                // Only the router's order events are decoded; the topic says which one a log is.
+                var topic = log.Topics is { Length: > 1 } topics ? topics[0]?.ToString() : null;
+                if (string.Equals(topic, filledTopic, StringComparison.OrdinalIgnoreCase))
+                {
+                    var e = Event<OrderFilledEvent>.DecodeEvent(log).Event;
+                    filled[e.OrderId.ToHex(true)] = e;
+                }
+                else if (string.Equals(topic, failedTopic, StringComparison.OrdinalIgnoreCase))
+                {
+                    var e = Event<OrderFailedEvent>.DecodeEvent(log).Event;
+                    failed[e.OrderId.ToHex(true)] = e;
+                }
+            }
+            return new ReceiptEvents(filled, failed);
+        }
     }
 
     private FilterLog[] RouterLogs(TransactionReceipt receipt) =>
@@ -519,10 +607,11 @@ public sealed class EvmVenue(IOptions<EvmOptions> options, TimeProvider clock, I
     private VenueFill LadderFill(byte[] orderId, string transactionHash) =>
         new(0m, 0m, orderId.ToHex(true), transactionHash, _options.ExplorerUrl(transactionHash), _options.ChainId, Simulated: false, clock.GetUtcNow());
 
-    private static string Topic<TEvent>() where TEvent : Nethereum.ABI.FunctionEncoding.Attributes.IEventDTO, new()
+    private static string Topic<TEvent>() where TEvent : Nethereum.ABI.FunctionEncoding.Attributes.IEventDTO, new() => EventTopic<TEvent>.Value;
+
+    private static class EventTopic<TEvent> where TEvent : Nethereum.ABI.FunctionEncoding.Attributes.IEventDTO, new()
     {
-        var signature = Event<TEvent>.GetEventABI().Sha3Signature;
-        return signature.StartsWith("0x", StringComparison.Ordinal) ? signature : "0x" + signature;
+        public static readonly string Value = "0x" + Event<TEvent>.GetEventABI().Sha3Signature.Replace("0x", "", StringComparison.Ordinal);
     }
 
     // ------------------------------------------------------------------------------------------------------------------
@@ -532,7 +621,16 @@ public sealed class EvmVenue(IOptions<EvmOptions> options, TimeProvider clock, I
     /// <summary>Sends through the executor and waits; an unknown outcome (no receipt in time) becomes <see cref="VenueOutcomeUnknownException"/>.</summary>
     private static async Task<TransactionReceipt> SendAsync(Connection connection, byte[] data, BigInteger gas, CancellationToken cancellationToken)
     {
-        var hash = await connection.Relayer.SubmitAsync(connection.Router, data, gas, cancellationToken);
+        string hash;
+        try
+        {
+            hash = await connection.Relayer.SubmitAsync(connection.Router, data, gas, cancellationToken);
+        }
+        catch (Exception e) when (EvmChain.IsTransportFailure(e) && !cancellationToken.IsCancellationRequested)
+        {
+            // The node may have taken it after all: not a refusal. (A refusal by the node, an RpcResponseException, is.)
+            throw new VenueOutcomeUnknownException("Sending a transaction failed; the node may have received it.", e);
+        }
         try
         {
             return await connection.Relayer.WaitAsync(hash, cancellationToken);
@@ -540,6 +638,19 @@ public sealed class EvmVenue(IOptions<EvmOptions> options, TimeProvider clock, I
         catch (Exception e) when (e is TimeoutException || EvmChain.IsTransportFailure(e))
         {
             throw new VenueOutcomeUnknownException($"Transaction {hash} was sent but has no receipt yet.", e);
+        }
+    }
+
+    /// <summary>What follows a sent transaction: a failure to read the chain now leaves the order's outcome unknown, not refused.</summary>
+    private static async Task<Outcome<VenueFill>> AfterSendAsync(string hash, Func<Task<Outcome<VenueFill>>> read)
+    {
+        try
+        {
+            return await read();
+        }
+        catch (Exception e) when (e is not VenueOutcomeUnknownException && (EvmChain.IsTransportFailure(e) || e is Nethereum.JsonRpc.Client.RpcResponseException))
+        {
+            throw new VenueOutcomeUnknownException($"Transaction {hash} was mined but its outcome could not be read.", e);
         }
     }
 
@@ -603,10 +714,10 @@ public sealed class EvmVenue(IOptions<EvmOptions> options, TimeProvider clock, I
                 logger.LogInformation("EVM venue on chain {ChainId} at {RpcUrl}: router {Router}, executor {Executor}", chainId, _options.RpcUrl, Router, relayer.Address);
                 return _connection = new Connection(chain, relayer, Router);
             }
-            catch
+            catch (Exception e) when (e is not OperationCanceledException)
             {
                 chain.Dispose();
-                throw;
+                throw new ChainConnectionException($"Connecting to chain {_options.ChainId} at {_options.RpcUrl} failed: {e.Message}", e);
             }
         }
         finally
@@ -660,6 +771,9 @@ public static class OrderIds
     public static byte[] ForIntent(BigInteger agentId, BigInteger nonce) =>
         Eip712Encoding.Keccak(new ABIEncode().GetABIEncoded(new ABIValue("uint256", agentId), new ABIValue("uint256", nonce)));
 }
+
+/// <summary>The venue could not connect to its chain (unreachable, another chain id, no key): nothing was sent.</summary>
+public sealed class ChainConnectionException(string message, Exception inner) : Exception(message, inner);
 
 /// <summary>
 /// An order was sent to the chain but what became of it is not known yet (no receipt within the timeout, or the node
