@@ -73,6 +73,9 @@ public sealed partial class RecoveryTests(ChainFixture chain)
             await first.DisposeAsync();
         }
         await Assert.ThrowsAnyAsync<HttpRequestException>(() => submitted);
+        // The executor key is read from its file and never printed.
+        var executorKey = ExecutorKey.Read(chain.ExecutorKeyFile);
+        Assert.DoesNotContain(executorKey[2..], first.Process.Output, StringComparison.OrdinalIgnoreCase);
 
         // The chain executed the intent once, while the process was down.
         Assert.Equal(1, (int)await chain.NonceOfAgentAsync(agentId));

@@ -52,7 +52,15 @@ public sealed class VenueGateway : IAsyncDisposable
             .. venue == "Evm" ? chain.EvmSettings() : [],
             .. extra,
         ]);
-        await app.StartAsync();
+        try
+        {
+            await app.StartAsync();
+        }
+        catch
+        {
+            await app.DisposeAsync();
+            throw;
+        }
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         var http = new HttpClient { BaseAddress = new Uri(address), Timeout = TimeSpan.FromSeconds(60) };
         http.DefaultRequestHeaders.Add("x-api-key", AdminKey);
@@ -71,6 +79,9 @@ public sealed class VenueGateway : IAsyncDisposable
             r => r.Status == 200 && r.Body?["prices"]?.AsArray() is [{ } quote] && quote["priceUsd"]!.GetValue<decimal>() == priceUsd,
             what: $"{symbol} at {priceUsd}");
     }
+
+    /// <summary>A client with no credentials (what an agent uses: its signature authenticates).</summary>
+    public HttpClient Anonymous() => new() { BaseAddress = Http.BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
 
     public async ValueTask DisposeAsync()
     {

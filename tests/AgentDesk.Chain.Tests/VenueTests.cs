@@ -117,6 +117,96 @@ public sealed class VenueTests(ChainFixture chain)
         Assert.Equal(1, opened["successful"]!.GetValue<int>());
     }
 
+    [Fact]
+    public async Task The_EVM_venue_does_not_start_without_a_readable_executor_key_and_never_shows_the_key()
+    {
+        var missing = Path.Combine(Path.GetTempPath(), "no-such-key-" + Guid.NewGuid().ToString("N"));
+        var refused = await Assert.ThrowsAsync<Microsoft.Extensions.Options.OptionsValidationException>(() =>
+            VenueGateway.StartAsync("Evm", chain, "--AgentDesk:Evm:ExecutorKeyFile", missing));
+        Assert.Contains("AgentDesk:Evm:ExecutorKeyFile", refused.Message, StringComparison.Ordinal);
+        Assert.Contains(missing, refused.Message, StringComparison.Ordinal);
+
+        // A file that is not a key is refused without echoing what it holds.
+        var notAKey = Path.Combine(Path.GetTempPath(), "not-a-key-" + Guid.NewGuid().ToString("N"));
+        var secret = "0x" + new string('7', 63);
+        await File.WriteAllTextAsync(notAKey, secret);
+        try
+        {
+            var wrong = await Assert.ThrowsAsync<Microsoft.Extensions.Options.OptionsValidationException>(() =>
+                VenueGateway.StartAsync("Evm", chain, "--AgentDesk:Evm:ExecutorKeyFile", notAKey));
+            Assert.Contains("does not hold a private key", wrong.Message, StringComparison.Ordinal);
+            Assert.DoesNotContain(secret[2..], wrong.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(notAKey);
+        }
+    }
+
+    [Fact]
+    public async Task After_a_signer_rotation_signed_off_chain_the_chain_learns_the_new_signer_and_skips_the_rotations_nonce()
+    {
+        await using var gateway = await VenueGateway.StartAsync("Evm", chain);
+        var http = gateway.Http;
+        var (oldKey, oldSigner) = TestData.NewKey();
+        var (newKey, newSigner) = TestData.NewKey();
+        var agentId = Guid.NewGuid();
+        var vaultId = "vault-" + Guid.NewGuid().ToString("N")[..8];
+        await http.PostAsync("/agent/register", new { agentId, agentType = "SWAP", signerAddress = oldSigner }).OkAsync();
+        await http.PostAsync("/api/v1/vaults", new { vaultId, address = chain.Vault, capitalUsdc = "100000" }).OkAsync();
+        await http.PutAsync($"/api/v1/vaults/{vaultId}/tokens/NVDA", new { address = chain.Token("NVDA"), decimals = 18 }).OkAsync();
+        await http.PutAsync($"/api/v1/agents/{agentId}/vault", new { vaultId, allocationUsdc = "10000" }).OkAsync();
+        await gateway.SetPriceAsync("NVDA", 100m);
+        var vaultBefore = await chain.TokenBalanceAsync("NVDA", chain.Vault);
+        var exits = new JsonArray(new JsonObject { ["triggerType"] = "StopLoss", ["triggerBps"] = -500, ["exitBps"] = 10000 });
+        var deadline = DateTimeOffset.UtcNow.AddMinutes(10).ToUnixTimeSeconds();
+        var (open, _) = await StoryTests.SignedAsync(http, agentId, oldKey, "trade-intents/quote", new JsonObject
+        {
+            ["symbol"] = "NVDA", ["usdcAmount"] = "100", ["minTokenOut"] = "0", ["maxSlippageBps"] = 100, ["exits"] = exits, ["deadline"] = deadline,
+        });
+        await http.PostAsync($"/agents/{agentId}/trade-intents", open).OkAsync();
+        Assert.Equal(1, (int)await chain.NonceOfAgentAsync(agentId));
+
+        // The current signer hands the agent to a new key, off-chain: that spends nonce 1, which the chain never sees.
+        var quote = await http.GetJsonAsync($"/agents/{agentId}/trade-intents/quote?symbol=NVDA").OkAsync();
+        var rotation = new JsonObject
+        {
+            ["domain"] = quote["typedData"]!["domain"]!.DeepClone(),
+            ["primaryType"] = "RotateSigner",
+            ["types"] = new JsonObject
+            {
+                ["RotateSigner"] = new JsonArray(
+                    new JsonObject { ["name"] = "agentId", ["type"] = "uint256" }, new JsonObject { ["name"] = "newSigner", ["type"] = "address" },
+                    new JsonObject { ["name"] = "deadline", ["type"] = "uint256" }, new JsonObject { ["name"] = "nonce", ["type"] = "uint256" }),
+            },
+            ["message"] = new JsonObject
+            {
+                ["agentId"] = Domain.Intents.AgentIds.ToUint256(agentId).ToString(System.Globalization.CultureInfo.InvariantCulture), ["newSigner"] = newSigner,
+                ["deadline"] = deadline.ToString(System.Globalization.CultureInfo.InvariantCulture), ["nonce"] = "1",
+            },
+        };
+        using var anonymous = gateway.Anonymous();
+        await anonymous.PutAsync($"/api/v1/agents/{agentId}/signer", new
+        {
+            signerAddress = newSigner, deadline = deadline.ToString(System.Globalization.CultureInfo.InvariantCulture), nonce = "1",
+            signature = await Ethers.SignAsync(rotation, oldKey),
+        }).OkAsync();
+
+        // The new key's next intent (nonce 2) executes on-chain: the venue registered the signer and moved the nonce first.
+        var (add, addQuote) = await StoryTests.SignedAsync(http, agentId, newKey, "add-intents", new JsonObject
+        {
+            ["symbol"] = "NVDA", ["usdcAmount"] = "50", ["minTokenOut"] = "0", ["maxSlippageBps"] = 100, ["deadline"] = deadline,
+        });
+        Assert.Equal(2, addQuote["nonce"]!.GetValue<long>());
+        var added = await anonymous.PostAsync($"/agents/{agentId}/add-intents", add).OkAsync();
+        await chain.AssertSucceededAsync(added["transactionHash"]!.GetValue<string>());
+        Assert.Equal(3, (int)await chain.NonceOfAgentAsync(agentId));
+        Assert.Equal(newSigner, await chain.Chain.QueryValueAsync<Venues.Evm.Abi.SignerOfFunction, string>(chain.Deployment.Router,
+            new Venues.Evm.Abi.SignerOfFunction { AgentId = Domain.Intents.AgentIds.ToUint256(agentId) }), StringComparer.OrdinalIgnoreCase);
+        Assert.Equal(added["size"]!.GetValue<decimal>(), await chain.TokenBalanceAsync("NVDA", chain.Vault) - vaultBefore);
+        Assert.Equal(3, (await http.GetJsonAsync($"/agents/{agentId}/trade-intents/quote?symbol=NVDA").OkAsync())["nonce"]!.GetValue<long>());
+    }
+
     private static async Task<string> SubscribeAsync(HttpClient http, Guid agentId, string account, decimal deposit)
     {
         await http.PostAsync("/api/v1/accounts", new { smartAccount = account }).OkAsync();

@@ -68,7 +68,8 @@ public static class IntentEndpoints
             Errors.InvalidDeadline, Errors.DeadlineExpired, Errors.NonceMismatch, Errors.SymbolNotAllowed, Errors.NoVault, Errors.NoSigner,
             Errors.NoAllocation, Errors.TrackTradeSizeExceeded, Errors.TrackDailyTurnoverExceeded, Errors.TrackDailyLossReached,
             Errors.AllocationExceeded, Errors.AgentPaused, Errors.NoPrice, Errors.StalePrice, Errors.PositionAlreadyOpen, Errors.PositionNotFound,
-            Errors.InsufficientPositionSize, Errors.MinOutNotMet, Errors.SlippageExceeded, Errors.VenueUnavailable,
+            Errors.InsufficientPositionSize, Errors.MinOutNotMet, Errors.SlippageExceeded, Errors.VenueUnavailable, Errors.InsufficientFunds,
+            Errors.SizeTooSmall, Errors.InvalidExits,
         };
         group.MapPost("/trade-intents", (OpenIntentBody body, HttpContext http, IClusterClient cluster) =>
                 SubmitAsync(http, cluster, body, ToRequest(IntentKind.OpenPosition, body.Symbol, body.UsdcAmount, body.MinTokenOut, null, null, body.MaxSlippageBps, body.Exits)))

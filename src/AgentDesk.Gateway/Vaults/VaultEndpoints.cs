@@ -26,12 +26,14 @@ public static class VaultEndpoints
     {
         var vaults = app.MapGroup("/api/v1/vaults").WithTags("Vaults");
         vaults.MapPost("", CreateAsync).RequireAuthorization(Policies.Operator).WithName("createVault").WithSummary("Create a vault")
-            .ProducesErrors(Errors.InvalidVaultId, Errors.InvalidAddress, Errors.InvalidName, Errors.InvalidAmount, Errors.VaultExists);
+            .ProducesErrors(Errors.InvalidVaultId, Errors.InvalidAddress, Errors.InvalidName, Errors.InvalidAmount, Errors.VaultExists, Errors.NotAContract,
+                Errors.VenueUnavailable);
         vaults.MapGet("/{vaultId}", GetAsync).RequireAuthorization(Policies.Operator).WithName("getVault").WithSummary("A vault: capital, allowlist, allocations")
             .ProducesErrors(Errors.VaultNotFound);
         vaults.MapPut("/{vaultId}/tokens/{symbol}", SetTokenAsync).RequireAuthorization(Policies.Operator).WithName("setVaultToken")
             .WithSummary("Allow a token in the vault (one address has one symbol; a held token keeps its address and decimals)")
-            .ProducesErrors(Errors.VaultNotFound, Errors.InvalidSymbol, Errors.InvalidAddress, Errors.InvalidDecimals, Errors.TokenAlreadyListed, Errors.TokenInUse);
+            .ProducesErrors(Errors.VaultNotFound, Errors.InvalidSymbol, Errors.InvalidAddress, Errors.InvalidDecimals, Errors.TokenAlreadyListed, Errors.TokenInUse,
+                Errors.NotAContract, Errors.VenueUnavailable);
         vaults.MapPut("/{vaultId}/capital", SetCapitalAsync).RequireAuthorization(Policies.Risk).WithName("setVaultCapital")
             .WithSummary("Set the vault's capital (admin, risk)").ProducesErrors(Errors.VaultNotFound, Errors.InvalidAmount, Errors.AllocationExceedsCapital);
         app.MapGet("/vaults/{vaultId}/tokens", TokensAsync).AllowAnonymous().WithTags("Vaults").WithName("listVaultTokens")

@@ -282,7 +282,18 @@ public sealed class PositionGrain(
             return;
         }
 
-        var changed = current.Status == PositionStatus.Pending ? await FillOrderAsync(current, tick) : await EvaluateExitsAsync(current, tick);
+        bool changed;
+        try
+        {
+            changed = current.Status == PositionStatus.Pending ? await FillOrderAsync(current, tick) : await EvaluateExitsAsync(current, tick);
+        }
+        catch
+        {
+            // A venue whose answer was lost part-way (a second rung, say) may leave this activation's state ahead of storage:
+            // drop it, so the replay (the reminder) starts from what was stored and finds the sales by their order ids.
+            DeactivateOnIdle();
+            throw;
+        }
         S.LastTickSequence = tick.Sequence;
         // A tick whose exit went to a venue outside the cluster was stored as pending: its outcome is stored now, whatever it was.
         var wasPending = S.Pending is not null;

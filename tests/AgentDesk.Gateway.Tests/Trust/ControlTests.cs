@@ -58,7 +58,8 @@ public sealed class ControlTests(GatewayFixture gateway)
 
         // Signed by the current signer: the rotation spends a nonce, so it cannot be replayed later.
         var rotation = await SignedRotationAsync(agentId, symbol, newSigner, nonce: 0, oldKey);
-        await anonymous.PutAsync($"/api/v1/agents/{agentId}/signer", rotation with { Signature = rotation.Signature![..^2] + "00" })
+        // A broken recovery byte (v = 0xff): "00" would be refused only half the time, since v 0/1 and 27/28 are equivalent.
+        await anonymous.PutAsync($"/api/v1/agents/{agentId}/signer", rotation with { Signature = rotation.Signature![..^2] + "ff" })
             .ProblemAsync(400, "invalid_signature");
         Assert.Equal(newSigner, (await anonymous.PutAsync($"/api/v1/agents/{agentId}/signer", rotation).OkAsync())["signerAddress"]!.GetValue<string>());
         await anonymous.PutAsync($"/api/v1/agents/{agentId}/signer", rotation).ProblemAsync(400, "invalid_signature"); // no longer the signer's
