@@ -84,27 +84,28 @@ public sealed partial class RecoveryTests(ChainFixture chain)
         var fills = await FillsAsync(agentId, 0);
         Assert.Single(fills);
 
-        await using var second = await StartAsync(workDir);
-        // Recovery records the position from the chain without any client retry (the pending order's reminder).
-        var positions = await Eventually.WaitForAsync(async () => (await second.Http.GetJsonAsync($"/agents/{agentId}/positions").OkAsync()).AsArray(),
-            p => p.Count == 1, TimeSpan.FromSeconds(30), "the recovered position");
-        Assert.Equal(bought, positions[0]!["size"]!.GetValue<decimal>());
-        // The client's retry of the same signed intent answers the chain's transaction; nothing is sent again.
-        var retried = await second.Http.PostAsync($"/agents/{agentId}/trade-intents", open).OkAsync();
-        Assert.Equal(fills[0].Log.TransactionHash, retried["transactionHash"]!.GetValue<string>());
-        Assert.Equal(bought, retried["size"]!.GetValue<decimal>());
-        Assert.Equal(1, (int)await chain.NonceOfAgentAsync(agentId));
-        Assert.Single(await FillsAsync(agentId, 0));
-        Assert.Equal(bought, await chain.TokenBalanceAsync("NVDA", chain.Vault) - vaultBefore);
-        var next = await second.Http.GetJsonAsync($"/agents/{agentId}/trade-intents/quote?symbol=NVDA").OkAsync();
-        Assert.Equal(1, next["nonce"]!.GetValue<long>());
+        var second = await StartAsync(workDir);
         try
         {
-            Directory.Delete(workDir, recursive: true);
+            // Recovery records the position from the chain without any client retry: the position's reminder, or the agent
+            // carrying its stored intent out when the read activates it, whichever comes first.
+            var positions = await Eventually.WaitForAsync(async () => (await second.Http.GetJsonAsync($"/agents/{agentId}/positions").OkAsync()).AsArray(),
+                p => p.Count == 1, TimeSpan.FromSeconds(30), "the recovered position");
+            Assert.Equal(bought, positions[0]!["size"]!.GetValue<decimal>());
+            // The client's retry of the same signed intent answers the chain's transaction; nothing is sent again.
+            var retried = await second.Http.PostAsync($"/agents/{agentId}/trade-intents", open).OkAsync();
+            Assert.Equal(fills[0].Log.TransactionHash, retried["transactionHash"]!.GetValue<string>());
+            Assert.Equal(bought, retried["size"]!.GetValue<decimal>());
+            Assert.Equal(1, (int)await chain.NonceOfAgentAsync(agentId));
+            Assert.Single(await FillsAsync(agentId, 0));
+            Assert.Equal(bought, await chain.TokenBalanceAsync("NVDA", chain.Vault) - vaultBefore);
+            var next = await second.Http.GetJsonAsync($"/agents/{agentId}/trade-intents/quote?symbol=NVDA").OkAsync();
+            Assert.Equal(1, next["nonce"]!.GetValue<long>());
         }
-        catch (IOException)
+        finally
         {
-            // the temp folder is cleaned by the machine
+            await second.DisposeAsync();
+            Directory.Delete(workDir, recursive: true);
         }
     }
 
