@@ -129,5 +129,42 @@ public sealed class IntentTests(ClusterFixture fixture)
         Assert.Equal(0m, quote.Headroom.DeployedUsdc);      // but nothing was deployed…
         Assert.Equal(5_000m, quote.Headroom.DailyTurnoverHeadroomUsdc); // …or counted
         Assert.Null(await _world.Grains.GetGrain<Contracts.Positions.IPositionGrain>(GrainKeys.Position(agent.Id, agent.VaultAddress, _world.Symbol)).GetAsync());
+
+        // 100 USDC at 100 buys about one token: asking for at least two is refused by the venue, and that spends nonce 1.
+        var greedy = Signed(agent, IntentKind.OpenPosition, 1) with { MinTokenOut = 2m };
+        var greedyIntent = IntentStructs.Build(greedy, agent.Id, agent.VaultAddress, agent.Token).Unwrap();
+        greedy = greedy with { Signature = NethereumIntentSignatures.Sign(Domain, greedyIntent, agent.Key) };
+        Assert.Equal(Errors.MinOutNotMet, (await grain.ExecuteIntentAsync(greedy)).Problem!.Code);
+        quote = (await grain.QuoteAsync(new IntentRequest(IntentKind.OpenPosition, _world.Symbol, 0, 0, 0, 0, 0, [], 0, 0, ""))).Value!;
+        Assert.Equal(2, quote.Nonce);
+        Assert.Equal(0m, quote.Headroom.DeployedUsdc);
+    }
+
+    [Fact]
+    public async Task Once_todays_realised_losses_reach_the_tracks_limit_new_trades_are_refused_and_exits_still_settle()
+    {
+        // Evaluation on 10,000 USDC: at most 300 USDC of realised loss a day.
+        var agent = await AgentAsync();
+        var grain = _world.Agent(agent.Id);
+        var wideStop = new ExitRule[] { new(ExitTriggerType.StopLoss, -1_000, 10_000) };
+        Assert.True((await grain.ExecuteIntentAsync(Signed(agent, IntentKind.OpenPosition, 0, usdc: 1_000m, exits: wideStop))).IsSuccess);
+
+        // The price gaps from 100 to 69: the stop (at 90) sells everything at 69, a loss of about 310 USDC.
+        await _world.PriceAsync(69m);
+        var position = _world.Grains.GetGrain<Contracts.Positions.IPositionGrain>(GrainKeys.Position(agent.Id, agent.VaultAddress, _world.Symbol));
+        var closed = await Eventually.WaitForAsync(() => position.GetAsync(), p => p?.Status == Contracts.Positions.PositionStatus.Closed,
+            TimeSpan.FromSeconds(30), "the stop to close the position");
+        Assert.True(closed!.RealizedPnlUsdc < -300m, $"realised {closed.RealizedPnlUsdc}");
+        var empty = new IntentRequest(IntentKind.OpenPosition, _world.Symbol, 0, 0, 0, 0, 0, [], 0, 0, "");
+        var settled = await Eventually.WaitForAsync(() => grain.QuoteAsync(empty), q => q.Value!.Headroom.DeployedUsdc == 0m,
+            TimeSpan.FromSeconds(30), "the exit to settle with the agent");
+        Assert.Equal(0m, settled.Value!.Headroom.DailyLossHeadroomUsdc);
+
+        // Any new trade today is refused with the limit named, and the refusal spends no nonce.
+        await _world.PriceAsync(100m);
+        var refused = await grain.ExecuteIntentAsync(Signed(agent, IntentKind.OpenPosition, 1, usdc: 10m));
+        Assert.Equal(Errors.TrackDailyLossReached, refused.Problem!.Code);
+        Assert.Equal("maxDailyLossBps", refused.Problem.Details!["limit"]!.ToString());
+        Assert.Equal(1, (await grain.QuoteAsync(empty)).Value!.Nonce);
     }
 }

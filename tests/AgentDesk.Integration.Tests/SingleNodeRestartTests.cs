@@ -14,7 +14,7 @@ public sealed class SingleNodeRestartTests
         var account = TestData.NewAddress();
         var agentId = Guid.NewGuid().ToString();
         var keyFile = Path.Combine(workDir, "data", "admin.key");
-        string adminKey;
+        string adminKey, operatorKey;
 
         await using (var gateway = await Gateways.StartAsync(new Dictionary<string, string>(), workingDirectory: workDir))
         {
@@ -27,6 +27,7 @@ public sealed class SingleNodeRestartTests
             await http.PostAsync("/api/v1/accounts", new { smartAccount = account }).OkAsync();
             await http.PostAsync($"/api/v1/accounts/{account}/deposits", new { amount = "77.5" }).OkAsync();
             await http.PostAsync($"/api/v1/agents/{agentId}/subscribers", new { smartAccount = account }).OkAsync();
+            operatorKey = (await http.PostAsync("/api/v1/api-keys", new { role = "operator", organization = "Stored" }).OkAsync())["apiKey"]!.GetValue<string>();
             gateway.Process.Kill(); // no graceful shutdown
         }
 
@@ -38,7 +39,26 @@ public sealed class SingleNodeRestartTests
             Assert.Equal(77.5m, view["freeUsdc"]!.GetValue<decimal>());
             var subscribers = await http.GetJsonAsync($"/api/v1/agents/{agentId}/subscribers").OkAsync();
             Assert.Equal(account, subscribers["subscribers"]![0]!.GetValue<string>());
+
+            // The issued key survived the kill, and the database files hold its SHA-256 hash, never the key itself.
+            using var asOperator = gateway.Client(operatorKey);
+            await asOperator.GetJsonAsync($"/api/v1/accounts/{TestData.NewAddress()}").ProblemAsync(404, "account_not_found");
+            var stored = string.Concat(Directory.GetFiles(Path.Combine(workDir, "data"), "agentdesk.db*")
+                .Select(f => System.Text.Encoding.UTF8.GetString(ReadShared(f))));
+            var hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(operatorKey)));
+            Assert.Contains(hash, stored, StringComparison.Ordinal);
+            Assert.DoesNotContain(operatorKey, stored, StringComparison.Ordinal);
+            Assert.DoesNotContain(adminKey, stored, StringComparison.Ordinal);
         }
         Directory.Delete(workDir, recursive: true);
+    }
+
+    /// <summary>Reads a file the running gateway keeps open (SQLite's database and write-ahead log).</summary>
+    private static byte[] ReadShared(string path)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        using var copy = new MemoryStream();
+        stream.CopyTo(copy);
+        return copy.ToArray();
     }
 }
