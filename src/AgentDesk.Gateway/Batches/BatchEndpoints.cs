@@ -16,14 +16,14 @@ using Microsoft.Extensions.Options;
 namespace AgentDesk.Gateway.Batches;
 
 /// <summary><c>orderOptions</c>: 0 (or absent) means unset. <c>trailingStopPercentage</c> is this project's addition.</summary>
-public sealed record OrderOptions(decimal? TriggerPrice, decimal? StopLossPrice, decimal? TakeProfitPrice, decimal? TrailingStopPercentage);
+public sealed record OrderOptions(decimal? TriggerPrice, decimal? StopLossPrice, decimal? TakeProfitPrice, decimal? TrailingStopPercentage) : IRequestBody;
 
 /// <summary><c>POST /agent/batch-open</c> (docs/api.md, "Batches").</summary>
 public sealed record BatchOpenBody(
     [property: Required] string? AgentId, [property: Required] string? Symbol, [property: Required] string? Action,
-    [property: Required] decimal? Weight, [property: Required] decimal? Leverage, OrderOptions? OrderOptions);
+    [property: Required] decimal? Weight, [property: Required] decimal? Leverage, OrderOptions? OrderOptions) : IRequestBody;
 
-public sealed record BatchCloseBody([property: Required] string? AgentId, [property: Required] string? BatchId);
+public sealed record BatchCloseBody([property: Required] string? AgentId, [property: Required] string? BatchId) : IRequestBody;
 
 public sealed record BatchTradeResult(
     bool Success, string? ProtocolOrderHash, string? ProtocolPositionHash, string? SymphonyPositionHash, string? IntentHash,
