@@ -141,6 +141,27 @@ public sealed class IntentTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task An_intent_the_position_carried_out_before_the_agent_recorded_it_is_answered_on_retry_not_refused()
+    {
+        // The crash window: the position opened for nonce 0, then the agent's activation died before storing anything.
+        // Reproduced by opening the position with the agent's command id directly, as the lost activation did.
+        var agent = await AgentAsync();
+        var open = Signed(agent, IntentKind.OpenPosition, 0);
+        var position = _world.Grains.GetGrain<Contracts.Positions.IPositionGrain>(GrainKeys.Position(agent.Id, agent.VaultAddress, _world.Symbol));
+        var opened = await position.OpenAsync(new Contracts.Positions.OpenPositionCommand("intent:0", null, _world.Organization, null, Side.Long, 100m, [], 1m, 100m,
+            agent.Token.Decimals, agent.Token.Address, 0, 0, 0, 0, StopLoss, 0m, 100, new IntentAuthorization(agent.Id, open, agent.VaultAddress, agent.Token)));
+        Assert.True(opened.IsSuccess);
+
+        // The client's retry of the same signed intent gets the position that was opened, and the nonce is spent once.
+        var retried = await _world.Agent(agent.Id).ExecuteIntentAsync(open);
+        Assert.True(retried.IsSuccess, retried.Problem?.Message);
+        Assert.Equal(opened.Value!.PositionId, retried.Value!.Position.PositionId);
+        var quote = (await _world.Agent(agent.Id).QuoteAsync(new IntentRequest(IntentKind.OpenPosition, _world.Symbol, 0, 0, 0, 0, 0, [], 0, 0, ""))).Value!;
+        Assert.Equal(1, quote.Nonce);
+        Assert.Equal(100m, quote.Headroom.DeployedUsdc);
+    }
+
+    [Fact]
     public async Task Once_todays_realised_losses_reach_the_tracks_limit_new_trades_are_refused_and_exits_still_settle()
     {
         // Evaluation on 10,000 USDC: at most 300 USDC of realised loss a day.

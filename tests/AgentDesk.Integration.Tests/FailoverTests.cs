@@ -94,10 +94,11 @@ public sealed class FailoverTests
         Assert.Contains(victim, pageHosts);
         victim.Kill();
 
-        // Keep ticking below the stop: exits are level-based, so ticks lost with the dead silo are healed by later ones.
+        // One tick below the stop, accepted once the feed is back, and no tick after it: the feed and the exit pages re-send it
+        // until it reaches every position, so no exit depends on a later tick coming.
+        await Eventually.WaitThroughAsync(() => world.PriceAsync(85m), _ => true, Transient, TimeSpan.FromSeconds(120), "the crossing tick to be accepted");
         await Eventually.WaitThroughAsync(async () =>
         {
-            await world.PriceAsync(85m);
             var positions = await Task.WhenAll(accounts.Select(a => world.Position(agent, a).GetAsync()));
             return positions.Count(p => p!.Status == PositionStatus.Closed);
         }, closed => closed == accounts.Count, Transient, TimeSpan.FromSeconds(120), "every position to exit");
