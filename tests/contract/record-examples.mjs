@@ -42,7 +42,6 @@ const keep = argv.includes("--keep");
 
 const log = (message) => console.log(`[record] ${message}`);
 
-
 // ───────────────────────────── the recorder ─────────────────────────────
 
 /** Calls operations by their "METHOD /path/template" name and keeps the first 2xx exchange of each. */
