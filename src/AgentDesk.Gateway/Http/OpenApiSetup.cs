@@ -199,7 +199,10 @@ public static class OpenApiSetup
             || response.Content.ContainsKey("application/problem+json");
     }
 
-    /// <summary>Request and response examples (Http/OpenApiExamples.json, keyed by "METHOD path").</summary>
+    /// <summary>
+    /// Request and response examples (Http/OpenApiExamples.json, keyed by "METHOD path"; recorded from a real run by
+    /// tests/contract/record-examples.mjs). The response example belongs to the entry's <c>status</c>, 200 when absent.
+    /// </summary>
     private sealed class Examples : IOpenApiDocumentTransformer
     {
         private static readonly JsonObject All = Load();
@@ -215,8 +218,9 @@ public static class OpenApiSetup
                     if (example["request"] is JsonNode request && operation.RequestBody?.Content is { } requestContent
                         && requestContent.TryGetValue("application/json", out var requestMedia))
                         requestMedia.Example = request.DeepClone();
+                    var status = example["status"]?.GetValue<int>().ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "200";
                     if (example["response"] is JsonNode response && operation.Responses is { } responses
-                        && responses.TryGetValue("200", out var ok) && ok.Content is { } okContent && okContent.TryGetValue("application/json", out var responseMedia))
+                        && responses.TryGetValue(status, out var ok) && ok.Content is { } okContent && okContent.TryGetValue("application/json", out var responseMedia))
                         responseMedia.Example = response.DeepClone();
                 }
             }
