@@ -14,6 +14,7 @@ public sealed class FaultCluster : IAsyncLifetime
     public const string AdminKey = "fault-tests-admin-key-0123456789abcdef";
     private const int GatewayHttpPort = 8080;
     private readonly ServerProcess?[] _silos = new ServerProcess?[3];
+    private readonly List<string> _exitedOutput = [];
     private Hosts _hosts = null!;
     private ServerProcess _gateway = null!;
     private Dictionary<string, string> _siloEnvironment = null!;
@@ -86,6 +87,7 @@ public sealed class FaultCluster : IAsyncLifetime
     public async Task RestartSiloAsync(int index)
     {
         await _silos[index]!.StopAsync(TimeSpan.FromSeconds(90));
+        _exitedOutput.Add($"--- silo {index + 1} (stopped) ---\n{_silos[index]!.Output}");
         await _silos[index]!.DisposeAsync();
         await StartSiloAsync(index);
     }
@@ -94,23 +96,46 @@ public sealed class FaultCluster : IAsyncLifetime
 
     public bool SiloRunning(int index) => _silos[index] is { HasExited: false };
 
-    /// <summary>Restarts every silo that exited and waits until all of them are active members.</summary>
+    /// <summary>
+    /// What an orchestrator does until the cluster is whole again: starts every silo that exited (one declared dead while
+    /// partitioned stops itself once it can read the membership table again), until all are active members.
+    /// </summary>
     public async Task HealAsync()
     {
-        for (var i = 0; i < _silos.Length; i++)
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(180);
+        while (true)
         {
-            if (SiloRunning(i)) continue;
-            if (_silos[i] is { } exited) await exited.DisposeAsync();
-            await StartSiloAsync(i);
+            for (var i = 0; i < _silos.Length; i++)
+            {
+                if (SiloRunning(i)) continue;
+                if (_silos[i] is { } exited)
+                {
+                    _exitedOutput.Add($"--- silo {i + 1} (exited) ---\n{exited.Output}");
+                    await exited.DisposeAsync();
+                }
+                await StartSiloAsync(i);
+            }
+            int active;
+            try
+            {
+                active = await Postgres.ActiveSilosAsync(ClusterId);
+            }
+            catch (Exception e) when (e is Npgsql.NpgsqlException or TimeoutException)
+            {
+                active = -1;
+            }
+            if (active == _silos.Length && Enumerable.Range(0, _silos.Length).All(SiloRunning)) return;
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"The cluster did not heal: {active} active silos.\n{Diagnostics()}");
+            await Task.Delay(500);
         }
-        await WaitForFullMembershipAsync();
     }
 
     public Task WaitForFullMembershipAsync() =>
         Eventually.WaitThroughAsync(() => Postgres.ActiveSilosAsync(ClusterId), n => n == _silos.Length, e => e is Npgsql.NpgsqlException or TimeoutException,
             TimeSpan.FromSeconds(120), $"{_silos.Length} active silos");
 
-    public string Diagnostics() => string.Join("\n", _silos.Select((s, i) => $"--- silo {i + 1} ---\n{s?.Output}")) + $"\n--- gateway ---\n{_gateway.Output}";
+    public string Diagnostics() => string.Join("\n", _exitedOutput.Concat(_silos.Select((s, i) => $"--- silo {i + 1} ---\n{s?.Output}")))
+        + $"\n--- gateway ---\n{_gateway.Output}";
 
     private static async Task WaitForPortAsync(ServerProcess process, string address, int port, TimeSpan timeout)
     {

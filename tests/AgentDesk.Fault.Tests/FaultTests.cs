@@ -15,28 +15,28 @@ public sealed class FaultTests(FaultCluster cluster)
         await cluster.HealAsync();
         using var http = cluster.Client();
         using var workload = new Workload(http, scenario);
-        await workload.PrepareAsync();
-        using var stop = new CancellationTokenSource();
-        var load = workload.RunAsync(stop.Token);
         try
         {
-            await Task.Delay(Warmup);
-            await fault(workload);
-            await cluster.HealAsync();
-            await Task.Delay(Warmup); // load on the healed cluster too
-        }
-        finally
-        {
-            await stop.CancelAsync();
-        }
-        await load;
-        try
-        {
+            await workload.PrepareAsync();
+            using var stop = new CancellationTokenSource();
+            var load = workload.RunAsync(stop.Token);
+            try
+            {
+                await Task.Delay(Warmup);
+                await fault(workload);
+                await cluster.HealAsync();
+                await Task.Delay(Warmup); // load on the healed cluster too
+            }
+            finally
+            {
+                await stop.CancelAsync();
+            }
+            await load;
             await workload.VerifyAsync();
         }
-        catch (Exception e)
+        catch (Exception e) when (e is not Xunit.Sdk.XunitException || !e.Message.StartsWith(scenario, StringComparison.Ordinal))
         {
-            throw new Xunit.Sdk.XunitException($"{scenario}: {workload.Summary}\n{e.Message}\n{cluster.Diagnostics()}");
+            throw new Xunit.Sdk.XunitException($"{scenario}: {workload.Summary}\n{e}\n{cluster.Diagnostics()}");
         }
     }
 

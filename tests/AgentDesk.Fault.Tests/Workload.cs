@@ -20,7 +20,7 @@ public sealed class Workload(HttpClient http, string scenario) : IDisposable
     private const int Subscribers = 20;
     private static readonly TimeSpan OperationDeadline = TimeSpan.FromSeconds(240);
     private readonly ConcurrentQueue<string> _violations = new();
-    private readonly List<(int Round, int Opened, int Closed, int CloseSkipped, int CloseFailed)> _rounds = [];
+    private readonly List<(int Round, int Opened, int Closed, int CloseSkipped, int CloseFailed, string OpenBatch, string CloseBatch)> _rounds = [];
     private readonly List<string> _batchAccounts = [], _exitAccounts = [];
     private int _calls, _retried, _acceptedIntents;
     private string _batchAgent = "", _exitAgent = "", _vaultAgent = "", _signerKey = "";
@@ -80,8 +80,11 @@ public sealed class Workload(HttpClient http, string scenario) : IDisposable
         foreach (var round in _rounds)
         {
             // Every position a round opened was found open and closed by its batch-close: none lost, none extra.
-            Assert.True(round.Opened == round.Closed && round.CloseSkipped == 0 && round.CloseFailed == 0,
-                $"round {round.Round}: opened {round.Opened}, closed {round.Closed}, skipped {round.CloseSkipped}, failed {round.CloseFailed}");
+            if (round.Opened == round.Closed && round.CloseSkipped == 0 && round.CloseFailed == 0) continue;
+            var open = await GetAsync($"/api/v1/batches/{round.OpenBatch}");
+            var close = await GetAsync($"/api/v1/batches/{round.CloseBatch}");
+            Assert.Fail($"round {round.Round}: opened {round.Opened}, closed {round.Closed}, skipped {round.CloseSkipped}, failed {round.CloseFailed}\n"
+                + $"open batch now: {open?.ToJsonString()}\nclose batch now: {close?.ToJsonString()}");
         }
 
         // The stops fired for every exit position, and every account's money adds up with nothing left locked.
@@ -116,7 +119,7 @@ public sealed class Workload(HttpClient http, string scenario) : IDisposable
             var close = await BatchAsync("/agent/batch-close", new { agentId = _batchAgent, batchId }, $"{scenario}-close-{round}");
             lock (_rounds)
                 _rounds.Add((round, open["successful"]!.GetValue<int>(), close["successful"]!.GetValue<int>(),
-                    close["skipped"]?.GetValue<int>() ?? 0, close["failed"]!.GetValue<int>()));
+                    close["skipped"]?.GetValue<int>() ?? 0, close["failed"]!.GetValue<int>(), batchId, close["batchId"]!.GetValue<string>()));
         }
     }
 
