@@ -33,7 +33,7 @@ rm -rf "$results"; mkdir -p "$results"
 command -v node >/dev/null || fail_early "node is required (Node 20)"
 solidity=src/AgentDesk.Venues/Evm/Solidity
 # The Solidity folder's packages include anvil, which the chain tests start (keep optional dependencies: anvil's binary is one).
-for dir in tests/interop deploy/validate "$solidity"; do
+for dir in tests/interop deploy/validate tests/contract examples/alphagrid-client "$solidity"; do
   (cd "$dir" && npm ci --no-audit --no-fund --silent) || fail_early "npm ci failed in $dir"
 done
 total_passed=0; total_failed=0
@@ -51,7 +51,10 @@ if [ -z "$only" ] || [ "$only" = "contracts" ]; then
   total_passed=$((total_passed + node_passed)); total_failed=$((total_failed + node_failed))
   if [ "$only" = "contracts" ]; then echo "$total_passed passed, $total_failed failed"; [ "$total_failed" -eq 0 ]; exit; fi
 fi
-AGENTDESK_TEST_POSTGRES=$(deploy/local/postgres.sh start) || fail_early "PostgreSQL did not start"
+# The tests' own PostgreSQL (data folder and port of its own), apart from the one deploy/local/postgres.sh starts for a
+# local cluster: stopping or resetting either never disturbs the other. AGENTDESK_TEST_PG_DATA chooses its folder.
+AGENTDESK_TEST_POSTGRES=$(AGENTDESK_PG_DATA=${AGENTDESK_TEST_PG_DATA:-/tmp/agentdesk-pg-tests} deploy/local/postgres.sh start) \
+  || fail_early "PostgreSQL did not start"
 export AGENTDESK_TEST_POSTGRES
 echo "PostgreSQL: $AGENTDESK_TEST_POSTGRES"
 
