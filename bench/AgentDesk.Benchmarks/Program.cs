@@ -7,6 +7,7 @@ var benchmarks = new Dictionary<string, Func<Task>>(StringComparer.OrdinalIgnore
     ["fanout"] = () => AgentDesk.Benchmarks.Fanout.FanoutBenchmark.RunAsync(),
     ["exits"] = () => AgentDesk.Benchmarks.Exits.ExitsBenchmark.RunAsync(),
     ["intents"] = () => AgentDesk.Benchmarks.Intents.IntentsBenchmark.RunAsync(),
+    ["events"] = () => AgentDesk.Benchmarks.Events.EventsBenchmark.RunAsync(),
 };
 
 var selected = args.Length == 0 ? benchmarks.Keys.ToArray() : args;

@@ -1,12 +1,14 @@
 using AgentDesk.Contracts.Accounts;
 using AgentDesk.Contracts.Agents;
 using AgentDesk.Contracts.Common;
+using AgentDesk.Contracts.Events;
 using AgentDesk.Contracts.Positions;
 using AgentDesk.Contracts.Prices;
 using AgentDesk.Domain.Common;
 using AgentDesk.Domain.Exits;
 using AgentDesk.Domain.Idempotency;
 using AgentDesk.Domain.Positions;
+using AgentDesk.Grains.Events;
 using AgentDesk.Grains.Infrastructure;
 using AgentDesk.Grains.Prices;
 using AgentDesk.Venues;
@@ -34,6 +36,9 @@ public sealed class PositionGrainState
 
     /// <summary>The sequence of the last price tick this position evaluated.</summary>
     public long LastTickSequence { get; set; }
+
+    /// <summary>Events (fills, exits, cancellations) the organisation's log has not confirmed yet.</summary>
+    public List<EventDraft> Events { get; set; } = [];
 }
 
 /// <summary>The command behind an order sent outside the cluster; replayed (reconciling first) after a crash.</summary>
@@ -57,6 +62,8 @@ public sealed class PositionGrain(
     [PersistentState(StorageNames.Position, StorageNames.Provider)] IPersistentState<PositionGrainState> state,
     IExecutionVenue venue,
     Microsoft.Extensions.Options.IOptions<Options.RetryOptions> retries,
+    Microsoft.Extensions.Options.IOptions<Options.EventOptions> eventOptions,
+    IEventPublisher publisher,
     TimeProvider clock) : Grain, IPositionGrain, IRemindable
 {
     // A retry arrives within seconds or minutes; 64 commands cover far more than one lifecycle's worth of them.
@@ -65,6 +72,7 @@ public sealed class PositionGrain(
 
     private WatchEnvelope? _registered;
     private Outbox<Settlement>? _settlements;
+    private EventOutbox? _events;
 
     private PositionGrainState S => state.State;
     private string PositionKey => this.GetPrimaryKeyString();
@@ -72,11 +80,14 @@ public sealed class PositionGrain(
 
     private Outbox<Settlement> Settlements => _settlements ??= new Outbox<Settlement>(this, () => S.Unsettled, s => s.SettlementId, Send, "settle", retries.Value);
 
+    private EventOutbox Events => _events ??= new EventOutbox(this, () => S.Events, publisher, eventOptions.Value, retries.Value);
+
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         // The exit index is durable, but re-registering on activation heals a registration lost in a crash.
         await SyncWatchAsync();
         Settlements.SendAll();
+        Events.Publish();
         if (S.Pending is not null) await ReplayPendingAsync();
     }
 
@@ -126,6 +137,7 @@ public sealed class PositionGrain(
                 command.MinTokenOut, command.MaxSlippageBps, command.Authorization));
             if (!filled.IsSuccess) return await RefusedAsync<PositionSnapshot>(filled.Rejection!);
             Fill(lifecycle, filled.Value!);
+            Events.Add(PositionEvents.Opened(PositionKey, lifecycle, triggered: false));
         }
 
         S.Current = lifecycle;
@@ -133,6 +145,7 @@ public sealed class PositionGrain(
         var snapshot = Snapshot(lifecycle);
         S.Opens.Remember(command.OpenId, snapshot, RememberedCommands);
         await state.WriteStateAsync();
+        Events.Publish();
         await SyncWatchAsync();
         return Result<PositionSnapshot>.Ok(snapshot);
     }
@@ -153,6 +166,7 @@ public sealed class PositionGrain(
             current.CloseReason = command.Reason;
             current.UpdatedAt = clock.GetUtcNow();
             QueueSettlement(current, current.CollateralUsdc, current.CollateralUsdc, 0m, closed: true);
+            Events.Add(PositionEvents.Cancelled(PositionKey, current));
             outcome = new CloseOutcome(false, "Order cancelled", Snapshot(current), 0m, 0m, null, null);
         }
         else
@@ -172,6 +186,7 @@ public sealed class PositionGrain(
         S.Closes.Remember(command.CloseId, outcome, RememberedCommands);
         await state.WriteStateAsync();
         Settlements.SendAll();
+        Events.Publish();
         await SyncWatchAsync();
         return Result<CloseOutcome>.Ok(outcome);
     }
@@ -191,6 +206,8 @@ public sealed class PositionGrain(
         current.OriginalSize += added.Value!.Size - position.Size;
         current.CollateralUsdc += command.CollateralUsdc;
         current.UpdatedAt = clock.GetUtcNow();
+        Events.Add(PositionEvents.Added(PositionKey, current, command.CommandId, command.CollateralUsdc, filled.Value.Size, filled.Value.Price,
+            Transaction(filled.Value)));
         return await RememberChangeAsync(command.CommandId, current);
     }
 
@@ -215,6 +232,7 @@ public sealed class PositionGrain(
         S.Closes.Remember(command.CommandId, outcome, RememberedCommands);
         await state.WriteStateAsync();
         Settlements.SendAll();
+        Events.Publish();
         await SyncWatchAsync();
         return Result<CloseOutcome>.Ok(outcome);
     }
@@ -248,6 +266,7 @@ public sealed class PositionGrain(
             current.UpdatedAt = clock.GetUtcNow();
             await state.WriteStateAsync();
             Settlements.SendAll();
+            Events.Publish();
         }
         await SyncWatchAsync();
     }
@@ -262,6 +281,7 @@ public sealed class PositionGrain(
     public async Task ReceiveReminder(string reminderName, TickStatus status)
     {
         if (reminderName == Settlements.ReminderName) await Settlements.OnReminderAsync();
+        else if (reminderName == EventOutbox.ReminderName) await Events.OnReminderAsync();
         else if (reminderName == PendingReminder)
         {
             if (S.Pending is not null) await ReplayPendingAsync();
@@ -318,6 +338,7 @@ public sealed class PositionGrain(
         S.Pending = null;
         S.Changes.Remember(commandId, snapshot, RememberedCommands);
         await state.WriteStateAsync();
+        Events.Publish();
         await SyncWatchAsync();
         return Result<PositionSnapshot>.Ok(snapshot);
     }
@@ -335,10 +356,14 @@ public sealed class PositionGrain(
             // The venue refused the triggered order: cancel it and hand the collateral back.
             current.Status = PositionStatus.Cancelled;
             current.CloseReason = $"{CloseReasons.OrderRejected}:{filled.Rejection!.Code}";
+            current.UpdatedAt = clock.GetUtcNow();
             QueueSettlement(current, current.CollateralUsdc, current.CollateralUsdc, 0m, closed: true);
+            Events.Add(PositionEvents.Cancelled(PositionKey, current));
             return true;
         }
         Fill(current, filled.Value!);
+        current.UpdatedAt = clock.GetUtcNow();
+        Events.Add(PositionEvents.Opened(PositionKey, current, triggered: true));
         current.Order = null;
         return true;
     }
@@ -394,6 +419,7 @@ public sealed class PositionGrain(
     private ExitEvent Apply(PositionLifecycle lifecycle, Reduction reduction, VenueFill fill, string reason, int? ladderIndex)
     {
         var sale = new ExitEvent(reason, ladderIndex, reduction.SoldSize, fill.Price, reduction.RealizedPnlUsdc, Transaction(fill), lifecycle.NextSwapId, fill.At);
+        var entryPrice = lifecycle.Position!.EntryPrice;
         lifecycle.Position = reduction.After;
         lifecycle.RealizedPnlUsdc += reduction.RealizedPnlUsdc;
         lifecycle.Exits.Add(sale);
@@ -404,6 +430,7 @@ public sealed class PositionGrain(
             lifecycle.ExitPrice = fill.Price;
         }
         QueueSettlement(lifecycle, reduction.ReleasedMarginUsdc, reduction.PayoutUsdc, reduction.RealizedPnlUsdc, reduction.Closed);
+        Events.Add(PositionEvents.Exited(PositionKey, lifecycle, sale, reduction, entryPrice));
         return sale;
     }
 
