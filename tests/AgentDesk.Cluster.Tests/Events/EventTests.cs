@@ -1,7 +1,10 @@
 using AgentDesk.Contracts.Common;
 using AgentDesk.Contracts.Events;
+using AgentDesk.Domain.Common;
 using AgentDesk.Domain.Events;
 using AgentDesk.Domain.Exits;
+using AgentDesk.Domain.Intents;
+using AgentDesk.Grains.Options;
 using AgentDesk.Testing;
 
 namespace AgentDesk.Cluster.Tests.Events;
@@ -217,5 +220,44 @@ public sealed class EventTests(ClusterFixture fixture)
             new EventDraft(organization, "new", EventTypes.AgentPaused, null, null, null, DateTimeOffset.UtcNow, "{}"),
         ]);
         Assert.Equal(["new"], (await EventLogReader.AllAsync(fixture.Client, organization)).Select(e => e.SourceKey));
+    }
+
+    [Fact]
+    public async Task Signed_intents_are_recorded_accepted_or_refused_with_their_code_and_strangers_junk_is_not()
+    {
+        var (key, signer) = TestData.NewKey();
+        var agent = await _world.AgentAsync(signer: signer);
+        var vault = await _world.VaultAsync();
+        Assert.True((await _world.Agent(agent).BindVaultAsync(vault.VaultId, 10_000m)).IsSuccess);
+        await _world.PriceAsync(100m);
+        var domain = new IntentDomainOptions().ToDomain();
+        IntentRequest Signed(long nonce, decimal usdc, string signWith)
+        {
+            var request = new IntentRequest(IntentKind.OpenPosition, _world.Symbol, usdc, 0, 0, 0, 100, [new ExitRule(ExitTriggerType.StopLoss, -500, 10_000)],
+                DateTimeOffset.UtcNow.AddHours(1).ToUnixTimeSeconds(), nonce, "");
+            var intent = IntentStructs.Build(request, agent, vault.Address, vault.Tokens.Single()).Unwrap();
+            return request with { Signature = NethereumIntentSignatures.Sign(domain, intent, signWith) };
+        }
+
+        var (stranger, _) = TestData.NewKey();
+        Assert.Equal(Errors.InvalidSignature, (await _world.Agent(agent).ExecuteIntentAsync(Signed(0, 100m, stranger))).Problem!.Code);
+        var tooEarly = Signed(3, 100m, key);
+        Assert.Equal(Errors.NonceMismatch, (await _world.Agent(agent).ExecuteIntentAsync(tooEarly)).Problem!.Code);
+        Assert.Equal(Errors.NonceMismatch, (await _world.Agent(agent).ExecuteIntentAsync(tooEarly)).Problem!.Code); // the same refusal again is one event
+        var opened = await _world.Agent(agent).ExecuteIntentAsync(Signed(0, 100m, key));
+        Assert.True(opened.IsSuccess, opened.Problem?.Message);
+
+        var events = await WaitForAsync(e => e.Count(EventTypes.IntentAccepted) == 1 && e.Count(EventTypes.PositionFilled) == 1, "the intent's events");
+        var refused = Assert.Single(events, e => e.Type == EventTypes.IntentRefused);
+        Assert.Equal("nonce_mismatch", refused.Data()["code"]!.GetValue<string>());
+        Assert.Equal("admission", refused.Data()["stage"]!.GetValue<string>());
+        Assert.Equal(3, refused.Data()["nonce"]!.GetValue<long>());
+        var accepted = Assert.Single(events, e => e.Type == EventTypes.IntentAccepted);
+        Assert.Equal(opened.Value!.Position.PositionId, accepted.Data()["positionId"]!.GetValue<string>());
+        Assert.Equal(opened.Value.Transaction!.Hash, accepted.Data()["transaction"]!["hash"]!.GetValue<string>());
+        Assert.Equal(vault.Address, accepted.Account);
+        var fill = Assert.Single(events, e => e.Type == EventTypes.PositionFilled);
+        Assert.Equal(vault.Address, fill.Account);
+        Assert.Equal(opened.Value.Position.PositionId, fill.Data()["positionId"]!.GetValue<string>());
     }
 }
