@@ -15,6 +15,14 @@ public static class ConsoleEndpoints
         var root = System.IO.Path.Combine(AppContext.BaseDirectory, "OperatorConsole", "wwwroot");
         if (!Directory.Exists(root)) return;
         var files = new PhysicalFileProvider(root);
+        // "/console" becomes "/console/", so the page's relative script and style links resolve under it. (A mapped endpoint
+        // would also match "/console/" and keep the static files from being served.)
+        app.Use((context, next) =>
+        {
+            if (context.Request.Path.Value != Path) return next(context);
+            context.Response.Redirect(Path + "/");
+            return Task.CompletedTask;
+        });
         app.UseDefaultFiles(new DefaultFilesOptions { FileProvider = files, RequestPath = Path });
         app.UseStaticFiles(new StaticFileOptions
         {
@@ -29,6 +37,5 @@ public static class ConsoleEndpoints
                 headers.CacheControl = "no-cache";
             },
         });
-        app.MapGet(Path, () => TypedResults.Redirect(Path + "/")).ExcludeFromDescription();
     }
 }
