@@ -21,10 +21,11 @@ public interface IEventLogGrain : IGrainWithStringKey
 
     /// <summary>
     /// Like <see cref="ReadAsync"/>, but when there is nothing after <paramref name="afterId"/> yet, waits up to
-    /// <paramref name="wait"/> for the next stored event (a long poll: SSE streams and webhooks follow the log with it).
+    /// <paramref name="wait"/> for the next stored event (a long poll: SSE streams follow the log with it). Cancelling
+    /// <paramref name="cancellationToken"/> (the reader left) ends the wait at once.
     /// </summary>
     [AlwaysInterleave, Alias("wait")]
-    Task<EventPage> WaitAsync(long afterId, int max, TimeSpan wait);
+    Task<EventPage> WaitAsync(long afterId, int max, TimeSpan wait, CancellationToken cancellationToken = default);
 
     /// <summary>The id of the latest stored event (0 before the first): where "from now on" starts.</summary>
     [AlwaysInterleave, Alias("last-id")]

@@ -65,19 +65,22 @@ public sealed class EventStreamResult(IEventLogGrain log, long? after, Guid? age
     public async Task ExecuteAsync(HttpContext httpContext)
     {
         var response = httpContext.Response;
-        var aborted = httpContext.RequestAborted;
+        // A stream ends when its client leaves or the gateway stops; neither waits for the log's current long poll to return.
+        using var ended = CancellationTokenSource.CreateLinkedTokenSource(httpContext.RequestAborted,
+            httpContext.RequestServices.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping);
+        var aborted = ended.Token;
         response.ContentType = ContentType;
         response.Headers.CacheControl = "no-cache";
         response.Headers["X-Accel-Buffering"] = "no"; // nginx: pass each event on as it comes
         httpContext.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
         try
         {
-            var cursor = after ?? await log.GetLastIdAsync();
+            var cursor = after ?? await Until(log.GetLastIdAsync(), aborted);
             await WriteAsync(response, string.Create(CultureInfo.InvariantCulture, $"retry: 3000\n: events after {cursor}\n\n"), aborted);
             var lastWrite = DateTime.UtcNow;
             while (!aborted.IsCancellationRequested)
             {
-                var page = await log.WaitAsync(cursor, PageSize, heartbeat);
+                var page = await Until(log.WaitAsync(cursor, PageSize, heartbeat, aborted), aborted);
                 var text = new StringBuilder();
                 foreach (var e in page.Events)
                 {
@@ -93,12 +96,19 @@ public sealed class EventStreamResult(IEventLogGrain log, long? after, Guid? age
         }
         catch (OperationCanceledException) when (aborted.IsCancellationRequested)
         {
-            // The client left.
+            // The client left, or the gateway is stopping: the client reconnects with Last-Event-ID.
         }
         catch (Exception e) when (ClusterFailures.IsTransient(e))
         {
             // The log cannot answer now: end the stream; the client reconnects and resumes from its Last-Event-ID.
         }
+    }
+
+    /// <summary>The call's answer, unless <paramref name="cancellationToken"/> ends the wait first (the late answer is then ignored).</summary>
+    private static Task<T> Until<T>(Task<T> call, CancellationToken cancellationToken)
+    {
+        _ = call.ContinueWith(static t => t.Exception, TaskContinuationOptions.OnlyOnFaulted);
+        return call.WaitAsync(cancellationToken);
     }
 
     private static async Task WriteAsync(HttpResponse response, string text, CancellationToken cancellationToken)

@@ -68,12 +68,13 @@ public sealed class EventLogGrain(IEventStore store, IOptions<EventOptions> opti
         return new EventPage(events, events.Count == max ? events[^1].Id : Math.Max(through, afterId));
     }
 
-    public async Task<EventPage> WaitAsync(long afterId, int max, TimeSpan wait)
+    public async Task<EventPage> WaitAsync(long afterId, int max, TimeSpan wait, CancellationToken cancellationToken = default)
     {
         if (_lastStoredId <= afterId)
         {
+            // A reader that left cancels the wait, so a stopping silo is not held until the wait would have ended.
             var arrived = _arrived.Task;
-            using var timeout = new CancellationTokenSource();
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             var delay = Task.Delay(wait, timeout.Token);
             if (await Task.WhenAny(arrived, delay) == arrived) await timeout.CancelAsync();
         }
