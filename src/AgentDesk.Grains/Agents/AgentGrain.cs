@@ -134,8 +134,11 @@ public sealed class AgentGrain(
         S.QuorumId = "q" + Convert.ToHexStringLower(Eip712Encoding.Keccak(AgentId.ToByteArray()).AsSpan(0, 12));
         S.RegisteredAt = clock.GetUtcNow();
         S.Ledger = IntentLedger.Start(S.RegisteredAt);
+        // Listed before the registration is stored, so registering stays one write; a directory entry whose agent never got
+        // stored is not shown (the list reads each agent's profile).
+        await GrainFactory.GetGrain<IAgentDirectoryGrain>(GrainKeys.AgentDirectory(S.Organization)).AddAsync(AgentId);
+        S.Listed = true;
         await state.WriteStateAsync();
-        await ListAsync();
         return Result<AgentProfile>.Ok(Profile());
     }
 
@@ -144,7 +147,7 @@ public sealed class AgentGrain(
         if (reminderName == EventOutbox.ReminderName) await Events.OnReminderAsync();
     }
 
-    /// <summary>Enters the agent in its organisation's directory (idempotent), so GET /api/v1/agents lists it.</summary>
+    /// <summary>Enters an agent registered before the directory existed in it (idempotent), so GET /api/v1/agents lists it.</summary>
     private async Task ListAsync()
     {
         await GrainFactory.GetGrain<IAgentDirectoryGrain>(GrainKeys.AgentDirectory(S.Organization)).AddAsync(AgentId);

@@ -18,8 +18,11 @@ namespace AgentDesk.Grains.Events;
 public sealed class EventLogGrain(IEventStore store, IOptions<EventOptions> options, TimeProvider clock, ILogger<EventLogGrain> logger)
     : Grain, IEventLogGrain
 {
-    /// <summary>Events kept in memory for readers that keep up; a 10,000-subscriber batch fits.</summary>
-    public const int RecentCapacity = 16_384;
+    /// <summary>
+    /// Events kept in memory for readers that keep up (a few MB per active organisation; an idle log is deactivated and
+    /// frees it). A reader further behind, such as one resuming after a 10,000-subscriber batch, reads pages from the store.
+    /// </summary>
+    public const int RecentCapacity = 4_096;
 
     /// <summary>A page never holds more than this many events.</summary>
     public const int MaxPage = 1_000;
