@@ -25,16 +25,18 @@ public sealed class ConsoleBrowserTests
             await using var gateway = await Gateways.StartAsync(new Dictionary<string, string>(), workingDirectory: workDir);
             var adminKey = (await File.ReadAllTextAsync(Path.Combine(workDir, "data", "admin.key"))).Trim();
             using var http = gateway.Client(adminKey);
-            var agentId = Guid.NewGuid().ToString();
-            var symbol = TestData.NewSymbol();
+            // A fresh data folder: fixed names are free, and keep the README's screenshots alike from run to run.
+            var agentId = "63946153-9f33-4b7e-9b32-b99a4a6037e2";
+            const string symbol = "SOL";
+            string[] accounts = ["0xbaf3de56e5815e9b2894a95d85b8023c3ac03e4e", "0xe1f8d0d7b845a2da77182325263285c88830adc0", "0x5c0f3b1b4a7d2e9e1f0a6b8c3d4e5f6a7b8c9d0e"];
             await http.PostAsync("/agent/register", new
             {
                 agentId, name = "Momentum", agentType = "PERPETUAL",
-                agentFees = new Dictionary<string, object> { ["owner_flat"] = new { fee = 0.1m, feeAddress = TestData.NewAddress(), type = "FLAT" } },
+                agentFees = new Dictionary<string, object> { ["owner_flat"] = new { fee = 0.1m, feeAddress = "0x56d0573c786d3000000000000000000000000001", type = "FLAT" } },
             }).OkAsync();
             for (var i = 0; i < Subscribers; i++)
             {
-                var account = TestData.NewAddress();
+                var account = accounts[i];
                 await http.PostAsync("/api/v1/accounts", new { smartAccount = account }).OkAsync();
                 await http.PostAsync($"/api/v1/accounts/{account}/deposits", new { amount = $"{100 + i * 25}" }).OkAsync();
                 await http.PostAsync($"/api/v1/agents/{agentId}/subscribers", new { smartAccount = account }).OkAsync();

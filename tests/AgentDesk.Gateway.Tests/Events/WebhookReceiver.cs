@@ -32,6 +32,14 @@ public sealed class WebhookReceiver(string secret) : IAsyncDisposable
     /// <summary>The status to answer for a delivery (200 unless a test says otherwise).</summary>
     public Func<JsonNode, int> Answer { get; set; } = _ => 200;
 
+    /// <summary>Sent as Location with a 3xx answer: where a client that follows redirects would go.</summary>
+    public string? RedirectTo { get; set; }
+
+    /// <summary>Every request that arrived, accepted or not.</summary>
+    public int Requests => _requests;
+
+    private int _requests;
+
     public void Start()
     {
         _listener = new HttpListener();
@@ -66,6 +74,7 @@ public sealed class WebhookReceiver(string secret) : IAsyncDisposable
             {
                 return; // stopped
             }
+            Interlocked.Increment(ref _requests);
             using var reader = new StreamReader(context.Request.InputStream, Encoding.UTF8);
             var body = await reader.ReadToEndAsync();
             var status = 400;
@@ -81,6 +90,7 @@ public sealed class WebhookReceiver(string secret) : IAsyncDisposable
                 Interlocked.Increment(ref _badSignatures);
             }
             context.Response.StatusCode = status;
+            if (status is >= 300 and < 400 && RedirectTo is not null) context.Response.RedirectLocation = RedirectTo;
             context.Response.Close();
         }
     }

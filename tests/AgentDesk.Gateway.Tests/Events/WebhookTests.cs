@@ -144,6 +144,29 @@ public sealed class WebhookTests(EventsFixture gateway) : IClassFixture<EventsFi
     }
 
     [Fact]
+    public async Task A_redirect_is_a_failed_attempt_and_is_never_followed()
+    {
+        var world = new OrgWorld(await gateway.KeyAsync("operator", TestData.NewOrganization("Wr")));
+        var agent = await world.AgentAsync();
+        await using var elsewhere = new WebhookReceiver(Secret);
+        elsewhere.Start();
+        await using var receiver = new WebhookReceiver(Secret) { Answer = _ => 307, RedirectTo = elsewhere.Url };
+        receiver.Start();
+        var hookId = (await world.Http.PostAsync("/api/v1/webhooks", new { url = receiver.Url, events = Every, secret = Secret }).OkAsync())["webhookId"]!.GetValue<string>();
+        await world.Http.PostAsync($"/api/v1/agents/{agent}/pause").OkAsync();
+
+        var log = await Eventually.WaitForAsync(() => world.Http.GetJsonAsync($"/api/v1/webhooks/{hookId}/deliveries").OkAsync(),
+            d => d["deliveries"]!.AsArray().Count >= 3, Wait, "three attempts");
+        Assert.All(log["deliveries"]!.AsArray(), d =>
+        {
+            Assert.Equal("retrying", d!["outcome"]!.GetValue<string>());
+            Assert.Equal(307, d["statusCode"]!.GetValue<int>());
+        });
+        Assert.Equal(0, elsewhere.Requests);
+        Assert.True(receiver.Requests >= 3);
+    }
+
+    [Fact]
     public async Task Only_the_registered_types_are_delivered()
     {
         var world = new OrgWorld(await gateway.KeyAsync("operator", TestData.NewOrganization("Wt")));
