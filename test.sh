@@ -28,7 +28,7 @@ fail_early() { echo "$1"; echo "0 passed, 1 failed"; exit 1; }
 
 echo "== preparing services"
 command -v node >/dev/null || fail_early "node is required (Node 20)"
-for dir in tests/interop deploy/validate tests/console; do
+for dir in tests/interop deploy/validate tests/contract tests/console examples/alphagrid-client; do
   (cd "$dir" && npm ci --no-audit --no-fund --silent) || fail_early "npm ci failed in $dir"
 done
 # The console's browser test drives Debian's Chromium (playwright-core never downloads a browser).
@@ -36,7 +36,10 @@ if [ ! -x /usr/bin/chromium ]; then
   echo "Installing Chromium (apt)..."
   { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } > /dev/null || fail_early "could not install chromium with apt"
 fi
-AGENTDESK_TEST_POSTGRES=$(deploy/local/postgres.sh start) || fail_early "PostgreSQL did not start"
+# The tests' own PostgreSQL (data folder and port of its own), apart from the one deploy/local/postgres.sh starts for a
+# local cluster: stopping or resetting either never disturbs the other. AGENTDESK_TEST_PG_DATA chooses its folder.
+AGENTDESK_TEST_POSTGRES=$(AGENTDESK_PG_DATA=${AGENTDESK_TEST_PG_DATA:-/tmp/agentdesk-pg-tests} deploy/local/postgres.sh start) \
+  || fail_early "PostgreSQL did not start"
 export AGENTDESK_TEST_POSTGRES
 echo "PostgreSQL: $AGENTDESK_TEST_POSTGRES"
 

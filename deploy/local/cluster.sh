@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # A local production-shaped cluster: PostgreSQL, two silos and a gateway (cluster client) on this machine.
 #   deploy/local/cluster.sh start   -> gateway on http://localhost:5080 (admin key: $AGENTDESK_ADMIN_KEY, default change-me-local-admin-key)
-#   deploy/local/cluster.sh stop
-# Logs and pids go to /tmp/agentdesk-cluster.
+#   deploy/local/cluster.sh stop    -> returns once the silos and the gateway have exited
+# Logs and pids go to /tmp/agentdesk-cluster. The cluster and service ids are the configuration's defaults (`agentdesk`),
+# the same as a silo or gateway started by hand on the same database (README, "Several silos on PostgreSQL") sees, so
+# both reach the same grains; CLUSTER_ID=<id> sets both to another id.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 RUN=/tmp/agentdesk-cluster
@@ -12,8 +14,9 @@ case "${1:-start}" in
   start)
     export AgentDesk__Cluster__Mode=Postgres
     export AgentDesk__Cluster__ConnectionString="$(deploy/local/postgres.sh start)"
-    export AgentDesk__Cluster__ClusterId=${CLUSTER_ID:-agentdesk-local}
-    export AgentDesk__Cluster__ServiceId=${CLUSTER_ID:-agentdesk-local}
+    if [ -n "${CLUSTER_ID:-}" ]; then
+      export AgentDesk__Cluster__ClusterId=$CLUSTER_ID AgentDesk__Cluster__ServiceId=$CLUSTER_ID
+    fi
     dotnet build src/AgentDesk.Gateway -c Release -nologo -v quiet -clp:ErrorsOnly
     for i in 0 1; do
       AgentDesk__Cluster__SiloPort=$((11111 + i)) AgentDesk__Cluster__GatewayPort=$((30000 + i)) \
@@ -31,7 +34,27 @@ case "${1:-start}" in
     exit 1
     ;;
   stop)
-    for pid in "$RUN"/*.pid; do [ -f "$pid" ] && kill "$(cat "$pid")" 2>/dev/null || true; rm -f "$pid"; done
-    echo "stopped (PostgreSQL keeps running: deploy/local/postgres.sh stop)"
+    pids=()
+    for file in "$RUN"/*.pid; do
+      [ -f "$file" ] || continue
+      pid=$(cat "$file")
+      rm -f "$file"
+      kill "$pid" 2>/dev/null && pids+=("$pid")
+    done
+    # SIGTERM lets a silo leave the cluster cleanly, which takes a few seconds: wait for every process to exit (at most
+    # 30 s), then kill what is left, so that a `start` right after finds the ports free.
+    alive=("${pids[@]}")
+    for _ in $(seq 1 60); do
+      still=()
+      for pid in "${alive[@]}"; do kill -0 "$pid" 2>/dev/null && still+=("$pid"); done
+      alive=("${still[@]}")
+      [ ${#alive[@]} -eq 0 ] && break
+      sleep 0.5
+    done
+    for pid in "${alive[@]}"; do
+      echo "process $pid did not exit within 30 s of SIGTERM: killed" >&2
+      kill -9 "$pid" 2>/dev/null || true
+    done
+    echo "stopped ${#pids[@]} processes (PostgreSQL keeps running: deploy/local/postgres.sh stop)"
     ;;
 esac

@@ -6,20 +6,38 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
 
 // A silo on its own: `dotnet run --project src/AgentDesk.Silo` (single node) or, with AgentDesk__Cluster__Mode=Postgres
 // and a connection string, a member of a cluster. Commands (docs/operations.md):
 //   migrate            applies deploy/sql and exits
+// Exit code 1, with one line on stderr, for invalid settings or a PostgreSQL server that cannot be reached.
 var configuration = new ConfigurationManager();
 configuration.AddEnvironmentVariables().AddCommandLine(args);
-var options = SiloConfiguration.ReadOptions(configuration);
+AgentDeskClusterOptions options;
+try
+{
+    options = SiloConfiguration.ReadOptions(configuration);
+}
+catch (OptionsValidationException e)
+{
+    await Console.Error.WriteLineAsync($"AgentDesk silo: invalid settings: {e.Message}");
+    return 1;
+}
+
+// A database that cannot be reached stops the start here, with one line, rather than as a lifecycle stack trace.
+if (options.Mode == ClusterMode.Postgres && await PostgresCheck.ProblemAsync(options.ConnectionString, TimeSpan.FromSeconds(10)) is { } unreachable)
+{
+    await Console.Error.WriteLineAsync($"AgentDesk silo: {unreachable}");
+    return 1;
+}
 
 if (args.Contains("migrate"))
 {
     if (options.Mode == ClusterMode.Postgres) await SchemaMigrator.MigratePostgresAsync(options.ConnectionString!);
     else await SchemaMigrator.MigrateSqliteAsync(SiloConfiguration.SqliteConnectionString(options.DataDir));
     Console.WriteLine($"Schema applied ({options.Mode}).");
-    return;
+    return 0;
 }
 
 // Health endpoints only where asked for (AgentDesk:Silo:HealthPort): without one the silo starts no web server at all,
@@ -41,6 +59,7 @@ else
     ConfigureSilo(host);
     await host.Build().RunAsync();
 }
+return 0;
 
 void ConfigureSilo(IHostApplicationBuilder builder)
 {

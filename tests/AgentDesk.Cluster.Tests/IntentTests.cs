@@ -129,5 +129,63 @@ public sealed class IntentTests(ClusterFixture fixture)
         Assert.Equal(0m, quote.Headroom.DeployedUsdc);      // but nothing was deployed…
         Assert.Equal(5_000m, quote.Headroom.DailyTurnoverHeadroomUsdc); // …or counted
         Assert.Null(await _world.Grains.GetGrain<Contracts.Positions.IPositionGrain>(GrainKeys.Position(agent.Id, agent.VaultAddress, _world.Symbol)).GetAsync());
+
+        // 100 USDC at 100 buys about one token: asking for at least two is refused by the venue, and that spends nonce 1.
+        var greedy = Signed(agent, IntentKind.OpenPosition, 1) with { MinTokenOut = 2m };
+        var greedyIntent = IntentStructs.Build(greedy, agent.Id, agent.VaultAddress, agent.Token).Unwrap();
+        greedy = greedy with { Signature = NethereumIntentSignatures.Sign(Domain, greedyIntent, agent.Key) };
+        Assert.Equal(Errors.MinOutNotMet, (await grain.ExecuteIntentAsync(greedy)).Problem!.Code);
+        quote = (await grain.QuoteAsync(new IntentRequest(IntentKind.OpenPosition, _world.Symbol, 0, 0, 0, 0, 0, [], 0, 0, ""))).Value!;
+        Assert.Equal(2, quote.Nonce);
+        Assert.Equal(0m, quote.Headroom.DeployedUsdc);
+    }
+
+    [Fact]
+    public async Task An_intent_the_position_carried_out_before_the_agent_recorded_it_is_answered_on_retry_not_refused()
+    {
+        // The crash window: the position opened for nonce 0, then the agent's activation died before storing anything.
+        // Reproduced by opening the position with the agent's command id directly, as the lost activation did.
+        var agent = await AgentAsync();
+        var open = Signed(agent, IntentKind.OpenPosition, 0);
+        var position = _world.Grains.GetGrain<Contracts.Positions.IPositionGrain>(GrainKeys.Position(agent.Id, agent.VaultAddress, _world.Symbol));
+        var opened = await position.OpenAsync(new Contracts.Positions.OpenPositionCommand("intent:0", null, _world.Organization, null, Side.Long, 100m, [], 1m, 100m,
+            agent.Token.Decimals, agent.Token.Address, 0, 0, 0, 0, StopLoss, 0m, 100, new IntentAuthorization(agent.Id, open, agent.VaultAddress, agent.Token)));
+        Assert.True(opened.IsSuccess);
+
+        // The client's retry of the same signed intent gets the position that was opened, and the nonce is spent once.
+        var retried = await _world.Agent(agent.Id).ExecuteIntentAsync(open);
+        Assert.True(retried.IsSuccess, retried.Problem?.Message);
+        Assert.Equal(opened.Value!.PositionId, retried.Value!.Position.PositionId);
+        var quote = (await _world.Agent(agent.Id).QuoteAsync(new IntentRequest(IntentKind.OpenPosition, _world.Symbol, 0, 0, 0, 0, 0, [], 0, 0, ""))).Value!;
+        Assert.Equal(1, quote.Nonce);
+        Assert.Equal(100m, quote.Headroom.DeployedUsdc);
+    }
+
+    [Fact]
+    public async Task Once_todays_realised_losses_reach_the_tracks_limit_new_trades_are_refused_and_exits_still_settle()
+    {
+        // Evaluation on 10,000 USDC: at most 300 USDC of realised loss a day.
+        var agent = await AgentAsync();
+        var grain = _world.Agent(agent.Id);
+        var wideStop = new ExitRule[] { new(ExitTriggerType.StopLoss, -1_000, 10_000) };
+        Assert.True((await grain.ExecuteIntentAsync(Signed(agent, IntentKind.OpenPosition, 0, usdc: 1_000m, exits: wideStop))).IsSuccess);
+
+        // The price gaps from 100 to 69: the stop (at 90) sells everything at 69, a loss of about 310 USDC.
+        await _world.PriceAsync(69m);
+        var position = _world.Grains.GetGrain<Contracts.Positions.IPositionGrain>(GrainKeys.Position(agent.Id, agent.VaultAddress, _world.Symbol));
+        var closed = await Eventually.WaitForAsync(() => position.GetAsync(), p => p?.Status == Contracts.Positions.PositionStatus.Closed,
+            TimeSpan.FromSeconds(30), "the stop to close the position");
+        Assert.True(closed!.RealizedPnlUsdc < -300m, $"realised {closed.RealizedPnlUsdc}");
+        var empty = new IntentRequest(IntentKind.OpenPosition, _world.Symbol, 0, 0, 0, 0, 0, [], 0, 0, "");
+        var settled = await Eventually.WaitForAsync(() => grain.QuoteAsync(empty), q => q.Value!.Headroom.DeployedUsdc == 0m,
+            TimeSpan.FromSeconds(30), "the exit to settle with the agent");
+        Assert.Equal(0m, settled.Value!.Headroom.DailyLossHeadroomUsdc);
+
+        // Any new trade today is refused with the limit named, and the refusal spends no nonce.
+        await _world.PriceAsync(100m);
+        var refused = await grain.ExecuteIntentAsync(Signed(agent, IntentKind.OpenPosition, 1, usdc: 10m));
+        Assert.Equal(Errors.TrackDailyLossReached, refused.Problem!.Code);
+        Assert.Equal("maxDailyLossBps", refused.Problem.Details!["limit"]!.ToString());
+        Assert.Equal(1, (await grain.QuoteAsync(empty)).Value!.Nonce);
     }
 }

@@ -48,7 +48,7 @@ public sealed class AuthTests(GatewayFixture gateway)
     }
 
     [Fact]
-    public async Task Keys_are_stored_hashed_and_a_jwt_bearer_token_works_like_a_key()
+    public async Task An_issued_key_and_a_jwt_bearer_token_both_authenticate_and_a_forged_token_is_refused()
     {
         var key = await IssueAsync("operator", "Hashed");
         Assert.StartsWith("adk_", key);

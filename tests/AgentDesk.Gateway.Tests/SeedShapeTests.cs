@@ -10,9 +10,20 @@ public sealed class SeedShapeTests(GatewayFixture gateway)
 {
     private readonly HttpClient _http = gateway.Http;
 
+    /// <summary>
+    /// Every field the seed shows is present with the seed's JSON type (a seed null allows any type: the seeds use null for
+    /// "not set"). Values are the seed's placeholders and are not compared here; the tests assert representative values.
+    /// </summary>
+    private static string Kind(JsonNode node) => node.GetValueKind() switch
+    {
+        System.Text.Json.JsonValueKind.True or System.Text.Json.JsonValueKind.False => "boolean",
+        var kind => kind.ToString().ToLowerInvariant(),
+    };
+
     private static void AssertShape(JsonNode seed, JsonNode? actual, string path = "$")
     {
         Assert.True(actual is not null, $"{path} is missing");
+        Assert.True(Kind(seed) == Kind(actual), $"{path} is {Kind(actual)} ({actual.ToJsonString()}), the seed shows {Kind(seed)}");
         switch (seed)
         {
             case JsonObject expected:
@@ -63,6 +74,9 @@ public sealed class SeedShapeTests(GatewayFixture gateway)
              "submitExplorerUrl":"x","dstChainId":42161,"executeTxHash":"x","executeExplorerUrl":"x","adjustedFansToAdd":3,"newFanCount":897}}]}
             """)!, open);
         Assert.Equal(1, open["successful"]!.GetValue<int>());
+        Assert.Equal("Batch open trade submitted", open["message"]!.GetValue<string>());
+        Assert.Equal(account, open["results"]![0]!["smartAccount"]!.GetValue<string>());
+        Assert.StartsWith("0x", open["results"]![0]!["result"]!["submitTxHash"]!.GetValue<string>());
 
         // seed 001 list and close
         var positions = await _http.GetJsonAsync($"/api/v1/agent-positions/{agentId}").OkAsync();
@@ -74,6 +88,9 @@ public sealed class SeedShapeTests(GatewayFixture gateway)
               "stopLoss":{"percentage":null,"peakPrice":null},"createdAt":"x","updatedAt":"x"}]
             """)!, positions);
         var positionId = positions[0]!["id"]!.GetValue<string>();
+        Assert.Equal(account, positions[0]!["walletAddress"]!.GetValue<string>());
+        Assert.Equal("SOL", positions[0]!["tokenSymbol"]!.GetValue<string>());
+        Assert.Equal(150.075m, positions[0]!["purchase"]!["priceUsd"]!.GetValue<decimal>()); // the paper venue buys 5 bps above the feed
         var closed = await _http.PostAsync($"/api/v1/agent-positions/{agentId}/{positionId}/close", JsonNode.Parse("""{"reason":"manual"}""")).OkAsync();
         AssertShape(JsonNode.Parse("""
             {"success":true,"transactionId":"x","historicalSwapId":"x","profitLossSol":0,"profitLossUsd":0,"changePercent":0,"transactionHash":"x"}
@@ -91,19 +108,25 @@ public sealed class SeedShapeTests(GatewayFixture gateway)
     }
 
     [Fact]
-    public async Task A_request_is_traced_through_aspnetcore_and_the_grain_calls_it_makes()
+    public async Task A_request_is_traced_through_aspnetcore_and_the_grain_calls_it_makes_under_the_callers_trace_id()
     {
-        var sources = new System.Collections.Concurrent.ConcurrentBag<string>();
+        // The caller's W3C traceparent names the trace; every span of this request, HTTP and grain calls alike, must join it.
+        var traceId = System.Diagnostics.ActivityTraceId.CreateRandom();
+        var spans = new System.Collections.Concurrent.ConcurrentBag<(string Source, System.Diagnostics.ActivityTraceId TraceId)>();
         using var listener = new System.Diagnostics.ActivityListener
         {
             ShouldListenTo = s => s.Name.StartsWith("Microsoft.Orleans", StringComparison.Ordinal) || s.Name == "Microsoft.AspNetCore",
             Sample = (ref System.Diagnostics.ActivityCreationOptions<System.Diagnostics.ActivityContext> _) => System.Diagnostics.ActivitySamplingResult.AllData,
-            ActivityStopped = a => sources.Add(a.Source.Name),
+            ActivityStopped = a => spans.Add((a.Source.Name, a.TraceId)),
         };
         System.Diagnostics.ActivitySource.AddActivityListener(listener);
-        await _http.GetJsonAsync($"/api/v1/accounts/{TestData.NewAddress()}");
-        Assert.Contains("Microsoft.AspNetCore", sources);
-        Assert.Contains(sources, s => s.StartsWith("Microsoft.Orleans", StringComparison.Ordinal));
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"/api/v1/accounts/{TestData.NewAddress()}");
+        request.Headers.Add("traceparent", $"00-{traceId}-{System.Diagnostics.ActivitySpanId.CreateRandom()}-01");
+        (await _http.SendAsync(request)).Dispose();
+
+        var ours = spans.Where(s => s.TraceId == traceId).Select(s => s.Source).ToList();
+        Assert.Contains("Microsoft.AspNetCore", ours);
+        Assert.Contains(ours, s => s.StartsWith("Microsoft.Orleans", StringComparison.Ordinal));
     }
 
     [Fact]

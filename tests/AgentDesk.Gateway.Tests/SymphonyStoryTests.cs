@@ -131,6 +131,64 @@ public sealed class SymphonyStoryTests(GatewayFixture gateway)
     }
 
     [Fact]
+    public async Task The_positions_view_shows_every_exit_a_batch_open_armed_and_the_trailing_stop_follows_the_peak()
+    {
+        var agentId = Guid.NewGuid().ToString();
+        var symbol = TestData.NewSymbol();
+        await _http.PostAsync("/agent/register", new { agentId, agentType = "PERPETUAL" }).OkAsync();
+        var (stopOnly, everything) = (TestData.NewAddress(), TestData.NewAddress());
+        foreach (var account in new[] { stopOnly, everything })
+        {
+            await _http.PostAsync("/api/v1/accounts", new { smartAccount = account }).OkAsync();
+            await _http.PostAsync($"/api/v1/accounts/{account}/deposits", new { amount = "100" }).OkAsync();
+        }
+        await _http.PostAsync("/api/v1/prices", new { prices = new[] { new { symbol, priceUsd = "150" }, new { symbol = "ETH", priceUsd = "3000" } } }).OkAsync();
+
+        // The README's batch-open: an absolute stop at 140 and nothing else.
+        await _http.PostAsync($"/api/v1/agents/{agentId}/subscribers", new { smartAccount = stopOnly }).OkAsync();
+        await _http.PostAsync("/agent/batch-open", new
+        {
+            agentId, symbol, action = "LONG", weight = 50, leverage = 2, orderOptions = new { triggerPrice = 0, stopLossPrice = 140, takeProfitPrice = 0 },
+        }).OkAsync();
+        var view = (await _http.GetJsonAsync($"/api/v1/agent-positions/{agentId}?walletAddress={stopOnly}").OkAsync()).AsArray().Single()!;
+        Assert.Equal(140m, view["exitPlan"]!["stopLossPrice"]!.GetValue<decimal>());
+        Assert.Null(view["exitPlan"]!["takeProfitPrice"]);
+        Assert.Null(view["exitPlan"]!["trailingStopPercentage"]);
+        Assert.Null(view["exitPlan"]!["trailingStopPrice"]);
+        Assert.Empty(view["exitPlan"]!["ladder"]!.AsArray());
+        Assert.Empty(view["pendingExits"]!.AsArray());
+        // The seed's stopLoss is the trailing stop: none here.
+        Assert.Null(view["stopLoss"]!["percentage"]);
+        Assert.Null(view["stopLoss"]!["peakPrice"]);
+
+        // Stop, target and a 10 % trailing stop: each is shown, the trailing stop with its peak and the price it fires at.
+        await _http.DeleteJsonAsync($"/api/v1/agents/{agentId}/subscribers/{stopOnly}").OkAsync();
+        await _http.PostAsync($"/api/v1/agents/{agentId}/subscribers", new { smartAccount = everything }).OkAsync();
+        await _http.PostAsync("/agent/batch-open", new
+        {
+            agentId, symbol, action = "LONG", weight = 50, leverage = 2,
+            orderOptions = new { triggerPrice = 0, stopLossPrice = 140, takeProfitPrice = 180, trailingStopPercentage = 10 },
+        }).OkAsync();
+        var armed = (await _http.GetJsonAsync($"/api/v1/agent-positions/{agentId}?walletAddress={everything}").OkAsync()).AsArray().Single()!;
+        var entry = armed["purchase"]!["priceUsd"]!.GetValue<decimal>();
+        Assert.Equal(140m, armed["exitPlan"]!["stopLossPrice"]!.GetValue<decimal>());
+        Assert.Equal(180m, armed["exitPlan"]!["takeProfitPrice"]!.GetValue<decimal>());
+        Assert.Equal(10m, armed["exitPlan"]!["trailingStopPercentage"]!.GetValue<decimal>());
+        Assert.Equal(10m, armed["stopLoss"]!["percentage"]!.GetValue<decimal>());
+        Assert.Equal(entry, armed["stopLoss"]!["peakPrice"]!.GetValue<decimal>());
+        Assert.Equal(entry * 0.9m, armed["exitPlan"]!["trailingStopPrice"]!.GetValue<decimal>());
+
+        // A new high moves the peak and the trailing stop with it; the absolute stop and target stay.
+        await _http.PostAsync("/api/v1/prices", new { prices = new[] { new { symbol, priceUsd = "160" } } }).OkAsync();
+        var followed = await Eventually.WaitForAsync(
+            async () => (await _http.GetJsonAsync($"/api/v1/agent-positions/{agentId}?walletAddress={everything}").OkAsync()).AsArray().Single()!,
+            p => p["stopLoss"]!["peakPrice"]!.GetValue<decimal>() == 160m, what: "the trailing stop's peak to follow the price");
+        Assert.Equal(144m, followed["exitPlan"]!["trailingStopPrice"]!.GetValue<decimal>());
+        Assert.Equal(140m, followed["exitPlan"]!["stopLossPrice"]!.GetValue<decimal>());
+        Assert.Equal(180m, followed["exitPlan"]!["takeProfitPrice"]!.GetValue<decimal>());
+    }
+
+    [Fact]
     public async Task An_idempotency_key_replays_the_first_batch_and_refuses_a_different_body()
     {
         var agentId = Guid.NewGuid().ToString();

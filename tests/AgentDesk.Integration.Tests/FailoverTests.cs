@@ -94,10 +94,11 @@ public sealed class FailoverTests
         Assert.Contains(victim, pageHosts);
         victim.Kill();
 
-        // Keep ticking below the stop: exits are level-based, so ticks lost with the dead silo are healed by later ones.
+        // One tick below the stop, accepted once the feed is back, and no tick after it: the feed and the exit pages re-send it
+        // until it reaches every position, so no exit depends on a later tick coming.
+        await Eventually.WaitThroughAsync(() => world.PriceAsync(85m), _ => true, Transient, TimeSpan.FromSeconds(120), "the crossing tick to be accepted");
         await Eventually.WaitThroughAsync(async () =>
         {
-            await world.PriceAsync(85m);
             var positions = await Task.WhenAll(accounts.Select(a => world.Position(agent, a).GetAsync()));
             return positions.Count(p => p!.Status == PositionStatus.Closed);
         }, closed => closed == accounts.Count, Transient, TimeSpan.FromSeconds(120), "every position to exit");
@@ -161,6 +162,59 @@ public sealed class FailoverTests
         // A client retry now answers the completed batch, with nothing more opened.
         var retried = await batch.OpenAsync(request);
         Assert.Equal(done.Results.Select(r => r.PositionId).Order(), retried.Value!.Results.Select(r => r.PositionId).Order());
+    }
+
+    [Fact]
+    public async Task A_silo_stopped_with_sigterm_drains_its_running_batch_and_calls_meanwhile_go_to_the_other_silo()
+    {
+        var (silos, _, _) = await StartAsync("fo-drain", new Dictionary<string, string>
+        {
+            ["AgentDesk__PaperVenue__FillLatencyMs"] = "100",
+            ["AgentDesk__Batches__Parallelism"] = "5",
+            ["AgentDesk__Retries__ReminderSeconds"] = "5",
+        });
+        await using var _ = silos;
+        var world = new Scenario(silos.Grains);
+        var agent = await world.AgentAsync();
+        var accounts = new List<string>();
+        for (var i = 0; i < 60; i++) accounts.Add(await world.AccountAsync(100m, agent));
+        await world.PriceAsync(100m);
+
+        var batchId = await BatchGrainOnAsync(silos, silos.First);
+        var batch = silos.Grains.GetGrain<IBatchGrain>(batchId);
+        var running = batch.OpenAsync(new BatchOpenRequest(agent, world.Symbol, Side.Long, 50, 2, 0, 0, 0, 0));
+        await Eventually.WaitForAsync(() => batch.GetAsync(), b => b?.Done >= 10, TimeSpan.FromSeconds(60), "part of the batch");
+
+        // SIGTERM the batch's silo, and keep working while it shuts down.
+        var stopping = silos.First.StopAsync(TimeSpan.FromSeconds(60));
+        var failures = new List<Exception>();
+        var served = 0;
+        while (!stopping.IsCompleted && served < 500)
+        {
+            try
+            {
+                await world.AccountAsync(10m);
+                served++;
+            }
+            catch (Exception e) when (Transient(e))
+            {
+                failures.Add(e);
+            }
+        }
+        await stopping;
+        Assert.Empty(failures);
+        Assert.True(served > 0);
+
+        // The call that was in flight finished with the whole batch done, once.
+        var result = await running;
+        Assert.True(result.IsSuccess, result.Problem?.Message);
+        Assert.Equal(BatchStatus.Completed, result.Value!.Status);
+        Assert.Equal(accounts.Count, result.Value.Successful);
+        foreach (var account in accounts)
+        {
+            var view = (await world.Account(account).GetAsync())!;
+            Assert.Equal(50m, view.LockedUsdc); // reserved once
+        }
     }
 
     [Fact]

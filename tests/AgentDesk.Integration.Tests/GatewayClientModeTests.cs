@@ -22,5 +22,20 @@ public sealed class GatewayClientModeTests
         var view = await http.GetJsonAsync($"/api/v1/accounts/{account}").OkAsync();
         Assert.Equal(12.5m, view["freeUsdc"]!.GetValue<decimal>());
         Assert.Equal("healthy", (await http.GetJsonAsync("/health").OkAsync())["status"]!.GetValue<string>());
+
+        // The only silo dies: the gateway answers 503 with Retry-After and the `unavailable` code, never a 500, and says it is not ready.
+        silo.Kill();
+        var unavailable = await Eventually.WaitForAsync(() => http.GetAsync($"/api/v1/accounts/{account}"), r => (int)r.StatusCode != 200,
+            TimeSpan.FromSeconds(60), "the gateway to notice the silo is gone");
+        Assert.Equal(503, (int)unavailable.StatusCode);
+        Assert.NotNull(unavailable.Headers.RetryAfter);
+        Assert.Contains("\"code\":\"unavailable\"", await unavailable.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(503, (int)(await http.GetAsync("/health/ready")).StatusCode);
+
+        // A silo comes back on the same database: the gateway serves the stored account again, without a restart.
+        await using var replacement = await Silos.StartAsync(environment);
+        var back = await Eventually.WaitForAsync(() => http.GetAsync($"/api/v1/accounts/{account}"), r => r.IsSuccessStatusCode,
+            TimeSpan.FromSeconds(120), "the gateway to reach the new silo");
+        Assert.Contains("12.5", await back.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 }

@@ -47,4 +47,27 @@ public sealed class SiloProcessTests
         }
         Directory.Delete(dataDir, recursive: true);
     }
+
+    [Fact]
+    public async Task A_silo_without_a_reachable_postgres_stops_with_one_line_naming_the_server_and_pointing_to_postgres_sh()
+    {
+        var port = Ports.Next(); // bindable a moment ago: nothing listens there
+        var environment = new Dictionary<string, string>
+        {
+            ["AgentDesk__Cluster__Mode"] = "Postgres",
+            ["AgentDesk__Cluster__ConnectionString"] = $"Host=127.0.0.1;Port={port};Username=postgres;Database=postgres",
+            ["AgentDesk__Cluster__SiloPort"] = Ports.Next().ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["AgentDesk__Cluster__GatewayPort"] = Ports.Next().ToString(System.Globalization.CultureInfo.InvariantCulture),
+        };
+        var program = TestEnvironment.BuiltProgram("AgentDesk.Silo");
+        foreach (var arguments in new[] { Array.Empty<string>(), ["migrate"] })
+        {
+            var run = await ChildProcess.RunAsync("dotnet", [program, .. arguments], TimeSpan.FromSeconds(60), environment: environment);
+            var printed = (run.Output + run.Error).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            Assert.True(run.ExitCode == 1, $"exit {run.ExitCode}:\n{run.Output}{run.Error}");
+            var line = Assert.Single(printed);
+            Assert.StartsWith($"AgentDesk silo: Cannot connect to PostgreSQL at 127.0.0.1:{port}: Connection refused.", line, StringComparison.Ordinal);
+            Assert.Contains("deploy/local/postgres.sh start", line, StringComparison.Ordinal);
+        }
+    }
 }

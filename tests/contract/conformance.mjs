@@ -16,9 +16,15 @@ const DOC_ID = "urn:agentdesk:openapi";
 /** JSON pointer → the fragment form Ajv resolves ($ref "urn:…#/paths/~1agent~1register/…"). */
 const fragment = (segments) =>
   "#/" + segments.map((s) => encodeURIComponent(String(s).replace(/~/g, "~0").replace(/\//g, "~1"))).join("/");
-const pointer = (segments) => "#/" + segments.map((s) => String(s).replace(/~/g, "~0").replace(/\//g, "~1")).join("/");
+/** JSON pointer of path segments ("#/paths/~1agent~1register/post"). */
+export const pointer = (segments) => "#/" + segments.map((s) => String(s).replace(/~/g, "~0").replace(/\//g, "~1")).join("/");
 
-export function createConformance(document) {
+/**
+ * Validates values against schemas of the document (JSON Schema 2020-12, as OpenAPI 3.1 says), addressed by the
+ * path segments of the schema in the document: validate(["paths", "/agent/register", "post", …, "schema"], value)
+ * answers one line per problem (empty when the value is valid).
+ */
+export function createSchemaValidator(document) {
   const ajv = new Ajv2020({ strict: false, allErrors: true, validateFormats: true });
   addFormats(ajv);
   ajv.addFormat("int32", { type: "number", validate: (n) => Number.isInteger(n) && n >= -(2 ** 31) && n < 2 ** 31 });
@@ -33,6 +39,19 @@ export function createConformance(document) {
     if (!compiled.has(key)) compiled.set(key, ajv.compile({ $ref: DOC_ID + fragment(segments) }));
     return compiled.get(key);
   };
+  return (segments, value) => {
+    const check = validatorAt(segments);
+    if (check(value)) return [];
+    return (check.errors ?? []).map((e) => {
+      const at = decodeURIComponent(e.schemaPath).replace(DOC_ID, "");
+      const where = at.includes("/components/schemas/") ? ` [${at.slice(at.indexOf("#"))}]` : "";
+      return `${e.instancePath || "(body)"}: ${e.message}${e.params && Object.keys(e.params).length ? " " + JSON.stringify(e.params) : ""}${where}`;
+    });
+  };
+}
+
+export function createConformance(document) {
+  const validate = createSchemaValidator(document);
 
   /** The schema at a pointer, named by its $ref when it is one ("#/components/schemas/X"). */
   const schemaNameAt = (segments) => {
@@ -49,15 +68,6 @@ export function createConformance(document) {
   let checkedResponses = 0, checkedRequests = 0;
 
   const mediaTypeOf = (headers) => (headers.get("content-type") ?? "").split(";")[0].trim().toLowerCase();
-  const validate = (segments, value) => {
-    const check = validatorAt(segments);
-    if (check(value)) return [];
-    return (check.errors ?? []).map((e) => {
-      const at = decodeURIComponent(e.schemaPath).replace(DOC_ID, "");
-      const where = at.includes("/components/schemas/") ? ` [${at.slice(at.indexOf("#"))}]` : "";
-      return `${e.instancePath || "(body)"}: ${e.message}${e.params && Object.keys(e.params).length ? " " + JSON.stringify(e.params) : ""}${where}`;
-    });
-  };
 
   const middleware = {
     /** @param {{ request: Request, schemaPath: string, id: string }} options */

@@ -78,6 +78,32 @@ export function formatProblems(problems) {
   }).join("\n");
 }
 
+/**
+ * A check Redocly has no rule for. Operations without the examples a reader needs: a request example when the operation takes a body, and an example on
+ * a 2xx response that has content (a 2xx without content, such as 204, has nothing to show).
+ */
+export function missingExamples(document) {
+  const hasExample = (media) => media?.example !== undefined || Object.keys(media?.examples ?? {}).length > 0;
+  const missing = [];
+  let operations = 0;
+  for (const [path, item] of Object.entries(document.paths ?? {})) {
+    for (const method of ["get", "post", "put", "patch", "delete"]) {
+      const op = item[method];
+      if (!op) continue;
+      operations++;
+      const name = `${method.toUpperCase()} ${path}`;
+      if (op.requestBody && !Object.values(op.requestBody.content ?? {}).some(hasExample))
+        missing.push(`${name}: no request example (#/paths/${path.replace(/~/g, "~0").replace(/\//g, "~1")}/${method}/requestBody)`);
+      const success = Object.entries(op.responses ?? {}).filter(([status]) => status.startsWith("2"));
+      const withContent = success.filter(([, response]) => Object.keys(response.content ?? {}).length > 0);
+      if (success.length === 0) missing.push(`${name}: no 2xx response is documented`);
+      else if (withContent.length > 0 && !withContent.some(([, response]) => Object.values(response.content).some(hasExample)))
+        missing.push(`${name}: no example on its ${withContent.map(([status]) => status).join(" or ")} response`);
+    }
+  }
+  return { operations, missing };
+}
+
 async function main() {
   const argv = process.argv.slice(2);
   const strict = argv.includes("--strict");

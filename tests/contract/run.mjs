@@ -2,7 +2,8 @@
 // The API contract check, end to end, every step bounded by a timeout:
 //   1. start the built gateway (dotnet <dll>, never a build) in a fresh temporary folder and wait for /health/ready
 //   2. fetch /openapi/v1.json
-//   3. lint it with Redocly CLI (lint.mjs: recommended ruleset, offline)
+//   3. lint it with Redocly CLI (lint.mjs: recommended ruleset, offline; an example that does not match its schema is an error)
+//   3b. check that every operation has its examples (a request example when it takes a body, a 2xx response example)
 //   4. generate the client's types with openapi-typescript into the temporary folder
 //   5. type-check symphony-story.mjs against them with tsc (every call the story makes must be in the document)
 //   6. run the Symphony story through openapi-fetch, checking every request and response against the document
@@ -19,7 +20,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { defaultDll, killTree, killTreeSync, startGateway } from "./gateway.mjs";
-import { formatProblems, runRedocly } from "./lint.mjs";
+import { formatProblems, missingExamples, runRedocly } from "./lint.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const TOTAL_TIMEOUT_MS = 15 * 60_000;
@@ -148,6 +149,16 @@ try {
       const warnings = report.problems.length - errors;
       const rules = [...new Set(report.problems.map((p) => `${p.ruleId}${p.severity === "error" ? "" : " (warn)"}`))].join(", ");
       return { ok: errors === 0, note: `${errors} errors, ${warnings} warnings${rules ? ` — ${rules}` : ""}` };
+    });
+
+    await step("every operation has its examples (request body, 2xx response)", async () => {
+      const { operations, missing } = missingExamples(JSON.parse(readFileSync(documentFile, "utf8")));
+      for (const m of missing) console.log(`  missing example: ${m}`);
+      if (missing.length) console.log("  (record them with `node record-examples.mjs` in tests/contract, then rebuild the gateway: the examples file is an embedded resource)");
+      return {
+        ok: missing.length === 0,
+        note: missing.length ? `${missing.length} examples missing in ${operations} operations` : `${operations} operations, each with a request example when it takes a body and a 2xx response example`,
+      };
     });
 
     generated = await step("generate the client (openapi-typescript → schema.d.ts, for openapi-fetch)", async () => {

@@ -11,6 +11,11 @@ public static class ClusterFailures
     {
         TimeoutException or SiloUnavailableException or OrleansMessageRejectionException or GatewayTooBusyException
             or ClientNotAvailableException or Orleans.Runtime.Messaging.ConnectionFailedException => true,
+        // The database restarting or unreachable (StorageUnavailableException is how that crosses the grain boundary).
+        StorageUnavailableException or System.Data.Common.DbException => true,
+        // Another activation of the grain wrote first (a silo declared dead that kept running): this one is discarded
+        // and the retry reads the winner's state.
+        Orleans.Storage.InconsistentStateException => true,
         AggregateException aggregate => aggregate.InnerExceptions.Count > 0 && aggregate.InnerExceptions.All(IsTransient),
         _ => e.InnerException is { } inner && IsTransient(inner),
     };

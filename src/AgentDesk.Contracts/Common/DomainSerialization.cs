@@ -18,6 +18,9 @@ public static class DomainSerialization
     public static IServiceCollection AddAgentDeskSerialization(this IServiceCollection services)
     {
         services.AddSingleton<IGeneralizedCopier, ImmutableDomainValues>();
+        // A database driver's exception (say, PostgreSQL restarting under a grain's activation) must reach the caller as
+        // what it is, so the gateway can answer 503 instead of failing to serialise it.
+        services.Configure<Orleans.Serialization.ExceptionSerializationOptions>(o => o.SupportedNamespacePrefixes.Add("Npgsql"));
         return services.AddSerializer(serializer => serializer.AddJsonSerializer(
             isSerializable: IsDomainType,
             isCopyable: _ => false,

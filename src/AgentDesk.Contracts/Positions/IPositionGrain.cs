@@ -31,8 +31,11 @@ public interface IPositionGrain : IGrainWithStringKey
     [Alias("update-exits")]
     Task<Common.Result<PositionSnapshot>> UpdateExitsAsync(UpdateExitsCommand command);
 
-    /// <summary>A price for this position's symbol. One-way: the exit watch never waits on a position.</summary>
-    [OneWay, Alias("on-price")]
+    /// <summary>
+    /// A price for this position's symbol. The exit watch never waits on the answer, but re-sends the newest tick until
+    /// one is acknowledged; a tick older than the last evaluated one is ignored.
+    /// </summary>
+    [Alias("on-price")]
     Task OnPriceAsync(PriceTick tick);
 
     /// <summary>The account (or agent) confirms it applied a settlement; the position stops re-sending it.</summary>
@@ -41,4 +44,11 @@ public interface IPositionGrain : IGrainWithStringKey
 
     [Alias("get")]
     Task<PositionSnapshot?> GetAsync();
+
+    /// <summary>
+    /// The position as a signed intent's checks need it, and whether the command <paramref name="commandId"/> was already
+    /// carried out here (the agent then repeats it to get the stored answer instead of refusing what was done).
+    /// </summary>
+    [Alias("get-for-command")]
+    Task<PositionForCommand> GetForCommandAsync(string commandId);
 }

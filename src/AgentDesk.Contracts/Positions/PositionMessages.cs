@@ -103,6 +103,12 @@ public sealed record ExitEvent(
     [property: Id(6)] string HistoricalSwapId,
     [property: Id(7)] DateTimeOffset At);
 
+/// <summary>The position (or null) and whether a given command was already carried out on it.</summary>
+[GenerateSerializer, Immutable, Alias("agentdesk.position-for-command")]
+public sealed record PositionForCommand(
+    [property: Id(0)] PositionSnapshot? Position,
+    [property: Id(1)] bool Handled);
+
 /// <summary>A position lifecycle as seen from outside: what it holds, its exits, and how it ended.</summary>
 [GenerateSerializer, Immutable, Alias("agentdesk.position-snapshot")]
 public sealed record PositionSnapshot(

@@ -17,7 +17,8 @@ public interface IExitWatchGrain : IGrainWithStringKey
     [Alias("unwatch")]
     Task UnwatchAsync(string positionKey);
 
-    [OneWay, Alias("on-price")]
+    /// <summary>A tick for this page's symbol; the feed re-sends the newest one until the page acknowledges it.</summary>
+    [Alias("on-price")]
     Task OnPriceAsync(PriceTick tick);
 }
 

@@ -36,7 +36,6 @@ public static class Errors
     public static readonly ErrorCode MalformedJson = Invalid("malformed_json", "Malformed JSON");
     public static readonly ErrorCode InvalidType = Invalid("invalid_type", "A field has the wrong type");
     public static readonly ErrorCode UnknownField = Invalid("unknown_field", "Unknown field");
-    public static readonly ErrorCode MissingField = Invalid("missing_field", "A required field is missing");
     public static readonly ErrorCode PayloadTooLarge = new("payload_too_large", ErrorKind.PayloadTooLarge, "Request body too large");
     public static readonly ErrorCode UnsupportedMediaType = new("unsupported_media_type", ErrorKind.UnsupportedMediaType, "Send application/json");
     public static readonly ErrorCode MethodNotAllowed = new("method_not_allowed", ErrorKind.MethodNotAllowed, "Method not allowed");
@@ -93,7 +92,6 @@ public static class Errors
     public static readonly ErrorCode LeverageTooHigh = Invalid("leverage_too_high", "Leverage too high");
     public static readonly ErrorCode ShortNotAllowed = Invalid("short_not_allowed", "SHORT not available");
     public static readonly ErrorCode BelowMinTradeSize = Invalid("below_min_trade_size", "Below the minimum trade size");
-    public static readonly ErrorCode FeeShareExceeded = Invalid("fee_share_exceeded", "Fees above their share of the trade");
     public static readonly ErrorCode SizeTooSmall = Invalid("size_too_small", "Size too small");
     public static readonly ErrorCode ArithmeticOverflow = Invalid("arithmetic_overflow", "Amount out of range");
     public static readonly ErrorCode StepFailed = new("step_failed", ErrorKind.Unavailable, "Subscriber step failed");

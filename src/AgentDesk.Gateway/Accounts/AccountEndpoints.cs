@@ -12,10 +12,10 @@ using Microsoft.AspNetCore.Mvc;
 
 namespace AgentDesk.Gateway.Accounts;
 
-public sealed record CreateAccountRequest([property: Required] string? SmartAccount);
+public sealed record CreateAccountRequest([property: Required] string? SmartAccount) : IRequestBody;
 
 /// <param name="DepositId">Optional; repeating it with the same amount credits nothing more (safe retries), with another amount is a 409. Defaults to the Idempotency-Key header.</param>
-public sealed record DepositRequest([property: Required] string? Amount, string? DepositId);
+public sealed record DepositRequest([property: Required] string? Amount, string? DepositId) : IRequestBody;
 
 /// <summary>
 /// Subscriber accounts of the caller's organisation (docs/api.md, "Accounts"). An account belongs to the organisation

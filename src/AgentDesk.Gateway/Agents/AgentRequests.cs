@@ -5,7 +5,7 @@ using AgentDesk.Gateway.Http;
 namespace AgentDesk.Gateway.Agents;
 
 /// <summary>One partner fee in a registration: <c>FLAT</c> (USDC per trade) or <c>BPS</c> (of notional).</summary>
-public sealed record AgentFeeRequest([property: Required] decimal? Fee, [property: Required] string? FeeAddress, [property: Required] string? Type);
+public sealed record AgentFeeRequest([property: Required] decimal? Fee, [property: Required] string? FeeAddress, [property: Required] string? Type) : IRequestBody;
 
 /// <summary>
 /// <c>POST /agent/register</c> (docs/api.md, "Agents"). <c>signerAddress</c> or <c>publicKey</c> names the key that
@@ -22,7 +22,7 @@ public sealed record RegisterAgentRequest(
     string? SignerAddress,
     string? PublicKey,
     string? OwnerId,
-    string? Manager);
+    string? Manager) : IRequestBody;
 
 public sealed record FeeDataResponse(string Partner, decimal Fee, string FeeAddress, string FeeType);
 
@@ -30,13 +30,13 @@ public sealed record RegisterAgentResponse(
     string Status, string Message, Guid AgentId, string IsPublic, string Organization, string? OwnerId, string? Manager,
     string QuorumId, string AgentType, string? ImageUrl, IReadOnlyList<FeeDataResponse> FeeData, string? SignerAddress);
 
-public sealed record SubscriberRequest([property: Required] string? SmartAccount);
+public sealed record SubscriberRequest([property: Required] string? SmartAccount) : IRequestBody;
 
 public sealed record SubscribersResponse(Guid AgentId, int SubscriberCount, IReadOnlyList<string> Subscribers);
 
-public sealed record VaultBindingRequest([property: Required] string? VaultId, [property: Required] string? AllocationUsdc);
+public sealed record VaultBindingRequest([property: Required] string? VaultId, [property: Required] string? AllocationUsdc) : IRequestBody;
 
-public sealed record TrackRequest([property: Required] string? Track);
+public sealed record TrackRequest([property: Required] string? Track) : IRequestBody;
 
 /// <summary>
 /// A new signer. The admin may rotate without a signature; otherwise the current signer signs the EIP-712
@@ -46,4 +46,4 @@ public sealed record RotateSignerRequest(
     [property: Required] string? SignerAddress,
     [property: JsonConverter(typeof(IntegerOrStringConverter))] long? Deadline,
     [property: JsonConverter(typeof(IntegerOrStringConverter))] long? Nonce,
-    string? Signature);
+    string? Signature) : IRequestBody;

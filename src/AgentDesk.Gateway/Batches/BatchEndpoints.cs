@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using System.Text;
 using AgentDesk.Contracts.Accounts;
 using AgentDesk.Contracts.Batches;
+using AgentDesk.Contracts.Common;
 using AgentDesk.Domain.Common;
 using AgentDesk.Domain.Intents;
 using AgentDesk.Gateway.Access;
@@ -16,14 +17,14 @@ using Microsoft.Extensions.Options;
 namespace AgentDesk.Gateway.Batches;
 
 /// <summary><c>orderOptions</c>: 0 (or absent) means unset. <c>trailingStopPercentage</c> is this project's addition.</summary>
-public sealed record OrderOptions(decimal? TriggerPrice, decimal? StopLossPrice, decimal? TakeProfitPrice, decimal? TrailingStopPercentage);
+public sealed record OrderOptions(decimal? TriggerPrice, decimal? StopLossPrice, decimal? TakeProfitPrice, decimal? TrailingStopPercentage) : IRequestBody;
 
 /// <summary><c>POST /agent/batch-open</c> (docs/api.md, "Batches").</summary>
 public sealed record BatchOpenBody(
     [property: Required] string? AgentId, [property: Required] string? Symbol, [property: Required] string? Action,
-    [property: Required] decimal? Weight, [property: Required] decimal? Leverage, OrderOptions? OrderOptions);
+    [property: Required] decimal? Weight, [property: Required] decimal? Leverage, OrderOptions? OrderOptions) : IRequestBody;
 
-public sealed record BatchCloseBody([property: Required] string? AgentId, [property: Required] string? BatchId);
+public sealed record BatchCloseBody([property: Required] string? AgentId, [property: Required] string? BatchId) : IRequestBody;
 
 public sealed record BatchTradeResult(
     bool Success, string? ProtocolOrderHash, string? ProtocolPositionHash, string? SymphonyPositionHash, string? IntentHash,
@@ -78,7 +79,7 @@ public static class BatchEndpoints
         var batch = cluster.GetGrain<IBatchGrain>(batchId);
         var call = batch.OpenAsync(new BatchOpenRequest(agent.Id, request.Symbol, side, weight, leverage, orderOptions.TriggerPrice ?? 0,
             orderOptions.StopLossPrice ?? 0, orderOptions.TakeProfitPrice ?? 0, orderOptions.TrailingStopPercentage ?? 0));
-        if (await WithinBudgetAsync(call, options.Value) is not { } result) return await AcceptedAsync(batch, batchId);
+        if (await WithinBudgetAsync(batch, call, options.Value) is not { } result) return await AcceptedAsync(batch, batchId);
         if (!result.IsSuccess) return ApiProblems.For(result.Problem!);
         var done = result.Value!;
         return TypedResults.Ok(new BatchOpenResponse("Batch open trade submitted", done.BatchId, done.Successful, done.Failed,
@@ -94,7 +95,7 @@ public static class BatchEndpoints
         if (BatchIdFor(found.Agent!.Id, "close", idempotencyKey) is not { } closeBatchId)
             return ApiProblems.For(Errors.InvalidId, $"Idempotency-Key is 1 to {ClientIds.MaxLength} printable characters.");
         var batch = cluster.GetGrain<IBatchGrain>(closeBatchId);
-        if (await WithinBudgetAsync(batch.CloseAsync(new BatchCloseRequest(found.Agent.Id, openBatchId)), options.Value) is not { } result)
+        if (await WithinBudgetAsync(batch, batch.CloseAsync(new BatchCloseRequest(found.Agent.Id, openBatchId)), options.Value) is not { } result)
             return await AcceptedAsync(batch, closeBatchId);
         if (!result.IsSuccess) return ApiProblems.For(result.Problem!);
         var done = result.Value!;
@@ -127,14 +128,35 @@ public static class BatchEndpoints
         return new Guid(SHA256.HashData(Encoding.UTF8.GetBytes($"{prefix}{agentId:D}|{idempotencyKey}")).AsSpan(0, 16));
     }
 
-    /// <summary>The batch's answer if it comes within the request budget; otherwise null (the batch keeps running).</summary>
-    private static async Task<Contracts.Common.Result<BatchResult>?> WithinBudgetAsync(Task<Contracts.Common.Result<BatchResult>> call, GatewayOptions options)
+    /// <summary>
+    /// The batch's answer if it comes within the request budget; otherwise null once the batch has stored the request
+    /// (it keeps running and its status URL answers). A batch that has not stored it yet, say because a silo it needs
+    /// is failing, is waited for: its answer, or its failure as a retryable 503, never a 202 for nothing.
+    /// </summary>
+    private static async Task<Contracts.Common.Result<BatchResult>?> WithinBudgetAsync(IBatchGrain batch, Task<Contracts.Common.Result<BatchResult>> call,
+        GatewayOptions options)
     {
-        var finished = await Task.WhenAny(call, Task.Delay(TimeSpan.FromSeconds(options.BatchBudgetSeconds)));
-        if (finished == call) return await call;
-        // Nobody waits for the late answer; observe it so its eventual timeout is not an unobserved exception.
-        _ = call.ContinueWith(static t => t.Exception, TaskContinuationOptions.OnlyOnFaulted);
-        return null;
+        var next = Task.Delay(TimeSpan.FromSeconds(options.BatchBudgetSeconds));
+        while (await Task.WhenAny(call, next) != call)
+        {
+            BatchResult? stored;
+            try
+            {
+                stored = await batch.GetAsync();
+            }
+            catch (Exception e) when (ClusterFailures.IsTransient(e))
+            {
+                stored = null;
+            }
+            if (stored is not null)
+            {
+                // Nobody waits for the late answer; observe it so its eventual timeout is not an unobserved exception.
+                _ = call.ContinueWith(static t => t.Exception, TaskContinuationOptions.OnlyOnFaulted);
+                return null;
+            }
+            next = Task.Delay(TimeSpan.FromMilliseconds(250));
+        }
+        return await call;
     }
 
     private static async Task<Accepted<BatchAccepted>> AcceptedAsync(IBatchGrain batch, Guid batchId)

@@ -3,6 +3,9 @@ using Scalar.AspNetCore;
 
 namespace AgentDesk.Gateway.Docs;
 
+/// <summary>What <c>/health</c> answers: <c>healthy</c> (200) or <c>unhealthy</c> (503).</summary>
+public sealed record HealthResponse(string Status);
+
 /// <summary>The API reference at <c>/docs</c> (Scalar over <c>/openapi/v1.json</c>, served locally), <c>/</c> redirecting to it, and health.</summary>
 public static class DocsEndpoints
 {
@@ -27,9 +30,10 @@ public static class DocsEndpoints
             {
                 var result = await readiness.CheckHealthAsync(new Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckContext(), cancellationToken);
                 return result.Status == Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Healthy
-                    ? Results.Ok(new { status = "healthy" })
-                    : Results.Json(new { status = "unhealthy" }, statusCode: StatusCodes.Status503ServiceUnavailable);
+                    ? Results.Ok(new HealthResponse("healthy"))
+                    : Results.Json(new HealthResponse("unhealthy"), statusCode: StatusCodes.Status503ServiceUnavailable);
             })
+            .Produces<HealthResponse>(StatusCodes.Status200OK).Produces<HealthResponse>(StatusCodes.Status503ServiceUnavailable)
             .WithTags("Operations").WithName("health").WithSummary("Healthy while the cluster answers").AllowAnonymous().DisableRateLimiting();
     }
 }

@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using System.Text.Json.Nodes;
 using AgentDesk.Domain.Common;
 using Microsoft.AspNetCore.Authorization;
@@ -21,9 +22,26 @@ public static class OpenApiSetup
     public static IServiceCollection AddAgentDeskOpenApi(this IServiceCollection services) => services.AddOpenApi(options =>
     {
         options.AddDocumentTransformer<DocumentShape>();
+        options.AddSchemaTransformer<RequiredMeansRequired>();
+        options.AddOperationTransformer<RouteParameters>();
         options.AddOperationTransformer<OperationAccessAndErrors>();
         options.AddDocumentTransformer<Examples>();
     });
+
+    /// <summary>What each tag groups, shown by the reference page and generated clients.</summary>
+    private static readonly Dictionary<string, string> TagDescriptions = new(StringComparer.Ordinal)
+    {
+        ["Agents"] = "Register agents, manage their subscribers, signer, vault binding, track, and pause or resume them.",
+        ["Accounts"] = "Customer accounts (smart accounts) and their USDC deposits.",
+        ["Batches"] = "Fan one trade out to every subscriber of an agent, and close what a batch opened.",
+        ["Positions"] = "Open positions with their exits; closing one by hand.",
+        ["Intents"] = "EIP-712 signed intents of vault agents: quote, sign, submit. Public: the signature authenticates.",
+        ["Vaults"] = "Vaults, their token allowlist and capital.",
+        ["Prices"] = "Price ticks from oracles, guarded against outliers and staleness.",
+        ["Fees"] = "What each fee address has been credited.",
+        ["Access"] = "API keys (admin only).",
+        ["Operations"] = "Health of the gateway and the cluster.",
+    };
 
     /// <summary>Title, the security schemes and the problem schema.</summary>
     private sealed class DocumentShape : IOpenApiDocumentTransformer
@@ -31,6 +49,14 @@ public static class OpenApiSetup
         public Task TransformAsync(OpenApiDocument document, OpenApiDocumentTransformerContext context, CancellationToken cancellationToken)
         {
             document.Info.Title = "AgentDesk API";
+            // Servers are taken from the request; a trailing slash would double the one every path starts with.
+            foreach (var server in document.Servers ?? []) server.Url = server.Url?.TrimEnd('/');
+            document.Tags ??= new HashSet<OpenApiTag>();
+            foreach (var (name, description) in TagDescriptions)
+            {
+                if (document.Tags.FirstOrDefault(t => t.Name == name) is { } tag) tag.Description = description;
+                else document.Tags.Add(new OpenApiTag { Name = name, Description = description });
+            }
             document.Info.Description = "Execution cluster for AI trading agents. Errors are RFC 7807 problem details with a machine-readable code; "
                 + "docs/api.md in the repository lists every code.";
             document.Components ??= new OpenApiComponents();
@@ -71,6 +97,52 @@ public static class OpenApiSetup
                 },
                 AdditionalProperties = new OpenApiSchema { Type = JsonSchemaType.String },
             };
+            return Task.CompletedTask;
+        }
+    }
+
+    /// <summary>
+    /// In a request body, a property is required only when its record says <see cref="RequiredAttribute"/>; the
+    /// framework would otherwise require every constructor parameter, and generated clients would have to send them
+    /// all. Response records keep the framework's answer: what a response always carries.
+    /// </summary>
+    private sealed class RequiredMeansRequired : IOpenApiSchemaTransformer
+    {
+        public Task TransformAsync(OpenApiSchema schema, OpenApiSchemaTransformerContext context, CancellationToken cancellationToken)
+        {
+            if (!typeof(IRequestBody).IsAssignableFrom(context.JsonTypeInfo.Type)) return Task.CompletedTask;
+            var required = context.JsonTypeInfo.Properties
+                .Where(p => p.AttributeProvider?.IsDefined(typeof(RequiredAttribute), inherit: true) == true)
+                .Select(p => p.Name)
+                .ToHashSet(StringComparer.Ordinal);
+            schema.Required = required.Count > 0 ? required : null;
+            return Task.CompletedTask;
+        }
+    }
+
+    /// <summary>
+    /// Path parameters that an endpoint filter reads rather than the handler (the visible agent of <c>/{agentId}</c>
+    /// routes) are still part of the route: declare every template parameter the framework did not.
+    /// </summary>
+    private sealed class RouteParameters : IOpenApiOperationTransformer
+    {
+        public Task TransformAsync(OpenApiOperation operation, OpenApiOperationTransformerContext context, CancellationToken cancellationToken)
+        {
+            var template = context.Description.RelativePath ?? "";
+            operation.Parameters ??= [];
+            foreach (System.Text.RegularExpressions.Match match in System.Text.RegularExpressions.Regex.Matches(template, "{([A-Za-z]+)}"))
+            {
+                var name = match.Groups[1].Value;
+                if (operation.Parameters.Any(p => p.In == ParameterLocation.Path && p.Name == name)) continue;
+                operation.Parameters.Add(new OpenApiParameter
+                {
+                    Name = name,
+                    In = ParameterLocation.Path,
+                    Required = true,
+                    Description = name == "agentId" ? "The agent's id (a UUID)." : null,
+                    Schema = new OpenApiSchema { Type = JsonSchemaType.String },
+                });
+            }
             return Task.CompletedTask;
         }
     }
@@ -127,7 +199,10 @@ public static class OpenApiSetup
             || response.Content.ContainsKey("application/problem+json");
     }
 
-    /// <summary>Request and response examples (Http/OpenApiExamples.json, keyed by "METHOD path").</summary>
+    /// <summary>
+    /// Request and response examples (Http/OpenApiExamples.json, keyed by "METHOD path"; recorded from a real run by
+    /// tests/contract/record-examples.mjs). The response example belongs to the entry's <c>status</c>, 200 when absent.
+    /// </summary>
     private sealed class Examples : IOpenApiDocumentTransformer
     {
         private static readonly JsonObject All = Load();
@@ -143,8 +218,9 @@ public static class OpenApiSetup
                     if (example["request"] is JsonNode request && operation.RequestBody?.Content is { } requestContent
                         && requestContent.TryGetValue("application/json", out var requestMedia))
                         requestMedia.Example = request.DeepClone();
+                    var status = example["status"]?.GetValue<int>().ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "200";
                     if (example["response"] is JsonNode response && operation.Responses is { } responses
-                        && responses.TryGetValue("200", out var ok) && ok.Content is { } okContent && okContent.TryGetValue("application/json", out var responseMedia))
+                        && responses.TryGetValue(status, out var ok) && ok.Content is { } okContent && okContent.TryGetValue("application/json", out var responseMedia))
                         responseMedia.Example = response.DeepClone();
                 }
             }

@@ -18,27 +18,27 @@ namespace AgentDesk.Gateway.Intents;
 public abstract record SignedBody(
     [property: Required, JsonConverter(typeof(IntegerOrStringConverter))] long? Deadline,
     [property: Required, JsonConverter(typeof(IntegerOrStringConverter))] long? Nonce,
-    [property: Required] string? Signature);
+    [property: Required] string? Signature) : IRequestBody;
 
 /// <summary>An <c>OpenPosition</c> intent (docs/intents.md). Amounts are decimal strings in human units: "100" is 100 USDC.</summary>
 public sealed record OpenIntentBody(
     [property: Required] string? Symbol, [property: Required] string? UsdcAmount, string? MinTokenOut, int? MaxSlippageBps,
-    [property: Required] IReadOnlyList<ExitRule>? Exits, long? Deadline, long? Nonce, string? Signature) : SignedBody(Deadline, Nonce, Signature);
+    [property: Required] IReadOnlyList<ExitRule>? Exits, long? Deadline, long? Nonce, string? Signature) : SignedBody(Deadline, Nonce, Signature), IRequestBody;
 
 /// <summary>An <c>AddToPosition</c> intent.</summary>
 public sealed record AddIntentBody(
     [property: Required] string? Symbol, [property: Required] string? UsdcAmount, string? MinTokenOut, int? MaxSlippageBps,
-    long? Deadline, long? Nonce, string? Signature) : SignedBody(Deadline, Nonce, Signature);
+    long? Deadline, long? Nonce, string? Signature) : SignedBody(Deadline, Nonce, Signature), IRequestBody;
 
 /// <summary>A <c>ReducePosition</c> intent; the position's whole size closes it.</summary>
 public sealed record ReduceIntentBody(
     [property: Required] string? Symbol, [property: Required] string? TokenAmount, string? MinUsdcOut, int? MaxSlippageBps,
-    long? Deadline, long? Nonce, string? Signature) : SignedBody(Deadline, Nonce, Signature);
+    long? Deadline, long? Nonce, string? Signature) : SignedBody(Deadline, Nonce, Signature), IRequestBody;
 
 /// <summary>An <c>UpdateExitLadder</c> intent: replaces the ladder without changing size.</summary>
 public sealed record ExitLadderIntentBody(
     [property: Required] string? Symbol, [property: Required] IReadOnlyList<ExitRule>? Exits,
-    long? Deadline, long? Nonce, string? Signature) : SignedBody(Deadline, Nonce, Signature);
+    long? Deadline, long? Nonce, string? Signature) : SignedBody(Deadline, Nonce, Signature), IRequestBody;
 
 public sealed record IntentResponse(
     string PositionId, string? TransactionHash, string? ExplorerUrl, bool Simulated, long Nonce, string Symbol, string Status,

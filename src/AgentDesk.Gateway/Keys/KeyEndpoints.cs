@@ -10,7 +10,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 namespace AgentDesk.Gateway.Keys;
 
 /// <param name="ExpiresAt">Optional: the key stops working at this time.</param>
-public sealed record IssueKeyRequest([property: Required] string? Role, [property: Required] string? Organization, DateTimeOffset? ExpiresAt);
+public sealed record IssueKeyRequest([property: Required] string? Role, [property: Required] string? Organization, DateTimeOffset? ExpiresAt) : IRequestBody;
 
 /// <summary>The issued key is shown once, here; only its hash is stored.</summary>
 public sealed record IssueKeyResponse(string ApiKey, string KeyId, string Role, string Organization, DateTimeOffset? ExpiresAt);

@@ -39,7 +39,7 @@ public sealed record AgentPositionView(
     ProfitLossView ProfitLoss, StopLossView StopLoss, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt,
     string Side, decimal Leverage, decimal Size, string Status, IReadOnlyList<ExitRule> PendingExits, ExitPlanView ExitPlan);
 
-public sealed record ClosePositionBody(string? Reason);
+public sealed record ClosePositionBody(string? Reason) : IRequestBody;
 
 public sealed record ClosePositionResponse(
     bool Success, string TransactionId, string HistoricalSwapId, decimal ProfitLossSol, decimal ProfitLossUsd, decimal ChangePercent, string TransactionHash);

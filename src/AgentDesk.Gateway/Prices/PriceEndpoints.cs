@@ -9,8 +9,8 @@ using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace AgentDesk.Gateway.Prices;
 
-public sealed record PricePoint([property: Required] string? Symbol, [property: Required] string? PriceUsd);
-public sealed record PushPricesRequest([property: Required] IReadOnlyList<PricePoint>? Prices);
+public sealed record PricePoint([property: Required] string? Symbol, [property: Required] string? PriceUsd) : IRequestBody;
+public sealed record PushPricesRequest([property: Required] IReadOnlyList<PricePoint>? Prices) : IRequestBody;
 
 /// <summary>A symbol's price: the last accepted one, and a held outlier waiting for confirmation, if any.</summary>
 public sealed record PriceQuote(string Symbol, decimal PriceUsd, DateTimeOffset UpdatedAt, long Sequence, decimal? HeldPriceUsd, DateTimeOffset? HeldAt);

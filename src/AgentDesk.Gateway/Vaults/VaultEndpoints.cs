@@ -12,9 +12,9 @@ using Microsoft.AspNetCore.Http.HttpResults;
 namespace AgentDesk.Gateway.Vaults;
 
 /// <param name="CapitalUsdc">The USDC the vault holds for its agents; allocations together stay within it. Only the admin or a risk key may set it.</param>
-public sealed record CreateVaultRequest([property: Required] string? VaultId, [property: Required] string? Address, string? Name, string? CapitalUsdc);
-public sealed record VaultTokenRequest([property: Required] string? Address, [property: Required] int? Decimals);
-public sealed record VaultCapitalRequest([property: Required] string? CapitalUsdc);
+public sealed record CreateVaultRequest([property: Required] string? VaultId, [property: Required] string? Address, string? Name, string? CapitalUsdc) : IRequestBody;
+public sealed record VaultTokenRequest([property: Required] string? Address, [property: Required] int? Decimals) : IRequestBody;
+public sealed record VaultCapitalRequest([property: Required] string? CapitalUsdc) : IRequestBody;
 public sealed record VaultTokensResponse(string VaultId, string Address, IReadOnlyList<VaultToken> Tokens);
 
 /// <summary>Vaults of the caller's organisation and their allowlists (docs/api.md, "Vaults").</summary>

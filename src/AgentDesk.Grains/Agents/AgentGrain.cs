@@ -290,7 +290,7 @@ public sealed class AgentGrain(
         var position = GrainFactory.GetGrain<IPositionGrain>(GrainKeys.Position(AgentId, intent.VaultAddress, symbol));
         // The position is idempotent on this command id: if this activation dies after the position answered,
         // the same intent sent again re-admits, gets the stored answer back, and is recorded once.
-        var commandId = $"intent:{request.Nonce}";
+        var commandId = CommandId(request);
         var executed = request.Kind switch
         {
             IntentKind.OpenPosition => Executed(request, await position.OpenAsync(new OpenPositionCommand(commandId, null, S.Organization, null, Side.Long,
@@ -353,6 +353,9 @@ public sealed class AgentGrain(
     }
 
     /// <summary>What the feed or the position would refuse, checked before the nonce is spent.</summary>
+    /// <summary>The position command an intent becomes: one per nonce, so the position carries each intent out once.</summary>
+    private static string CommandId(IntentRequest request) => $"intent:{request.Nonce.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
+
     private async Task<Rejection?> PrecheckAsync(IntentRequest request, AdmittedIntent admitted, DateTimeOffset now)
     {
         var symbol = admitted.Token.Symbol;
@@ -362,7 +365,11 @@ public sealed class AgentGrain(
             if (price is null) return new Rejection(Errors.NoPrice, $"There is no price for {symbol} yet.");
             if (PriceGuard.CheckFresh(new PriceQuote(price.PriceUsd, price.At), symbol, now, prices.Value.Policy) is { } stale) return stale;
         }
-        var current = await GrainFactory.GetGrain<IPositionGrain>(GrainKeys.Position(AgentId, admitted.VaultAddress, symbol)).GetAsync();
+        var found = await GrainFactory.GetGrain<IPositionGrain>(GrainKeys.Position(AgentId, admitted.VaultAddress, symbol)).GetForCommandAsync(CommandId(request));
+        // This intent already reached the position, and this agent's activation died before recording it: carry it out
+        // again (the position answers what it answered then) instead of refusing what was done.
+        if (found.Handled) return null;
+        var current = found.Position;
         var live = current?.Status is PositionStatus.Open or PositionStatus.Pending;
         return request.Kind switch
         {

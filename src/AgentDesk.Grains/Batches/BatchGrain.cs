@@ -137,7 +137,13 @@ public sealed class BatchGrain(
         return Result<BatchResult>.Ok(Result());
     }
 
-    public Task<BatchResult?> GetAsync() => Task.FromResult(S.Open is null && S.Close is null ? null : Result());
+    /// <summary>
+    /// Null until the request is stored: a batch that is still validating (or whose first write failed) does not exist
+    /// for readers yet, so a status URL handed out after <see cref="GetAsync"/> answered always finds the batch.
+    /// </summary>
+    public Task<BatchResult?> GetAsync() => Task.FromResult(Stored ? Result() : null);
+
+    private bool Stored => state.RecordExists && (S.Open is not null || S.Close is not null);
 
     public async Task ReceiveReminder(string reminderName, TickStatus status)
     {

@@ -278,6 +278,10 @@ public sealed class PositionGrain(
 
     public Task<PositionSnapshot?> GetAsync() => Task.FromResult(S.Current is null ? null : Snapshot(S.Current));
 
+    public Task<PositionForCommand> GetForCommandAsync(string commandId) => Task.FromResult(new PositionForCommand(
+        S.Current is null ? null : Snapshot(S.Current),
+        S.Opens.Contains(commandId) || S.Closes.Contains(commandId) || S.Changes.Contains(commandId)));
+
     public async Task ReceiveReminder(string reminderName, TickStatus status)
     {
         if (reminderName == Settlements.ReminderName) await Settlements.OnReminderAsync();

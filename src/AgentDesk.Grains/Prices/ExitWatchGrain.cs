@@ -3,6 +3,7 @@ using AgentDesk.Contracts.Positions;
 using AgentDesk.Contracts.Prices;
 using AgentDesk.Domain.Exits;
 using AgentDesk.Grains.Infrastructure;
+using Microsoft.Extensions.Logging;
 
 namespace AgentDesk.Grains.Prices;
 
@@ -14,13 +15,18 @@ public sealed class ExitWatchState
 
 /// <summary>
 /// One page of a symbol's exit index (<see cref="ExitIndex"/>). A tick is compared with every envelope in a plain
-/// loop and only the positions it reaches are called, one-way, so the page never waits on a position and never
-/// blocks the feed.
+/// loop and only the positions it reaches are called. The page never waits on them (it answers the feed at once), but
+/// re-sends the newest tick to a position whose call failed until it gets through (<see cref="TickDelivery"/>).
 /// </summary>
 [GrainType("exit-watch")]
 public sealed class ExitWatchGrain(
-    [PersistentState(StorageNames.ExitWatch, StorageNames.Provider)] IPersistentState<ExitWatchState> state) : Grain, IExitWatchGrain
+    [PersistentState(StorageNames.ExitWatch, StorageNames.Provider)] IPersistentState<ExitWatchState> state,
+    ILogger<ExitWatchGrain> logger) : Grain, IExitWatchGrain
 {
+    private TickDelivery? _delivery;
+
+    private TickDelivery Delivery => _delivery ??= new TickDelivery(this, (key, tick) => GrainFactory.GetGrain<IPositionGrain>(key).OnPriceAsync(tick), logger);
+
     public async Task WatchAsync(string positionKey, WatchEnvelope envelope)
     {
         if (!state.State.Activated)
@@ -44,7 +50,7 @@ public sealed class ExitWatchGrain(
         foreach (var (key, envelope) in state.State.Positions)
         {
             if (new ExitEnvelope(envelope.Lower, envelope.Upper).IsReachedBy(tick.PriceUsd))
-                _ = GrainFactory.GetGrain<IPositionGrain>(key).OnPriceAsync(tick);
+                Delivery.Send(key, tick);
         }
         return Task.CompletedTask;
     }

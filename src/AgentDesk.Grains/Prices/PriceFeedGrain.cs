@@ -7,6 +7,7 @@ using AgentDesk.Domain.Prices;
 using AgentDesk.Grains.Events;
 using AgentDesk.Grains.Infrastructure;
 using AgentDesk.Grains.Options;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Streams;
 
@@ -28,7 +29,7 @@ public sealed class PriceFeedState
 
 /// <summary>
 /// A symbol's price feed. Each tick passes the domain's <see cref="PriceGuard"/>: an accepted tick becomes the latest
-/// price, is published on the <c>prices</c> stream for any observer, and is handed (one-way) to the symbol's active
+/// price, is published on the <c>prices</c> stream for any observer, and is handed (without waiting, re-sent until acknowledged) to the symbol's active
 /// exit-watch pages; a held outlier is stored aside and used for nothing until confirmed. See
 /// docs/architecture.md for why exits use the watch pages rather than one stream subscription per position.
 /// </summary>
@@ -38,12 +39,17 @@ public sealed class PriceFeedGrain(
     IOptions<PriceOptions> options,
     IOptions<EventOptions> eventOptions,
     IOptions<RetryOptions> retries,
-    IEventPublisher publisher) : Grain, IPriceFeedGrain, IRemindable
+    IEventPublisher publisher,
+    ILogger<PriceFeedGrain> logger) : Grain, IPriceFeedGrain, IRemindable
 {
     private IAsyncStream<PriceTick>? _stream;
     private EventOutbox? _events;
+    private TickDelivery? _delivery;
 
     private EventOutbox Events => _events ??= new EventOutbox(this, () => S.Events, publisher, eventOptions.Value, retries.Value);
+
+    /// <summary>Ticks to the exit-watch pages: not waited for, re-sent to a page until it acknowledges (docs/architecture.md, "The exit index").</summary>
+    private TickDelivery Delivery => _delivery ??= new TickDelivery(this, (page, tick) => GrainFactory.GetGrain<IExitWatchGrain>(page).OnPriceAsync(tick), logger);
 
     private PriceFeedState S => state.State;
     private string Symbol => GrainKeys.After(this.GetPrimaryKeyString(), "price:");
@@ -107,8 +113,7 @@ public sealed class PriceFeedGrain(
         S.Sequence++;
         await state.WriteStateAsync();
         var tick = Latest()!;
-        foreach (var page in S.ActivePages)
-            _ = GrainFactory.GetGrain<IExitWatchGrain>(GrainKeys.ExitWatch(Symbol, page)).OnPriceAsync(tick);
+        foreach (var page in S.ActivePages) Delivery.Send(GrainKeys.ExitWatch(Symbol, page), tick);
         await _stream!.OnNextAsync(tick);
     }
 

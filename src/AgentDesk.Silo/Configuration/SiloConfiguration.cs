@@ -61,6 +61,7 @@ public static class SiloConfiguration
         services.AddOptions<ReminderOptions>().Configure<Microsoft.Extensions.Options.IOptions<RetryOptions>>((reminders, retries) =>
             reminders.MinimumReminderPeriod = TimeSpan.FromSeconds(Math.Min(60, retries.Value.ReminderSeconds)));
         services.AddAgentDeskSerialization();
+        silo.AddIncomingGrainCallFilter<Grains.Infrastructure.DiscardStateOnFailure>();
 
         var serializer = new JsonGrainStorageSerializer();
         switch (options.Mode)

@@ -29,6 +29,8 @@ public static class Telemetry
         builder.Logging.AddFilter("Orleans", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Warning);
+        // Stream queues moving between silos cancel reads in flight, which Orleans logs as errors: not a failure.
+        builder.Services.AddStreamCancellationLogFilter();
         if (otlp)
         {
             builder.Logging.AddOpenTelemetry(o =>

@@ -1,0 +1,38 @@
+using System.Data.Common;
+using AgentDesk.Contracts.Common;
+using Microsoft.Extensions.Logging;
+
+namespace AgentDesk.Grains.Infrastructure;
+
+/// <summary>
+/// A grain call of ours that ends in an exception deactivates the grain, so the next call reloads its state from
+/// storage. Rules answer with rejections, never exceptions, so an exception means the call broke off part-way (a write
+/// that failed while the database restarted, a call to a silo that died): the activation's memory may hold changes that
+/// were never stored, or lost a write race to another activation, and must not serve another request.
+/// A database failure leaves as a <see cref="StorageUnavailableException"/>: the driver's exception cannot cross the
+/// grain boundary, and callers must be able to tell "retry" from "bug".
+/// </summary>
+public sealed class DiscardStateOnFailure(ILogger<DiscardStateOnFailure> logger) : IIncomingGrainCallFilter
+{
+    public async Task Invoke(IIncomingGrainCallContext context)
+    {
+        try
+        {
+            await context.Invoke();
+        }
+        catch (Exception e) when (context.TargetContext.GrainInstance?.GetType().Namespace?.StartsWith("AgentDesk.Grains", StringComparison.Ordinal) == true)
+        {
+            context.TargetContext.Deactivate(new DeactivationReason(DeactivationReasonCode.ApplicationError, e, "A call failed part-way; the state is reloaded from storage."));
+            if (FromDatabase(e) is not { } database) throw;
+            logger.LogWarning(database, "{Grain}: the database failed during {Method}; the grain reloads its state", context.TargetId, context.InterfaceMethod.Name);
+            throw new StorageUnavailableException($"The database failed during {context.InterfaceMethod.Name}: {database.Message}");
+        }
+    }
+
+    private static DbException? FromDatabase(Exception e) => e switch
+    {
+        DbException database => database,
+        { InnerException: { } inner } => FromDatabase(inner),
+        _ => null,
+    };
+}

@@ -1,0 +1,147 @@
+using System.Collections.Concurrent;
+using AgentDesk.Contracts.Accounts;
+using AgentDesk.Contracts.Common;
+using AgentDesk.Grains.Options;
+using AgentDesk.Silo.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.TestingHost;
+
+namespace AgentDesk.Cluster.Tests.Faults;
+
+/// <summary>
+/// What the fault filter does to calls into one account's grain. Tests script it per account (accounts are fresh per
+/// test), so tests sharing the cluster never disturb each other.
+/// </summary>
+public sealed class AccountFaults
+{
+    private int _settlementsToDrop, _transientStepFailures, _brokenStepFailures;
+    private int _settlementsDropped, _settlementsDelivered, _stepsFailed;
+
+    /// <summary>Settlements to swallow before letting one through (the sender believes it sent them).</summary>
+    public int SettlementsToDrop { set => Volatile.Write(ref _settlementsToDrop, value); }
+
+    /// <summary>While set, every settlement is swallowed.</summary>
+    public bool DropAllSettlements { get; set; }
+
+    /// <summary>Deliver the next settlement that gets through a second time, as a re-send racing a late confirmation would.</summary>
+    public bool DuplicateNextSettlement { get; set; }
+
+    /// <summary>Batch steps to fail with a transient cluster error (an unreachable silo) before one succeeds.</summary>
+    public int TransientStepFailures { set => Volatile.Write(ref _transientStepFailures, value); }
+
+    /// <summary>Batch steps to fail with a bug-like exception before one succeeds.</summary>
+    public int BrokenStepFailures { set => Volatile.Write(ref _brokenStepFailures, value); }
+
+    public int SettlementsDropped => Volatile.Read(ref _settlementsDropped);
+    public int SettlementsDelivered => Volatile.Read(ref _settlementsDelivered);
+    public int StepsFailed => Volatile.Read(ref _stepsFailed);
+
+    internal bool DropSettlement()
+    {
+        if (!DropAllSettlements && Interlocked.Decrement(ref _settlementsToDrop) < 0) return false;
+        Interlocked.Increment(ref _settlementsDropped);
+        return true;
+    }
+
+    internal void Delivered() => Interlocked.Increment(ref _settlementsDelivered);
+
+    internal bool FailTransiently() => Take(ref _transientStepFailures);
+
+    internal bool FailBroken() => Take(ref _brokenStepFailures);
+
+    private bool Take(ref int budget)
+    {
+        if (Interlocked.Decrement(ref budget) < 0) return false;
+        Interlocked.Increment(ref _stepsFailed);
+        return true;
+    }
+}
+
+/// <summary>The scripted faults, by account grain key; shared by the in-process silo and the test.</summary>
+public static class FaultPlan
+{
+    private static readonly ConcurrentDictionary<string, AccountFaults> ByGrainKey = new();
+
+    public static AccountFaults For(string organization, string account) => ByGrainKey.GetOrAdd(GrainKeys.Account(organization, account), _ => new AccountFaults());
+
+    public static AccountFaults? Find(string grainKey) => ByGrainKey.GetValueOrDefault(grainKey);
+}
+
+/// <summary>
+/// An incoming call filter on account grains: drops or duplicates settlements and fails batch steps as the plan says.
+/// A test-only stand-in for a lost message, a duplicated message, and an unreachable or broken silo.
+/// </summary>
+public sealed class FaultFilter(IGrainFactory grains) : IIncomingGrainCallFilter
+{
+    public async Task Invoke(IIncomingGrainCallContext context)
+    {
+        if (context.TargetContext.GrainInstance is not ISubscriberGrain || FaultPlan.Find(context.TargetId.Key.ToString()!) is not { } faults)
+        {
+            await context.Invoke();
+            return;
+        }
+        switch (context.InterfaceMethod.Name)
+        {
+            case nameof(ISubscriberGrain.SettleAsync):
+                if (faults.DropSettlement()) return;
+                await context.Invoke();
+                faults.Delivered();
+                if (faults.DuplicateNextSettlement)
+                {
+                    // A second message with the same settlement, queued behind this call as a re-send would be.
+                    faults.DuplicateNextSettlement = false;
+                    _ = grains.GetGrain<ISubscriberGrain>(context.TargetId.Key.ToString()!).SettleAsync((Settlement)context.Request.GetArgument(0)!);
+                }
+                return;
+            case nameof(ISubscriberGrain.OpenFromBatchAsync):
+                if (faults.FailTransiently()) throw new TimeoutException("Injected: the account's silo did not answer.");
+                if (faults.FailBroken()) throw new InvalidOperationException("Injected: a bug in the step.");
+                await context.Invoke();
+                return;
+            default:
+                await context.Invoke();
+                return;
+        }
+    }
+}
+
+/// <summary>
+/// An in-process cluster (memory storage) with the fault filter and short retry periods: outboxes re-send after 1 s,
+/// reminders fire every 2 s, so redelivery and resumption are observable within a test.
+/// </summary>
+public sealed class FaultyClusterFixture : IAsyncLifetime
+{
+    public InProcessTestCluster Cluster { get; private set; } = null!;
+    public IClusterClient Client => Cluster.Client;
+
+    public async Task InitializeAsync()
+    {
+        var builder = new InProcessTestClusterBuilder(1);
+        builder.ConfigureSilo((_, silo) =>
+        {
+            silo.AddAgentDeskGrains(new AgentDeskClusterOptions { Mode = ClusterMode.Memory });
+            silo.Services.Configure<PriceOptions>(o => o.MaxJumpBps = 1_000_000);
+            silo.Services.Configure<RetryOptions>(o =>
+            {
+                o.ResendSeconds = 1;
+                o.ReminderSeconds = 2;
+            });
+            silo.AddIncomingGrainCallFilter<FaultFilter>();
+        });
+        builder.ConfigureClient(client =>
+        {
+            client.Services.AddAgentDeskSerialization();
+            client.AddMemoryStreams(Contracts.Prices.IPriceFeedGrain.StreamProvider);
+        });
+        Cluster = builder.Build();
+        await Cluster.DeployAsync();
+    }
+
+    public async Task DisposeAsync() => await Cluster.DisposeAsync();
+}
+
+[CollectionDefinition(Name)]
+public sealed class FaultyClusterCollection : ICollectionFixture<FaultyClusterFixture>
+{
+    public const string Name = "faulty cluster";
+}

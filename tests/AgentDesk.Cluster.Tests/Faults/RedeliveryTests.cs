@@ -1,0 +1,122 @@
+using AgentDesk.Contracts.Agents;
+using AgentDesk.Contracts.Batches;
+using AgentDesk.Contracts.Common;
+using AgentDesk.Contracts.Fees;
+using AgentDesk.Contracts.Positions;
+using AgentDesk.Domain.Agents;
+using AgentDesk.Domain.Common;
+using AgentDesk.Testing;
+
+namespace AgentDesk.Cluster.Tests.Faults;
+
+/// <summary>
+/// Lost and duplicated messages, unreachable and broken steps, injected by <see cref="FaultFilter"/>: the outbox re-sends
+/// settlements (by timer, then by reminder after a deactivation), receivers apply them once, and batches retry and resume
+/// on their own, crediting fees once.
+/// </summary>
+[Collection(FaultyClusterCollection.Name)]
+public sealed class RedeliveryTests(FaultyClusterFixture fixture)
+{
+    private readonly Scenario _world = new(fixture.Client);
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
+
+    private async Task<(Guid Agent, string Account, PositionSnapshot Opened)> OpenWithStopAsync()
+    {
+        var agent = await _world.AgentAsync();
+        var account = await _world.AccountAsync(100m, agent);
+        await _world.PriceAsync(100m);
+        await _world.BatchOpenAsync(agent, weight: 100, leverage: 2, stopLoss: 90m);
+        return (agent, account, (await _world.Position(agent, account).GetAsync())!);
+    }
+
+    [Fact]
+    public async Task A_lost_settlement_is_re_sent_by_the_timer_and_a_duplicated_one_credits_once()
+    {
+        var (agent, account, _) = await OpenWithStopAsync();
+        var faults = FaultPlan.For(_world.Organization, account);
+        faults.SettlementsToDrop = 1;
+        faults.DuplicateNextSettlement = true;
+
+        await _world.PriceAsync(85m);
+        await Eventually.WaitForAsync(() => Task.FromResult(faults.SettlementsDelivered), n => n >= 2, Patience, "the re-sent settlement and its duplicate");
+        var view = (await _world.Account(account).GetAsync())!;
+        var closed = (await _world.Position(agent, account).GetAsync())!;
+        Assert.Equal(1, faults.SettlementsDropped);
+        Assert.Equal(0m, view.LockedUsdc);
+        Assert.Equal(100m + closed.RealizedPnlUsdc, view.FreeUsdc); // delivered twice, credited once
+        Assert.True(closed.RealizedPnlUsdc < 0m);
+    }
+
+    [Fact]
+    public async Task A_settlement_lost_until_the_position_is_deactivated_is_re_sent_by_its_reminder()
+    {
+        var (agent, account, _) = await OpenWithStopAsync();
+        var faults = FaultPlan.For(_world.Organization, account);
+        faults.DropAllSettlements = true;
+        await _world.PriceAsync(85m);
+
+        // The first send and the timer's re-send are lost; the timer registered the reminder before re-sending.
+        await Eventually.WaitForAsync(() => Task.FromResult(faults.SettlementsDropped), n => n >= 2, Patience, "two lost sends");
+        var position = _world.Position(agent, account);
+        await fixture.Cluster.DeactivateAsync(position);
+        await fixture.Cluster.WaitForDeactivationAsync(position);
+        faults.DropAllSettlements = false;
+
+        // Only the reminder can bring the position back to re-send now.
+        var view = await Eventually.WaitForAsync(() => _world.Account(account).GetAsync(), v => v!.LockedUsdc == 0m, Patience, "the reminder's re-send");
+        var closed = (await position.GetAsync())!;
+        Assert.Equal(100m + closed.RealizedPnlUsdc, view!.FreeUsdc);
+        Assert.True(faults.SettlementsDelivered >= 1);
+    }
+
+    [Fact]
+    public async Task A_step_that_fails_like_a_bug_is_retried_in_the_same_run_and_one_that_keeps_failing_ends_as_step_failed()
+    {
+        var agent = await _world.AgentAsync();
+        var flaky = await _world.AccountAsync(100m, agent);
+        var broken = await _world.AccountAsync(100m, agent);
+        var healthy = await _world.AccountAsync(100m, agent);
+        FaultPlan.For(_world.Organization, flaky).BrokenStepFailures = 1;
+        FaultPlan.For(_world.Organization, broken).BrokenStepFailures = int.MaxValue;
+        await _world.PriceAsync(100m);
+
+        var batch = await _world.BatchOpenAsync(agent, weight: 50, leverage: 2);
+
+        Assert.Equal(BatchStatus.Completed, batch.Status);
+        Assert.Equal(2, batch.Successful);
+        Assert.Equal(Errors.StepFailed, batch.Results.Single(r => r.Account == broken).Problem!.Code);
+        Assert.True(batch.Results.Single(r => r.Account == flaky).Success);
+        Assert.True(batch.Results.Single(r => r.Account == healthy).Success);
+        Assert.Equal(100m, (await _world.Account(broken).GetAsync())!.FreeUsdc); // nothing traded for it
+        Assert.Null(await _world.Position(agent, broken).GetAsync());
+    }
+
+    [Fact]
+    public async Task A_batch_with_an_unreachable_subscriber_completes_by_its_reminder_without_a_client_retry_and_credits_fees_once()
+    {
+        var fee = new AgentFee("owner_flat", 0.1m, TestData.NewAddress(), FeeType.Flat);
+        var agent = await _world.AgentAsync(fees: [fee]);
+        var accounts = new[] { await _world.AccountAsync(100m, agent), await _world.AccountAsync(100m, agent), await _world.AccountAsync(100m, agent) };
+        var unreachable = FaultPlan.For(_world.Organization, accounts[0]);
+        unreachable.TransientStepFailures = 3; // every attempt of the first run
+        await _world.PriceAsync(100m);
+
+        var id = Guid.NewGuid();
+        var request = new BatchOpenRequest(agent, _world.Symbol, Side.Long, 50, 2, 0, 0, 0, 0);
+        var first = (await fixture.Client.GetGrain<IBatchGrain>(id).OpenAsync(request)).Value!;
+        Assert.Equal(BatchStatus.Running, first.Status); // the run ended with one subscriber still to do
+        Assert.Equal(2, first.Successful);
+
+        var done = await Eventually.WaitForAsync(() => fixture.Client.GetGrain<IBatchGrain>(id).GetAsync(), b => b!.Status == BatchStatus.Completed,
+            Patience, "the reminder to resume the batch");
+        Assert.Equal(3, done!.Successful);
+        Assert.Equal(3, unreachable.StepsFailed);
+
+        // A client retry of the completed batch changes nothing, and the fee ledger holds each fee once.
+        var retried = (await fixture.Client.GetGrain<IBatchGrain>(id).OpenAsync(request)).Value!;
+        Assert.Equal(3, retried.Successful);
+        var ledger = await fixture.Client.GetGrain<IFeeLedgerGrain>(GrainKeys.FeeLedger(_world.Organization, fee.FeeAddress)).GetAsync();
+        Assert.Equal(0.3m, ledger.TotalUsdc);
+        foreach (var account in accounts) Assert.Equal(0.1m, (await _world.Account(account).GetAsync())!.FeesPaidUsdc);
+    }
+}
