@@ -33,9 +33,14 @@ rm -rf "$results"; mkdir -p "$results"
 command -v node >/dev/null || fail_early "node is required (Node 20)"
 solidity=src/AgentDesk.Venues/Evm/Solidity
 # The Solidity folder's packages include anvil, which the chain tests start (keep optional dependencies: anvil's binary is one).
-for dir in tests/interop deploy/validate tests/contract examples/alphagrid-client "$solidity"; do
+for dir in tests/interop deploy/validate tests/contract tests/console examples/alphagrid-client "$solidity"; do
   (cd "$dir" && npm ci --no-audit --no-fund --silent) || fail_early "npm ci failed in $dir"
 done
+# The console's browser test drives Debian's Chromium (playwright-core never downloads a browser).
+if [ ! -x /usr/bin/chromium ]; then
+  echo "Installing Chromium (apt)..."
+  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } > /dev/null || fail_early "could not install chromium with apt"
+fi
 total_passed=0; total_failed=0
 # The contracts: committed artifacts equal a fresh compile, and the contracts' own tests on anvil. Run with the whole suite
 # (and alone with `./test.sh contracts`); their results count in the closing line like every test project's.

@@ -8,6 +8,7 @@ var benchmarks = new Dictionary<string, Func<Task>>(StringComparer.OrdinalIgnore
     ["exits"] = () => AgentDesk.Benchmarks.Exits.ExitsBenchmark.RunAsync(),
     ["intents"] = () => AgentDesk.Benchmarks.Intents.IntentsBenchmark.RunAsync(),
     ["chain"] = () => AgentDesk.Benchmarks.Chain.ChainBenchmark.RunAsync(),
+    ["events"] = () => AgentDesk.Benchmarks.Events.EventsBenchmark.RunAsync(),
 };
 
 var selected = args.Length == 0 ? benchmarks.Keys.ToArray() : args;

@@ -16,7 +16,7 @@ public sealed class BenchCluster : IAsyncDisposable
     public IGrainFactory Grains => _host.Services.GetRequiredService<IGrainFactory>();
     public IServiceProvider Services => _host.Services;
 
-    public static async Task<BenchCluster> StartAsync(ClusterMode mode, string? connectionString = null, IReadOnlyDictionary<string, string?>? settings = null)
+    public static async Task<BenchCluster> StartAsync(ClusterMode mode, string? connectionString = null, IReadOnlyDictionary<string, string?>? settings = null, Action<IServiceCollection>? configure = null)
     {
         var serviceId = "bench-" + Guid.NewGuid().ToString("N")[..8];
         var options = new AgentDeskClusterOptions
@@ -37,6 +37,7 @@ public sealed class BenchCluster : IAsyncDisposable
             silo.UseAgentDeskClustering(new AgentDeskClusterOptions { Mode = ClusterMode.SingleNode, ClusterId = serviceId, ServiceId = serviceId, SiloPort = options.SiloPort, GatewayPort = options.GatewayPort });
             silo.AddAgentDeskGrains(options);
             silo.Configure<Orleans.Configuration.SiloMessagingOptions>(o => o.ResponseTimeout = TimeSpan.FromMinutes(5));
+            configure?.Invoke(silo.Services);
         });
         var host = builder.Build();
         await host.StartAsync();

@@ -30,6 +30,10 @@ public static class GrainKeys
 
     public static string Webhook(string organization, Guid webhookId) => $"webhook:{organization}:{webhookId:D}";
 
+    public static string WebhookDirectory(string organization) => $"webhooks:{organization}";
+
+    public static string AgentDirectory(string organization) => $"agents:{organization}";
+
     public const string ApiKeyDirectory = "apikeys";
 
     public const string PriceDirectory = "prices:directory";
@@ -58,6 +62,14 @@ public static class GrainKeys
         var parts = key.Split(':');
         if (parts.Length != 4 || parts[0] != "pos") throw new FormatException($"Not a position key: {key}");
         return (Guid.Parse(parts[1]), parts[2], parts[3]);
+    }
+
+    /// <summary>Splits a webhook key into its organisation and id.</summary>
+    public static (string Organization, Guid WebhookId) ParseWebhook(string key)
+    {
+        var parts = key.Split(':');
+        if (parts.Length != 3 || parts[0] != "webhook") throw new FormatException($"Not a webhook key: {key}");
+        return (parts[1], Guid.Parse(parts[2]));
     }
 
     /// <summary>The part of a prefixed key after its prefix ("price:SOL" → "SOL").</summary>

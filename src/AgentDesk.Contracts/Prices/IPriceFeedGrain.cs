@@ -14,9 +14,12 @@ public interface IPriceFeedGrain : IGrainWithStringKey
     public const string StreamProvider = "prices";
     public const string StreamNamespace = "ticks";
 
-    /// <summary>Offers a tick; the answer says whether it was accepted, held as an outlier, or confirmed a held one.</summary>
+    /// <summary>
+    /// Offers a tick; the answer says whether it was accepted, held as an outlier, or confirmed a held one. A held tick is
+    /// reported (event <c>price.held</c>) to <paramref name="reportTo"/>, the organisation of the oracle that pushed it.
+    /// </summary>
     [Alias("push")]
-    Task<Result<PriceFeedView>> PushAsync(decimal priceUsd, DateTimeOffset at);
+    Task<Result<PriceFeedView>> PushAsync(decimal priceUsd, DateTimeOffset at, string? reportTo = null);
 
     /// <summary>The admin accepts the held tick as the price.</summary>
     [Alias("accept-held")]

@@ -24,6 +24,9 @@ public sealed record AgentView(
 
 public sealed record AgentFeeView(string Partner, decimal Fee, string FeeAddress, string Type);
 
+/// <summary>A page of the organisation's agents; <see cref="NextCursor"/> fetches the next page (null on the last).</summary>
+public sealed record AgentList(IReadOnlyList<AgentView> Agents, string? NextCursor);
+
 public static class AgentEndpoints
 {
     public static void MapAgentEndpoints(this IEndpointRouteBuilder app)
@@ -32,6 +35,10 @@ public static class AgentEndpoints
             .WithName("registerAgent").WithSummary("Register an agent")
             .ProducesErrors(Errors.InvalidAgentId, Errors.InvalidAgentType, Errors.InvalidFee, Errors.FeeTooHigh, Errors.InvalidAddress,
                 Errors.InvalidPublicKey, Errors.InvalidName, Errors.InvalidDescription, Errors.InvalidImageUrl, Errors.AgentAlreadyRegistered);
+
+        app.MapGet("/api/v1/agents", ListAsync).RequireAuthorization(Policies.Operator).WithTags("Agents").WithName("listAgents")
+            .WithSummary("The agents of the caller's organisation in registration order; ?limit= (1 to 500, default 100) and ?cursor= page through them")
+            .ProducesErrors(Errors.InvalidQuery, Errors.InvalidCursor);
 
         var agents = app.MapGroup("/api/v1/agents/{agentId}").WithTags("Agents").ProducesErrors(Errors.InvalidAgentId, Errors.AgentNotFound);
         var operators = agents.MapGroup("").RequireAuthorization(Policies.Operator).WithVisibleAgent();
@@ -84,6 +91,25 @@ public static class AgentEndpoints
         return ApiResults.Of(registered, agent => new RegisterAgentResponse("success", "Agent registered successfully", agent.AgentId,
             agent.IsPublic ? "true" : "false", agent.Organization, agent.OwnerId, agent.Manager, agent.QuorumId, agent.AgentType.ToWire(), agent.ImageUrl,
             agent.Fees.Select(f => new FeeDataResponse(f.Partner, f.Fee, f.FeeAddress, f.Type.ToWire().ToLowerInvariant())).ToList(), agent.SignerAddress));
+    }
+
+    public const int MaxAgentsPerPage = 500;
+
+    private static async Task<Results<Ok<AgentList>, ProblemHttpResult>> ListAsync(string? limit, string? cursor, ClaimsPrincipal user, IClusterClient cluster)
+    {
+        var size = 100;
+        if (limit is not null && (!int.TryParse(limit, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out size)
+                || size is < 1 or > MaxAgentsPerPage))
+            return ApiProblems.For(Errors.InvalidQuery, $"limit must be a whole number from 1 to {MaxAgentsPerPage}.");
+        // The cursor is the position in the directory: agents are only ever appended to it, so pages never shift.
+        var start = 0;
+        if (cursor is not null && !int.TryParse(cursor, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out start))
+            return ApiProblems.For(Errors.InvalidCursor, "cursor must be the nextCursor of a previous page.");
+        var ids = await cluster.GetGrain<IAgentDirectoryGrain>(GrainKeys.AgentDirectory(user.Organization())).ListAsync();
+        var page = ids.Skip(start).Take(size).ToList();
+        var profiles = await Task.WhenAll(page.Select(id => cluster.GetGrain<IAgentGrain>(id).GetProfileAsync()));
+        var next = start + page.Count < ids.Count ? (start + page.Count).ToString(System.Globalization.CultureInfo.InvariantCulture) : null;
+        return TypedResults.Ok(new AgentList(profiles.OfType<AgentProfile>().Select(AgentView.From).ToList(), next));
     }
 
     private static async Task<Results<Ok<SubscriptionView>, ProblemHttpResult>> SubscribeAsync(SubscriberRequest request, HttpContext http, IClusterClient cluster)

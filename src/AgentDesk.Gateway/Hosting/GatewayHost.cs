@@ -5,7 +5,9 @@ using AgentDesk.Gateway.Access;
 using AgentDesk.Gateway.Accounts;
 using AgentDesk.Gateway.Agents;
 using AgentDesk.Gateway.Batches;
+using AgentDesk.Gateway.OperatorConsole;
 using AgentDesk.Gateway.Docs;
+using AgentDesk.Gateway.Events;
 using AgentDesk.Gateway.Fees;
 using AgentDesk.Gateway.Http;
 using AgentDesk.Gateway.Intents;
@@ -13,6 +15,7 @@ using AgentDesk.Gateway.Keys;
 using AgentDesk.Gateway.Positions;
 using AgentDesk.Gateway.Prices;
 using AgentDesk.Gateway.Vaults;
+using AgentDesk.Gateway.Webhooks;
 using AgentDesk.Grains.Options;
 using AgentDesk.Silo.Configuration;
 using AgentDesk.Silo.Hosting;
@@ -57,6 +60,7 @@ public static class GatewayHost
         services.AddValidatedOptions<RateLimitOptions>(RateLimitOptions.Section);
         services.AddValidatedOptions<PriceOptions>(PriceOptions.Section);
         services.AddValidatedOptions<PriceSimulatorOptions>(PriceSimulatorOptions.Section);
+        services.AddValidatedOptions<EventOptions>(EventOptions.Section);
         services.AddSingleton(cluster);
 
         if (cluster.Mode != ClusterMode.Postgres || builder.Configuration.GetValue($"{GatewayOptions.Section}:CoHostSilo", false))
@@ -126,6 +130,7 @@ public static class GatewayHost
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseConsole();
         app.UseAuthentication();
         app.UseRateLimiter();
         app.UseAuthorization();
@@ -141,6 +146,8 @@ public static class GatewayHost
         app.MapPriceEndpoints();
         app.MapFeeEndpoints();
         app.MapKeyEndpoints();
+        app.MapEventEndpoints();
+        app.MapWebhookEndpoints();
         return app;
     }
 

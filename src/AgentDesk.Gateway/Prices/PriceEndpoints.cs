@@ -37,7 +37,8 @@ public static class PriceEndpoints
             .WithSummary("Latest oracle quotes by symbol, with any held outlier (public): ?symbols=SOL,ETH").ProducesErrors(Errors.InvalidSymbol);
     }
 
-    private static async Task<Results<Ok<PushPricesResponse>, ProblemHttpResult>> PushAsync(PushPricesRequest request, IClusterClient cluster, TimeProvider clock)
+    private static async Task<Results<Ok<PushPricesResponse>, ProblemHttpResult>> PushAsync(PushPricesRequest request, System.Security.Claims.ClaimsPrincipal user,
+        IClusterClient cluster, TimeProvider clock)
     {
         var points = request.Prices;
         if (points is null || points.Count == 0) return ApiProblems.For(Errors.InvalidPrices, "prices must list at least one { symbol, priceUsd }.");
@@ -54,7 +55,7 @@ public static class PriceEndpoints
         }
         var now = clock.GetUtcNow();
         var results = await Task.WhenAll(parsed.Select(async p =>
-            (p.Symbol, p.Price, Pushed: await cluster.GetGrain<IPriceFeedGrain>(GrainKeys.PriceFeed(p.Symbol)).PushAsync(p.Price, now))));
+            (p.Symbol, p.Price, Pushed: await cluster.GetGrain<IPriceFeedGrain>(GrainKeys.PriceFeed(p.Symbol)).PushAsync(p.Price, now, user.Organization()))));
         // Bounds were checked above, so a feed refuses nothing here; a refusal would still be reported rather than hidden.
         if (results.FirstOrDefault(r => !r.Pushed.IsSuccess) is { Pushed.Problem: { } refused }) return ApiProblems.For(refused);
         return TypedResults.Ok(new PushPricesResponse(results.Select(r => new PushedPrice(r.Symbol, r.Price,

@@ -1,11 +1,16 @@
 using AgentDesk.Contracts.Accounts;
 using AgentDesk.Contracts.Common;
+using AgentDesk.Contracts.Events;
 using AgentDesk.Contracts.Positions;
 using AgentDesk.Domain.Agents;
 using AgentDesk.Domain.Common;
+using AgentDesk.Domain.Events;
 using AgentDesk.Domain.Idempotency;
 using AgentDesk.Domain.Sizing;
+using AgentDesk.Grains.Events;
 using AgentDesk.Grains.Infrastructure;
+using AgentDesk.Grains.Options;
+using Microsoft.Extensions.Options;
 
 namespace AgentDesk.Grains.Accounts;
 
@@ -29,6 +34,9 @@ public sealed class SubscriberState
 
     /// <summary>Settlement ids already applied, so a re-sent settlement pays nothing twice.</summary>
     public HandledCommands<bool> Settlements { get; set; } = new();
+
+    /// <summary>Settlement events the organisation's log has not confirmed yet.</summary>
+    public List<EventDraft> Events { get; set; } = [];
 }
 
 /// <summary>
@@ -37,7 +45,11 @@ public sealed class SubscriberState
 /// </summary>
 [GrainType("subscriber")]
 public sealed class SubscriberGrain(
-    [PersistentState(StorageNames.Account, StorageNames.Provider)] IPersistentState<SubscriberState> state) : Grain, ISubscriberGrain
+    [PersistentState(StorageNames.Account, StorageNames.Provider)] IPersistentState<SubscriberState> state,
+    IOptions<EventOptions> eventOptions,
+    IOptions<RetryOptions> retries,
+    IEventPublisher publisher,
+    TimeProvider clock) : Grain, ISubscriberGrain, IRemindable
 {
     // Bounds of the idempotency memories. A batch step or a settlement is retried within minutes, long before
     // hundreds of newer ones arrive; a deposit id is a client's retry key and is kept longer.
@@ -45,8 +57,22 @@ public sealed class SubscriberGrain(
     public const int RememberedSteps = 512;
     public const int RememberedSettlements = 1024;
 
+    private EventOutbox? _events;
+
     private SubscriberState S => state.State;
     private (string Organization, string Address) Key => GrainKeys.ParseAccount(this.GetPrimaryKeyString());
+    private EventOutbox Events => _events ??= new EventOutbox(this, () => S.Events, publisher, eventOptions.Value, retries.Value);
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        Events.Publish();
+        return Task.CompletedTask;
+    }
+
+    public async Task ReceiveReminder(string reminderName, TickStatus status)
+    {
+        if (reminderName == EventOutbox.ReminderName) await Events.OnReminderAsync();
+    }
 
     public async Task<AccountView> CreateAsync()
     {
@@ -119,7 +145,12 @@ public sealed class SubscriberGrain(
             S.RealizedPnlUsdc += settlement.RealizedPnlUsdc;
             if (settlement.Closed) S.OpenPositions.Remove(settlement.PositionKey);
             S.Settlements.Remember(settlement.SettlementId, true, RememberedSettlements);
+            var (agentId, _, symbol) = GrainKeys.ParsePosition(settlement.PositionKey);
+            Events.Add(EventDrafts.Create(Key.Organization, $"settle:{settlement.SettlementId}", EventTypes.PositionSettled, agentId, Key.Address, symbol,
+                clock.GetUtcNow(), new SettlementEventData(settlement.SettlementId, settlement.PositionId, "account", settlement.ReleasedMarginUsdc,
+                    settlement.PayoutUsdc, settlement.RealizedPnlUsdc, settlement.Closed, S.FreeUsdc, S.LockedUsdc, null)));
             await state.WriteStateAsync();
+            Events.Publish();
         }
         // The position keeps re-sending until it hears this; it never waits on an account, so no call cycle forms.
         await GrainFactory.GetGrain<IPositionGrain>(settlement.PositionKey).ConfirmSettlementAsync(settlement.SettlementId);

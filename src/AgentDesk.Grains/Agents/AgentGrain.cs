@@ -1,16 +1,19 @@
 using AgentDesk.Contracts.Accounts;
 using AgentDesk.Contracts.Agents;
 using AgentDesk.Contracts.Common;
+using AgentDesk.Contracts.Events;
 using AgentDesk.Contracts.Intents;
 using AgentDesk.Contracts.Positions;
 using AgentDesk.Contracts.Prices;
 using AgentDesk.Contracts.Vaults;
 using AgentDesk.Domain.Agents;
 using AgentDesk.Domain.Common;
+using AgentDesk.Domain.Events;
 using AgentDesk.Domain.Idempotency;
 using AgentDesk.Domain.Intents;
 using AgentDesk.Domain.Prices;
 using AgentDesk.Domain.Tracks;
+using AgentDesk.Grains.Events;
 using AgentDesk.Grains.Infrastructure;
 using AgentDesk.Grains.Options;
 using AgentDesk.Venues;
@@ -55,6 +58,15 @@ public sealed class AgentState
 
     /// <summary>How many accounts each subscriber page holds; pages fill in order, so only the last has room.</summary>
     public List<int> PageSizes { get; set; } = [];
+
+    /// <summary>The agent is in its organisation's agent directory (agents registered before the directory are listed on activation).</summary>
+    public bool Listed { get; set; }
+
+    /// <summary>How often the kill switch moved: names each pause and resume event.</summary>
+    public int PauseChanges { get; set; }
+
+    /// <summary>Events (intents, pauses, vault settlements) the organisation's log has not confirmed yet.</summary>
+    public List<EventDraft> Events { get; set; } = [];
 }
 
 /// <summary>A handled intent: the signature it carried and what it answered.</summary>
@@ -71,21 +83,28 @@ public sealed class AgentGrain(
     IOptions<IntentDomainOptions> intentDomain,
     IOptions<RiskOptions> risk,
     IOptions<PriceOptions> prices,
+    IOptions<EventOptions> eventOptions,
+    IOptions<RetryOptions> retries,
+    IEventPublisher publisher,
     ExecutionVenues venues,
-    TimeProvider clock) : Grain, IAgentGrain
+    TimeProvider clock) : Grain, IAgentGrain, IRemindable
 {
     private const int RememberedIntents = 64;
     private const int RememberedSettlements = 1024;
 
     private FastIntentVerifier? _verifier;
+    private EventOutbox? _events;
 
     private AgentState S => state.State;
     private Guid AgentId => this.GetPrimaryKey();
     private IntentLedger Ledger => S.Ledger ??= IntentLedger.Start(clock.GetUtcNow());
     private TrackPolicy Track => Tracks.Find(S.Track)!;
+    private EventOutbox Events => _events ??= new EventOutbox(this, () => S.Events, publisher, eventOptions.Value, retries.Value);
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        Events.Publish();
+        if (S.Registered && !S.Listed) await ListAsync();
         // An intent admitted (and stored) before a crash is carried out to its end: the position reconciles with
         // the venue, so an order that already executed is recorded rather than sent again. If the venue cannot tell yet
         // (a chain that does not answer), the intent stays in flight and the next call to this agent tries again.
@@ -126,8 +145,25 @@ public sealed class AgentGrain(
         S.QuorumId = "q" + Convert.ToHexStringLower(Eip712Encoding.Keccak(AgentId.ToByteArray()).AsSpan(0, 12));
         S.RegisteredAt = clock.GetUtcNow();
         S.Ledger = IntentLedger.Start(S.RegisteredAt);
+        // Listed before the registration is stored, so registering stays one write; a directory entry whose agent never got
+        // stored is not shown (the list reads each agent's profile).
+        await GrainFactory.GetGrain<IAgentDirectoryGrain>(GrainKeys.AgentDirectory(S.Organization)).AddAsync(AgentId);
+        S.Listed = true;
         await state.WriteStateAsync();
         return Result<AgentProfile>.Ok(Profile());
+    }
+
+    public async Task ReceiveReminder(string reminderName, TickStatus status)
+    {
+        if (reminderName == EventOutbox.ReminderName) await Events.OnReminderAsync();
+    }
+
+    /// <summary>Enters an agent registered before the directory existed in it (idempotent), so GET /api/v1/agents lists it.</summary>
+    private async Task ListAsync()
+    {
+        await GrainFactory.GetGrain<IAgentDirectoryGrain>(GrainKeys.AgentDirectory(S.Organization)).AddAsync(AgentId);
+        S.Listed = true;
+        await state.WriteStateAsync();
     }
 
     public Task<AgentProfile?> GetProfileAsync() => Task.FromResult(S.Registered ? Profile() : null);
@@ -221,7 +257,11 @@ public sealed class AgentGrain(
         if (S.Paused != paused)
         {
             S.Paused = paused;
+            S.PauseChanges++;
+            Events.Add(EventDrafts.Create(S.Organization, $"agent:{AgentId:D}:pause:{S.PauseChanges}", paused ? EventTypes.AgentPaused : EventTypes.AgentResumed,
+                AgentId, null, null, clock.GetUtcNow(), new AgentStatusEventData(paused, by)));
             await state.WriteStateAsync();
+            Events.Publish();
         }
         return Result<AgentProfile>.Ok(Profile());
     }
@@ -240,8 +280,8 @@ public sealed class AgentGrain(
         var now = clock.GetUtcNow();
         var vault = S.VaultId is null ? null : await GrainFactory.GetGrain<IVaultGrain>(GrainKeys.Vault(S.VaultId)).GetAsync();
         var admitted = IntentAdmission.Check(request, IntentView(), vault?.ForIntents(), now, Verifier);
-        if (!admitted.IsSuccess) return Refused(admitted.Rejection!);
-        if (await PrecheckAsync(request, admitted.Value!, now) is { } problem) return Refused(problem);
+        if (!admitted.IsSuccess) return await RefusedAsync(request, admitted.Rejection!, SignedByAgent(request, vault?.ForIntents(), admitted.Rejection!));
+        if (await PrecheckAsync(request, admitted.Value!, now) is { } problem) return await RefusedAsync(request, problem, signedByAgent: true);
 
         var authorization = new IntentAuthorization(AgentId, request, admitted.Value!.VaultAddress, admitted.Value.Token, S.SignerAddress);
         S.Ledger = Ledger.Consume(request, now);
@@ -281,7 +321,9 @@ public sealed class AgentGrain(
             await GrainFactory.GetGrain<IVaultGrain>(GrainKeys.Vault(S.VaultId!)).TrackHoldingAsync(AgentId, symbol, open: true);
         S.InFlight = null;
         S.Intents.Remember(request.Nonce.ToString(System.Globalization.CultureInfo.InvariantCulture), new HandledIntent(request.Signature, executed), RememberedIntents);
+        Events.Add(IntentEvent(request, executed.IsSuccess ? null : executed.Problem, stage: "venue", symbol, intent.VaultAddress, executed.Value));
         await state.WriteStateAsync();
+        Events.Publish();
         return executed;
     }
 
@@ -310,7 +352,12 @@ public sealed class AgentGrain(
         {
             S.Ledger = Ledger.Settle(settlement.ReleasedMarginUsdc, settlement.RealizedPnlUsdc, clock.GetUtcNow());
             S.Settlements.Remember(settlement.SettlementId, true, RememberedSettlements);
+            var (_, vaultAddress, symbol) = GrainKeys.ParsePosition(settlement.PositionKey);
+            Events.Add(EventDrafts.Create(S.Organization, $"settle:{settlement.SettlementId}", EventTypes.PositionSettled, AgentId, vaultAddress, symbol,
+                clock.GetUtcNow(), new SettlementEventData(settlement.SettlementId, settlement.PositionId, "vault", settlement.ReleasedMarginUsdc,
+                    settlement.PayoutUsdc, settlement.RealizedPnlUsdc, settlement.Closed, null, null, Ledger.DeployedUsdc)));
             await state.WriteStateAsync();
+            Events.Publish();
             if (settlement.Closed && S.VaultId is { } vaultId)
                 await GrainFactory.GetGrain<IVaultGrain>(GrainKeys.Vault(vaultId))
                     .TrackHoldingAsync(AgentId, GrainKeys.ParsePosition(settlement.PositionKey).Symbol, open: false);
@@ -349,10 +396,40 @@ public sealed class AgentGrain(
         };
     }
 
-    private static Result<IntentExecution> Refused(Rejection rejection)
+    /// <summary>
+    /// A refused intent changes nothing. One that carries the agent's own valid signature is the agent's decision and is
+    /// reported (intent.refused), which costs a write; anyone else's junk is not, so strangers cannot fill the log.
+    /// </summary>
+    private async Task<Result<IntentExecution>> RefusedAsync(IntentRequest request, Rejection rejection, bool signedByAgent)
     {
         AgentDeskMetrics.Intents.Add(1, new KeyValuePair<string, object?>("outcome", rejection.Code.Code));
+        if (signedByAgent && Events.Enabled)
+        {
+            Events.Add(IntentEvent(request, rejection, stage: "admission", request.Symbol.ToUpperInvariant(), account: null, executed: null));
+            await state.WriteStateAsync();
+            Events.Publish();
+        }
         return rejection;
+    }
+
+    /// <summary>Whether an intent that admission refused was signed by the agent's signer (checked only when admission could not tell).</summary>
+    private bool SignedByAgent(IntentRequest request, IntentVault? vault, Rejection rejection)
+    {
+        if (rejection.Code == Errors.InvalidSignature || S.SignerAddress is null || vault?.Token(request.Symbol) is not { } token) return false;
+        if (IntentAdmission.CheckShape(request) is not null) return false;
+        var signed = IntentStructs.Build(request, AgentId, vault.Address, token);
+        return signed.IsSuccess && Verifier.IsSignedBy(signed.Value!, request.Signature, S.SignerAddress);
+    }
+
+    private EventDraft IntentEvent(IntentRequest request, Rejection? problem, string stage, string symbol, string? account, IntentExecution? executed)
+    {
+        // The signature names the intent: the same signed intent refused twice for the same reason is one event.
+        var signature = request.Signature.Length > 18 ? request.Signature[2..18] : request.Signature;
+        var outcome = problem is null ? "accepted" : $"refused:{problem.Code.Code}";
+        return EventDrafts.Create(S.Organization, $"intent:{AgentId:D}:{request.Nonce}:{signature}:{outcome}",
+            problem is null ? EventTypes.IntentAccepted : EventTypes.IntentRefused, AgentId, account, symbol, clock.GetUtcNow(),
+            new IntentEventData(request.Nonce, request.Kind.ToString(), request.UsdcAmount, request.TokenAmount, stage, problem?.Code.Code, problem?.Message,
+                executed?.Position.PositionId, executed?.Transaction));
     }
 
     private static Result<IntentExecution> Executed(IntentRequest request, Result<PositionSnapshot> result) => result.IsSuccess

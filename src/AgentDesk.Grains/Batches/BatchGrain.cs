@@ -3,14 +3,17 @@ using AgentDesk.Contracts.Accounts;
 using AgentDesk.Contracts.Agents;
 using AgentDesk.Contracts.Batches;
 using AgentDesk.Contracts.Common;
+using AgentDesk.Contracts.Events;
 using AgentDesk.Contracts.Fees;
 using AgentDesk.Contracts.Positions;
 using AgentDesk.Contracts.Prices;
 using AgentDesk.Domain.Agents;
 using AgentDesk.Domain.Common;
+using AgentDesk.Domain.Events;
 using AgentDesk.Domain.Exits;
 using AgentDesk.Domain.Prices;
 using AgentDesk.Domain.Sizing;
+using AgentDesk.Grains.Events;
 using AgentDesk.Grains.Infrastructure;
 using AgentDesk.Grains.Options;
 using Microsoft.Extensions.Logging;
@@ -39,6 +42,9 @@ public sealed class BatchState
 
     /// <summary>Runs that ended with subscribers still unreachable; after <see cref="BatchGrain.MaxResumes"/> they are recorded as failed.</summary>
     public int Resumes { get; set; }
+
+    /// <summary>Progress events the organisation's log has not confirmed yet.</summary>
+    public List<EventDraft> Events { get; set; } = [];
 }
 
 /// <summary>
@@ -54,6 +60,8 @@ public sealed class BatchGrain(
     IOptions<RiskOptions> risk,
     IOptions<PriceOptions> prices,
     IOptions<RetryOptions> retries,
+    IOptions<EventOptions> eventOptions,
+    IEventPublisher publisher,
     TimeProvider clock,
     ILogger<BatchGrain> logger) : Grain, IBatchGrain, IRemindable
 {
@@ -62,8 +70,17 @@ public sealed class BatchGrain(
     public const int MaxResumes = 5;
     private static readonly TimeSpan CheckpointInterval = TimeSpan.FromSeconds(1);
 
+    private EventOutbox? _events;
+
     private BatchState S => state.State;
     private Guid BatchId => this.GetPrimaryKey();
+    private EventOutbox Events => _events ??= new EventOutbox(this, () => S.Events, publisher, eventOptions.Value, retries.Value);
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        Events.Publish();
+        return Task.CompletedTask;
+    }
 
     public async Task<Result<BatchResult>> OpenAsync(BatchOpenRequest request)
     {
@@ -130,6 +147,7 @@ public sealed class BatchGrain(
 
     public async Task ReceiveReminder(string reminderName, TickStatus status)
     {
+        if (reminderName == EventOutbox.ReminderName) await Events.OnReminderAsync();
         if (reminderName != ResumeReminder) return;
         if (S.Status == BatchStatus.Running && (S.Open is not null || S.Close is not null))
         {
@@ -145,17 +163,25 @@ public sealed class BatchGrain(
     /// <summary>Stores the accepted request, registers the resume reminder (so a crash resumes it), then runs.</summary>
     private async Task StartAsync()
     {
+        // The accounts are read before the first write, so the started event can say how many subscribers the batch reaches.
+        var accounts = await AccountsAsync();
         S.Status = BatchStatus.Running;
         S.StartedAt = clock.GetUtcNow();
+        S.Subscribers = accounts.Count;
+        Events.Add(Progress(EventTypes.BatchStarted, $"batch:{BatchId:D}:started"));
         await state.WriteStateAsync();
+        Events.Publish();
         await this.RegisterOrUpdateReminder(ResumeReminder, retries.Value.Reminder, retries.Value.Reminder);
-        await RunAsync();
+        await RunAsync(accounts);
     }
 
-    private async Task RunAsync()
+    private async Task<IReadOnlyList<string>> AccountsAsync() =>
+        S.Kind == BatchKind.Open ? await SubscribersAsync(S.Open!.AgentId) : await OpenedAccountsAsync(S.Close!.OpenBatchId);
+
+    private async Task RunAsync(IReadOnlyList<string>? known = null)
     {
         var watch = Stopwatch.StartNew();
-        var accounts = S.Kind == BatchKind.Open ? await SubscribersAsync(S.Open!.AgentId) : await OpenedAccountsAsync(S.Close!.OpenBatchId);
+        var accounts = known ?? await AccountsAsync();
         S.Subscribers = accounts.Count;
         var price = (await GrainFactory.GetGrain<IPriceFeedGrain>(GrainKeys.PriceFeed(S.Symbol)).GetLatestAsync())?.PriceUsd ?? 0m;
         var step = S.Kind == BatchKind.Open ? await OpenStepAsync(price) : null;
@@ -184,7 +210,9 @@ public sealed class BatchGrain(
                 // batches from rewriting a growing state after every chunk.
                 if (clock.GetUtcNow() - lastCheckpoint >= CheckpointInterval)
                 {
+                    AddProgress();
                     await state.WriteStateAsync();
+                    Events.Publish();
                     lastCheckpoint = clock.GetUtcNow();
                 }
             }
@@ -196,7 +224,9 @@ public sealed class BatchGrain(
         if (unreachable.Count > 0 && ++S.Resumes < MaxResumes)
         {
             foreach (var account in pending.Except(unreachable)) S.Outcomes[account] = StepFailed(account);
+            AddProgress();
             await state.WriteStateAsync();
+            Events.Publish();
             return; // still Running: the reminder resumes the rest
         }
         foreach (var account in pending) S.Outcomes[account] = StepFailed(account);
@@ -211,7 +241,9 @@ public sealed class BatchGrain(
         }
         S.Status = BatchStatus.Completed;
         S.CompletedAt = clock.GetUtcNow();
+        Events.Add(Progress(EventTypes.BatchCompleted, $"batch:{BatchId:D}:completed"));
         await state.WriteStateAsync();
+        Events.Publish();
         if (await this.GetReminder(ResumeReminder) is { } reminder) await this.UnregisterReminder(reminder);
         AgentDeskMetrics.FanOutDuration.Record(watch.Elapsed.TotalMilliseconds, new KeyValuePair<string, object?>("kind", S.Kind.ToString()));
     }
@@ -266,6 +298,23 @@ public sealed class BatchGrain(
     {
         var opened = await GrainFactory.GetGrain<IBatchGrain>(openBatchId).GetAsync();
         return opened?.Results.Where(r => r.Success).Select(r => r.Account).ToList() ?? [];
+    }
+
+    /// <summary>A progress event at a checkpoint, named by how many subscribers are done (a resumed run never repeats one).</summary>
+    private void AddProgress()
+    {
+        var done = S.Outcomes.Count;
+        Events.Add(Progress(EventTypes.BatchProgress, $"batch:{BatchId:D}:progress:{done}"));
+    }
+
+    private EventDraft Progress(string type, string sourceKey)
+    {
+        var r = Result();
+        var open = S.Open;
+        return EventDrafts.Create(S.Organization, sourceKey, type, r.AgentId, null, S.Symbol, clock.GetUtcNow(),
+            new BatchEventData(BatchId, S.Kind == BatchKind.Open ? "open" : "close", S.Status == BatchStatus.Running ? "running" : "completed", r.AgentId,
+                S.Symbol, open is null ? null : open.Side == Side.Long ? "LONG" : "SHORT", open?.Weight, open?.Leverage, S.Close?.OpenBatchId,
+                r.Subscribers, r.Done, r.Successful, r.Failed, r.Skipped, S.StartedAt, S.CompletedAt));
     }
 
     private Result<BatchResult> Conflict() => Result<BatchResult>.Fail(Errors.IdempotencyConflict,

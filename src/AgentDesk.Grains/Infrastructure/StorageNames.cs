@@ -21,4 +21,6 @@ public static class StorageNames
     public const string ExitWatch = "exitWatch";
     public const string ApiKeys = "apiKeys";
     public const string Webhook = "webhook";
+    public const string WebhookDirectory = "webhookDirectory";
+    public const string AgentDirectory = "agentDirectory";
 }

@@ -1,12 +1,14 @@
 using AgentDesk.Contracts.Accounts;
 using AgentDesk.Contracts.Agents;
 using AgentDesk.Contracts.Common;
+using AgentDesk.Contracts.Events;
 using AgentDesk.Contracts.Positions;
 using AgentDesk.Contracts.Prices;
 using AgentDesk.Domain.Common;
 using AgentDesk.Domain.Exits;
 using AgentDesk.Domain.Idempotency;
 using AgentDesk.Domain.Positions;
+using AgentDesk.Grains.Events;
 using AgentDesk.Grains.Infrastructure;
 using AgentDesk.Grains.Prices;
 using AgentDesk.Venues;
@@ -34,6 +36,9 @@ public sealed class PositionGrainState
 
     /// <summary>The sequence of the last price tick this position evaluated.</summary>
     public long LastTickSequence { get; set; }
+
+    /// <summary>Events (fills, exits, cancellations) the organisation's log has not confirmed yet.</summary>
+    public List<EventDraft> Events { get; set; } = [];
 }
 
 /// <summary>The command behind an order sent outside the cluster; replayed (reconciling first) after a crash.</summary>
@@ -72,6 +77,8 @@ public sealed class PositionGrain(
     [PersistentState(StorageNames.Position, StorageNames.Provider)] IPersistentState<PositionGrainState> state,
     ExecutionVenues venues,
     Microsoft.Extensions.Options.IOptions<Options.RetryOptions> retries,
+    Microsoft.Extensions.Options.IOptions<Options.EventOptions> eventOptions,
+    IEventPublisher publisher,
     TimeProvider clock) : Grain, IPositionGrain, IRemindable
 {
     // A retry arrives within seconds or minutes; 64 commands cover far more than one lifecycle's worth of them.
@@ -80,6 +87,7 @@ public sealed class PositionGrain(
 
     private WatchEnvelope? _registered;
     private Outbox<Settlement>? _settlements;
+    private EventOutbox? _events;
 
     private PositionGrainState S => state.State;
     private string PositionKey => this.GetPrimaryKeyString();
@@ -87,11 +95,14 @@ public sealed class PositionGrain(
 
     private Outbox<Settlement> Settlements => _settlements ??= new Outbox<Settlement>(this, () => S.Unsettled, s => s.SettlementId, Send, "settle", retries.Value);
 
+    private EventOutbox Events => _events ??= new EventOutbox(this, () => S.Events, publisher, eventOptions.Value, retries.Value);
+
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         // The exit index is durable, but re-registering on activation heals a registration lost in a crash.
         await SyncWatchAsync();
         Settlements.SendAll();
+        Events.Publish();
         if (S.Pending is not null) await ReplayPendingAsync();
     }
 
@@ -144,6 +155,7 @@ public sealed class PositionGrain(
                 command.MinTokenOut, command.MaxSlippageBps, command.Authorization));
             if (!filled.IsSuccess) return await RefusedAsync<PositionSnapshot>(filled.Rejection!);
             Fill(lifecycle, filled.Value!);
+            Events.Add(PositionEvents.Opened(PositionKey, lifecycle, triggered: false));
         }
 
         S.Current = lifecycle;
@@ -151,6 +163,7 @@ public sealed class PositionGrain(
         var snapshot = Snapshot(lifecycle);
         S.Opens.Remember(command.OpenId, snapshot, RememberedCommands);
         await state.WriteStateAsync();
+        Events.Publish();
         await SyncWatchAsync();
         return Result<PositionSnapshot>.Ok(snapshot);
     }
@@ -173,6 +186,7 @@ public sealed class PositionGrain(
             current.CloseReason = command.Reason;
             current.UpdatedAt = clock.GetUtcNow();
             QueueSettlement(current, current.CollateralUsdc, current.CollateralUsdc, 0m, closed: true);
+            Events.Add(PositionEvents.Cancelled(PositionKey, current));
             outcome = new CloseOutcome(false, "Order cancelled", Snapshot(current), 0m, 0m, null, null);
         }
         else
@@ -192,6 +206,7 @@ public sealed class PositionGrain(
         S.Closes.Remember(command.CloseId, outcome, RememberedCommands);
         await state.WriteStateAsync();
         Settlements.SendAll();
+        Events.Publish();
         await SyncWatchAsync();
         return Result<CloseOutcome>.Ok(outcome);
     }
@@ -214,6 +229,8 @@ public sealed class PositionGrain(
         current.CollateralUsdc += command.CollateralUsdc;
         current.LastTransaction = Transaction(filled.Value!);
         current.UpdatedAt = clock.GetUtcNow();
+        Events.Add(PositionEvents.Added(PositionKey, current, command.CommandId, command.CollateralUsdc, filled.Value.Size, filled.Value.Price,
+            Transaction(filled.Value)));
         return await RememberChangeAsync(command.CommandId, current);
     }
 
@@ -240,6 +257,7 @@ public sealed class PositionGrain(
         S.Closes.Remember(command.CommandId, outcome, RememberedCommands);
         await state.WriteStateAsync();
         Settlements.SendAll();
+        Events.Publish();
         await SyncWatchAsync();
         return Result<CloseOutcome>.Ok(outcome);
     }
@@ -303,6 +321,7 @@ public sealed class PositionGrain(
             if (changed) current.UpdatedAt = clock.GetUtcNow();
             await state.WriteStateAsync();
             Settlements.SendAll();
+            Events.Publish();
         }
         await SyncWatchAsync();
     }
@@ -321,6 +340,7 @@ public sealed class PositionGrain(
     public async Task ReceiveReminder(string reminderName, TickStatus status)
     {
         if (reminderName == Settlements.ReminderName) await Settlements.OnReminderAsync();
+        else if (reminderName == EventOutbox.ReminderName) await Events.OnReminderAsync();
         else if (reminderName == PendingReminder)
         {
             if (S.Pending is not null) await ReplayPendingAsync();
@@ -403,6 +423,7 @@ public sealed class PositionGrain(
         S.Pending = null;
         S.Changes.Remember(commandId, snapshot, RememberedCommands);
         await state.WriteStateAsync();
+        Events.Publish();
         await SyncWatchAsync();
         return Result<PositionSnapshot>.Ok(snapshot);
     }
@@ -420,10 +441,14 @@ public sealed class PositionGrain(
             // The venue refused the triggered order: cancel it and hand the collateral back.
             current.Status = PositionStatus.Cancelled;
             current.CloseReason = $"{CloseReasons.OrderRejected}:{filled.Rejection!.Code}";
+            current.UpdatedAt = clock.GetUtcNow();
             QueueSettlement(current, current.CollateralUsdc, current.CollateralUsdc, 0m, closed: true);
+            Events.Add(PositionEvents.Cancelled(PositionKey, current));
             return true;
         }
         Fill(current, filled.Value!);
+        current.UpdatedAt = clock.GetUtcNow();
+        Events.Add(PositionEvents.Opened(PositionKey, current, triggered: true));
         current.Order = null;
         return true;
     }
@@ -513,6 +538,7 @@ public sealed class PositionGrain(
     private ExitEvent Apply(PositionLifecycle lifecycle, Reduction reduction, VenueFill fill, string reason, int? ladderIndex)
     {
         var sale = new ExitEvent(reason, ladderIndex, reduction.SoldSize, fill.Price, reduction.RealizedPnlUsdc, Transaction(fill), lifecycle.NextSwapId, fill.At);
+        var entryPrice = lifecycle.Position!.EntryPrice;
         lifecycle.Position = reduction.After;
         lifecycle.LastTransaction = sale.Transaction;
         lifecycle.RealizedPnlUsdc += reduction.RealizedPnlUsdc;
@@ -524,6 +550,7 @@ public sealed class PositionGrain(
             lifecycle.ExitPrice = fill.Price;
         }
         QueueSettlement(lifecycle, reduction.ReleasedMarginUsdc, reduction.PayoutUsdc, reduction.RealizedPnlUsdc, reduction.Closed);
+        Events.Add(PositionEvents.Exited(PositionKey, lifecycle, sale, reduction, entryPrice));
         return sale;
     }
 

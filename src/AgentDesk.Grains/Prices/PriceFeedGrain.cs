@@ -1,7 +1,10 @@
 using AgentDesk.Contracts.Common;
+using AgentDesk.Contracts.Events;
 using AgentDesk.Contracts.Prices;
 using AgentDesk.Domain.Common;
+using AgentDesk.Domain.Events;
 using AgentDesk.Domain.Prices;
+using AgentDesk.Grains.Events;
 using AgentDesk.Grains.Infrastructure;
 using AgentDesk.Grains.Options;
 using Microsoft.Extensions.Logging;
@@ -19,6 +22,9 @@ public sealed class PriceFeedState
 
     /// <summary>Exit-watch pages that hold positions on this symbol.</summary>
     public SortedSet<int> ActivePages { get; set; } = [];
+
+    /// <summary>Held-price events the organisations' logs have not confirmed yet.</summary>
+    public List<EventDraft> Events { get; set; } = [];
 }
 
 /// <summary>
@@ -31,10 +37,16 @@ public sealed class PriceFeedState
 public sealed class PriceFeedGrain(
     [PersistentState(StorageNames.PriceFeed, StorageNames.Provider)] IPersistentState<PriceFeedState> state,
     IOptions<PriceOptions> options,
-    ILogger<PriceFeedGrain> logger) : Grain, IPriceFeedGrain
+    IOptions<EventOptions> eventOptions,
+    IOptions<RetryOptions> retries,
+    IEventPublisher publisher,
+    ILogger<PriceFeedGrain> logger) : Grain, IPriceFeedGrain, IRemindable
 {
     private IAsyncStream<PriceTick>? _stream;
+    private EventOutbox? _events;
     private TickDelivery? _delivery;
+
+    private EventOutbox Events => _events ??= new EventOutbox(this, () => S.Events, publisher, eventOptions.Value, retries.Value);
 
     /// <summary>Ticks to the exit-watch pages: not waited for, re-sent to a page until it acknowledges (docs/architecture.md, "The exit index").</summary>
     private TickDelivery Delivery => _delivery ??= new TickDelivery(this, (page, tick) => GrainFactory.GetGrain<IExitWatchGrain>(page).OnPriceAsync(tick), logger);
@@ -46,10 +58,16 @@ public sealed class PriceFeedGrain(
     {
         _stream = this.GetStreamProvider(IPriceFeedGrain.StreamProvider)
             .GetStream<PriceTick>(StreamId.Create(IPriceFeedGrain.StreamNamespace, Symbol));
+        Events.Publish();
         return Task.CompletedTask;
     }
 
-    public async Task<Result<PriceFeedView>> PushAsync(decimal priceUsd, DateTimeOffset at)
+    public async Task ReceiveReminder(string reminderName, TickStatus status)
+    {
+        if (reminderName == EventOutbox.ReminderName) await Events.OnReminderAsync();
+    }
+
+    public async Task<Result<PriceFeedView>> PushAsync(decimal priceUsd, DateTimeOffset at, string? reportTo = null)
     {
         if (PriceGuard.Validate(priceUsd, "priceUsd") is { } invalid) return invalid;
         // The same reading delivered again (every silo reading a chain feed pushes each round) changes nothing.
@@ -60,7 +78,14 @@ public sealed class PriceFeedGrain(
         S.Guard = guarded;
         if (decision == TickDecision.Held)
         {
+            if (reportTo is not null && Organizations.IsValid(reportTo))
+            {
+                var last = Latest();
+                Events.Add(EventDrafts.Create(reportTo, $"held:{Symbol}:{S.Sequence}:{at.UtcTicks}:{priceUsd.ToString(System.Globalization.CultureInfo.InvariantCulture)}", EventTypes.PriceHeld, null, null, Symbol, at,
+                    new PriceHeldEventData(priceUsd, at, last?.PriceUsd, S.Sequence)));
+            }
             await state.WriteStateAsync();
+            Events.Publish();
             return Result<PriceFeedView>.Ok(View(PriceDecision.Held));
         }
         await PublishAsync();

@@ -1,8 +1,11 @@
 using System.ComponentModel.DataAnnotations;
 using System.Net;
 using AgentDesk.Contracts.Common;
+using AgentDesk.Grains.Events;
 using AgentDesk.Grains.Infrastructure;
 using AgentDesk.Grains.Options;
+using AgentDesk.Grains.Webhooks;
+using AgentDesk.Silo.Events;
 using AgentDesk.Silo.Persistence;
 using AgentDesk.Grains.Prices;
 using AgentDesk.Venues;
@@ -56,6 +59,8 @@ public static class SiloConfiguration
         services.AddValidatedOptions<VenueOptions>(VenueOptions.Section);
         AddEvm(services);
         services.AddValidatedOptions<RetryOptions>(RetryOptions.Section);
+        services.AddValidatedOptions<EventOptions>(EventOptions.Section);
+        services.AddValidatedOptions<WebhookOptions>(WebhookOptions.Section);
         // Orleans refuses reminder periods under its minimum (a minute by default); retries below a minute need a lower one.
         services.AddOptions<ReminderOptions>().Configure<Microsoft.Extensions.Options.IOptions<RetryOptions>>((reminders, retries) =>
             reminders.MinimumReminderPeriod = TimeSpan.FromSeconds(Math.Min(60, retries.Value.ReminderSeconds)));
@@ -68,6 +73,7 @@ public static class SiloConfiguration
             case ClusterMode.Memory:
                 services.AddGrainStorage(StorageNames.Provider, (_, _) => new InProcessMemoryGrainStorage(serializer));
                 silo.UseInMemoryReminderService();
+                services.AddSingleton<IEventStore, MemoryEventStore>();
                 break;
             case ClusterMode.SingleNode:
                 var sqlite = SqliteConnectionString(options.DataDir);
@@ -83,6 +89,7 @@ public static class SiloConfiguration
                 services.AddSingleton(new SqliteConnectionSource(sqlite));
                 silo.AddReminders();
                 services.AddSingleton<IReminderTable, SqliteReminderTable>();
+                services.AddSingleton<IEventStore, SqliteEventStore>();
                 break;
             case ClusterMode.Postgres:
                 var postgres = options.ConnectionString!;
@@ -98,6 +105,8 @@ public static class SiloConfiguration
                     o.Invariant = "Npgsql";
                     o.ConnectionString = postgres;
                 });
+                services.AddSingleton(_ => Npgsql.NpgsqlDataSource.Create(postgres));
+                services.AddSingleton<IEventStore, PostgresEventStore>();
                 break;
         }
 
@@ -111,6 +120,11 @@ public static class SiloConfiguration
         services.TryAddKeyedSingleton<IExecutionVenue, PaperVenue>(VenueKind.Paper);
         services.TryAddKeyedSingleton<IExecutionVenue>(VenueKind.Evm, (sp, _) => sp.GetRequiredService<EvmVenue>());
         services.TryAddSingleton<ExecutionVenues>();
+
+        // Events: grains hand drafts to the silo's publisher, logs store them, each silo prunes what is past retention.
+        services.TryAddSingleton<IEventPublisher, EventPublisher>();
+        services.TryAddSingleton<IWebhookSender, HttpWebhookSender>();
+        services.AddHostedService<EventRetention>();
         return silo;
     }
 

@@ -1,0 +1,105 @@
+using System.Diagnostics;
+using AgentDesk.Benchmarks.Cluster;
+using AgentDesk.Contracts.Accounts;
+using AgentDesk.Contracts.Agents;
+using AgentDesk.Contracts.Batches;
+using AgentDesk.Contracts.Common;
+using AgentDesk.Contracts.Events;
+using AgentDesk.Contracts.Prices;
+using AgentDesk.Domain.Agents;
+using AgentDesk.Domain.Common;
+using AgentDesk.Grains.Options;
+using AgentDesk.Silo.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace AgentDesk.Benchmarks.Events;
+
+/// <summary>
+/// What events cost a batch: batch-open to 1,000 and 10,000 subscribers on memory storage with events on and off
+/// (<c>AgentDesk:Events:Enabled</c>), three timed batches each after a warm-up; with events on, also the time until the
+/// log has stored every fill, and the rate a reader pages through them.
+/// </summary>
+public static class EventsBenchmark
+{
+    public static async Task RunAsync()
+    {
+        foreach (var subscribers in new[] { 1_000, 10_000 })
+        {
+            foreach (var enabled in new[] { false, true })
+            {
+                var times = await MeasureAsync(subscribers, enabled);
+                Report.Figure($"events.batch_open_{subscribers}_memory_events_{(enabled ? "on" : "off")}_median", Median(times), "ms");
+            }
+        }
+    }
+
+    private static double Median(List<double> values)
+    {
+        values.Sort();
+        return values[values.Count / 2];
+    }
+
+    private static async Task<List<double>> MeasureAsync(int subscribers, bool eventsEnabled)
+    {
+        await using var cluster = await BenchCluster.StartAsync(ClusterMode.Memory,
+            configure: services => services.Configure<EventOptions>(o => o.Enabled = eventsEnabled));
+        var grains = cluster.Grains;
+        var agentId = Guid.NewGuid();
+        var agent = grains.GetGrain<IAgentGrain>(agentId);
+        await agent.RegisterAsync(new AgentRegistration("bench", null, null, AgentType.Perpetual, true,
+            [new AgentFee("owner_flat", 0.1m, "0xfee0000000000000000000000000000000000001", FeeType.Flat)], "bench", null, null, null));
+        var accounts = Enumerable.Range(0, subscribers).Select(i => $"0x{i:x40}").ToList();
+        await BenchCluster.ForEachAsync(Enumerable.Range(0, subscribers), 256, async i =>
+        {
+            var account = grains.GetGrain<ISubscriberGrain>(GrainKeys.Account("bench", accounts[i]));
+            await account.CreateAsync();
+            await account.DepositAsync("seed", 1000m + i % 7);
+        });
+        foreach (var a in accounts) await agent.SubscribeAsync(a);
+        string[] symbols = ["WARM", "SOL", "ETH", "BTC"];
+        foreach (var symbol in symbols) await grains.GetGrain<IPriceFeedGrain>(GrainKeys.PriceFeed(symbol)).PushAsync(100m, DateTimeOffset.UtcNow);
+
+        var log = grains.GetGrain<IEventLogGrain>(GrainKeys.EventLog("bench"));
+        var mode = eventsEnabled ? "on" : "off";
+        var times = new List<double>();
+        foreach (var symbol in symbols)
+        {
+            var before = await log.GetLastIdAsync();
+            var watch = Stopwatch.StartNew();
+            var result = await grains.GetGrain<IBatchGrain>(Guid.NewGuid()).OpenAsync(new BatchOpenRequest(agentId, symbol, Side.Long, 10, 2, 0, 0, 0, 0));
+            var batch = watch.Elapsed;
+            if (!result.IsSuccess || result.Value!.Successful != subscribers)
+                throw new InvalidOperationException($"batch did not open for every subscriber: {result.Problem?.Message} {result.Value?.Successful}");
+            if (eventsEnabled)
+            {
+                // Every fill plus the batch's start and completion reach the log shortly after the batch answers.
+                var expected = before + subscribers + 2;
+                for (var polls = 0; await log.GetLastIdAsync() < expected; polls++)
+                {
+                    if (polls > 6_000) throw new TimeoutException($"the log holds {await log.GetLastIdAsync() - before} of {subscribers + 2} events after 60 s");
+                    await Task.Delay(10);
+                }
+            }
+            var stored = watch.Elapsed;
+            if (symbol == "WARM") continue; // JIT and first activations of the shared grains
+            times.Add(batch.TotalMilliseconds);
+            Report.Figure($"events.batch_open_{subscribers}_memory_events_{mode}_{symbol.ToLowerInvariant()}", batch.TotalMilliseconds, "ms");
+            if (eventsEnabled) Report.Figure($"events.all_{subscribers + 2}_events_stored_after_{symbol.ToLowerInvariant()}", stored.TotalMilliseconds, "ms");
+        }
+
+        if (eventsEnabled)
+        {
+            // A reader catching up from the start (an SSE client with Last-Event-ID 0, or a webhook's backlog).
+            var watch = Stopwatch.StartNew();
+            long cursor = 0, read = 0;
+            for (var page = await log.ReadAsync(cursor, 1000); page.Events.Count > 0; page = await log.ReadAsync(cursor, 1000))
+            {
+                read += page.Events.Count;
+                cursor = page.Through;
+            }
+            Report.Figure($"events.read_{read}_events", watch.Elapsed.TotalMilliseconds, "ms");
+            Report.Figure("events.read_rate", read / watch.Elapsed.TotalSeconds, "events/s");
+        }
+        return times;
+    }
+}

@@ -1,0 +1,122 @@
+using System.Globalization;
+using System.Reflection;
+using System.Security.Claims;
+using System.Text;
+using AgentDesk.Contracts.Common;
+using AgentDesk.Contracts.Events;
+using AgentDesk.Domain.Common;
+using AgentDesk.Domain.Events;
+using AgentDesk.Gateway.Access;
+using AgentDesk.Gateway.Http;
+using AgentDesk.Grains.Options;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Http.Metadata;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
+
+namespace AgentDesk.Gateway.Events;
+
+/// <summary><c>GET /api/v1/events</c>: the caller's organisation's events as server-sent events (docs/events.md).</summary>
+public static class EventEndpoints
+{
+    public static void MapEventEndpoints(this IEndpointRouteBuilder app) =>
+        app.MapGet("/api/v1/events", StreamAsync).RequireAuthorization(Policies.Operator).WithTags("Events").WithName("streamEvents")
+            .WithSummary("The organisation's events as text/event-stream; ?agentId= and ?types=a,b filter; Last-Event-ID (or ?lastEventId=) resumes after that id")
+            .ProducesErrors(Errors.InvalidAgentId, Errors.AgentNotFound, Errors.InvalidEventTypes, Errors.InvalidCursor);
+
+    private static async Task<Results<EventStreamResult, ProblemHttpResult>> StreamAsync(string? agentId, string[]? types, string? lastEventId,
+        [FromHeader(Name = "Last-Event-ID")] string? lastEventIdHeader, ClaimsPrincipal user, IClusterClient cluster, IOptions<EventOptions> options)
+    {
+        Guid? agent = null;
+        if (agentId is not null)
+        {
+            // Another organisation's agent answers 404, as everywhere; its events are in another log anyway.
+            var found = await AgentLookup.FindAsync(cluster, user, agentId);
+            if (found.Rejection is { } missing) return ApiProblems.For(missing);
+            agent = found.Agent!.Id;
+        }
+        var filter = EventTypes.ParseFilter(types?.SelectMany(t => t.Split(',')));
+        if (!filter.IsSuccess) return ApiProblems.For(filter.Rejection!);
+        // A reconnecting browser sends Last-Event-ID itself; the query parameter serves clients that cannot set headers.
+        long? after = null;
+        if ((string.IsNullOrEmpty(lastEventIdHeader) ? lastEventId : lastEventIdHeader) is { } resume)
+        {
+            if (!long.TryParse(resume, NumberStyles.None, CultureInfo.InvariantCulture, out var id))
+                return ApiProblems.For(Errors.InvalidCursor, $"Last-Event-ID (or lastEventId) must be an event id, a non-negative integer; got '{AgentLookup.Truncate(resume)}'.");
+            after = id;
+        }
+        return new EventStreamResult(cluster.GetGrain<IEventLogGrain>(GrainKeys.EventLog(user.Organization())), after, agent, filter.Value, options.Value.Heartbeat);
+    }
+}
+
+/// <summary>
+/// An open event stream. It reads the log after the cursor and waits on it for more (a long poll), so catching up and
+/// following live are the same loop over ids: nothing is skipped and nothing is sent twice. Comments keep an idle stream
+/// open through proxies. The stream ends when the client leaves or the cluster cannot answer; the client reconnects with
+/// Last-Event-ID.
+/// </summary>
+public sealed class EventStreamResult(IEventLogGrain log, long? after, Guid? agentId, IReadOnlySet<string>? types, TimeSpan heartbeat)
+    : IResult, IEndpointMetadataProvider
+{
+    public const int PageSize = 500;
+    public const string ContentType = "text/event-stream";
+
+    public async Task ExecuteAsync(HttpContext httpContext)
+    {
+        var response = httpContext.Response;
+        // A stream ends when its client leaves or the gateway stops; neither waits for the log's current long poll to return.
+        using var ended = CancellationTokenSource.CreateLinkedTokenSource(httpContext.RequestAborted,
+            httpContext.RequestServices.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping);
+        var aborted = ended.Token;
+        response.ContentType = ContentType;
+        response.Headers.CacheControl = "no-cache";
+        response.Headers["X-Accel-Buffering"] = "no"; // nginx: pass each event on as it comes
+        httpContext.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
+        try
+        {
+            var cursor = after ?? await Until(log.GetLastIdAsync(), aborted);
+            await WriteAsync(response, string.Create(CultureInfo.InvariantCulture, $"retry: 3000\n: events after {cursor}\n\n"), aborted);
+            var lastWrite = DateTime.UtcNow;
+            while (!aborted.IsCancellationRequested)
+            {
+                var page = await Until(log.WaitAsync(cursor, PageSize, heartbeat, aborted), aborted);
+                var text = new StringBuilder();
+                foreach (var e in page.Events)
+                {
+                    if ((agentId is null || e.AgentId == agentId) && EventTypes.Matches(types, e.Type))
+                        text.Append(CultureInfo.InvariantCulture, $"id: {e.Id}\nevent: {e.Type}\ndata: {EventJson.Envelope(e)}\n\n");
+                }
+                cursor = Math.Max(cursor, page.Through);
+                if (text.Length == 0 && DateTime.UtcNow - lastWrite >= heartbeat) text.Append(": heartbeat\n\n");
+                if (text.Length == 0) continue;
+                await WriteAsync(response, text.ToString(), aborted);
+                lastWrite = DateTime.UtcNow;
+            }
+        }
+        catch (OperationCanceledException) when (aborted.IsCancellationRequested)
+        {
+            // The client left, or the gateway is stopping: the client reconnects with Last-Event-ID.
+        }
+        catch (Exception e) when (ClusterFailures.IsTransient(e))
+        {
+            // The log cannot answer now: end the stream; the client reconnects and resumes from its Last-Event-ID.
+        }
+    }
+
+    /// <summary>The call's answer, unless <paramref name="cancellationToken"/> ends the wait first (the late answer is then ignored).</summary>
+    private static Task<T> Until<T>(Task<T> call, CancellationToken cancellationToken)
+    {
+        _ = call.ContinueWith(static t => t.Exception, TaskContinuationOptions.OnlyOnFaulted);
+        return call.WaitAsync(cancellationToken);
+    }
+
+    private static async Task WriteAsync(HttpResponse response, string text, CancellationToken cancellationToken)
+    {
+        await response.WriteAsync(text, cancellationToken);
+        await response.Body.FlushAsync(cancellationToken);
+    }
+
+    public static void PopulateMetadata(MethodInfo method, EndpointBuilder builder) =>
+        builder.Metadata.Add(new ProducesResponseTypeMetadata(StatusCodes.Status200OK, typeof(string), [ContentType]));
+}

@@ -1,0 +1,75 @@
+using System.Diagnostics;
+using System.Net.Http.Headers;
+using System.Text;
+using AgentDesk.Domain.Webhooks;
+using AgentDesk.Grains.Options;
+using Microsoft.Extensions.Options;
+
+namespace AgentDesk.Grains.Webhooks;
+
+/// <summary>The receiver's answer to one delivery: its status code, or why there was none.</summary>
+public sealed record WebhookResponse(int? StatusCode, string? Error, TimeSpan Duration)
+{
+    public bool Delivered => StatusCode is >= 200 and < 300;
+}
+
+/// <summary>POSTs one event to a webhook's URL, signed.</summary>
+public interface IWebhookSender
+{
+    Task<WebhookResponse> SendAsync(string url, string secret, long eventId, string eventType, string body, DateTimeOffset now);
+}
+
+/// <summary>
+/// Deliveries over HTTP. Redirects are never followed (a 3xx is a failed delivery: a receiver moves by changing its
+/// registration, not by pointing elsewhere), and every request is bounded by <see cref="WebhookOptions.TimeoutSeconds"/>.
+/// </summary>
+public sealed class HttpWebhookSender : IWebhookSender, IDisposable
+{
+    public const string EventIdHeader = "AgentDesk-Event-Id";
+    public const string EventTypeHeader = "AgentDesk-Event-Type";
+
+    private readonly HttpClient _http;
+
+    public HttpWebhookSender(IOptions<WebhookOptions> options)
+    {
+        var timeout = options.Value.Timeout;
+        _http = new HttpClient(new SocketsHttpHandler
+        {
+            AllowAutoRedirect = false,
+            ConnectTimeout = timeout,
+            PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+        })
+        {
+            Timeout = timeout,
+        };
+        _http.DefaultRequestHeaders.UserAgent.Add(new ProductInfoHeaderValue("AgentDesk-Webhooks", "1"));
+    }
+
+    public async Task<WebhookResponse> SendAsync(string url, string secret, long eventId, string eventType, string body, DateTimeOffset now)
+    {
+        var watch = Stopwatch.StartNew();
+        try
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+            request.Headers.TryAddWithoutValidation(WebhookSignatures.Header, WebhookSignatures.Sign(secret, now.ToUnixTimeSeconds(), body));
+            request.Headers.TryAddWithoutValidation(EventIdHeader, eventId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            request.Headers.TryAddWithoutValidation(EventTypeHeader, eventType);
+            // Only the status matters; the body is not read.
+            using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+            var status = (int)response.StatusCode;
+            return new WebhookResponse(status, status is >= 200 and < 300 ? null : $"HTTP {status} {response.ReasonPhrase}", watch.Elapsed);
+        }
+        catch (TaskCanceledException)
+        {
+            return new WebhookResponse(null, $"no answer within {_http.Timeout.TotalSeconds:0.#} s", watch.Elapsed);
+        }
+        catch (HttpRequestException e)
+        {
+            return new WebhookResponse(null, Truncate(e.InnerException?.Message ?? e.Message), watch.Elapsed);
+        }
+    }
+
+    public void Dispose() => _http.Dispose();
+
+    private static string Truncate(string text) => text.Length <= 300 ? text : text[..300] + "…";
+}
