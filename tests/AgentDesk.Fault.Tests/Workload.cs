@@ -93,8 +93,18 @@ public sealed class Workload(HttpClient http, string scenario) : IDisposable
             "every stop to fire");
         foreach (var account in _batchAccounts.Concat(_exitAccounts))
         {
-            var view = await Eventually.WaitForAsync(() => GetAsync($"/api/v1/accounts/{account}"), v => v?["lockedUsdc"]!.GetValue<decimal>() == 0m,
-                TimeSpan.FromSeconds(120), $"{account}'s settlements");
+            JsonNode? view;
+            try
+            {
+                view = await Eventually.WaitForAsync(() => GetAsync($"/api/v1/accounts/{account}"), v => v?["lockedUsdc"]!.GetValue<decimal>() == 0m,
+                    TimeSpan.FromSeconds(120), $"{account}'s settlements");
+            }
+            catch (TimeoutException e)
+            {
+                // What the positions themselves say: still open, or closed with a settlement the account never applied.
+                var batchPositions = await GetAsync($"/api/v1/agent-positions/{_batchAgent}");
+                throw new TimeoutException($"{e.Message}\nbatch agent's open positions: {batchPositions?.ToJsonString()}", e);
+            }
             decimal Field(string name) => view![name]!.GetValue<decimal>();
             Assert.Equal(Field("depositedUsdc") + Field("realizedPnlUsdc"), Field("freeUsdc") + Field("lockedUsdc") + Field("feesPaidUsdc"));
             Assert.Empty(view!["openPositionKeys"]!.AsArray());
