@@ -61,7 +61,7 @@ class Recorder {
    * @param {{ path?: Record<string, string>, query?: Record<string, unknown>, body?: unknown, headers?: Record<string, string>,
    *           key?: string, example?: boolean }} [options]
    */
-  async call(operation, { path = {}, query, body, headers = {}, key, example } = {}) {
+  async call(operation, { path = {}, query, body, headers = {}, key, example, stream } = {}) {
     const [method, template] = operation.split(" ");
     if (!this.document.paths?.[template]?.[method.toLowerCase()]) this.notInDocument.add(operation);
     const url = new URL(this.baseUrl + template.replace(/\{(\w+)\}/g, (_, name) => {
@@ -75,7 +75,8 @@ class Recorder {
       body: body !== undefined ? JSON.stringify(body) : undefined,
       signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
     });
-    const text = await response.text();
+    // A stream (server-sent events) never ends by itself: its first `stream.events` events are the example.
+    const text = stream ? await firstEvents(response, stream.events) : await response.text();
     let json;
     try { json = text ? JSON.parse(text) : undefined; } catch { json = text; }
     if (!response.ok) throw new Error(`${operation} (${url.pathname}${url.search}) answered ${response.status}: ${text.slice(0, 600)}`);
@@ -83,6 +84,26 @@ class Recorder {
       this.recorded.set(operation, { status: response.status, request: body, response: json, how: this.story });
     return json;
   }
+}
+
+/** Reads a text/event-stream response until it has carried `count` events (or 10 s passed), then lets it go. */
+async function firstEvents(response, count) {
+  const reader = response.body.getReader();
+  const decoder = new TextDecoder();
+  const deadline = Date.now() + 10_000;
+  let text = "";
+  try {
+    while ((text.match(/^id: /gm) ?? []).length < count && Date.now() < deadline) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += decoder.decode(value, { stream: true });
+    }
+  } finally {
+    await reader.cancel().catch(() => {});
+  }
+  // Whole events only: everything up to the blank line that ends the last one counted.
+  const ends = [...text.matchAll(/\n\n/g)].map((m) => m.index + 2);
+  return text.slice(0, ends.find((end) => (text.slice(0, end).match(/^id: /gm) ?? []).length >= count) ?? text.length);
 }
 
 // ───────────────────────────── the stories ─────────────────────────────
@@ -222,6 +243,21 @@ async function accessStory(api, ctx) {
   await api.call("DELETE /api/v1/api-keys/{keyId}", { key, path: { keyId: issued.keyId } });
 }
 
+async function eventsStory(api, ctx) {
+  const key = ctx.adminKey;
+  await api.call("GET /api/v1/agents", { key });
+  // The log already holds the stories' fills, exits and batch steps: the stream from the start shows the first three.
+  await api.call("GET /api/v1/events", { key, query: { lastEventId: "0" }, stream: { events: 3 } });
+  const hook = await api.call("POST /api/v1/webhooks", {
+    key, body: { url: "https://hooks.example.com/agentdesk", events: ["position.exited", "batch.completed"], secret: "whsec_an-example-secret-of-32-chars" },
+  });
+  ctx.known.webhookId = hook.webhookId;
+  await api.call("GET /api/v1/webhooks", { key });
+  await api.call("GET /api/v1/webhooks/{webhookId}", { key, path: { webhookId: hook.webhookId } });
+  await api.call("GET /api/v1/webhooks/{webhookId}/deliveries", { key, path: { webhookId: hook.webhookId } });
+  await api.call("DELETE /api/v1/webhooks/{webhookId}", { key, path: { webhookId: hook.webhookId } });
+}
+
 async function operationsStory(api) {
   await api.call("GET /health");
 }
@@ -231,6 +267,7 @@ const STORIES = [
   ["alphagrid", alphaGridStory],
   ["prices", pricesStory],
   ["access", accessStory],
+  ["events", eventsStory],
   ["operations", operationsStory],
 ];
 
@@ -291,6 +328,8 @@ function validateEntry(validate, { key, method, path, op }, entry) {
     const status = String(entry.status ?? 200);
     const content = op.responses?.[status]?.content;
     const media = jsonMedia(content);
+    // A text response (the event stream) has its example as text and no JSON schema to check it against.
+    if (!media && content?.["text/event-stream"] && typeof entry.response === "string") return problems;
     if (!media || !content[media].schema) problems.push(`a ${status} response example, but the document has no JSON schema for ${status}`);
     else for (const p of validate(["paths", path, method, "responses", status, "content", media, "schema"], entry.response))
       problems.push(`${status} response example ${p}  (${pointer(["paths", path, method, "responses", status, "content", media, "schema"])})`);

@@ -220,8 +220,9 @@ public static class OpenApiSetup
                         requestMedia.Example = request.DeepClone();
                     var status = example["status"]?.GetValue<int>().ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "200";
                     if (example["response"] is JsonNode response && operation.Responses is { } responses
-                        && responses.TryGetValue(status, out var ok) && ok.Content is { } okContent && okContent.TryGetValue("application/json", out var responseMedia))
-                        responseMedia.Example = response.DeepClone();
+                        && responses.TryGetValue(status, out var ok) && ok.Content is { Count: > 0 } okContent)
+                        // JSON where the operation answers JSON; otherwise (the event stream) its one media type, the example as text.
+                        (okContent.TryGetValue("application/json", out var json) ? json : okContent.First().Value).Example = response.DeepClone();
                 }
             }
             return Task.CompletedTask;

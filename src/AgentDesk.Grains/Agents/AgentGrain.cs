@@ -101,6 +101,12 @@ public sealed class AgentGrain(
     private TrackPolicy Track => Tracks.Find(S.Track)!;
     private EventOutbox Events => _events ??= new EventOutbox(this, () => S.Events, publisher, eventOptions.Value, retries.Value);
 
+    /// <summary>Messages still outstanding are re-sent by a reminder once this activation is gone.</summary>
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        await Events.OnDeactivateAsync(cancellationToken);
+    }
+
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         Events.Publish();

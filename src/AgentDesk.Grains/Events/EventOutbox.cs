@@ -1,4 +1,5 @@
 using AgentDesk.Contracts.Events;
+using AgentDesk.Grains.Infrastructure;
 using AgentDesk.Grains.Options;
 
 namespace AgentDesk.Grains.Events;
@@ -59,6 +60,11 @@ public sealed class EventOutbox(Grain owner, Func<List<EventDraft>> pending, IEv
             await StopRetryingAsync(lookUpReminder: true);
         }
     }
+
+    /// <summary>Call from the owner's OnDeactivateAsync: drafts still unconfirmed keep being re-sent after it is gone.</summary>
+    public Task OnDeactivateAsync(CancellationToken cancellation) => !options.Enabled || _reminderRegistered || Unconfirmed().Length == 0
+        ? Task.CompletedTask
+        : RetryReminder.RegisterBeforeDeactivationAsync(owner, ReminderName, retries.Reminder, cancellation);
 
     private EventDraft[] Unconfirmed() => pending().Where(d => !_stored.Contains(d.SourceKey)).ToArray();
 

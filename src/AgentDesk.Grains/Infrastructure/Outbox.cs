@@ -52,6 +52,11 @@ public sealed class Outbox<TMessage>(
         return true;
     }
 
+    /// <summary>Call from the owner's OnDeactivateAsync: messages still unconfirmed keep being re-sent after it is gone.</summary>
+    public Task OnDeactivateAsync(CancellationToken cancellation) => IsEmpty || _reminderRegistered
+        ? Task.CompletedTask
+        : RetryReminder.RegisterBeforeDeactivationAsync(owner, reminderName, retries.Reminder, cancellation);
+
     /// <summary>The owner's reminder fired: re-send, or retire the reminder once nothing is pending.</summary>
     public async Task OnReminderAsync()
     {

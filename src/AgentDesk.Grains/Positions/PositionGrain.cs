@@ -97,6 +97,13 @@ public sealed class PositionGrain(
 
     private EventOutbox Events => _events ??= new EventOutbox(this, () => S.Events, publisher, eventOptions.Value, retries.Value);
 
+    /// <summary>Messages still outstanding are re-sent by a reminder once this activation is gone.</summary>
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        await Settlements.OnDeactivateAsync(cancellationToken);
+        await Events.OnDeactivateAsync(cancellationToken);
+    }
+
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         // The exit index is durable, but re-registering on activation heals a registration lost in a crash.

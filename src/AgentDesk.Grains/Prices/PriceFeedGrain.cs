@@ -54,6 +54,12 @@ public sealed class PriceFeedGrain(
     private PriceFeedState S => state.State;
     private string Symbol => GrainKeys.After(this.GetPrimaryKeyString(), "price:");
 
+    /// <summary>Messages still outstanding are re-sent by a reminder once this activation is gone.</summary>
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        await Events.OnDeactivateAsync(cancellationToken);
+    }
+
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _stream = this.GetStreamProvider(IPriceFeedGrain.StreamProvider)
