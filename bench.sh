@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Runs the benchmark programs: ./bench.sh [signatures|fanout|exits|intents|chain ...]; no argument runs them all.
+# Runs the benchmark programs: ./bench.sh [signatures|fanout|exits|intents|chain|events|history ...]; no argument runs them all.
 # Each prints `name: value unit` lines; docs/benchmarks.md records the figures.
 set -euo pipefail
 cd "$(dirname "$0")"
-if [ $# -eq 0 ] || printf '%s\n' "$@" | grep -qx fanout; then
-  # The fan-out benchmark also runs against PostgreSQL: start the local one (installed on first use).
+if [ $# -eq 0 ] || printf '%s\n' "$@" | grep -qxE 'fanout|history'; then
+  # The fan-out and history benchmarks run against PostgreSQL: start the local one (installed on first use).
   export AGENTDESK_BENCH_POSTGRES="$(deploy/local/postgres.sh start)"
 fi
 if [ $# -eq 0 ] || printf '%s\n' "$@" | grep -qx chain; then

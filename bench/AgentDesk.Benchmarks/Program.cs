@@ -9,6 +9,7 @@ var benchmarks = new Dictionary<string, Func<Task>>(StringComparer.OrdinalIgnore
     ["intents"] = () => AgentDesk.Benchmarks.Intents.IntentsBenchmark.RunAsync(),
     ["chain"] = () => AgentDesk.Benchmarks.Chain.ChainBenchmark.RunAsync(),
     ["events"] = () => AgentDesk.Benchmarks.Events.EventsBenchmark.RunAsync(),
+    ["history"] = () => AgentDesk.Benchmarks.History.HistoryBenchmark.RunAsync(),
 };
 
 var selected = args.Length == 0 ? benchmarks.Keys.ToArray() : args;
@@ -22,4 +23,5 @@ foreach (var name in selected)
     Console.WriteLine($"# {name}");
     await run();
 }
+AgentDesk.Benchmarks.Goals.PrintTable(AgentDesk.Benchmarks.Report.Recorded);
 return 0;

@@ -6,8 +6,24 @@ namespace AgentDesk.Benchmarks;
 /// <summary>Prints figures as `name: value unit`, one per line, and times loops.</summary>
 public static class Report
 {
-    public static void Figure(string name, double value, string unit) =>
+    /// <summary>Every figure printed in this run, by name (a repeated figure by its median): the goals table reads them.</summary>
+    public static readonly Dictionary<string, double> Recorded = new(StringComparer.Ordinal);
+
+    public static void Figure(string name, double value, string unit)
+    {
+        Recorded[name] = value;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name}: {value:0.###} {unit}"));
+    }
+
+    /// <summary>Prints the median of repetitions as the figure, with their min and max: `name: median unit (min …, max …, n=N)`.</summary>
+    public static void Repeated(string name, IReadOnlyList<double> values, string unit)
+    {
+        var sorted = values.Order().ToList();
+        var median = sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
+        Recorded[name] = median;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{name}: {median:0.###} {unit} (min {sorted[0]:0.###}, max {sorted[^1]:0.###}, n={sorted.Count})"));
+    }
 
     /// <summary>Runs <paramref name="operation"/> round-robin over inputs for about <paramref name="duration"/>; returns operations per second.</summary>
     public static double Throughput(Action<int> operation, int inputs, TimeSpan duration)

@@ -4,7 +4,7 @@ using System.Text.Json.Nodes;
 
 namespace AgentDesk.Gateway.Tests;
 
-/// <summary>The AlphaGrid flow (seed 002) over real HTTP, with every intent signed by ethers 6.</summary>
+/// <summary>The AlphaGrid flow (signed intents on a vault) over real HTTP, with every intent signed by ethers 6.</summary>
 [Collection(GatewayCollection.Name)]
 public sealed class AlphaGridStoryTests(GatewayFixture gateway)
 {

@@ -64,7 +64,7 @@ public sealed class SeedShapeTests(GatewayFixture gateway)
         await _http.PostAsync($"/api/v1/agents/{agentId}/subscribers", new { smartAccount = account }).OkAsync();
         await _http.PostAsync("/api/v1/prices", new { prices = new[] { new { symbol = "SOL", priceUsd = "150" } } }).OkAsync();
 
-        // seed 000 batch-open, verbatim but for the agent id
+        // the Symphony batch-open document, verbatim but for the agent id
         var open = await _http.PostAsync("/agent/batch-open", JsonNode.Parse("""
             {"agentId":"AGENT","symbol":"SOL","action":"LONG","weight":100,"leverage":2,"orderOptions":{"triggerPrice":0,"stopLossPrice":0,"takeProfitPrice":0}}
             """.Replace("AGENT", agentId))).OkAsync();
@@ -78,7 +78,7 @@ public sealed class SeedShapeTests(GatewayFixture gateway)
         Assert.Equal(account, open["results"]![0]!["smartAccount"]!.GetValue<string>());
         Assert.StartsWith("0x", open["results"]![0]!["result"]!["submitTxHash"]!.GetValue<string>());
 
-        // seed 001 list and close
+        // the Nexgent positions list and close
         var positions = await _http.GetJsonAsync($"/api/v1/agent-positions/{agentId}").OkAsync();
         AssertShape(JsonNode.Parse("""
             [{"id":"x","agentId":"x","walletAddress":"x","tokenAddress":"x","tokenSymbol":"x",
@@ -99,7 +99,7 @@ public sealed class SeedShapeTests(GatewayFixture gateway)
         Assert.Equal(404, missing.Status);
         Assert.Equal("""{"error":"Position not found"}""", missing.Body!.ToJsonString());
 
-        // seed 000 batch-close (with the batch id the open returned)
+        // the Symphony batch-close (with the batch id the open returned)
         var close = await _http.PostAsync("/agent/batch-close", new JsonObject { ["agentId"] = agentId, ["batchId"] = open["batchId"]!.GetValue<string>() }).OkAsync();
         AssertShape(JsonNode.Parse("""
             {"message":"Batch close trade submitted","batchId":"x","successful":0,"skipped":1,"failed":0,

@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 
 namespace AgentDesk.Gateway.Tests;
 
-/// <summary>The Symphony flow (seeds 000, 001, 003) over real HTTP.</summary>
+/// <summary>The Symphony flow (register, batch-open, the Nexgent positions view, close, batch-close) over real HTTP.</summary>
 [Collection(GatewayCollection.Name)]
 public sealed class SymphonyStoryTests(GatewayFixture gateway)
 {
@@ -16,7 +16,7 @@ public sealed class SymphonyStoryTests(GatewayFixture gateway)
         var symbol = TestData.NewSymbol();
         var feeAddress = TestData.NewAddress();
 
-        // register (seed 003 shape)
+        // register (Symphony shape)
         var registered = await _http.PostAsync("/agent/register", new
         {
             agentId, name = "Momentum", description = "Trend follower", imageUrl = "https://example.com/a.png", agentType = "PERPETUAL", isPublic = true,
@@ -39,7 +39,7 @@ public sealed class SymphonyStoryTests(GatewayFixture gateway)
 
         await _http.PostAsync("/api/v1/prices", new { prices = new[] { new { symbol, priceUsd = "100" }, new { symbol = "ETH", priceUsd = "2000" } } }).OkAsync();
 
-        // batch-open (seed 000 shape): the poor subscriber fails, the rest succeed
+        // batch-open (Symphony shape): the poor subscriber fails, the rest succeed
         var batch = await _http.PostAsync("/agent/batch-open", new
         {
             agentId, symbol, action = "LONG", weight = 100, leverage = 2,
@@ -57,7 +57,7 @@ public sealed class SymphonyStoryTests(GatewayFixture gateway)
         Assert.StartsWith("0x", richResult["submitTxHash"]!.GetValue<string>());
         Assert.Equal(3, richResult["newFanCount"]!.GetValue<int>());
 
-        // positions view (seed 001 shape)
+        // positions view (Nexgent shape)
         var positions = (await _http.GetJsonAsync($"/api/v1/agent-positions/{agentId}").OkAsync()).AsArray();
         Assert.Equal(2, positions.Count);
         var richPosition = positions.Single(p => p!["walletAddress"]!.GetValue<string>() == rich)!;
@@ -103,7 +103,7 @@ public sealed class SymphonyStoryTests(GatewayFixture gateway)
         await _http.PostAsync("/api/v1/prices", new { prices = new[] { new { symbol, priceUsd = "10" } } }).OkAsync();
         var batch = await _http.PostAsync("/agent/batch-open", new { agentId, symbol, action = "SHORT", weight = 50, leverage = 3 }).OkAsync();
 
-        // close one by hand (seed 001): realised P/L on a short after a 10% fall
+        // close one by hand (Nexgent shape): realised P/L on a short after a 10% fall
         await _http.PostAsync("/api/v1/prices", new { prices = new[] { new { symbol, priceUsd = "9" } } }).OkAsync();
         var positions = (await _http.GetJsonAsync($"/api/v1/agent-positions/{agentId}").OkAsync()).AsArray();
         var first = positions[0]!["id"]!.GetValue<string>();

@@ -258,6 +258,22 @@ async function eventsStory(api, ctx) {
   await api.call("DELETE /api/v1/webhooks/{webhookId}", { key, path: { webhookId: hook.webhookId } });
 }
 
+async function historyStory(api, ctx) {
+  const key = ctx.adminKey;
+  // The Symphony story closed its positions (one by hand, the rest by batch-close): they are the history.
+  const deadline = Date.now() + 15_000;
+  let page;
+  do {
+    page = await api.call("GET /api/v1/historical-swaps", { key, query: { agentId: SYMPHONY_AGENT, limit: 2 }, example: true });
+    if (page.trades.length === 0) await new Promise((r) => setTimeout(r, 200));
+  } while (page.trades.length === 0 && Date.now() < deadline);
+  const first = page.trades[0];
+  if (!first) throw new Error("the Symphony story's closed trades never reached the history");
+  ctx.known.historicalSwapId = first.historicalSwapId;
+  await api.call("GET /api/v1/historical-swaps/{historicalSwapId}", { key, path: { historicalSwapId: first.historicalSwapId } });
+  await api.call("GET /api/v1/agents/{agentId}/performance", { key, path: { agentId: SYMPHONY_AGENT } });
+}
+
 async function operationsStory(api) {
   await api.call("GET /health");
 }
@@ -268,6 +284,7 @@ const STORIES = [
   ["prices", pricesStory],
   ["access", accessStory],
   ["events", eventsStory],
+  ["history", historyStory],
   ["operations", operationsStory],
 ];
 

@@ -29,22 +29,44 @@ public static class ExitsBenchmark
         var loop = PlainLoop();
         Report.Figure("exits.plain_loop_100k_evaluations", loop.TotalMilliseconds, "ms");
 
-        await using var cluster = await BenchCluster.StartAsync(ClusterMode.Memory);
+        var memory = await TickToExitsAsync(ClusterMode.Memory, null, measureMemory: true, streams: true);
+        Report.Figure("exits.cluster_vs_plain_loop", memory / loop, "x");
+
+        if (Environment.GetEnvironmentVariable("AGENTDESK_BENCH_POSTGRES") is { Length: > 0 } postgres)
+            await TickToExitsAsync(ClusterMode.Postgres, postgres, measureMemory: false, streams: false);
+        else
+            Console.WriteLine("# exits.tick_to_1000_exits_filled_postgres: skipped (AGENTDESK_BENCH_POSTGRES not set; ./bench.sh sets it)");
+    }
+
+    /// <summary>
+    /// Opens the positions, then one tick that reaches 1% of their stops; the time until every triggered exit is filled
+    /// (on PostgreSQL: filled and its state stored, since a fill is counted after the position's write).
+    /// </summary>
+    private static async Task<TimeSpan> TickToExitsAsync(ClusterMode mode, string? connectionString, bool measureMemory, bool streams)
+    {
+        var suffix = mode == ClusterMode.Memory ? "" : "_" + mode.ToString().ToLowerInvariant();
+        await using var cluster = await BenchCluster.StartAsync(mode, connectionString);
         var grains = cluster.Grains;
         var agent = Guid.NewGuid();
-        var feed = grains.GetGrain<IPriceFeedGrain>(GrainKeys.PriceFeed("SOL"));
+        var symbol = "X" + agent.ToString("N")[..7].ToUpperInvariant();
+        var feed = grains.GetGrain<IPriceFeedGrain>(GrainKeys.PriceFeed(symbol));
         await feed.PushAsync(100m, DateTimeOffset.UtcNow);
 
+        // Memory per open position: the managed heap after a full collection, before and after the positions open
+        // (their grains, states, exit envelopes and index pages), divided by their number.
+        var heapBefore = measureMemory ? GC.GetTotalMemory(forceFullCollection: true) : 0;
         var setup = Stopwatch.StartNew();
         await BenchCluster.ForEachAsync(Enumerable.Range(0, Positions), 1_000, async i =>
         {
             // 1% stop at 95 (reached by the tick at 94); the rest stop at 50.
             var stop = i % 100 == 0 ? 95m : 50m;
-            var opened = await grains.GetGrain<IPositionGrain>(GrainKeys.Position(agent, $"0x{i:x40}", "SOL"))
+            var opened = await grains.GetGrain<IPositionGrain>(GrainKeys.Position(agent, $"0x{i:x40}", symbol))
                 .OpenAsync(new OpenPositionCommand("bench", null, "bench", GrainKeys.Account("bench", $"0x{i:x40}"), Side.Long, 100m, [], 2m, 100m, 8, null, 0, stop, 0, 0, [], 0, 10_000, null));
             if (!opened.IsSuccess) throw new InvalidOperationException(opened.Problem!.Message);
         });
-        Report.Figure("exits.setup_100k_positions", setup.Elapsed.TotalSeconds, "s");
+        Report.Figure($"exits.setup_100k_positions{suffix}", setup.Elapsed.TotalSeconds, "s");
+        if (measureMemory)
+            Report.Figure("exits.bytes_per_open_position", (double)(GC.GetTotalMemory(forceFullCollection: true) - heapBefore) / Positions, "bytes");
 
         // A warm-up tick that reaches nobody, so the exit index pages are active and JIT-compiled.
         await feed.PushAsync(99m, DateTimeOffset.UtcNow);
@@ -68,17 +90,20 @@ public static class ExitsBenchmark
         if (await Task.WhenAny(done.Task, Task.Delay(TimeSpan.FromMinutes(2))) != done.Task)
             throw new TimeoutException($"only {Interlocked.Read(ref fired)} of {Triggered} exits fired");
         var tickToExit = watch.Elapsed;
-        Report.Figure("exits.tick_to_1000_exits_filled", tickToExit.TotalMilliseconds, "ms");
-        Report.Figure("exits.cluster_vs_plain_loop", tickToExit / loop, "x");
+        Report.Figure($"exits.tick_to_1000_exits_filled{suffix}", tickToExit.TotalMilliseconds, "ms");
 
         // Nothing else fired: the other 99% were not even called.
         await Task.Delay(500);
-        Report.Figure("exits.fired_total", Interlocked.Read(ref fired), "exits");
+        Report.Figure($"exits.fired_total{suffix}", Interlocked.Read(ref fired), "exits");
 
-        var (streams, reached) = await StreamFanoutAsync(cluster);
-        Report.Figure("exits.explicit_stream_consumers_reached", reached, $"of {StreamConsumers}");
-        Report.Figure("exits.explicit_stream_tick_to_consumers", streams.TotalMilliseconds, "ms");
-        Report.Figure("exits.explicit_stream_projected_100k", streams.TotalMilliseconds * Positions / Math.Max(1, reached), "ms");
+        if (streams)
+        {
+            var (streamTime, reached) = await StreamFanoutAsync(cluster);
+            Report.Figure("exits.explicit_stream_consumers_reached", reached, $"of {StreamConsumers}");
+            Report.Figure("exits.explicit_stream_tick_to_consumers", streamTime.TotalMilliseconds, "ms");
+            Report.Figure("exits.explicit_stream_projected_100k", streamTime.TotalMilliseconds * Positions / Math.Max(1, reached), "ms");
+        }
+        return tickToExit;
     }
 
     private static TimeSpan PlainLoop()

@@ -98,10 +98,53 @@ public static class IntentsBenchmark
         }));
         Report.Figure("intents.grains_without_http", Agents * IntentsPerAgent / grainWatch.Elapsed.TotalSeconds, "intents/s");
 
+        await FixedLoadAsync(http, agents.Select(a => (a.AgentId, a.Key, a.Vault, a.Token)).ToList(), domain, deadline, firstNonce: 2 * IntentsPerAgent + 1);
+
         var inProcessRate = InProcessChecks(domain, deadline);
         Report.Figure("intents.http_to_paper_venue", httpRate, "intents/s");
         Report.Figure("intents.in_process_checks", inProcessRate, "intents/s");
         Report.Figure("intents.http_vs_in_process", httpRate / inProcessRate, "x");
+    }
+
+    private const int OfferedPerSecond = 1_000;
+    private const int LoadSeconds = 3;
+
+    /// <summary>
+    /// Latency at a fixed offered load: 1,000 signed add intents a second over HTTP for 3 s, spread evenly over the agents
+    /// (each agent's in nonce order, as a real agent sends them). A latency counts from when the intent was due to be
+    /// sent, not from when it went out, so a slow answer that delays the agent's next intent is charged to that one too.
+    /// </summary>
+    private static async Task FixedLoadAsync(HttpClient http, List<(string AgentId, EthECKey Key, string Vault, string Token)> agents, Eip712Domain domain,
+        long deadline, int firstNonce)
+    {
+        var perAgent = OfferedPerSecond * LoadSeconds / agents.Count;
+        var bodies = agents.Select(agent =>
+        {
+            var id = AgentIds.ToUint256(Guid.Parse(agent.AgentId));
+            return Enumerable.Range(firstNonce, perAgent).Select(n => (object)new
+            {
+                symbol = "NVDA", usdcAmount = "10", minTokenOut = "0", maxSlippageBps = 100, deadline, nonce = n,
+                signature = NethereumIntentSignatures.Sign(domain, new AddToPositionIntent(id, agent.Vault, agent.Token, 10_000_000, 0, 100, deadline, n), agent.Key.GetPrivateKey()),
+            }).ToList();
+        }).ToList();
+        var interval = TimeSpan.FromSeconds((double)agents.Count / OfferedPerSecond);
+        var latencies = new System.Collections.Concurrent.ConcurrentBag<double>();
+        var clock = Stopwatch.StartNew();
+        await Task.WhenAll(agents.Select(async (agent, a) =>
+        {
+            for (var i = 0; i < perAgent; i++)
+            {
+                var due = interval * i + interval * a / agents.Count;
+                if (due - clock.Elapsed is { Ticks: > 0 } wait) await Task.Delay(wait);
+                await Post(http, $"/agents/{agent.AgentId}/add-intents", bodies[a][i]);
+                latencies.Add((clock.Elapsed - due).TotalMilliseconds);
+            }
+        }));
+        var sorted = latencies.Order().ToList();
+        double Percentile(double p) => sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Count) - 1, 0, sorted.Count - 1)];
+        Report.Figure("intents.achieved_per_s_at_1000_offered", sorted.Count / clock.Elapsed.TotalSeconds, "intents/s");
+        Report.Figure("intents.http_p50_at_1000_per_s", Percentile(0.50), "ms");
+        Report.Figure("intents.http_p99_at_1000_per_s", Percentile(0.99), "ms");
     }
 
     /// <summary>The same checks the agent grain makes, in a plain loop: signature, deadline, nonce, track and allocation.</summary>

@@ -8,6 +8,7 @@ using AgentDesk.Gateway.Batches;
 using AgentDesk.Gateway.OperatorConsole;
 using AgentDesk.Gateway.Docs;
 using AgentDesk.Gateway.Events;
+using AgentDesk.Gateway.History;
 using AgentDesk.Gateway.Fees;
 using AgentDesk.Gateway.Http;
 using AgentDesk.Gateway.Intents;
@@ -147,6 +148,7 @@ public static class GatewayHost
         app.MapFeeEndpoints();
         app.MapKeyEndpoints();
         app.MapEventEndpoints();
+        app.MapHistoryEndpoints();
         app.MapWebhookEndpoints();
         return app;
     }

@@ -1,6 +1,7 @@
 using Orleans.Concurrency;
 using AgentDesk.Contracts.Common;
 using AgentDesk.Contracts.Events;
+using AgentDesk.Grains.History;
 using AgentDesk.Grains.Options;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -15,7 +16,7 @@ namespace AgentDesk.Grains.Events;
 /// </summary>
 [Reentrant]
 [GrainType("event-log")]
-public sealed class EventLogGrain(IEventStore store, IOptions<EventOptions> options, TimeProvider clock, ILogger<EventLogGrain> logger)
+public sealed class EventLogGrain(IEventStore store, IHistoryStore history, IOptions<EventOptions> options, TimeProvider clock, ILogger<EventLogGrain> logger)
     : Grain, IEventLogGrain
 {
     /// <summary>
@@ -131,6 +132,10 @@ public sealed class EventLogGrain(IEventStore store, IOptions<EventOptions> opti
             if (seen.Add(draft.SourceKey)) records.Add(EventRecord.From(++next, draft with { At = new DateTimeOffset(draft.At.UtcTicks - draft.At.UtcTicks % 10, TimeSpan.Zero) }));
         }
         var stored = await store.AppendAsync(Organization, records);
+        // The history read model, from every exit and cancellation in the flush, stored or recognised as a re-send: a
+        // flush that failed between the two writes is sent again by its senders, and this write then fills the gap.
+        var trades = TradeProjection.From(records);
+        if (trades.Count > 0) await history.AppendAsync(trades);
         _lastId = next;
         if (stored.Count == 0) return;
         _lastStoredId = stored[^1].Id;

@@ -9,9 +9,9 @@ public static class AgentDeskMetrics
 
     private static readonly Meter Meter = new(MeterName);
 
-    public static readonly Counter<long> ExitsFired = Meter.CreateCounter<long>("agentdesk.exits.fired", "{exit}", "Automatic exits filled (ladder rungs, stop/target prices, trailing stops).");
+    public static readonly Counter<long> ExitsFired = Meter.CreateCounter<long>("agentdesk.exits.fired", "{exit}", "Automatic exits filled and stored (ladder rungs, stop/target prices, trailing stops).");
 
-    public static readonly Histogram<double> TickToExit = Meter.CreateHistogram<double>("agentdesk.exits.tick_to_exit", "ms", "Time from a price tick to the fill of the exit it triggered.");
+    public static readonly Histogram<double> TickToExit = Meter.CreateHistogram<double>("agentdesk.exits.tick_to_exit", "ms", "Time from a price tick until the exit it triggered is filled and stored.");
 
     public static readonly Histogram<double> FanOutDuration = Meter.CreateHistogram<double>("agentdesk.batches.fanout_duration", "ms", "Time for a batch to reach every subscriber.");
 

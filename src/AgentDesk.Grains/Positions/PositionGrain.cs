@@ -87,6 +87,9 @@ public sealed class PositionGrain(
 
     private WatchEnvelope? _registered;
     private Outbox<Settlement>? _settlements;
+
+    /// <summary>Exits the tick being handled filled; reported to the metrics after the write that stores them.</summary>
+    private int _exitsFilled;
     private EventOutbox? _events;
 
     private PositionGrainState S => state.State;
@@ -308,6 +311,7 @@ public sealed class PositionGrain(
         }
 
         bool changed;
+        _exitsFilled = 0;
         try
         {
             changed = current.Status == PositionStatus.Pending ? await FillOrderAsync(current, tick) : await EvaluateExitsAsync(current, tick);
@@ -329,6 +333,13 @@ public sealed class PositionGrain(
             await state.WriteStateAsync();
             Settlements.SendAll();
             Events.Publish();
+            // Counted once stored: tick-to-exit is the time until an exit is filled and durable.
+            if (_exitsFilled > 0)
+            {
+                AgentDeskMetrics.ExitsFired.Add(_exitsFilled);
+                AgentDeskMetrics.TickToExit.Record((clock.GetUtcNow() - tick.At).TotalMilliseconds);
+                _exitsFilled = 0;
+            }
         }
         await SyncWatchAsync();
     }
@@ -487,8 +498,7 @@ public sealed class PositionGrain(
             Apply(current, reduction.Value!, fill, exit.Reason.ToWire(), exit.LadderIndex);
         }
         current.Plan = plan;
-        AgentDeskMetrics.ExitsFired.Add(decision.Fills.Count);
-        AgentDeskMetrics.TickToExit.Record((clock.GetUtcNow() - tick.At).TotalMilliseconds);
+        _exitsFilled = decision.Fills.Count;
         return true;
     }
 
@@ -521,8 +531,7 @@ public sealed class PositionGrain(
         }
         if (fired == 0) return false;
         current.Plan = current.Plan with { Ladder = steps };
-        AgentDeskMetrics.ExitsFired.Add(fired);
-        AgentDeskMetrics.TickToExit.Record((clock.GetUtcNow() - tick.At).TotalMilliseconds);
+        _exitsFilled = fired;
         return true;
     }
 

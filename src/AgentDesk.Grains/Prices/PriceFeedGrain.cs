@@ -60,17 +60,37 @@ public sealed class PriceFeedGrain(
         await Events.OnDeactivateAsync(cancellationToken);
     }
 
-    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Re-sends the latest tick to the active pages now and then. A tick is re-sent until a page acknowledges it, but the
+    /// re-sending lives in an activation: a feed whose silo dies takes its pending re-sends along, and a page that
+    /// acknowledged and then died takes its pending hand-offs to positions. In a quiet market no new tick would come to
+    /// repair that, and a crossed stop would wait. Pages and positions ignore a tick they already evaluated, so a repeat
+    /// costs one pass over each page's envelopes.
+    /// </summary>
+    public const string RedeliveryReminder = "redeliver-latest";
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _stream = this.GetStreamProvider(IPriceFeedGrain.StreamProvider)
             .GetStream<PriceTick>(StreamId.Create(IPriceFeedGrain.StreamNamespace, Symbol));
         Events.Publish();
-        return Task.CompletedTask;
+        if (S.ActivePages.Count == 0) return;
+        // A new activation (its predecessor may have died with re-sends pending) starts by sending the latest tick again.
+        RedeliverLatest();
+        try
+        {
+            await this.RegisterOrUpdateReminder(RedeliveryReminder, retries.Value.Reminder, retries.Value.Reminder);
+        }
+        catch (Exception e) when (ClusterFailures.IsTransient(e))
+        {
+            logger.LogWarning(e, "{Symbol}: the re-delivery reminder could not be registered; the next page activation registers it", Symbol);
+        }
     }
 
     public async Task ReceiveReminder(string reminderName, TickStatus status)
     {
         if (reminderName == EventOutbox.ReminderName) await Events.OnReminderAsync();
+        if (reminderName == RedeliveryReminder) RedeliverLatest();
     }
 
     public async Task<Result<PriceFeedView>> PushAsync(decimal priceUsd, DateTimeOffset at, string? reportTo = null)
@@ -113,7 +133,15 @@ public sealed class PriceFeedGrain(
 
     public async Task ActivatePageAsync(int page)
     {
-        if (S.ActivePages.Add(page)) await state.WriteStateAsync();
+        if (!S.ActivePages.Add(page)) return;
+        await state.WriteStateAsync();
+        await this.RegisterOrUpdateReminder(RedeliveryReminder, retries.Value.Reminder, retries.Value.Reminder);
+    }
+
+    private void RedeliverLatest()
+    {
+        if (Latest() is not { } tick) return;
+        foreach (var page in S.ActivePages) Delivery.Send(GrainKeys.ExitWatch(Symbol, page), tick);
     }
 
     /// <summary>Stores the newly accepted price, then hands it to the exit index and the stream.</summary>

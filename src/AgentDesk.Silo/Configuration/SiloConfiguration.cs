@@ -2,10 +2,12 @@ using System.ComponentModel.DataAnnotations;
 using System.Net;
 using AgentDesk.Contracts.Common;
 using AgentDesk.Grains.Events;
+using AgentDesk.Grains.History;
 using AgentDesk.Grains.Infrastructure;
 using AgentDesk.Grains.Options;
 using AgentDesk.Grains.Webhooks;
 using AgentDesk.Silo.Events;
+using AgentDesk.Silo.History;
 using AgentDesk.Silo.Persistence;
 using AgentDesk.Grains.Prices;
 using AgentDesk.Venues;
@@ -74,6 +76,7 @@ public static class SiloConfiguration
                 services.AddGrainStorage(StorageNames.Provider, (_, _) => new InProcessMemoryGrainStorage(serializer));
                 silo.UseInMemoryReminderService();
                 services.AddSingleton<IEventStore, MemoryEventStore>();
+                services.AddSingleton<IHistoryStore, MemoryHistoryStore>();
                 break;
             case ClusterMode.SingleNode:
                 var sqlite = SqliteConnectionString(options.DataDir);
@@ -90,6 +93,7 @@ public static class SiloConfiguration
                 silo.AddReminders();
                 services.AddSingleton<IReminderTable, SqliteReminderTable>();
                 services.AddSingleton<IEventStore, SqliteEventStore>();
+                services.AddSingleton<IHistoryStore, SqliteHistoryStore>();
                 break;
             case ClusterMode.Postgres:
                 var postgres = options.ConnectionString!;
@@ -107,6 +111,7 @@ public static class SiloConfiguration
                 });
                 services.AddSingleton(_ => Npgsql.NpgsqlDataSource.Create(postgres));
                 services.AddSingleton<IEventStore, PostgresEventStore>();
+                services.AddSingleton<IHistoryStore, PostgresHistoryStore>();
                 break;
         }
 

@@ -1,0 +1,74 @@
+using AgentDesk.Domain.History;
+
+namespace AgentDesk.Grains.History;
+
+/// <summary>
+/// The history read model: closed trades in an append-only table of the cluster's database (SQLite single node,
+/// PostgreSQL cluster) or in memory (the in-process test cluster). Rows are unique per organisation by id: appending a
+/// trade again stores nothing, so the writer may repeat itself after any failure.
+/// </summary>
+public interface IHistoryStore
+{
+    /// <summary>Stores the trades (each once, by organisation and id) in one transaction.</summary>
+    Task AppendAsync(IReadOnlyList<HistoricalSwap> trades);
+
+    /// <summary>A page of the organisation's trades matching the query, newest first.</summary>
+    Task<HistoryPage> QueryAsync(string organization, HistoryQuery query);
+
+    Task<HistoricalSwap?> GetAsync(string organization, string id);
+
+    /// <summary>Every trade of the agent closed in [from, to), oldest first.</summary>
+    Task<IReadOnlyList<HistoricalSwap>> ForAgentAsync(string organization, Guid agentId, DateTimeOffset? from, DateTimeOffset? to);
+}
+
+/// <summary>Trades in this process's memory, for <c>Memory</c> mode (one silo); same contract as the database stores.</summary>
+public sealed class MemoryHistoryStore : IHistoryStore
+{
+    private readonly Dictionary<(string Organization, string Id), HistoricalSwap> _trades = [];
+
+    public Task AppendAsync(IReadOnlyList<HistoricalSwap> trades)
+    {
+        lock (_trades)
+        {
+            foreach (var trade in trades) _trades.TryAdd((trade.Organization, trade.Id), trade);
+        }
+        return Task.CompletedTask;
+    }
+
+    public Task<HistoryPage> QueryAsync(string organization, HistoryQuery query)
+    {
+        List<HistoricalSwap> matching;
+        lock (_trades)
+        {
+            matching = _trades.Values.Where(t => t.Organization == organization && query.Matches(t))
+                .OrderByDescending(t => t.ClosedAt).ThenByDescending(t => t.Id, StringComparer.Ordinal).Take(query.Limit + 1).ToList();
+        }
+        return Task.FromResult(HistoryPages.From(matching, query.Limit));
+    }
+
+    public Task<HistoricalSwap?> GetAsync(string organization, string id)
+    {
+        lock (_trades) return Task.FromResult(_trades.GetValueOrDefault((organization, id)));
+    }
+
+    public Task<IReadOnlyList<HistoricalSwap>> ForAgentAsync(string organization, Guid agentId, DateTimeOffset? from, DateTimeOffset? to)
+    {
+        var query = new HistoryQuery(AgentId: agentId, From: from, To: to);
+        lock (_trades)
+        {
+            return Task.FromResult<IReadOnlyList<HistoricalSwap>>(_trades.Values.Where(t => t.Organization == organization && query.Matches(t))
+                .OrderBy(t => t.ClosedAt).ThenBy(t => t.Id, StringComparer.Ordinal).ToList());
+        }
+    }
+}
+
+public static class HistoryPages
+{
+    /// <summary>A page from up to limit + 1 rows, newest first: the extra row only says that there is a next page.</summary>
+    public static HistoryPage From(IReadOnlyList<HistoricalSwap> rows, int limit)
+    {
+        if (rows.Count <= limit) return new HistoryPage(rows, null);
+        var page = rows.Take(limit).ToList();
+        return new HistoryPage(page, new HistoryCursor(page[^1].ClosedAt, page[^1].Id));
+    }
+}

@@ -1,0 +1,36 @@
+using System.Text;
+using System.Text.Json;
+using AgentDesk.Domain.History;
+
+namespace AgentDesk.Silo.History;
+
+/// <summary>What the database stores of a trade: the filter columns and the whole row as JSON; and the query's WHERE clause.</summary>
+internal static class HistoryRows
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    public static string Data(HistoricalSwap trade) => JsonSerializer.Serialize(trade, Json);
+
+    public static HistoricalSwap Read(string data) => JsonSerializer.Deserialize<HistoricalSwap>(data, Json)!;
+
+    public static string Wallet(string wallet) => wallet.ToLowerInvariant();
+
+    public static string Symbol(string symbol) => symbol.ToUpperInvariant();
+
+    /// <summary>
+    /// The conditions of a query after the service and organisation, with parameter names prefixed by
+    /// <paramref name="p"/> (<c>@</c> or <c>$</c>); the caller binds the parameters the query uses.
+    /// </summary>
+    public static string Where(HistoryQuery query, char p)
+    {
+        var sql = new StringBuilder();
+        if (query.AgentId is not null) sql.Append($" AND agent_id = {p}agent");
+        if (query.WalletAddress is not null) sql.Append($" AND wallet = {p}wallet");
+        if (query.Symbol is not null) sql.Append($" AND symbol = {p}symbol");
+        if (query.From is not null) sql.Append($" AND closed_at >= {p}from");
+        if (query.To is not null) sql.Append($" AND closed_at < {p}to");
+        // Newest first by (closed_at, id): the next page is everything strictly after the cursor in that order.
+        if (query.After is not null) sql.Append($" AND (closed_at < {p}afterAt OR (closed_at = {p}afterAt AND id < {p}afterId))");
+        return sql.ToString();
+    }
+}
