@@ -13,6 +13,7 @@ using AgentDesk.Gateway.Positions;
 using AgentDesk.Grains.Options;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
+using Microsoft.OpenApi;
 
 namespace AgentDesk.Gateway.History;
 
@@ -40,7 +41,13 @@ public static class HistoryEndpoints
         var history = app.MapGroup("/api/v1/historical-swaps").RequireAuthorization(Policies.Operator).WithTags("History");
         history.MapGet("", ListAsync).WithName("listHistoricalSwaps")
             .WithSummary("Closed trades, newest first: ?agentId= &walletAddress= &symbol= &from= &to= (ISO 8601, close time) &limit= (1 to 1000, default 100) &cursor=; Accept: text/csv for a CSV export of the same query")
-            .Produces<string>(StatusCodes.Status200OK, "text/csv")
+            .AddOpenApiOperationTransformer((operation, _, _) =>
+            {
+                // The same answer as CSV, for Accept: text/csv (the typed result documents only the JSON).
+                if (operation.Responses?.TryGetValue("200", out var ok) == true && ok.Content is not null)
+                    ok.Content["text/csv"] = new OpenApiMediaType { Schema = new OpenApiSchema { Type = JsonSchemaType.String } };
+                return Task.CompletedTask;
+            })
             .ProducesErrors(Errors.InvalidAgentId, Errors.AgentNotFound, Errors.InvalidAddress, Errors.InvalidSymbol, Errors.InvalidQuery, Errors.InvalidCursor);
         history.MapGet("/{historicalSwapId}", GetAsync).WithName("getHistoricalSwap").WithSummary("One closed trade, by the historicalSwapId of its close")
             .ProducesErrors(Errors.SwapNotFound);

@@ -17,8 +17,8 @@ public interface IHistoryStore
 
     Task<HistoricalSwap?> GetAsync(string organization, string id);
 
-    /// <summary>Every trade of the agent closed in [from, to), oldest first.</summary>
-    Task<IReadOnlyList<HistoricalSwap>> ForAgentAsync(string organization, Guid agentId, DateTimeOffset? from, DateTimeOffset? to);
+    /// <summary>Every trade of the agent closed in [since, until), oldest first.</summary>
+    Task<IReadOnlyList<HistoricalSwap>> ForAgentAsync(string organization, Guid agentId, DateTimeOffset? since, DateTimeOffset? until);
 }
 
 /// <summary>Trades in this process's memory, for <c>Memory</c> mode (one silo); same contract as the database stores.</summary>
@@ -51,9 +51,9 @@ public sealed class MemoryHistoryStore : IHistoryStore
         lock (_trades) return Task.FromResult(_trades.GetValueOrDefault((organization, id)));
     }
 
-    public Task<IReadOnlyList<HistoricalSwap>> ForAgentAsync(string organization, Guid agentId, DateTimeOffset? from, DateTimeOffset? to)
+    public Task<IReadOnlyList<HistoricalSwap>> ForAgentAsync(string organization, Guid agentId, DateTimeOffset? since, DateTimeOffset? until)
     {
-        var query = new HistoryQuery(AgentId: agentId, From: from, To: to);
+        var query = new HistoryQuery(AgentId: agentId, From: since, To: until);
         lock (_trades)
         {
             return Task.FromResult<IReadOnlyList<HistoricalSwap>>(_trades.Values.Where(t => t.Organization == organization && query.Matches(t))

@@ -79,7 +79,7 @@ public sealed class PriceFeedGrain(
         RedeliverLatest();
         try
         {
-            await this.RegisterOrUpdateReminder(RedeliveryReminder, retries.Value.Reminder, retries.Value.Reminder);
+            await this.RegisterOrUpdateReminder(RedeliveryReminder, retries.Value.Reminder, retries.Value.Reminder, cancellationToken);
         }
         catch (Exception e) when (ClusterFailures.IsTransient(e))
         {

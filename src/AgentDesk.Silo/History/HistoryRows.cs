@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using AgentDesk.Domain.History;
@@ -24,13 +25,13 @@ internal static class HistoryRows
     public static string Where(HistoryQuery query, char p)
     {
         var sql = new StringBuilder();
-        if (query.AgentId is not null) sql.Append($" AND agent_id = {p}agent");
-        if (query.WalletAddress is not null) sql.Append($" AND wallet = {p}wallet");
-        if (query.Symbol is not null) sql.Append($" AND symbol = {p}symbol");
-        if (query.From is not null) sql.Append($" AND closed_at >= {p}from");
-        if (query.To is not null) sql.Append($" AND closed_at < {p}to");
+        if (query.AgentId is not null) sql.Append(CultureInfo.InvariantCulture, $" AND agent_id = {p}agent");
+        if (query.WalletAddress is not null) sql.Append(CultureInfo.InvariantCulture, $" AND wallet = {p}wallet");
+        if (query.Symbol is not null) sql.Append(CultureInfo.InvariantCulture, $" AND symbol = {p}symbol");
+        if (query.From is not null) sql.Append(CultureInfo.InvariantCulture, $" AND closed_at >= {p}from");
+        if (query.To is not null) sql.Append(CultureInfo.InvariantCulture, $" AND closed_at < {p}to");
         // Newest first by (closed_at, id): the next page is everything strictly after the cursor in that order.
-        if (query.After is not null) sql.Append($" AND (closed_at < {p}afterAt OR (closed_at = {p}afterAt AND id < {p}afterId))");
+        if (query.After is not null) sql.Append(CultureInfo.InvariantCulture, $" AND (closed_at < {p}afterAt OR (closed_at = {p}afterAt AND id < {p}afterId))");
         return sql.ToString();
     }
 }

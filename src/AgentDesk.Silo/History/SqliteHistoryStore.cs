@@ -69,9 +69,9 @@ public sealed class SqliteHistoryStore(SqliteConnectionSource connections, IOpti
         return (await ReadAsync(command)).FirstOrDefault();
     }
 
-    public async Task<IReadOnlyList<HistoricalSwap>> ForAgentAsync(string organization, Guid agentId, DateTimeOffset? from, DateTimeOffset? to)
+    public async Task<IReadOnlyList<HistoricalSwap>> ForAgentAsync(string organization, Guid agentId, DateTimeOffset? since, DateTimeOffset? until)
     {
-        var query = new HistoryQuery(AgentId: agentId, From: from, To: to);
+        var query = new HistoryQuery(AgentId: agentId, From: since, To: until);
         await using var connection = await connections.OpenAsync();
         await using var command = connection.CreateCommand();
         command.CommandText = $"SELECT data FROM agentdesk_trades WHERE service_id = $service AND organization = $organization{HistoryRows.Where(query, '$')} ORDER BY closed_at, id";
