@@ -157,6 +157,8 @@ public sealed class HistoryTests(GatewayFixture gateway) : IClassFixture<Gateway
     [InlineData("from=yesterday", "invalid_query")]
     [InlineData("from=2026-02-01T00:00:00Z&to=2026-01-01T00:00:00Z", "invalid_query")]
     [InlineData("cursor=not-a-cursor", "invalid_cursor")]
+    [InlineData("cursor=MHwA", "invalid_cursor")] // "0|\0": an id no trade has, that PostgreSQL could not even compare
+    [InlineData("cursor=OTk5OTk5OTk5OTk5OTk5OTk5OTk5OXxh", "invalid_cursor")] // ticks beyond the calendar
     [InlineData("walletAddress=0x123", "invalid_address")]
     [InlineData("symbol=SO%20L", "invalid_symbol")]
     [InlineData("agentId=42", "invalid_agent_id")]

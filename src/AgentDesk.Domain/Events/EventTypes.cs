@@ -41,13 +41,13 @@ public static class EventTypes
     public static Outcome<IReadOnlySet<string>?> ParseFilter(IEnumerable<string>? types)
     {
         var names = (types ?? []).Select(t => t?.Trim() ?? "").Where(t => t.Length > 0).ToList();
-        if (names.Count == 0 || names.Contains(Any)) return Outcome<IReadOnlySet<string>?>.Ok(null);
         if (names.Count > All.Count * 2)
             return new Rejection(Errors.InvalidEventTypes, $"At most {All.Count} event types; the known ones are {string.Join(", ", All)}.");
-        var unknown = names.Where(n => !IsKnown(n)).Distinct().ToList();
+        var unknown = names.Where(n => n != Any && !IsKnown(n)).Distinct().ToList();
         if (unknown.Count > 0)
             return new Rejection(Errors.InvalidEventTypes,
                 $"Unknown event type{(unknown.Count > 1 ? "s" : "")} {string.Join(", ", unknown.Select(u => $"'{Truncate(u)}'"))}; the known ones are {string.Join(", ", All)}, or '*'.");
+        if (names.Count == 0 || names.Contains(Any)) return Outcome<IReadOnlySet<string>?>.Ok(null);
         return Outcome<IReadOnlySet<string>?>.Ok(new HashSet<string>(names, StringComparer.Ordinal));
     }
 

@@ -29,12 +29,15 @@ public static class EventEndpoints
         [FromHeader(Name = "Last-Event-ID")] string? lastEventIdHeader, ClaimsPrincipal user, IClusterClient cluster, IOptions<EventOptions> options)
     {
         Guid? agent = null;
+        var organization = user.Organization();
         if (agentId is not null)
         {
-            // Another organisation's agent answers 404, as everywhere; its events are in another log anyway.
+            // Another organisation's agent answers 404, as everywhere. The admin, who sees every organisation, follows the
+            // agent's own organisation's log.
             var found = await AgentLookup.FindAsync(cluster, user, agentId);
             if (found.Rejection is { } missing) return ApiProblems.For(missing);
             agent = found.Agent!.Id;
+            organization = found.Agent.Profile.Organization;
         }
         var filter = EventTypes.ParseFilter(types?.SelectMany(t => t.Split(',')));
         if (!filter.IsSuccess) return ApiProblems.For(filter.Rejection!);
@@ -46,7 +49,11 @@ public static class EventEndpoints
                 return ApiProblems.For(Errors.InvalidCursor, $"Last-Event-ID (or lastEventId) must be an event id, a non-negative integer; got '{AgentLookup.Truncate(resume)}'.");
             after = id;
         }
-        return new EventStreamResult(cluster.GetGrain<IEventLogGrain>(GrainKeys.EventLog(user.Organization())), after, agent, filter.Value, options.Value.Heartbeat);
+        var log = cluster.GetGrain<IEventLogGrain>(GrainKeys.EventLog(organization));
+        // An id the log has not reached (a typo, or a log that was reset) would wait for ever for events that are numbered lower.
+        if (after is { } resumeAfter && resumeAfter > await log.GetLastIdAsync())
+            return ApiProblems.For(Errors.InvalidCursor, $"Last-Event-ID {resumeAfter} is beyond the last event of the log; resume from an id you received.");
+        return new EventStreamResult(log, after, agent, filter.Value, options.Value.Heartbeat);
     }
 }
 

@@ -47,7 +47,7 @@ public static class WebhookEndpoints
         [FromHeader(Name = "Idempotency-Key")] string? idempotencyKey, ClaimsPrincipal user, IClusterClient cluster)
     {
         if (WebhookRules.CheckUrl(body.Url) is { } badUrl) return ApiProblems.For(badUrl);
-        if (body.Events is null || body.Events.Count == 0)
+        if (body.Events is null || body.Events.Count == 0 || body.Events.Any(string.IsNullOrWhiteSpace))
             return ApiProblems.For(Errors.InvalidEventTypes, $"events is required: a list of event types ({string.Join(", ", EventTypes.All)}) or [\"*\"].");
         var types = EventTypes.ParseFilter(body.Events);
         if (!types.IsSuccess) return ApiProblems.For(types.Rejection!);
@@ -58,7 +58,15 @@ public static class WebhookEndpoints
 
         var directory = cluster.GetGrain<IWebhookDirectoryGrain>(GrainKeys.WebhookDirectory(organization));
         if (!await directory.AddAsync(webhookId))
-            return ApiProblems.For(Errors.InvalidWebhook, $"An organisation has at most {IWebhookDirectoryGrain.MaxWebhooks} webhooks; delete one first.");
+        {
+            // At the limit: entries left by registrations cut off part-way (listed, but no webhook behind them) do not count.
+            var listed = await directory.ListAsync();
+            var views = await Task.WhenAll(listed.Select(id => cluster.GetGrain<IWebhookGrain>(GrainKeys.Webhook(organization, id)).GetAsync()));
+            foreach (var (id, view) in listed.Zip(views))
+                if (view is null) await directory.RemoveAsync(id);
+            if (!await directory.AddAsync(webhookId))
+                return ApiProblems.For(Errors.InvalidWebhook, $"An organisation has at most {IWebhookDirectoryGrain.MaxWebhooks} webhooks; delete one first.");
+        }
         var registration = new WebhookRegistration(body.Url!, types.Value?.Order(StringComparer.Ordinal).ToArray(), body.Secret!);
         var created = await cluster.GetGrain<IWebhookGrain>(GrainKeys.Webhook(organization, webhookId)).CreateAsync(registration);
         // A refused registration (an idempotency conflict) lists nothing new; an existing webhook stays listed.

@@ -53,6 +53,12 @@ public sealed class WebhookOptions
     [Range(1, 120)]
     public int TimeoutSeconds { get; set; } = 10;
 
+    /// <summary>
+    /// Whether webhooks may be delivered to loopback, private and link-local addresses (off: such a delivery is refused
+    /// and logged as failed). Turn it on only where every tenant is trusted, or for local development.
+    /// </summary>
+    public bool AllowPrivateAddresses { get; set; }
+
     public DeliverySchedule Schedule => new(TimeSpan.FromMilliseconds(InitialBackoffMilliseconds),
         TimeSpan.FromMilliseconds(Math.Max(MaxBackoffMilliseconds, InitialBackoffMilliseconds)), TimeSpan.FromSeconds(GiveUpAfterSeconds));
 

@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
 using System.Net.Http.Headers;
 using System.Text;
 using AgentDesk.Domain.Webhooks;
@@ -33,12 +35,16 @@ public sealed class HttpWebhookSender : IWebhookSender, IDisposable
     public HttpWebhookSender(IOptions<WebhookOptions> options)
     {
         var timeout = options.Value.Timeout;
-        _http = new HttpClient(new SocketsHttpHandler
+        var handler = new SocketsHttpHandler
         {
             AllowAutoRedirect = false,
             ConnectTimeout = timeout,
             PooledConnectionLifetime = TimeSpan.FromMinutes(5),
-        })
+        };
+        // The address is checked when connecting, after the name is resolved: a name that resolves to an internal address
+        // (or changes to one after registration) is refused as surely as a literal one.
+        if (!options.Value.AllowPrivateAddresses) handler.ConnectCallback = ConnectToPublicAddressAsync;
+        _http = new HttpClient(handler)
         {
             Timeout = timeout,
         };
@@ -70,6 +76,26 @@ public sealed class HttpWebhookSender : IWebhookSender, IDisposable
     }
 
     public void Dispose() => _http.Dispose();
+
+    private static async ValueTask<Stream> ConnectToPublicAddressAsync(SocketsHttpConnectionContext context, CancellationToken cancellation)
+    {
+        var host = context.DnsEndPoint.Host;
+        var addresses = IPAddress.TryParse(host, out var literal) ? [literal] : await Dns.GetHostAddressesAsync(host, cancellation);
+        var allowed = addresses.Where(PublicAddresses.IsPublic).ToArray();
+        if (allowed.Length == 0 || allowed.Length != addresses.Length)
+            throw new HttpRequestException($"refused: {host} resolves to a private, loopback or link-local address (AgentDesk:Webhooks:AllowPrivateAddresses)");
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            await socket.ConnectAsync(allowed, context.DnsEndPoint.Port, cancellation);
+            return new NetworkStream(socket, ownsSocket: true);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
 
     private static string Truncate(string text) => text.Length <= 300 ? text : text[..300] + "…";
 }

@@ -30,8 +30,9 @@ internal static class HistoryRows
         if (query.Symbol is not null) sql.Append(CultureInfo.InvariantCulture, $" AND symbol = {p}symbol");
         if (query.From is not null) sql.Append(CultureInfo.InvariantCulture, $" AND closed_at >= {p}from");
         if (query.To is not null) sql.Append(CultureInfo.InvariantCulture, $" AND closed_at < {p}to");
-        // Newest first by (closed_at, id): the next page is everything strictly after the cursor in that order.
-        if (query.After is not null) sql.Append(CultureInfo.InvariantCulture, $" AND (closed_at < {p}afterAt OR (closed_at = {p}afterAt AND id < {p}afterId))");
+        // Newest first by (closed_at, id): the next page is everything strictly after the cursor in that order. A row-value
+        // comparison, so the index range scan starts at the cursor instead of filtering from the newest row.
+        if (query.After is not null) sql.Append(CultureInfo.InvariantCulture, $" AND (closed_at, id) < ({p}afterAt, {p}afterId)");
         return sql.ToString();
     }
 }

@@ -123,6 +123,8 @@ public sealed class EventStreamTests(EventsFixture gateway) : IClassFixture<Even
     [InlineData("/api/v1/events?agentId=not-a-uuid", null, 400, "invalid_agent_id")]
     [InlineData("/api/v1/events?lastEventId=-1", null, 400, "invalid_cursor")]
     [InlineData("/api/v1/events", "abc", 400, "invalid_cursor")]
+    [InlineData("/api/v1/events", "9223372036854775807", 400, "invalid_cursor")]
+    [InlineData("/api/v1/events?types=*,bogus", null, 400, "invalid_event_types")]
     public async Task Bad_filters_and_cursors_are_refused_before_the_stream_starts(string path, string? lastEventId, int status, string code)
     {
         var headers = lastEventId is null ? null : new Dictionary<string, string> { ["Last-Event-ID"] = lastEventId };

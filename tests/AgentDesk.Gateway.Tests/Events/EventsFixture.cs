@@ -19,6 +19,8 @@ public class EventsFixture : GatewayFixture
         "--AgentDesk:Webhooks:TimeoutSeconds", "5",
         "--AgentDesk:Webhooks:GiveUpAfterSeconds", GiveUpAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
         "--AgentDesk:Retries:ResendSeconds", "1",
+        // The receivers run on loopback.
+        "--AgentDesk:Webhooks:AllowPrivateAddresses", "true",
     ];
 }
 

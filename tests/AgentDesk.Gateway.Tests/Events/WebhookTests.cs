@@ -65,6 +65,8 @@ public sealed class WebhookTests(EventsFixture gateway) : IClassFixture<EventsFi
         { """{"url":"https://x.example/in","events":["*"],"secret":"short"}""", 400, "invalid_webhook" },
         { """{"url":"https://x.example/in","events":["position.exitted"],"secret":"whsec-test-0123456789"}""", 400, "invalid_event_types" },
         { """{"url":"https://x.example/in","events":[],"secret":"whsec-test-0123456789"}""", 400, "invalid_event_types" },
+        { """{"url":"https://x.example/in","events":[""],"secret":"whsec-test-0123456789"}""", 400, "invalid_event_types" },
+        { """{"url":"https://x.example/in","events":["*","bogus"],"secret":"whsec-test-0123456789"}""", 400, "invalid_event_types" },
         { """{"url":"https://x.example/in","events":"*","secret":"whsec-test-0123456789"}""", 400, "invalid_type" },
         { """{"url":"https://x.example/in","events":["*"],"secret":"whsec-test-0123456789","extra":1}""", 400, "unknown_field" },
     };
