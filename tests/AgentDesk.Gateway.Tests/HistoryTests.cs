@@ -44,6 +44,9 @@ public sealed class HistoryTests(GatewayFixture gateway) : IClassFixture<Gateway
         await OrgWorld.PriceAsync(gateway.Http, stop.Symbol, "96");
         await OrgWorld.PriceAsync(gateway.Http, target.Symbol, "104");
         await OrgWorld.PriceAsync(gateway.Http, trailing.Symbol, "104");
+        // Ticks reach positions without waiting, newest first: the fall comes once the position has seen the new peak.
+        await Eventually.WaitForAsync(() => ops.GetJsonAsync($"/api/v1/agent-positions/{trailing.Agent}").OkAsync(),
+            p => p.AsArray().SingleOrDefault()?["exitPlan"]?["trailingStopPrice"]?.GetValue<decimal>() > 100m, Wait, "the trailing stop to follow the peak");
         await OrgWorld.PriceAsync(gateway.Http, trailing.Symbol, "100");
         foreach (var (agent, _, _) in new[] { batchClosed, cancelled })
         {
@@ -149,6 +152,9 @@ public sealed class HistoryTests(GatewayFixture gateway) : IClassFixture<Gateway
         Assert.Equal(latest.Sum(t => t!["realizedPnlUsd"]!.GetValue<decimal>()), performance["totalRealizedPnlUsd"]!.GetValue<decimal>());
         Assert.Equal(symbol, Assert.Single(performance["bySymbol"]!.AsArray())!["symbol"]!.GetValue<string>());
         Assert.Equal(5, Assert.Single(performance["byDay"]!.AsArray())!["tradingSubscribers"]!.GetValue<int>());
+        // Five subscribed today: the day's count in the subscriber series.
+        var series = (await ops.GetJsonAsync($"/api/v1/agents/{agent}/performance").OkAsync())["subscribersByDay"]!.AsArray();
+        Assert.Equal(5, Assert.Single(series)!["subscribers"]!.GetValue<int>());
     }
 
     [Theory]

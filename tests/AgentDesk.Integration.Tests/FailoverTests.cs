@@ -54,19 +54,6 @@ public sealed class FailoverTests
         return (silos, environment, ports);
     }
 
-    /// <summary>Activates fresh batch grains until one lands on <paramref name="silo"/> (placement is random; each try is a coin flip).</summary>
-    private static async Task<Guid> BatchGrainOnAsync(TwoSilos silos, ServerProcess silo)
-    {
-        for (var attempt = 0; attempt < 64; attempt++)
-        {
-            var id = Guid.NewGuid();
-            var batch = silos.Grains.GetGrain<IBatchGrain>(id);
-            await batch.GetAsync();
-            if (await silos.HostOfAsync(batch) == silo) return id;
-        }
-        throw new InvalidOperationException("No batch grain was placed on the chosen silo in 64 tries.");
-    }
-
     private static bool Transient(Exception e) => ClusterFailures.IsTransient(e) || e is OrleansException;
 
     [Fact]
@@ -74,17 +61,26 @@ public sealed class FailoverTests
     {
         var (silos, environment, ports) = await StartAsync("fo-exits");
         await using var _ = silos;
-        var world = new Scenario(silos.Grains);
+        // Positions are placed next to the batch that opens them, so the batch runs on the feed's silo: the victim then
+        // hosts the symbol's price feed and the positions, and (checked, not hoped) some of the exit-index pages. The batch
+        // grain is placed first; symbols are tried until one's feed lands on the same silo (placement weighs the silos'
+        // load, so new activations are not a fair coin: both tend to go to the same, less loaded silo).
+        var batchId = Guid.NewGuid();
+        await silos.Grains.GetGrain<IBatchGrain>(batchId).GetAsync();
+        var victim = await silos.HostOfAsync(silos.Grains.GetGrain<IBatchGrain>(batchId));
+        Scenario? chosen = null;
+        for (var attempt = 0; attempt < 64 && chosen is null; attempt++)
+        {
+            var candidate = new Scenario(silos.Grains);
+            var feed = silos.Grains.GetGrain<IPriceFeedGrain>(GrainKeys.PriceFeed(candidate.Symbol));
+            await feed.GetLatestAsync();
+            if (await silos.HostOfAsync(feed) == victim) chosen = candidate;
+        }
+        var world = chosen ?? throw new InvalidOperationException("No symbol's price feed was placed on the batch's silo in 64 tries.");
         var agent = await world.AgentAsync();
         var accounts = new List<string>();
         for (var i = 0; i < 40; i++) accounts.Add(await world.AccountAsync(100m, agent));
         await world.PriceAsync(100m);
-
-        // Positions are placed next to the batch that opens them, so the batch runs on the feed's silo: the victim then
-        // hosts the symbol's price feed and the positions, and (checked, not hoped) some of the exit-index pages.
-        var feed = silos.Grains.GetGrain<IPriceFeedGrain>(GrainKeys.PriceFeed(world.Symbol));
-        var victim = await silos.HostOfAsync(feed);
-        var batchId = await BatchGrainOnAsync(silos, victim);
         var batch = await world.BatchOpenAsync(agent, weight: 100, leverage: 2, stopLoss: 90m, batchId: batchId);
         Assert.Equal(40, batch.Successful);
         var positionHosts = await Task.WhenAll(accounts.Select(a => silos.HostOfAsync(world.Position(agent, a))));
@@ -180,13 +176,16 @@ public sealed class FailoverTests
         for (var i = 0; i < 60; i++) accounts.Add(await world.AccountAsync(100m, agent));
         await world.PriceAsync(100m);
 
-        var batchId = await BatchGrainOnAsync(silos, silos.First);
+        // The silo the batch lands on is the one stopped (placement weighs load, so it is not chosen in advance).
+        var batchId = Guid.NewGuid();
+        await silos.Grains.GetGrain<IBatchGrain>(batchId).GetAsync();
+        var host = await silos.HostOfAsync(silos.Grains.GetGrain<IBatchGrain>(batchId));
         var batch = silos.Grains.GetGrain<IBatchGrain>(batchId);
         var running = batch.OpenAsync(new BatchOpenRequest(agent, world.Symbol, Side.Long, 50, 2, 0, 0, 0, 0));
         await Eventually.WaitForAsync(() => batch.GetAsync(), b => b?.Done >= 10, TimeSpan.FromSeconds(60), "part of the batch");
 
         // SIGTERM the batch's silo, and keep working while it shuts down.
-        var stopping = silos.First.StopAsync(TimeSpan.FromSeconds(60));
+        var stopping = host.StopAsync(TimeSpan.FromSeconds(60));
         var failures = new List<Exception>();
         var served = 0;
         while (!stopping.IsCompleted && served < 500)

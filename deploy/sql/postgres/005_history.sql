@@ -18,3 +18,15 @@ CREATE TABLE IF NOT EXISTS agentdesk_trades
 CREATE INDEX IF NOT EXISTS ix_agentdesk_trades_org ON agentdesk_trades (service_id, organization, closed_at DESC, id DESC);
 CREATE INDEX IF NOT EXISTS ix_agentdesk_trades_agent ON agentdesk_trades (service_id, organization, agent_id, closed_at DESC, id DESC);
 CREATE INDEX IF NOT EXISTS ix_agentdesk_trades_wallet ON agentdesk_trades (service_id, organization, wallet, closed_at DESC, id DESC);
+
+-- An agent's subscriber count at the end of each day it changed (the last change of the day wins), for the daily
+-- subscriber series of GET /api/v1/agents/{id}/performance.
+CREATE TABLE IF NOT EXISTS agentdesk_subscriber_counts
+(
+    service_id   varchar(150) NOT NULL,
+    organization varchar(64)  NOT NULL,
+    agent_id     uuid         NOT NULL,
+    day          date         NOT NULL,
+    subscribers  integer      NOT NULL,
+    PRIMARY KEY (service_id, organization, agent_id, day)
+);

@@ -18,4 +18,8 @@ public interface ITradeHistoryGrain : IGrainWithIntegerKey
 
     [Alias("performance")]
     Task<PerformanceReport> PerformanceAsync(string organization, Guid agentId, DateTimeOffset? since, DateTimeOffset? until);
+
+    /// <summary>The agent's subscriber count at the end of each day it changed, in [since, until] (days).</summary>
+    [Alias("subscribers")]
+    Task<IReadOnlyList<DailySubscribers>> SubscribersAsync(string organization, Guid agentId, DateOnly? since, DateOnly? until);
 }

@@ -19,6 +19,9 @@ public sealed record TradeExtreme(string HistoricalSwapId, string Symbol, decima
 
 public sealed record SymbolPerformance(string Symbol, int Trades, decimal RealizedPnlUsd);
 
+/// <summary>An agent's subscriber count at the end of a UTC day on which it changed.</summary>
+public sealed record DailySubscribers(DateOnly Day, int Subscribers);
+
 /// <summary>One UTC day: trades closed, their P/L, and how many distinct subscribers' accounts had a trade close.</summary>
 public sealed record DailyPerformance(DateOnly Day, int Trades, decimal RealizedPnlUsd, int TradingSubscribers);
 

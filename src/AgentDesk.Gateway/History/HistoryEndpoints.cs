@@ -28,7 +28,8 @@ public sealed record HistoricalSwapView(
 public sealed record HistoricalSwapList(IReadOnlyList<HistoricalSwapView> Trades, string? NextCursor);
 
 /// <summary>An agent's track record over [from, to).</summary>
-public sealed record AgentPerformanceView(Guid AgentId, DateTimeOffset? From, DateTimeOffset? To, int SubscribersNow, PerformanceReport Performance);
+public sealed record AgentPerformanceView(Guid AgentId, DateTimeOffset? From, DateTimeOffset? To, int SubscribersNow, PerformanceReport Performance,
+    IReadOnlyList<DailySubscribers> SubscribersByDay);
 
 /// <summary>
 /// Trade history and agent performance, from the history read model (docs/history.md). Everything is scoped to the
@@ -108,8 +109,11 @@ public static class HistoryEndpoints
     {
         if (Range(from, to) is not { } range) return ApiProblems.For(Errors.InvalidQuery, "from and to must be ISO 8601 times (2026-11-01T00:00:00Z), from before to.");
         var agent = http.VisibleAgent();
-        var report = await cluster.GetGrain<ITradeHistoryGrain>(0).PerformanceAsync(agent.Profile.Organization, agent.Id, range.From, range.To);
-        return TypedResults.Ok(new AgentPerformanceView(agent.Id, range.From, range.To, agent.Profile.SubscriberCount, report));
+        var history = cluster.GetGrain<ITradeHistoryGrain>(0);
+        var report = await history.PerformanceAsync(agent.Profile.Organization, agent.Id, range.From, range.To);
+        var subscribers = await history.SubscribersAsync(agent.Profile.Organization, agent.Id,
+            range.From is { } since ? DateOnly.FromDateTime(since.UtcDateTime) : null, range.To is { } until ? DateOnly.FromDateTime(until.UtcDateTime) : null);
+        return TypedResults.Ok(new AgentPerformanceView(agent.Id, range.From, range.To, agent.Profile.SubscriberCount, report, subscribers));
     }
 
     private static (DateTimeOffset? From, DateTimeOffset? To)? Range(string? from, string? to)

@@ -14,6 +14,7 @@ using AgentDesk.Domain.Intents;
 using AgentDesk.Domain.Prices;
 using AgentDesk.Domain.Tracks;
 using AgentDesk.Grains.Events;
+using AgentDesk.Grains.History;
 using AgentDesk.Grains.Infrastructure;
 using AgentDesk.Grains.Options;
 using AgentDesk.Venues;
@@ -87,6 +88,7 @@ public sealed class AgentGrain(
     IOptions<RetryOptions> retries,
     IEventPublisher publisher,
     ExecutionVenues venues,
+    IHistoryStore history,
     TimeProvider clock) : Grain, IAgentGrain, IRemindable
 {
     private const int RememberedIntents = 64;
@@ -197,6 +199,7 @@ public sealed class AgentGrain(
         await state.WriteStateAsync();
         await subscriber.AddSubscriptionAsync(AgentId, page);
         await Page(page).AddAsync(account);
+        await RecordSubscribersAsync();
         return Result<SubscriptionView>.Ok(new SubscriptionView(AgentId, account, true, S.PageSizes.Sum()));
     }
 
@@ -213,9 +216,14 @@ public sealed class AgentGrain(
             // Freed slots are not reused: pages only fill at the end, which keeps assignment a single counter.
             S.PageSizes[number]--;
             await state.WriteStateAsync();
+            await RecordSubscribersAsync();
         }
         return Result<SubscriptionView>.Ok(new SubscriptionView(AgentId, account, false, S.PageSizes.Sum()));
     }
+
+    /// <summary>Today's subscriber count in the history read model, for the agent's track record (docs/history.md).</summary>
+    private Task RecordSubscribersAsync() =>
+        history.RecordSubscribersAsync(S.Organization, AgentId, DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime), S.PageSizes.Sum());
 
     public Task<int> GetSubscriberPageCountAsync() => Task.FromResult(S.PageSizes.Count);
 

@@ -19,12 +19,35 @@ public interface IHistoryStore
 
     /// <summary>Every trade of the agent closed in [since, until), oldest first.</summary>
     Task<IReadOnlyList<HistoricalSwap>> ForAgentAsync(string organization, Guid agentId, DateTimeOffset? since, DateTimeOffset? until);
+
+    /// <summary>Records the agent's subscriber count for a day (a later record of the same day replaces it).</summary>
+    Task RecordSubscribersAsync(string organization, Guid agentId, DateOnly day, int subscribers);
+
+    /// <summary>The agent's recorded daily counts in [since, until] (days), oldest first.</summary>
+    Task<IReadOnlyList<DailySubscribers>> SubscribersAsync(string organization, Guid agentId, DateOnly? since, DateOnly? until);
 }
 
 /// <summary>Trades in this process's memory, for <c>Memory</c> mode (one silo); same contract as the database stores.</summary>
 public sealed class MemoryHistoryStore : IHistoryStore
 {
     private readonly Dictionary<(string Organization, string Id), HistoricalSwap> _trades = [];
+    private readonly Dictionary<(string Organization, Guid Agent, DateOnly Day), int> _subscribers = [];
+
+    public Task RecordSubscribersAsync(string organization, Guid agentId, DateOnly day, int subscribers)
+    {
+        lock (_subscribers) _subscribers[(organization, agentId, day)] = subscribers;
+        return Task.CompletedTask;
+    }
+
+    public Task<IReadOnlyList<DailySubscribers>> SubscribersAsync(string organization, Guid agentId, DateOnly? since, DateOnly? until)
+    {
+        lock (_subscribers)
+        {
+            return Task.FromResult<IReadOnlyList<DailySubscribers>>(_subscribers
+                .Where(e => e.Key.Organization == organization && e.Key.Agent == agentId && (since is null || e.Key.Day >= since) && (until is null || e.Key.Day <= until))
+                .OrderBy(e => e.Key.Day).Select(e => new DailySubscribers(e.Key.Day, e.Value)).ToList());
+        }
+    }
 
     public Task AppendAsync(IReadOnlyList<HistoricalSwap> trades)
     {

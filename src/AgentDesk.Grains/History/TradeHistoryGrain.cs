@@ -14,4 +14,7 @@ public sealed class TradeHistoryGrain(IHistoryStore store) : Grain, ITradeHistor
 
     public async Task<PerformanceReport> PerformanceAsync(string organization, Guid agentId, DateTimeOffset? since, DateTimeOffset? until) =>
         AgentPerformance.Compute(await store.ForAgentAsync(organization, agentId, since, until));
+
+    public Task<IReadOnlyList<DailySubscribers>> SubscribersAsync(string organization, Guid agentId, DateOnly? since, DateOnly? until) =>
+        store.SubscribersAsync(organization, agentId, since, until);
 }

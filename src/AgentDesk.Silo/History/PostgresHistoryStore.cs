@@ -63,6 +63,39 @@ public sealed class PostgresHistoryStore(NpgsqlDataSource database, IOptions<Clu
         return await ReadAsync(command);
     }
 
+    public async Task RecordSubscribersAsync(string organization, Guid agentId, DateOnly day, int subscribers)
+    {
+        await using var command = database.CreateCommand("""
+            INSERT INTO agentdesk_subscriber_counts (service_id, organization, agent_id, day, subscribers) VALUES (@service, @organization, @agent, @day, @count)
+            ON CONFLICT (service_id, organization, agent_id, day) DO UPDATE SET subscribers = excluded.subscribers
+            """);
+        command.Parameters.AddWithValue("service", ServiceId);
+        command.Parameters.AddWithValue("organization", organization);
+        command.Parameters.AddWithValue("agent", agentId);
+        command.Parameters.AddWithValue("day", day);
+        command.Parameters.AddWithValue("count", subscribers);
+        await command.ExecuteNonQueryAsync();
+    }
+
+    public async Task<IReadOnlyList<DailySubscribers>> SubscribersAsync(string organization, Guid agentId, DateOnly? since, DateOnly? until)
+    {
+        await using var command = database.CreateCommand("""
+            SELECT day, subscribers FROM agentdesk_subscriber_counts
+            WHERE service_id = @service AND organization = @organization AND agent_id = @agent
+              AND (@since::date IS NULL OR day >= @since) AND (@until::date IS NULL OR day <= @until)
+            ORDER BY day
+            """);
+        command.Parameters.AddWithValue("service", ServiceId);
+        command.Parameters.AddWithValue("organization", organization);
+        command.Parameters.AddWithValue("agent", agentId);
+        command.Parameters.Add(new NpgsqlParameter("since", NpgsqlDbType.Date) { Value = since is { } s ? s : DBNull.Value });
+        command.Parameters.Add(new NpgsqlParameter("until", NpgsqlDbType.Date) { Value = until is { } u ? u : DBNull.Value });
+        var days = new List<DailySubscribers>();
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync()) days.Add(new DailySubscribers(reader.GetFieldValue<DateOnly>(0), reader.GetInt32(1)));
+        return days;
+    }
+
     private void Bind(NpgsqlCommand command, string organization, HistoryQuery query)
     {
         command.Parameters.AddWithValue("service", ServiceId);

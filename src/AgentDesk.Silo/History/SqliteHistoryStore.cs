@@ -79,6 +79,43 @@ public sealed class SqliteHistoryStore(SqliteConnectionSource connections, IOpti
         return await ReadAsync(command);
     }
 
+    public async Task RecordSubscribersAsync(string organization, Guid agentId, DateOnly day, int subscribers)
+    {
+        await using var connection = await connections.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = """
+            INSERT INTO agentdesk_subscriber_counts (service_id, organization, agent_id, day, subscribers) VALUES ($service, $organization, $agent, $day, $count)
+            ON CONFLICT (service_id, organization, agent_id, day) DO UPDATE SET subscribers = excluded.subscribers
+            """;
+        command.Parameters.AddWithValue("$service", ServiceId);
+        command.Parameters.AddWithValue("$organization", organization);
+        command.Parameters.AddWithValue("$agent", agentId.ToString("D"));
+        command.Parameters.AddWithValue("$day", day.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture));
+        command.Parameters.AddWithValue("$count", subscribers);
+        await command.ExecuteNonQueryAsync();
+    }
+
+    public async Task<IReadOnlyList<DailySubscribers>> SubscribersAsync(string organization, Guid agentId, DateOnly? since, DateOnly? until)
+    {
+        await using var connection = await connections.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = """
+            SELECT day, subscribers FROM agentdesk_subscriber_counts
+            WHERE service_id = $service AND organization = $organization AND agent_id = $agent AND day >= $since AND day <= $until
+            ORDER BY day
+            """;
+        command.Parameters.AddWithValue("$service", ServiceId);
+        command.Parameters.AddWithValue("$organization", organization);
+        command.Parameters.AddWithValue("$agent", agentId.ToString("D"));
+        command.Parameters.AddWithValue("$since", (since ?? DateOnly.MinValue).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture));
+        command.Parameters.AddWithValue("$until", (until ?? DateOnly.MaxValue).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture));
+        var days = new List<DailySubscribers>();
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+            days.Add(new DailySubscribers(DateOnly.ParseExact(reader.GetString(0), "yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture), reader.GetInt32(1)));
+        return days;
+    }
+
     private void Bind(SqliteCommand command, string organization, HistoryQuery query)
     {
         command.Parameters.AddWithValue("$service", ServiceId);

@@ -84,6 +84,23 @@ public abstract class HistoryStoreContract
         Assert.Equal(["a", "c", "d"], (await store.ForAgentAsync("Org", AgentA, null, null)).Select(t => t.Id));
         Assert.Equal(["c"], (await store.ForAgentAsync("Org", AgentA, T0.AddMinutes(2), T0.AddMinutes(4))).Select(t => t.Id));
     }
+
+    [Fact]
+    public async Task Daily_subscriber_counts_keep_the_last_record_of_each_day_per_agent()
+    {
+        var store = await StoreAsync("svc-" + Guid.NewGuid().ToString("N")[..8]);
+        var day = new DateOnly(2026, 11, 20);
+        await store.RecordSubscribersAsync("Org", AgentA, day, 1);
+        await store.RecordSubscribersAsync("Org", AgentA, day, 2);
+        await store.RecordSubscribersAsync("Org", AgentA, day.AddDays(1), 1);
+        await store.RecordSubscribersAsync("Org", AgentA, day.AddDays(3), 7);
+        await store.RecordSubscribersAsync("Org", AgentB, day, 9);
+        await store.RecordSubscribersAsync("Org2", AgentA, day, 9);
+
+        Assert.Equal([new DailySubscribers(day, 2), new DailySubscribers(day.AddDays(1), 1), new DailySubscribers(day.AddDays(3), 7)],
+            await store.SubscribersAsync("Org", AgentA, null, null));
+        Assert.Equal([new DailySubscribers(day.AddDays(1), 1)], await store.SubscribersAsync("Org", AgentA, day.AddDays(1), day.AddDays(2)));
+    }
 }
 
 public sealed class SqliteHistoryStoreTests : HistoryStoreContract, IDisposable
