@@ -166,18 +166,21 @@ public sealed class BatchGrain(
         }
     }
 
-    /// <summary>Stores the accepted request, registers the resume reminder (so a crash resumes it), then runs.</summary>
+    /// <summary>Registers the resume reminder, stores the accepted request, then runs.</summary>
     private async Task StartAsync()
     {
         // The accounts are read before the first write, so the started event can say how many subscribers the batch reaches.
         var accounts = await AccountsAsync();
+        // The reminder first: a batch stored as running always has one to resume it after a crash. (Registered after the
+        // write, a failed registration, say while a dead silo's reminders move, left a running batch nobody resumed.) A
+        // reminder whose write then fails finds nothing running and retires itself.
+        await this.RegisterOrUpdateReminder(ResumeReminder, retries.Value.Reminder, retries.Value.Reminder);
         S.Status = BatchStatus.Running;
         S.StartedAt = clock.GetUtcNow();
         S.Subscribers = accounts.Count;
         Events.Add(Progress(EventTypes.BatchStarted, $"batch:{BatchId:D}:started"));
         await state.WriteStateAsync();
         Events.Publish();
-        await this.RegisterOrUpdateReminder(ResumeReminder, retries.Value.Reminder, retries.Value.Reminder);
         await RunAsync(accounts);
     }
 
