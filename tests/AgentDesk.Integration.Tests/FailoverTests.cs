@@ -61,33 +61,29 @@ public sealed class FailoverTests
     {
         var (silos, environment, ports) = await StartAsync("fo-exits");
         await using var _ = silos;
-        // Positions are placed next to the batch that opens them, so the batch runs on the feed's silo: the victim then
-        // hosts the symbol's price feed and the positions, and (checked, not hoped) some of the exit-index pages. The batch
-        // grain is placed first; symbols are tried until one's feed lands on the same silo (placement weighs the silos'
-        // load, so new activations are not a fair coin: both tend to go to the same, less loaded silo).
-        var batchId = Guid.NewGuid();
-        await silos.Grains.GetGrain<IBatchGrain>(batchId).GetAsync();
-        var victim = await silos.HostOfAsync(silos.Grains.GetGrain<IBatchGrain>(batchId));
-        Scenario? chosen = null;
-        for (var attempt = 0; attempt < 64 && chosen is null; attempt++)
+        // The victim must host the symbol's price feed, some positions and some of their exit-index pages. Placement weighs
+        // the silos' load rather than flipping a coin, so where each lands cannot be chosen in advance: a fresh world (agent,
+        // 40 subscribers, symbol, batch) is built until one silo hosts all three, checked rather than hoped.
+        Scenario? world = null;
+        Guid agent = default;
+        List<string> accounts = [];
+        ServerProcess? victim = null;
+        for (var attempt = 0; attempt < 6 && victim is null; attempt++)
         {
-            var candidate = new Scenario(silos.Grains);
-            var feed = silos.Grains.GetGrain<IPriceFeedGrain>(GrainKeys.PriceFeed(candidate.Symbol));
-            await feed.GetLatestAsync();
-            if (await silos.HostOfAsync(feed) == victim) chosen = candidate;
+            world = new Scenario(silos.Grains);
+            agent = await world.AgentAsync();
+            accounts = [];
+            for (var i = 0; i < 40; i++) accounts.Add(await world.AccountAsync(100m, agent));
+            await world.PriceAsync(100m);
+            var batch = await world.BatchOpenAsync(agent, weight: 100, leverage: 2, stopLoss: 90m);
+            Assert.Equal(40, batch.Successful);
+            var feedHost = await silos.HostOfAsync(silos.Grains.GetGrain<IPriceFeedGrain>(GrainKeys.PriceFeed(world.Symbol)));
+            var positionHosts = await Task.WhenAll(accounts.Select(a => silos.HostOfAsync(world.Position(agent, a))));
+            var pageHosts = await Task.WhenAll(accounts.Select(a => silos.HostOfAsync(
+                silos.Grains.GetGrain<IExitWatchGrain>(GrainKeys.ExitWatch(world.Symbol, Grains.Prices.ExitIndex.PageOf(GrainKeys.Position(agent, a, world.Symbol)))))));
+            if (positionHosts.Contains(feedHost) && pageHosts.Contains(feedHost)) victim = feedHost;
         }
-        var world = chosen ?? throw new InvalidOperationException("No symbol's price feed was placed on the batch's silo in 64 tries.");
-        var agent = await world.AgentAsync();
-        var accounts = new List<string>();
-        for (var i = 0; i < 40; i++) accounts.Add(await world.AccountAsync(100m, agent));
-        await world.PriceAsync(100m);
-        var batch = await world.BatchOpenAsync(agent, weight: 100, leverage: 2, stopLoss: 90m, batchId: batchId);
-        Assert.Equal(40, batch.Successful);
-        var positionHosts = await Task.WhenAll(accounts.Select(a => silos.HostOfAsync(world.Position(agent, a))));
-        var pageHosts = await Task.WhenAll(accounts.Select(a => silos.HostOfAsync(
-            silos.Grains.GetGrain<IExitWatchGrain>(GrainKeys.ExitWatch(world.Symbol, Grains.Prices.ExitIndex.PageOf(GrainKeys.Position(agent, a, world.Symbol)))))));
-        Assert.Contains(victim, positionHosts);
-        Assert.Contains(victim, pageHosts);
+        if (victim is null || world is null) throw new InvalidOperationException("No silo hosted a feed, positions and pages together in 6 worlds.");
         victim.Kill();
 
         // One tick below the stop, accepted once the feed is back, and no tick after it: the feed and the exit pages re-send it

@@ -2,6 +2,7 @@ using Orleans.Concurrency;
 using AgentDesk.Contracts.Common;
 using AgentDesk.Contracts.Events;
 using AgentDesk.Grains.History;
+using AgentDesk.Grains.Infrastructure;
 using AgentDesk.Grains.Options;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -16,6 +17,7 @@ namespace AgentDesk.Grains.Events;
 /// </summary>
 [Reentrant]
 [GrainType("event-log")]
+[RecoversFromFailures]
 public sealed class EventLogGrain(IEventStore store, IHistoryStore history, IOptions<EventOptions> options, TimeProvider clock, ILogger<EventLogGrain> logger)
     : Grain, IEventLogGrain
 {

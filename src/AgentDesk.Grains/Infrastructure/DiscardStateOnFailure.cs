@@ -20,7 +20,9 @@ public sealed class DiscardStateOnFailure(ILogger<DiscardStateOnFailure> logger)
         {
             await context.Invoke();
         }
-        catch (Exception e) when (context.TargetContext.GrainInstance?.GetType().Namespace?.StartsWith("AgentDesk.Grains", StringComparison.Ordinal) == true)
+        catch (Exception e) when (context.TargetContext.GrainInstance?.GetType() is { } type
+            && type.Namespace?.StartsWith("AgentDesk.Grains", StringComparison.Ordinal) == true
+            && !type.IsDefined(typeof(RecoversFromFailuresAttribute), inherit: false))
         {
             context.TargetContext.Deactivate(new DeactivationReason(DeactivationReasonCode.ApplicationError, e, "A call failed part-way; the state is reloaded from storage."));
             if (FromDatabase(e) is not { } database) throw;
@@ -36,3 +38,10 @@ public sealed class DiscardStateOnFailure(ILogger<DiscardStateOnFailure> logger)
         _ => null,
     };
 }
+
+/// <summary>
+/// A grain that recovers from a failed call itself and must stay active through it: the organisations' event logs, which
+/// serve interleaved readers and long polls while a failed flush makes them reload their numbering from the store.
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, Inherited = false)]
+public sealed class RecoversFromFailuresAttribute : Attribute;
