@@ -54,6 +54,26 @@ public sealed class FailoverTests
         return (silos, environment, ports);
     }
 
+    /// <summary>
+    /// Two silos and an agent with 60 funded subscribers, where a batch is slow enough to be cut: 100 ms a fill, 5
+    /// subscribers at a time, so 60 take over a second; reminders every 5 s resume it.
+    /// </summary>
+    private static async Task<(TwoSilos Silos, Scenario World, Guid Agent, List<string> Accounts)> SlowBatchWorldAsync(string prefix)
+    {
+        var (silos, _, _) = await StartAsync(prefix, new Dictionary<string, string>
+        {
+            ["AgentDesk__PaperVenue__FillLatencyMs"] = "100",
+            ["AgentDesk__Batches__Parallelism"] = "5",
+            ["AgentDesk__Retries__ReminderSeconds"] = "5",
+        });
+        var world = new Scenario(silos.Grains);
+        var agent = await world.AgentAsync();
+        var accounts = new List<string>();
+        for (var i = 0; i < 60; i++) accounts.Add(await world.AccountAsync(100m, agent));
+        await world.PriceAsync(100m);
+        return (silos, world, agent, accounts);
+    }
+
     private static bool Transient(Exception e) => ClusterFailures.IsTransient(e) || e is OrleansException;
 
     [Fact]
@@ -115,19 +135,8 @@ public sealed class FailoverTests
     [Fact]
     public async Task A_batch_cut_by_killing_its_silo_resumes_by_its_reminder_and_opens_nothing_twice()
     {
-        // 100 ms a fill, 5 subscribers at a time: 60 subscribers take over a second, long enough to be cut.
-        var (silos, _, _) = await StartAsync("fo-batch", new Dictionary<string, string>
-        {
-            ["AgentDesk__PaperVenue__FillLatencyMs"] = "100",
-            ["AgentDesk__Batches__Parallelism"] = "5",
-            ["AgentDesk__Retries__ReminderSeconds"] = "5",
-        });
+        var (silos, world, agent, accounts) = await SlowBatchWorldAsync("fo-batch");
         await using var _ = silos;
-        var world = new Scenario(silos.Grains);
-        var agent = await world.AgentAsync();
-        var accounts = new List<string>();
-        for (var i = 0; i < 60; i++) accounts.Add(await world.AccountAsync(100m, agent));
-        await world.PriceAsync(100m);
 
         var batch = silos.Grains.GetGrain<IBatchGrain>(Guid.NewGuid());
         var request = new BatchOpenRequest(agent, world.Symbol, Side.Long, 50, 2, 0, 0, 0, 0);
@@ -159,18 +168,8 @@ public sealed class FailoverTests
     [Fact]
     public async Task A_silo_stopped_with_sigterm_drains_its_running_batch_and_calls_meanwhile_go_to_the_other_silo()
     {
-        var (silos, _, _) = await StartAsync("fo-drain", new Dictionary<string, string>
-        {
-            ["AgentDesk__PaperVenue__FillLatencyMs"] = "100",
-            ["AgentDesk__Batches__Parallelism"] = "5",
-            ["AgentDesk__Retries__ReminderSeconds"] = "5",
-        });
+        var (silos, world, agent, accounts) = await SlowBatchWorldAsync("fo-drain");
         await using var _ = silos;
-        var world = new Scenario(silos.Grains);
-        var agent = await world.AgentAsync();
-        var accounts = new List<string>();
-        for (var i = 0; i < 60; i++) accounts.Add(await world.AccountAsync(100m, agent));
-        await world.PriceAsync(100m);
 
         // The silo the batch lands on is the one stopped (placement weighs load, so it is not chosen in advance).
         var batchId = Guid.NewGuid();

@@ -1,3 +1,7 @@
+using AgentDesk.Contracts.Accounts;
+using AgentDesk.Contracts.Agents;
+using AgentDesk.Contracts.Common;
+using AgentDesk.Domain.Agents;
 using AgentDesk.Silo.Configuration;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -55,6 +59,27 @@ public sealed class BenchCluster : IAsyncDisposable
         using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
         listener.Start();
         return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    /// <summary>
+    /// A PERPETUAL agent with a FLAT fee in organisation "bench", followed by <paramref name="subscribers"/> accounts
+    /// funded with <paramref name="deposit"/> USDC plus 0 to 6 (so sizes differ); returns the agent's id.
+    /// </summary>
+    public async Task<Guid> AgentWithSubscribersAsync(int subscribers, decimal deposit)
+    {
+        var agentId = Guid.NewGuid();
+        var agent = Grains.GetGrain<IAgentGrain>(agentId);
+        await agent.RegisterAsync(new AgentRegistration("bench", null, null, AgentType.Perpetual, true,
+            [new AgentFee("owner_flat", 0.1m, "0xfee0000000000000000000000000000000000001", FeeType.Flat)], "bench", null, null, null));
+        var accounts = Enumerable.Range(0, subscribers).Select(i => $"0x{i:x40}").ToList();
+        await ForEachAsync(Enumerable.Range(0, subscribers), 256, async i =>
+        {
+            var account = Grains.GetGrain<ISubscriberGrain>(GrainKeys.Account("bench", accounts[i]));
+            await account.CreateAsync();
+            await account.DepositAsync("seed", deposit + i % 7);
+        });
+        foreach (var a in accounts) await agent.SubscribeAsync(a); // one agent: subscriptions are sequential anyway
+        return agentId;
     }
 
     /// <summary>Runs <paramref name="work"/> over <paramref name="items"/> with at most <paramref name="parallelism"/> in flight.</summary>

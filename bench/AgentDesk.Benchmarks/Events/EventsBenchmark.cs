@@ -44,18 +44,7 @@ public static class EventsBenchmark
         await using var cluster = await BenchCluster.StartAsync(ClusterMode.Memory,
             configure: services => services.Configure<EventOptions>(o => o.Enabled = eventsEnabled));
         var grains = cluster.Grains;
-        var agentId = Guid.NewGuid();
-        var agent = grains.GetGrain<IAgentGrain>(agentId);
-        await agent.RegisterAsync(new AgentRegistration("bench", null, null, AgentType.Perpetual, true,
-            [new AgentFee("owner_flat", 0.1m, "0xfee0000000000000000000000000000000000001", FeeType.Flat)], "bench", null, null, null));
-        var accounts = Enumerable.Range(0, subscribers).Select(i => $"0x{i:x40}").ToList();
-        await BenchCluster.ForEachAsync(Enumerable.Range(0, subscribers), 256, async i =>
-        {
-            var account = grains.GetGrain<ISubscriberGrain>(GrainKeys.Account("bench", accounts[i]));
-            await account.CreateAsync();
-            await account.DepositAsync("seed", 1000m + i % 7);
-        });
-        foreach (var a in accounts) await agent.SubscribeAsync(a);
+        var agentId = await cluster.AgentWithSubscribersAsync(subscribers, 1000m);
         string[] symbols = ["WARM", "SOL", "ETH", "BTC"];
         foreach (var symbol in symbols) await grains.GetGrain<IPriceFeedGrain>(GrainKeys.PriceFeed(symbol)).PushAsync(100m, DateTimeOffset.UtcNow);
 

@@ -30,7 +30,7 @@ public static class IntentsBenchmark
         var domain = new IntentDomainOptions().ToDomain();
         var deadline = DateTimeOffset.UtcNow.AddHours(1).ToUnixTimeSeconds();
 
-        await using var app = StartGateway();
+        await using var app = await StartGatewayAsync();
         var baseAddress = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         using var http = new HttpClient { BaseAddress = new Uri(baseAddress) };
         http.DefaultRequestHeaders.Add("x-api-key", AdminKey);
@@ -176,7 +176,7 @@ public static class IntentsBenchmark
         return best;
     }
 
-    private static WebApplication StartGateway()
+    private static async Task<WebApplication> StartGatewayAsync()
     {
         string Port() => FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture);
         var app = GatewayHost.Build(
@@ -185,7 +185,7 @@ public static class IntentsBenchmark
             "--AgentDesk:Cluster:GatewayPort", Port(), "--AgentDesk:Auth:AdminKey", AdminKey,
             "--AgentDesk:RateLimit:PermitsPerSecond", "1000000", "--AgentDesk:RateLimit:AnonymousPermitsPerSecond", "1000000", "--Logging:LogLevel:Default", "Warning",
         ]);
-        app.StartAsync().GetAwaiter().GetResult();
+        await app.StartAsync();
         return app;
     }
 

@@ -12,6 +12,9 @@ public static class SideExtensions
 {
     public static int Sign(this Side side) => (int)side;
 
+    /// <summary>The API's spelling: LONG or SHORT.</summary>
+    public static string ToWire(this Side side) => side == Side.Long ? "LONG" : "SHORT";
+
     public static Side? Parse(string? text) => text?.ToUpperInvariant() switch
     {
         "LONG" => Side.Long,

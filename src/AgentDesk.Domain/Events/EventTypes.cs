@@ -41,8 +41,9 @@ public static class EventTypes
     public static Outcome<IReadOnlySet<string>?> ParseFilter(IEnumerable<string>? types)
     {
         var names = (types ?? []).Select(t => t?.Trim() ?? "").Where(t => t.Length > 0).ToList();
-        if (names.Count > All.Count * 2)
-            return new Rejection(Errors.InvalidEventTypes, $"At most {All.Count} event types; the known ones are {string.Join(", ", All)}.");
+        // Every type once, plus '*': anything longer repeats itself.
+        if (names.Count > All.Count + 1)
+            return new Rejection(Errors.InvalidEventTypes, $"At most {All.Count} event types (or '*'); the known ones are {string.Join(", ", All)}.");
         var unknown = names.Where(n => n != Any && !IsKnown(n)).Distinct().ToList();
         if (unknown.Count > 0)
             return new Rejection(Errors.InvalidEventTypes,

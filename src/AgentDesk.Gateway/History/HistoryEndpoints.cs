@@ -98,7 +98,7 @@ public static class HistoryEndpoints
     private static async Task<Results<Ok<HistoricalSwapView>, ProblemHttpResult>> GetAsync(string historicalSwapId, ClaimsPrincipal user,
         IClusterClient cluster, IOptions<PriceOptions> prices)
     {
-        var trade = historicalSwapId.Length <= 128 && historicalSwapId.All(c => c is > ' ' and <= '~') ? await cluster.GetGrain<ITradeHistoryGrain>(0).GetAsync(user.Organization(), historicalSwapId) : null;
+        var trade = ClientIds.IsValid(historicalSwapId) ? await cluster.GetGrain<ITradeHistoryGrain>(0).GetAsync(user.Organization(), historicalSwapId) : null;
         return trade is null
             ? ApiProblems.For(Errors.SwapNotFound, $"Historical swap {AgentLookup.Truncate(historicalSwapId)} does not exist.")
             : TypedResults.Ok(View(trade, await NativePriceAsync(cluster, prices.Value)));
@@ -203,9 +203,9 @@ public static class HistoryEndpoints
                 var bar = text.IndexOf('|', StringComparison.Ordinal);
                 if (bar <= 0 || !long.TryParse(text.AsSpan(0, bar), NumberStyles.None, CultureInfo.InvariantCulture, out var ticks)
                     || ticks > DateTimeOffset.MaxValue.UtcTicks) return null;
-                // Ids are printable ASCII of at most 128 characters; anything else was not made by this API.
+                // Trade ids are printable ASCII of at most 128 characters; anything else was not made by this API.
                 var id = text[(bar + 1)..];
-                if (id.Length is 0 or > 128 || !id.All(c => c is > ' ' and <= '~')) return null;
+                if (!ClientIds.IsValid(id)) return null;
                 return new HistoryCursor(new DateTimeOffset(ticks, TimeSpan.Zero), id);
             }
             catch (FormatException)

@@ -120,7 +120,7 @@ public static class PositionEndpoints
             new CurrentView(Native(PositionMath.ToNative(price, nativePrice)), price, Native(value?.ValueNative ?? 0), Usd(value?.ValueUsd ?? 0)),
             new ProfitLossView(Native(value?.ProfitLossNative ?? 0), Usd(value?.ProfitLossUsd ?? 0), Pct(value?.ProfitLossPercent ?? 0), Pct(value?.PriceChangePercent ?? 0)),
             new StopLossView(p.TrailingStopPercentage, p.ExtremePrice), p.CreatedAt, p.UpdatedAt,
-            p.Side == Side.Long ? "LONG" : "SHORT", p.Leverage, p.Size, p.Status.ToString().ToUpperInvariant(), p.PendingExits,
+            p.Side.ToWire(), p.Leverage, p.Size, p.Status.ToString().ToUpperInvariant(), p.PendingExits,
             new ExitPlanView(p.StopLossPrice, p.TakeProfitPrice, p.TrailingStopPercentage, trailingLevel, p.PendingExits));
     }
 

@@ -303,7 +303,7 @@ public sealed class AgentGrain(
         S.InFlight = authorization;
         // A venue that leaves the cluster could execute the order even if this activation dies before answering:
         // the spent nonce and the order are stored first, so recovery carries the same intent out, never a second.
-        if (venues.Get(venues.Route(S.AgentType, signedIntent: true)).SendsOutsideCluster) await state.WriteStateAsync();
+        if (venues.Get(venues.Spot).SendsOutsideCluster) await state.WriteStateAsync(); // signed intents always trade spot
         AgentDeskMetrics.Intents.Add(1, new KeyValuePair<string, object?>("outcome", "accepted"));
         return await CarryOutAsync(authorization, now);
     }
@@ -379,10 +379,10 @@ public sealed class AgentGrain(
         await GrainFactory.GetGrain<IPositionGrain>(settlement.PositionKey).ConfirmSettlementAsync(settlement.SettlementId);
     }
 
-    /// <summary>What the feed or the position would refuse, checked before the nonce is spent.</summary>
     /// <summary>The position command an intent becomes: one per nonce, so the position carries each intent out once.</summary>
     private static string CommandId(IntentRequest request) => $"intent:{request.Nonce.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
 
+    /// <summary>What the feed or the position would refuse, checked before the nonce is spent.</summary>
     private async Task<Rejection?> PrecheckAsync(IntentRequest request, AdmittedIntent admitted, DateTimeOffset now)
     {
         var symbol = admitted.Token.Symbol;

@@ -322,7 +322,7 @@ public sealed class BatchGrain(
         var open = S.Open;
         return EventDrafts.Create(S.Organization, sourceKey, type, r.AgentId, null, S.Symbol, clock.GetUtcNow(),
             new BatchEventData(BatchId, S.Kind == BatchKind.Open ? "open" : "close", S.Status == BatchStatus.Running ? "running" : "completed", r.AgentId,
-                S.Symbol, open is null ? null : open.Side == Side.Long ? "LONG" : "SHORT", open?.Weight, open?.Leverage, S.Close?.OpenBatchId,
+                S.Symbol, open?.Side.ToWire(), open?.Weight, open?.Leverage, S.Close?.OpenBatchId,
                 r.Subscribers, r.Done, r.Successful, r.Failed, r.Skipped, S.StartedAt, S.CompletedAt));
     }
 

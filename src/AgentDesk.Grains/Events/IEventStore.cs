@@ -20,7 +20,10 @@ public interface IEventStore
     /// <summary>Up to <paramref name="max"/> events with an id above <paramref name="afterId"/>, oldest first.</summary>
     Task<IReadOnlyList<EventRecord>> ReadAsync(string organization, long afterId, int max);
 
-    /// <summary>Deletes events (of every organisation) that happened before <paramref name="before"/>; returns how many.</summary>
+    /// <summary>
+    /// Deletes events (of every organisation) that happened before <paramref name="before"/>, except each organisation's
+    /// newest, which keeps its numbering going; returns how many.
+    /// </summary>
     Task<int> PruneAsync(DateTimeOffset before);
 }
 
@@ -87,7 +90,9 @@ public sealed class MemoryEventStore : IEventStore
             {
                 // As in the database, a pruned row's source key goes with it: a draft re-sent after its retention is refused
                 // by the log (too old to store), not by the store.
-                foreach (var old in log.ById.Values.Where(e => e.At < before).ToList())
+                // The newest event stays whatever its age: the log numbers on from the highest stored id.
+                var newest = log.ById.Count > 0 ? log.ById.Keys[^1] : 0;
+                foreach (var old in log.ById.Values.Where(e => e.At < before && e.Id != newest).ToList())
                 {
                     log.ById.Remove(old.Id);
                     log.SourceKeys.Remove(old.SourceKey);

@@ -11,8 +11,6 @@ namespace AgentDesk.Grains.Positions;
 /// <summary>The events a position records: fills, exits (with the rule that fired) and cancelled orders.</summary>
 public static class PositionEvents
 {
-    public static string Wire(Side side) => side == Side.Long ? "LONG" : "SHORT";
-
     /// <summary>The lifecycle opened, or its trigger order filled (<paramref name="triggered"/>).</summary>
     public static EventDraft Opened(string positionKey, PositionLifecycle l, bool triggered)
     {
@@ -20,7 +18,7 @@ public static class PositionEvents
         var p = l.Position!;
         var tx = l.OpenTransaction;
         return EventDrafts.Create(l.Organization, $"fill:{l.PositionId}:open", EventTypes.PositionFilled, agentId, account, symbol, tx?.At ?? l.UpdatedAt,
-            new FillEventData(l.PositionId, "open", triggered, Wire(l.Side), l.TokenAddress, p.Size, p.EntryPrice, l.CollateralUsdc, p.Size, p.EntryPrice,
+            new FillEventData(l.PositionId, "open", triggered, l.Side.ToWire(), l.TokenAddress, p.Size, p.EntryPrice, l.CollateralUsdc, p.Size, p.EntryPrice,
                 l.Leverage, p.MarginUsdc, l.Fees, l.Fees.Sum(f => f.AmountUsdc), l.BatchId, tx?.At ?? l.CreatedAt, tx));
     }
 
@@ -31,7 +29,7 @@ public static class PositionEvents
         var (agentId, account, symbol) = GrainKeys.ParsePosition(positionKey);
         var p = l.Position!;
         return EventDrafts.Create(l.Organization, $"fill:{l.PositionId}:add:{commandId}", EventTypes.PositionFilled, agentId, account, symbol, transaction.At,
-            new FillEventData(l.PositionId, "add", false, Wire(l.Side), l.TokenAddress, size, price, collateral, p.Size, p.EntryPrice, l.Leverage,
+            new FillEventData(l.PositionId, "add", false, l.Side.ToWire(), l.TokenAddress, size, price, collateral, p.Size, p.EntryPrice, l.Leverage,
                 p.MarginUsdc, [], 0m, l.BatchId, l.OpenTransaction?.At ?? l.CreatedAt, transaction));
     }
 
@@ -41,7 +39,7 @@ public static class PositionEvents
         var (agentId, account, symbol) = GrainKeys.ParsePosition(positionKey);
         IReadOnlyList<Domain.Agents.FeeCharge> fees = reduction.Closed ? l.Fees : [];
         return EventDrafts.Create(l.Organization, $"exit:{sale.HistoricalSwapId}", EventTypes.PositionExited, agentId, account, symbol, sale.At,
-            new ExitEventData(l.PositionId, sale.HistoricalSwapId, l.Exits.Count - 1, sale.Reason, sale.LadderIndex, Wire(l.Side), l.TokenAddress,
+            new ExitEventData(l.PositionId, sale.HistoricalSwapId, l.Exits.Count - 1, sale.Reason, sale.LadderIndex, l.Side.ToWire(), l.TokenAddress,
                 l.Leverage, entryPrice, l.OpenTransaction?.At ?? l.CreatedAt, sale.Price, sale.At, sale.Size, reduction.After.Size, l.OriginalSize,
                 reduction.Closed, sale.RealizedPnlUsdc, l.RealizedPnlUsdc, reduction.ReleasedMarginUsdc, reduction.PayoutUsdc, fees,
                 fees.Sum(f => f.AmountUsdc), l.BatchId, l.OpenTransaction, sale.Transaction));
@@ -52,6 +50,6 @@ public static class PositionEvents
     {
         var (agentId, account, symbol) = GrainKeys.ParsePosition(positionKey);
         return EventDrafts.Create(l.Organization, $"cancel:{l.PositionId}", EventTypes.PositionCancelled, agentId, account, symbol, l.UpdatedAt,
-            new CancelEventData(l.PositionId, l.CloseReason ?? CloseReasons.Manual, Wire(l.Side), l.Order?.TriggerPrice, l.CollateralUsdc, l.BatchId));
+            new CancelEventData(l.PositionId, l.CloseReason ?? CloseReasons.Manual, l.Side.ToWire(), l.Order?.TriggerPrice, l.CollateralUsdc, l.BatchId));
     }
 }

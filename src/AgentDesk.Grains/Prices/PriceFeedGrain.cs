@@ -133,9 +133,12 @@ public sealed class PriceFeedGrain(
 
     public async Task ActivatePageAsync(int page)
     {
-        if (!S.ActivePages.Add(page)) return;
+        if (S.ActivePages.Contains(page)) return;
+        // The first page needs the re-delivery reminder, registered before the page is stored so a stored page always has
+        // one; later pages share it.
+        if (S.ActivePages.Count == 0) await this.RegisterOrUpdateReminder(RedeliveryReminder, retries.Value.Reminder, retries.Value.Reminder);
+        S.ActivePages.Add(page);
         await state.WriteStateAsync();
-        await this.RegisterOrUpdateReminder(RedeliveryReminder, retries.Value.Reminder, retries.Value.Reminder);
     }
 
     private void RedeliverLatest()

@@ -104,9 +104,11 @@ public sealed class WebhookGrain(
         S.CreatedAt = clock.GetUtcNow();
         // Events from now on: a new webhook is not sent the organisation's history.
         S.Cursor = await GrainFactory.GetGrain<IEventLogGrain>(GrainKeys.EventLog(Key.Organization)).GetLastIdAsync();
+        // The reminder before the write: a stored webhook always has one to wake it after a restart (registered after, a
+        // failed registration left a webhook that a retry reported as created and that never delivered).
+        await this.RegisterOrUpdateReminder(DeliveryReminder, retries.Value.Reminder, retries.Value.Reminder);
         await state.WriteStateAsync();
         _lastWrite = clock.GetUtcNow();
-        await this.RegisterOrUpdateReminder(DeliveryReminder, retries.Value.Reminder, retries.Value.Reminder);
         StartTimer();
         return Result<WebhookView>.Ok(View());
     }

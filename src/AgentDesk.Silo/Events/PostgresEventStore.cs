@@ -76,7 +76,12 @@ public sealed class PostgresEventStore(NpgsqlDataSource database, IOptions<Clust
 
     public async Task<int> PruneAsync(DateTimeOffset before)
     {
-        await using var command = database.CreateCommand("DELETE FROM agentdesk_events WHERE service_id = @service AND at < @before");
+        // Each organisation's newest event stays, whatever its age: the log numbers on from the highest stored id, and ids
+        // must never be given out twice.
+        await using var command = database.CreateCommand("""
+            DELETE FROM agentdesk_events e WHERE e.service_id = @service AND e.at < @before
+              AND e.id < (SELECT MAX(m.id) FROM agentdesk_events m WHERE m.service_id = e.service_id AND m.organization = e.organization)
+            """);
         command.Parameters.AddWithValue("service", ServiceId);
         command.Parameters.AddWithValue("before", before.UtcDateTime);
         return await command.ExecuteNonQueryAsync();

@@ -94,7 +94,11 @@ public sealed class SqliteEventStore(SqliteConnectionSource connections, IOption
     {
         await using var connection = await connections.OpenAsync();
         await using var command = connection.CreateCommand();
-        command.CommandText = "DELETE FROM agentdesk_events WHERE service_id = $service AND at < $before";
+        // Each organisation's newest event stays, whatever its age: the log numbers on from the highest stored id.
+        command.CommandText = """
+            DELETE FROM agentdesk_events WHERE service_id = $service AND at < $before
+              AND id < (SELECT MAX(m.id) FROM agentdesk_events m WHERE m.service_id = agentdesk_events.service_id AND m.organization = agentdesk_events.organization)
+            """;
         command.Parameters.AddWithValue("$service", ServiceId);
         command.Parameters.AddWithValue("$before", before.UtcTicks);
         return await command.ExecuteNonQueryAsync();

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Numerics;
 using AgentDesk.Domain.Common;
 using AgentDesk.Venues.Evm.Abi;
@@ -15,7 +16,8 @@ public sealed record ChainPrice(string Symbol, decimal PriceUsd, DateTimeOffset 
 public sealed class ChainPriceReader(IOptions<EvmOptions> options) : IDisposable
 {
     private readonly EvmOptions _options = options.Value;
-    private readonly Dictionary<string, string> _feeds = new(StringComparer.OrdinalIgnoreCase);
+    // Written by the parallel reads of one round: a concurrent dictionary, since a plain one may not be read while written.
+    private readonly ConcurrentDictionary<string, string> _feeds = new(StringComparer.OrdinalIgnoreCase);
     private EvmChain? _chain;
 
     private EvmChain Chain => _chain ??= new EvmChain(_options.RpcUrl!, TimeSpan.FromSeconds(_options.RpcTimeoutSeconds));
@@ -44,7 +46,7 @@ public sealed class ChainPriceReader(IOptions<EvmOptions> options) : IDisposable
         var listed = await Chain.QueryValueAsync<FeedOfFunction, string>(_options.Registry!, new FeedOfFunction { Token = token.Address }, cancellationToken);
         if (Domain.Intents.EthAddress.IsValid(listed) && listed != "0x0000000000000000000000000000000000000000")
         {
-            lock (_feeds) _feeds[symbol] = listed;
+            _feeds[symbol] = listed;
             return listed;
         }
         return null;

@@ -32,18 +32,14 @@ public sealed class EvmOptions
     /// <summary>The TradeRouter: the EIP-712 verifying contract and the only contract the executor calls.</summary>
     public string? Router { get; set; }
 
-    public string? Usdc { get; set; }
+    /// <summary>The TokenRegistry: the listed tokens and the price feed of each.</summary>
     public string? Registry { get; set; }
-    public string? Pool { get; set; }
 
     /// <summary>The block the contracts were deployed at: event searches when reconciling start there.</summary>
     public long DeploymentBlock { get; set; }
 
     /// <summary>Tokens by symbol: SWAP agents' batches trade a symbol's token, and chain prices read its feed.</summary>
     public Dictionary<string, EvmToken> Tokens { get; set; } = new(StringComparer.OrdinalIgnoreCase);
-
-    /// <summary>Vault addresses by vault id, as deployed (for operators registering them).</summary>
-    public Dictionary<string, string> Vaults { get; set; } = new(StringComparer.OrdinalIgnoreCase);
 
     /// <summary>
     /// Subscribers' orders of one agent and token per <c>batchOpen</c>/<c>batchClose</c> transaction. 150 stays under the
@@ -107,12 +103,9 @@ public sealed class EvmOptionsFromDeployments : IPostConfigureOptions<EvmOptions
         options.RpcUrl ??= deployment.RpcUrl;
         if (options.ChainId == 0) options.ChainId = deployment.ChainId;
         options.Router ??= deployment.Router;
-        options.Usdc ??= deployment.Usdc;
         options.Registry ??= deployment.Registry;
-        options.Pool ??= deployment.Pool;
         if (options.DeploymentBlock == 0) options.DeploymentBlock = deployment.DeploymentBlock;
         foreach (var (symbol, token) in deployment.Tokens) options.Tokens.TryAdd(symbol, new EvmToken { Address = token.Address, Decimals = token.Decimals, Feed = token.Feed });
-        foreach (var (id, address) in deployment.Vaults) options.Vaults.TryAdd(id, address);
     }
 }
 
@@ -131,14 +124,13 @@ public sealed class EvmOptionsValidator(Func<bool> inUse) : IValidateOptions<Evm
         if (!Uri.TryCreate(options.RpcUrl, UriKind.Absolute, out var rpc) || rpc.Scheme is not ("http" or "https"))
             failures.Add("AgentDesk:Evm:RpcUrl must be the chain's http(s) JSON-RPC URL (or come from the deployments file).");
         if (options.ChainId <= 0) failures.Add("AgentDesk:Evm:ChainId must be the chain's id (or come from the deployments file).");
-        foreach (var (setting, value) in new[] { ("Router", options.Router), ("Usdc", options.Usdc), ("Registry", options.Registry), ("Pool", options.Pool) })
+        foreach (var (setting, value) in new[] { ("Router", options.Router), ("Registry", options.Registry) })
             if (!IsAddress(value)) failures.Add($"AgentDesk:Evm:{setting} must be a 0x address (or come from the deployments file).");
         foreach (var (symbol, token) in options.Tokens)
             if (!IsAddress(token.Address) || token.Decimals is < 0 or > 36 || (token.Feed is not null && !IsAddress(token.Feed)))
                 failures.Add($"AgentDesk:Evm:Tokens:{symbol} needs an Address, Decimals between 0 and 36 and, if given, a Feed address.");
         if (string.IsNullOrWhiteSpace(options.ExecutorKeyFile)) failures.Add("AgentDesk:Evm:ExecutorKeyFile must name the file that holds the executor's key.");
         else if (ExecutorKey.Check(options.ExecutorKeyFile) is { } keyProblem) failures.Add($"AgentDesk:Evm:ExecutorKeyFile: {keyProblem}");
-        if (options.BatchChunkSize is < 1 or > 180) failures.Add("AgentDesk:Evm:BatchChunkSize must be between 1 and 180.");
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 

@@ -246,7 +246,8 @@ public sealed class EvmVenue(IOptions<EvmOptions> options, TimeProvider clock, I
             _agents[agentId] = new AgentOnChain(signer, nonce);
             return true;
         }
-        catch (Exception e) when (EvmChain.IsTransportFailure(e) || e is Nethereum.JsonRpc.Client.RpcResponseException)
+        // A transaction whose receipt never came may have been mined: not "nothing was sent", so not caught here.
+        catch (Exception e) when (e is not VenueOutcomeUnknownException && (EvmChain.IsTransportFailure(e) || e is Nethereum.JsonRpc.Client.RpcResponseException))
         {
             return Unavailable(e);
         }
@@ -725,9 +726,6 @@ public sealed class EvmVenue(IOptions<EvmOptions> options, TimeProvider clock, I
             _connecting.Release();
         }
     }
-
-    /// <summary>The executor's address (connects if needed).</summary>
-    public async Task<string> ExecutorAsync(CancellationToken cancellationToken = default) => (await ConnectAsync(cancellationToken)).Relayer.Address;
 
     public void Dispose()
     {

@@ -139,9 +139,6 @@ public sealed class ExecutorRelayer : IDisposable
 
     public void Dispose() => _sending.Dispose();
 
-    /// <summary>Forgets the next nonce: the next send reads it from the node (after the key was used elsewhere, say).</summary>
-    public void ResyncNonce() => _nextNonce = null;
-
     private async Task<bool> KnownAsync(string hash, CancellationToken cancellationToken)
     {
         try

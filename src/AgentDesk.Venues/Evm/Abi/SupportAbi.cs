@@ -22,13 +22,6 @@ public class ApproveFunction : FunctionMessage
     [Parameter("uint256", "value", 2)] public BigInteger Value { get; set; }
 }
 
-[Function("transfer", "bool")]
-public class TransferFunction : FunctionMessage
-{
-    [Parameter("address", "to", 1)] public string To { get; set; } = "";
-    [Parameter("uint256", "value", 2)] public BigInteger Value { get; set; }
-}
-
 [Function("mint")]
 public class MintFunction : FunctionMessage
 {
@@ -73,19 +66,6 @@ public class AllowFunction : FunctionMessage
 public class FeedOfFunction : FunctionMessage
 {
     [Parameter("address", "token", 1)] public string Token { get; set; } = "";
-}
-
-[Function("decimalsOf", "uint8")]
-public class DecimalsOfFunction : FunctionMessage
-{
-    [Parameter("address", "token", 1)] public string Token { get; set; } = "";
-}
-
-[Function("isAllowed", "bool")]
-public class IsAllowedFunction : FunctionMessage
-{
-    [Parameter("address", "vault", 1)] public string Vault { get; set; } = "";
-    [Parameter("address", "token", 2)] public string Token { get; set; } = "";
 }
 
 /// <summary><c>setRouter</c> of the pool and of a vault (both set once).</summary>

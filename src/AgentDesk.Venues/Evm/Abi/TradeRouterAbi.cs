@@ -185,23 +185,6 @@ public class OrderRecordOutput : IFunctionOutputDTO
     [Parameter("uint256", "tokenAmount", 3)] public BigInteger TokenAmount { get; set; }
 }
 
-[Function("positions", typeof(RouterPositionOutput))]
-public class PositionsFunction : FunctionMessage
-{
-    [Parameter("uint256", "agentId", 1)] public BigInteger AgentId { get; set; }
-    [Parameter("address", "vault", 2)] public string Vault { get; set; } = "";
-    [Parameter("address", "token", 3)] public string Token { get; set; } = "";
-}
-
-[FunctionOutput]
-public class RouterPositionOutput : IFunctionOutputDTO
-{
-    [Parameter("uint256", "size", 1)] public BigInteger Size { get; set; }
-    [Parameter("uint256", "costUsdc", 2)] public BigInteger CostUsdc { get; set; }
-    [Parameter("bytes32", "exitsHash", 3)] public byte[] ExitsHash { get; set; } = new byte[32];
-    [Parameter("uint256", "firedMask", 4)] public BigInteger FiredMask { get; set; }
-}
-
 [Function("nonces", "uint256")]
 public class NoncesFunction : FunctionMessage
 {
@@ -214,22 +197,8 @@ public class SignerOfFunction : FunctionMessage
     [Parameter("uint256", "agentId", 1)] public BigInteger AgentId { get; set; }
 }
 
-[Function("consents", "bool")]
-public class ConsentsFunction : FunctionMessage
-{
-    [Parameter("address", "account", 1)] public string Account { get; set; } = "";
-    [Parameter("uint256", "agentId", 2)] public BigInteger AgentId { get; set; }
-}
-
 [Function("EXECUTOR_ROLE", "bytes32")]
 public class ExecutorRoleFunction : FunctionMessage;
-
-[Function("hasRole", "bool")]
-public class HasRoleFunction : FunctionMessage
-{
-    [Parameter("bytes32", "role", 1)] public byte[] Role { get; set; } = new byte[32];
-    [Parameter("address", "account", 2)] public string Account { get; set; } = "";
-}
 
 [Function("domainSeparator", "bytes32")]
 public class DomainSeparatorFunction : FunctionMessage;
@@ -264,13 +233,6 @@ public class DigestUpdateExitLadderFunction : FunctionMessage
     [Parameter("tuple", "intent", 1)] public UpdateExitLadderStruct Intent { get; set; } = new();
 }
 
-[Function("intentOrderId", "bytes32")]
-public class IntentOrderIdFunction : FunctionMessage
-{
-    [Parameter("uint256", "agentId", 1)] public BigInteger AgentId { get; set; }
-    [Parameter("uint256", "nonce", 2)] public BigInteger IntentNonce { get; set; }
-}
-
 // ---- events ----
 
 [Event("OrderFilled")]
@@ -295,12 +257,6 @@ public class OrderFailedEvent : IEventDTO
     [Parameter("bytes4", "reason", 4, false)] public byte[] Reason { get; set; } = new byte[4];
 }
 
-[Event("OrderSkipped")]
-public class OrderSkippedEvent : IEventDTO
-{
-    [Parameter("bytes32", "orderId", 1, true)] public byte[] OrderId { get; set; } = new byte[32];
-}
-
 [Event("ExitLadderUpdated")]
 public class ExitLadderUpdatedEvent : IEventDTO
 {
@@ -311,32 +267,4 @@ public class ExitLadderUpdatedEvent : IEventDTO
     [Parameter("bytes32", "exitsHash", 5, false)] public byte[] ExitsHash { get; set; } = new byte[32];
 }
 
-// ---- errors (the ones the venue maps to problem codes; any other selector is reported by name from the ABI) ----
-
-[Error("NonceMismatch")]
-public class NonceMismatchError : IErrorDTO
-{
-    [Parameter("uint256", "expected", 1)] public BigInteger Expected { get; set; }
-    [Parameter("uint256", "provided", 2)] public BigInteger Provided { get; set; }
-}
-
-[Error("DeadlineExpired")]
-public class DeadlineExpiredError : IErrorDTO
-{
-    [Parameter("uint256", "deadline", 1)] public BigInteger Deadline { get; set; }
-    [Parameter("uint256", "nowTs", 2)] public BigInteger NowTs { get; set; }
-}
-
-[Error("InsufficientPositionSize")]
-public class InsufficientPositionSizeError : IErrorDTO
-{
-    [Parameter("uint256", "size", 1)] public BigInteger Size { get; set; }
-    [Parameter("uint256", "requested", 2)] public BigInteger Requested { get; set; }
-}
-
-[Error("ExitNotReached")]
-public class ExitNotReachedError : IErrorDTO
-{
-    [Parameter("int256", "pnlBps", 1)] public BigInteger PnlBps { get; set; }
-    [Parameter("int32", "triggerBps", 2)] public int TriggerBps { get; set; }
-}
+// Errors are decoded by name from the compiled ABI (ChainErrors), not from DTOs.
