@@ -3,8 +3,8 @@
 # Each prints `name: value unit` lines; docs/benchmarks.md records the figures.
 set -euo pipefail
 cd "$(dirname "$0")"
-if [ $# -eq 0 ] || printf '%s\n' "$@" | grep -qxE 'fanout|history'; then
-  # The fan-out and history benchmarks run against PostgreSQL: start the local one (installed on first use).
+if [ $# -eq 0 ] || printf '%s\n' "$@" | grep -qxE 'fanout|exits|history'; then
+  # The fan-out, exits and history benchmarks run against PostgreSQL: start the local one (installed on first use).
   export AGENTDESK_BENCH_POSTGRES="$(deploy/local/postgres.sh start)"
 fi
 if [ $# -eq 0 ] || printf '%s\n' "$@" | grep -qx chain; then

@@ -61,7 +61,7 @@ public sealed class SubscriberGrain(
 
     private SubscriberState S => state.State;
     private (string Organization, string Address) Key => GrainKeys.ParseAccount(this.GetPrimaryKeyString());
-    private EventOutbox Events => _events ??= new EventOutbox(this, () => S.Events, publisher, eventOptions.Value, retries.Value);
+    private EventOutbox Events => _events ??= new EventOutbox(this, () => S.Events, e => S.Events = e, publisher, eventOptions.Value, retries.Value);
 
     /// <summary>Messages still outstanding are re-sent by a reminder once this activation is gone.</summary>
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)

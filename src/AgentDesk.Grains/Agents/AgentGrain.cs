@@ -101,7 +101,7 @@ public sealed class AgentGrain(
     private Guid AgentId => this.GetPrimaryKey();
     private IntentLedger Ledger => S.Ledger ??= IntentLedger.Start(clock.GetUtcNow());
     private TrackPolicy Track => Tracks.Find(S.Track)!;
-    private EventOutbox Events => _events ??= new EventOutbox(this, () => S.Events, publisher, eventOptions.Value, retries.Value);
+    private EventOutbox Events => _events ??= new EventOutbox(this, () => S.Events, e => S.Events = e, publisher, eventOptions.Value, retries.Value);
 
     /// <summary>Messages still outstanding are re-sent by a reminder once this activation is gone.</summary>
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)

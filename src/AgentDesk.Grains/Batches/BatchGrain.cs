@@ -74,7 +74,7 @@ public sealed class BatchGrain(
 
     private BatchState S => state.State;
     private Guid BatchId => this.GetPrimaryKey();
-    private EventOutbox Events => _events ??= new EventOutbox(this, () => S.Events, publisher, eventOptions.Value, retries.Value);
+    private EventOutbox Events => _events ??= new EventOutbox(this, () => S.Events, e => S.Events = e, publisher, eventOptions.Value, retries.Value);
 
     /// <summary>Messages still outstanding are re-sent by a reminder once this activation is gone.</summary>
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)

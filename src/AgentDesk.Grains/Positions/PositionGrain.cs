@@ -98,21 +98,22 @@ public sealed class PositionGrain(
 
     private Outbox<Settlement> Settlements => _settlements ??= new Outbox<Settlement>(this, () => S.Unsettled, s => s.SettlementId, Send, "settle", retries.Value);
 
-    private EventOutbox Events => _events ??= new EventOutbox(this, () => S.Events, publisher, eventOptions.Value, retries.Value);
+    private EventOutbox Events => _events ??= new EventOutbox(this, () => S.Events, e => S.Events = e, publisher, eventOptions.Value, retries.Value);
 
     /// <summary>Messages still outstanding are re-sent by a reminder once this activation is gone.</summary>
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
-        await Settlements.OnDeactivateAsync(cancellationToken);
-        await Events.OnDeactivateAsync(cancellationToken);
+        if (S.Unsettled.Count > 0) await Settlements.OnDeactivateAsync(cancellationToken);
+        if (S.Events.Count > 0) await Events.OnDeactivateAsync(cancellationToken);
     }
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         // The exit index is durable, but re-registering on activation heals a registration lost in a crash.
         await SyncWatchAsync();
-        Settlements.SendAll();
-        Events.Publish();
+        // The outboxes are built only when they have something to send: most activations never need them.
+        if (S.Unsettled.Count > 0) Settlements.SendAll();
+        if (S.Events.Count > 0) Events.Publish();
         if (S.Pending is not null) await ReplayPendingAsync();
     }
 

@@ -46,7 +46,7 @@ public sealed class PriceFeedGrain(
     private EventOutbox? _events;
     private TickDelivery? _delivery;
 
-    private EventOutbox Events => _events ??= new EventOutbox(this, () => S.Events, publisher, eventOptions.Value, retries.Value);
+    private EventOutbox Events => _events ??= new EventOutbox(this, () => S.Events, e => S.Events = e, publisher, eventOptions.Value, retries.Value);
 
     /// <summary>Ticks to the exit-watch pages: not waited for, re-sent to a page until it acknowledges (docs/architecture.md, "The exit index").</summary>
     private TickDelivery Delivery => _delivery ??= new TickDelivery(this, (page, tick) => GrainFactory.GetGrain<IExitWatchGrain>(page).OnPriceAsync(tick), logger);

@@ -4,6 +4,7 @@ using AgentDesk.Contracts.Positions;
 using AgentDesk.Domain.Common;
 using AgentDesk.Testing;
 using Orleans.Runtime;
+using AgentDesk.Grains.Prices;
 using Orleans.TestingHost;
 
 namespace AgentDesk.Cluster.Tests.Postgres;
@@ -50,5 +51,75 @@ public sealed class PostgresTests
         var closed = await Eventually.WaitForAsync(() => position.GetAsync(), p => p!.Status == PositionStatus.Closed, TimeSpan.FromSeconds(20), "stop-loss after restart");
         Assert.Equal("stop_loss", closed!.CloseReason);
         await Eventually.WaitForAsync(() => again.Account(rich).GetAsync(), a => a!.LockedUsdc == 0m, TimeSpan.FromSeconds(20), "settlement");
+    }
+
+    [Fact]
+    public async Task Positions_registering_on_one_exit_index_page_at_once_are_all_stored_and_all_fire_after_a_restart()
+    {
+        // The page is reentrant and shares one write among the watches that arrive together (group commit), while the
+        // ADO.NET provider serialises on another thread: every watch must still reach PostgreSQL.
+        const int Crowd = 40;
+        var serviceId = NewServiceId();
+        Guid agent;
+        string symbol;
+        List<string> accounts;
+        string closedByHand;
+        await using (var first = await PostgresCluster.StartAsync(serviceId))
+        {
+            var world = new Scenario(first.Client);
+            symbol = world.Symbol;
+            agent = await world.AgentAsync();
+            var page = ExitIndex.PageOf(GrainKeys.Position(agent, TestData.NewAddress(), symbol));
+            accounts = Enumerable.Range(0, int.MaxValue).Select(_ => TestData.NewAddress())
+                .Where(a => ExitIndex.PageOf(GrainKeys.Position(agent, a, symbol)) == page).Take(Crowd).ToList();
+            foreach (var address in accounts)
+            {
+                var account = world.Account(address);
+                await account.CreateAsync();
+                Assert.True((await account.DepositAsync("seed", 100m)).IsSuccess);
+                Assert.True((await world.Agent(agent).SubscribeAsync(address)).IsSuccess);
+            }
+            await world.PriceAsync(100m);
+            Assert.Equal(Crowd, (await world.BatchOpenAsync(agent, weight: 50, leverage: 2, stopLoss: 80m)).Successful);
+
+            // One closed by hand: its unwatch is stored lazily, and a restart must not bring it back to life.
+            closedByHand = accounts[0];
+            var closed = await first.Client.GetGrain<IPositionGrain>(GrainKeys.Position(agent, closedByHand, symbol))
+                .CloseAsync(new ClosePositionCommand("by-hand", "manual", null, null, 100m));
+            Assert.True(closed.IsSuccess, closed.Problem?.Message);
+            await first.StopAllSilosAsync();
+        }
+
+        await using var second = await PostgresCluster.StartAsync(serviceId);
+        await second.Client.GetGrain<Contracts.Prices.IPriceFeedGrain>(GrainKeys.PriceFeed(symbol)).PushAsync(79m, DateTimeOffset.UtcNow);
+        foreach (var address in accounts.Skip(1))
+        {
+            var position = second.Client.GetGrain<IPositionGrain>(GrainKeys.Position(agent, address, symbol));
+            var exited = await Eventually.WaitForAsync(() => position.GetAsync(), p => p!.Status == PositionStatus.Closed, TimeSpan.FromSeconds(30), "stop-loss after restart");
+            Assert.Equal("stop_loss", exited!.CloseReason);
+        }
+        var byHand = (await second.Client.GetGrain<IPositionGrain>(GrainKeys.Position(agent, closedByHand, symbol)).GetAsync())!;
+        Assert.Equal("manual", byHand.CloseReason);
+        Assert.Single(byHand.Exits);
+    }
+
+    [Fact]
+    public async Task Thousands_of_concurrent_watches_are_all_stored_while_the_pages_keep_changing()
+    {
+        // Once every pooled connection is busy, the provider serialises a page's state on another thread, after its connection
+        // opens, while later watches change the page: each write must store a copy, or serialising fails ("collection was
+        // modified") and the watches waiting on it fail. All 256 pages with 1,000 watches in flight exhaust the pool.
+        await using var cluster = await PostgresCluster.StartAsync(NewServiceId());
+        var symbol = TestData.NewSymbol();
+        var pages = Enumerable.Range(0, Contracts.Prices.IExitWatchGrain.PagesPerSymbol).Select(p => cluster.Client.GetGrain<Contracts.Prices.IExitWatchGrain>(GrainKeys.ExitWatch(symbol, p))).ToArray();
+        // A steady stream rather than one burst, so watches keep arriving while each write serialises.
+        using var inFlight = new SemaphoreSlim(1_000);
+        var watches = Enumerable.Range(0, 20_000).Select(async i =>
+        {
+            await inFlight.WaitAsync();
+            try { await pages[i % pages.Length].WatchAsync($"pos:{Guid.NewGuid()}:0x{i:x40}:{symbol}", new Contracts.Prices.WatchEnvelope(90m - i % 50, null)); }
+            finally { inFlight.Release(); }
+        }).ToList();
+        await Task.WhenAll(watches);
     }
 }
