@@ -38,10 +38,25 @@ public static class Report
         return count / watch.Elapsed.TotalSeconds;
     }
 
-    /// <summary>Pins the process to the first core so per-core figures are per core.</summary>
-    public static void PinToOneCore()
+    /// <summary>
+    /// Pins the process to the first core so per-core figures are per core, until the result is disposed. The other
+    /// benchmarks run in the same process afterwards and must get every core back (a full run once measured them all on one).
+    /// </summary>
+    public static IDisposable PinToOneCore()
     {
-        if (OperatingSystem.IsLinux() || OperatingSystem.IsWindows())
-            Process.GetCurrentProcess().ProcessorAffinity = 1;
+        if (!OperatingSystem.IsLinux() && !OperatingSystem.IsWindows()) return new Restore(null);
+        var process = Process.GetCurrentProcess();
+        var all = process.ProcessorAffinity;
+        process.ProcessorAffinity = 1;
+        return new Restore(all);
+    }
+
+    private sealed class Restore(nint? affinity) : IDisposable
+    {
+        public void Dispose()
+        {
+            if (affinity is { } mask && (OperatingSystem.IsLinux() || OperatingSystem.IsWindows()))
+                Process.GetCurrentProcess().ProcessorAffinity = mask;
+        }
     }
 }

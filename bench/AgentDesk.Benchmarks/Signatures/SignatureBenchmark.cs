@@ -15,7 +15,7 @@ public static class SignatureBenchmark
 
     public static Task RunAsync()
     {
-        Report.PinToOneCore();
+        using var pinned = Report.PinToOneCore();
         var domain = new Eip712Domain(Eip712Domain.DefaultName, "1", 42161, "0x5fbdb2315678afecb367f032d93f642f64180aa3");
         var verifier = new FastIntentVerifier(domain);
         var exitsHash = ExitsHash.Compute([new ExitRule(ExitTriggerType.TakeProfit, 1000, 5000), new ExitRule(ExitTriggerType.StopLoss, -500, 10_000)]);

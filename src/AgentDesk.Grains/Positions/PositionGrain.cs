@@ -93,8 +93,12 @@ public sealed class PositionGrain(
     private EventOutbox? _events;
 
     private PositionGrainState S => state.State;
-    private string PositionKey => this.GetPrimaryKeyString();
-    private (Guid AgentId, string Account, string Symbol) Key => GrainKeys.ParsePosition(PositionKey);
+    // Read once per activation: each read of the grain key builds new strings, and snapshots keep them.
+    private string? _positionKey;
+    private (Guid AgentId, string Account, string Symbol)? _key;
+
+    private string PositionKey => _positionKey ??= this.GetPrimaryKeyString();
+    private (Guid AgentId, string Account, string Symbol) Key => _key ??= GrainKeys.ParsePosition(PositionKey);
 
     private Outbox<Settlement> Settlements => _settlements ??= new Outbox<Settlement>(this, () => S.Unsettled, s => s.SettlementId, Send, "settle", retries.Value);
 
