@@ -346,7 +346,9 @@ public sealed class PositionGrain(
                 _exitsFilled = 0;
             }
         }
-        await SyncWatchAsync();
+        // The tick came from the index, so the index holds this position: a live one with nothing left to watch (its exits
+        // removed) unwatches even if this activation never registered it, or every tick across the old band would call it.
+        await SyncWatchAsync(indexHoldsThis: true);
     }
 
     public async Task ConfirmSettlementAsync(string settlementId)
@@ -593,10 +595,10 @@ public sealed class PositionGrain(
     /// <see cref="_registered"/> is what this activation told the index. A position with nothing to watch that
     /// this activation never registered is not sent an unwatch: a stale entry is removed when its tick arrives.
     /// </remarks>
-    private async Task SyncWatchAsync()
+    private async Task SyncWatchAsync(bool indexHoldsThis = false)
     {
         var envelope = CurrentEnvelope();
-        if (envelope == _registered) return;
+        if (envelope == _registered && !(indexHoldsThis && envelope is null)) return;
         var page = ExitIndex.PageFor(GrainFactory, Key.Symbol, PositionKey);
         if (envelope is null) await page.UnwatchAsync(PositionKey);
         else await page.WatchAsync(PositionKey, envelope);

@@ -45,6 +45,7 @@ public sealed class ExitWatchGrain(
     private Task? _activating;
     private TaskCompletionSource? _nextWrite;
     private bool _writing;
+    private bool _writeFailed;
     private IGrainTimer? _deferredWrite;
 
     /// <summary>The envelopes this page works with; storage gets a copy of them per write.</summary>
@@ -54,8 +55,22 @@ public sealed class ExitWatchGrain(
 
     public async Task WatchAsync(string positionKey, WatchEnvelope envelope)
     {
-        if (!state.State.Activated) await (_activating ??= ActivateWithFeedAsync());
-        if (Positions.TryGetValue(positionKey, out var known) && known == envelope) return;
+        if (_writeFailed) throw new InvalidOperationException("This exit-index page lost a write and is reloading; retry.");
+        if (!state.State.Activated)
+        {
+            try
+            {
+                await (_activating ??= ActivateWithFeedAsync());
+            }
+            catch
+            {
+                _activating = null; // the next watch tries again
+                throw;
+            }
+        }
+        // Answered at once only when memory is what storage holds: with a write queued or out, the same envelope in
+        // memory may never be stored, so this watch waits for that write like the one that put it there.
+        if (Positions.TryGetValue(positionKey, out var known) && known == envelope && !_writing && _nextWrite is null) return;
         Positions[positionKey] = envelope;
         await WriteAsync();
     }
@@ -88,15 +103,7 @@ public sealed class ExitWatchGrain(
     private async Task ActivateWithFeedAsync()
     {
         var (symbol, page) = GrainKeys.ParseExitWatch(this.GetPrimaryKeyString());
-        try
-        {
-            await GrainFactory.GetGrain<IPriceFeedGrain>(GrainKeys.PriceFeed(symbol)).ActivatePageAsync(page);
-        }
-        catch
-        {
-            _activating = null; // the next watch tries again
-            throw;
-        }
+        await GrainFactory.GetGrain<IPriceFeedGrain>(GrainKeys.PriceFeed(symbol)).ActivatePageAsync(page);
         state.State.Activated = true;
     }
 
@@ -134,6 +141,8 @@ public sealed class ExitWatchGrain(
                 catch (Exception e)
                 {
                     // The waiting watches fail (their callers retry), and the activation goes: its memory is ahead of storage.
+                    // Until it has gone, later watches fail too rather than trust that memory.
+                    _writeFailed = true;
                     write.SetException(e);
                     DeactivateOnIdle();
                 }
