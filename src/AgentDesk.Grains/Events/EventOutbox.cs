@@ -22,6 +22,9 @@ public sealed class EventOutbox(Grain owner, Func<List<EventDraft>> pending, Act
     public const string ReminderName = "events";
 
     private bool _sending;
+
+    /// <summary>Drafts whose owner's write has been stored (by reference): only these are ever sent.</summary>
+    private HashSet<EventDraft>? _stored;
     private bool _reminderRegistered;
     private IGrainTimer? _retry;
 
@@ -33,12 +36,26 @@ public sealed class EventOutbox(Grain owner, Func<List<EventDraft>> pending, Act
         if (options.Enabled) pending().Add(draft);
     }
 
-    /// <summary>Sends what the log has not confirmed; call it after the owner's write, and when the owner activates.</summary>
+    /// <summary>
+    /// Sends what the log has not confirmed; call it after the owner's write, and when the owner activates: every draft
+    /// in the list is then stored.
+    /// </summary>
     public void Publish()
     {
-        if (_sending) return; // the send in flight looks again when it returns
-        var drafts = pending();
-        if (drafts.Count > 0) _ = SendAsync(drafts.ToArray());
+        foreach (var draft in pending()) (_stored ??= new HashSet<EventDraft>(ReferenceEqualityComparer.Instance)).Add(draft);
+        SendStored();
+    }
+
+    /// <summary>
+    /// Sends the drafts known to be stored. A send that returns runs between the owner's awaits, possibly while the
+    /// owner's write of newer drafts is still out: those wait for the owner's <see cref="Publish"/>, or the log could
+    /// report a change that was never stored.
+    /// </summary>
+    private void SendStored()
+    {
+        if (_sending || _stored is null) return; // the send in flight looks again when it returns
+        var drafts = pending().Where(_stored.Contains).ToArray();
+        if (drafts.Length > 0) _ = SendAsync(drafts);
     }
 
     /// <summary>The owner's reminder named <see cref="ReminderName"/> fired: re-send, or retire the reminder.</summary>
@@ -74,13 +91,16 @@ public sealed class EventOutbox(Grain owner, Func<List<EventDraft>> pending, Act
             return;
         }
         _sending = false;
-        // Drafts recorded while this send was out stay, and are sent next.
+        // Drafts recorded while this send was out stay, and are sent once stored.
         var sent = new HashSet<EventDraft>(drafts, ReferenceEqualityComparer.Instance);
         var left = pending().Where(d => !sent.Contains(d)).ToList();
         replace(left);
-        if (left.Count > 0) Publish();
+        _stored?.ExceptWith(drafts);
+        if (_stored is { Count: 0 }) _stored = null;
+        if (left.Count > 0) SendStored();
         else if (_retry is not null || _reminderRegistered) await StopRetryingAsync();
     }
+
     private void RetryLater() => _retry ??= owner.RegisterGrainTimer(async () =>
     {
         if (pending().Count == 0)
