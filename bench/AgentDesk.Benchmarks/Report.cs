@@ -15,14 +15,24 @@ public static class Report
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name}: {value:0.###} {unit}"));
     }
 
-    /// <summary>Prints the median of repetitions as the figure, with their min and max: `name: median unit (min …, max …, n=N)`.</summary>
-    public static void Repeated(string name, IReadOnlyList<double> values, string unit)
+    public static double Median(IReadOnlyList<double> values)
     {
         var sorted = values.Order().ToList();
-        var median = sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
+        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
+    }
+
+    /// <summary>
+    /// Prints the median of repetitions as the figure, with their min and max: `name: median unit (min …, max …, n=N)`;
+    /// returns the median.
+    /// </summary>
+    public static double Repeated(string name, IReadOnlyList<double> values, string unit)
+    {
+        var sorted = values.Order().ToList();
+        var median = Median(sorted);
         Recorded[name] = median;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{name}: {median:0.###} {unit} (min {sorted[0]:0.###}, max {sorted[^1]:0.###}, n={sorted.Count})"));
+        return median;
     }
 
     /// <summary>Runs <paramref name="operation"/> round-robin over inputs for about <paramref name="duration"/>; returns operations per second.</summary>

@@ -28,15 +28,9 @@ public static class EventsBenchmark
             foreach (var enabled in new[] { false, true })
             {
                 var times = await MeasureAsync(subscribers, enabled);
-                Report.Figure($"events.batch_open_{subscribers}_memory_events_{(enabled ? "on" : "off")}_median", Median(times), "ms");
+                Report.Figure($"events.batch_open_{subscribers}_memory_events_{(enabled ? "on" : "off")}_median", Report.Median(times), "ms");
             }
         }
-    }
-
-    private static double Median(List<double> values)
-    {
-        values.Sort();
-        return values[values.Count / 2];
     }
 
     private static async Task<List<double>> MeasureAsync(int subscribers, bool eventsEnabled)

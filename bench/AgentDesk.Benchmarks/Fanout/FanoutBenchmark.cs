@@ -27,22 +27,20 @@ public static class FanoutBenchmark
         Report.Figure("fanout.plain_loop_10k", loop.TotalMilliseconds, "ms");
 
         var memory = await MeasureAsync(ClusterMode.Memory, null);
-        Report.Repeated("fanout.batch_open_10k_memory", memory, "ms");
-        Report.Figure("fanout.memory_vs_plain_loop", Median(memory) / loop.TotalMilliseconds, "x");
+        var memoryMedian = Report.Repeated("fanout.batch_open_10k_memory", memory, "ms");
+        Report.Figure("fanout.memory_vs_plain_loop", memoryMedian / loop.TotalMilliseconds, "x");
 
         if (Environment.GetEnvironmentVariable("AGENTDESK_BENCH_POSTGRES") is { Length: > 0 } postgres)
         {
             var pg = await MeasureAsync(ClusterMode.Postgres, postgres);
-            Report.Repeated("fanout.batch_open_10k_postgres", pg, "ms");
-            Report.Figure("fanout.postgres_vs_memory", Median(pg) / Median(memory), "x");
+            var pgMedian = Report.Repeated("fanout.batch_open_10k_postgres", pg, "ms");
+            Report.Figure("fanout.postgres_vs_memory", pgMedian / memoryMedian, "x");
         }
         else
         {
             Console.WriteLine("# fanout.batch_open_10k_postgres: skipped (AGENTDESK_BENCH_POSTGRES not set; ./bench.sh sets it)");
         }
     }
-
-    private static double Median(List<double> values) => values.Order().ElementAt(values.Count / 2);
 
     private static TimeSpan PlainLoop()
     {

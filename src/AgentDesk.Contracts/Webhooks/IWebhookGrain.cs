@@ -77,7 +77,10 @@ public interface IWebhookDirectoryGrain : IGrainWithStringKey
 {
     public const int MaxWebhooks = 50;
 
-    /// <summary>Lists a webhook; false (and nothing listed) when the organisation already has <see cref="MaxWebhooks"/>.</summary>
+    /// <summary>
+    /// Lists a webhook (again: a no-op); false (and nothing listed) when the organisation already has <see cref="MaxWebhooks"/>
+    /// webhooks. Listed ids with no webhook behind them (a registration cut off part-way) do not count.
+    /// </summary>
     [Alias("add")]
     Task<bool> AddAsync(Guid webhookId);
 

@@ -58,17 +58,11 @@ public static class WebhookEndpoints
 
         var directory = cluster.GetGrain<IWebhookDirectoryGrain>(GrainKeys.WebhookDirectory(organization));
         if (!await directory.AddAsync(webhookId))
-        {
-            // At the limit: entries left by registrations cut off part-way (listed, but no webhook behind them) do not count.
-            var listed = await directory.ListAsync();
-            var views = await Task.WhenAll(listed.Select(id => cluster.GetGrain<IWebhookGrain>(GrainKeys.Webhook(organization, id)).GetAsync()));
-            foreach (var (id, view) in listed.Zip(views))
-                if (view is null) await directory.RemoveAsync(id);
-            if (!await directory.AddAsync(webhookId))
-                return ApiProblems.For(Errors.InvalidWebhook, $"An organisation has at most {IWebhookDirectoryGrain.MaxWebhooks} webhooks; delete one first.");
-        }
+            return ApiProblems.For(Errors.InvalidWebhook, $"An organisation has at most {IWebhookDirectoryGrain.MaxWebhooks} webhooks; delete one first.");
         var registration = new WebhookRegistration(body.Url!, types.Value?.Order(StringComparer.Ordinal).ToArray(), body.Secret!);
         var created = await cluster.GetGrain<IWebhookGrain>(GrainKeys.Webhook(organization, webhookId)).CreateAsync(registration);
+        // Listed again once it exists: another registration at the limit forgets entries with no webhook behind them yet.
+        if (created.IsSuccess) await directory.AddAsync(webhookId);
         // A refused registration (an idempotency conflict) lists nothing new; an existing webhook stays listed.
         if (!created.IsSuccess && await cluster.GetGrain<IWebhookGrain>(GrainKeys.Webhook(organization, webhookId)).GetAsync() is null)
             await directory.RemoveAsync(webhookId);

@@ -1,3 +1,4 @@
+using AgentDesk.Contracts.Common;
 using AgentDesk.Contracts.Webhooks;
 using AgentDesk.Grains.Infrastructure;
 
@@ -18,10 +19,25 @@ public sealed class WebhookDirectoryGrain(
     public async Task<bool> AddAsync(Guid webhookId)
     {
         if (Webhooks.Contains(webhookId)) return true;
+        if (Webhooks.Count >= IWebhookDirectoryGrain.MaxWebhooks) await ForgetStrandedAsync();
         if (Webhooks.Count >= IWebhookDirectoryGrain.MaxWebhooks) return false;
         Webhooks.Add(webhookId);
         await state.WriteStateAsync();
         return true;
+    }
+
+    /// <summary>
+    /// At the limit, entries left by registrations cut off part-way (listed, but no webhook behind them) stop counting. A
+    /// registration still under way may be among them: its endpoint lists it again once it is created.
+    /// </summary>
+    private async Task ForgetStrandedAsync()
+    {
+        var organization = GrainKeys.After(this.GetPrimaryKeyString(), "webhooks:");
+        var views = await Task.WhenAll(Webhooks.Select(id => GrainFactory.GetGrain<IWebhookGrain>(GrainKeys.Webhook(organization, id)).GetAsync()));
+        var stranded = Webhooks.Where((_, i) => views[i] is null).ToHashSet();
+        if (stranded.Count == 0) return;
+        Webhooks.RemoveAll(stranded.Contains);
+        await state.WriteStateAsync();
     }
 
     public async Task RemoveAsync(Guid webhookId)

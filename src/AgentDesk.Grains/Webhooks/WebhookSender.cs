@@ -81,13 +81,12 @@ public sealed class HttpWebhookSender : IWebhookSender, IDisposable
     {
         var host = context.DnsEndPoint.Host;
         var addresses = IPAddress.TryParse(host, out var literal) ? [literal] : await Dns.GetHostAddressesAsync(host, cancellation);
-        var allowed = addresses.Where(PublicAddresses.IsPublic).ToArray();
-        if (allowed.Length == 0 || allowed.Length != addresses.Length)
+        if (addresses.Length == 0 || !addresses.All(PublicAddresses.IsPublic))
             throw new HttpRequestException($"refused: {host} resolves to a private, loopback or link-local address (AgentDesk:Webhooks:AllowPrivateAddresses)");
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try
         {
-            await socket.ConnectAsync(allowed, context.DnsEndPoint.Port, cancellation);
+            await socket.ConnectAsync(addresses, context.DnsEndPoint.Port, cancellation);
             return new NetworkStream(socket, ownsSocket: true);
         }
         catch
