@@ -14,8 +14,11 @@ using Orleans.Streams;
 namespace AgentDesk.Benchmarks.Exits;
 
 /// <summary>
-/// Tick-to-exit: 100,000 open positions on one symbol; each of <see cref="Ticks"/> ticks reaches the stop of its own 1% of
-/// them; the time until every triggered exit is filled (median of the ticks), beside the same evaluation in a plain loop.
+/// Tick-to-exit: 100,000 open positions on one symbol; each timed tick reaches the stop of its own 1% of them; the time
+/// until every triggered exit is filled (median of the ticks), beside the same evaluation in a plain loop. The first
+/// <see cref="TicksPerPhase"/> ticks reach positions still in memory from their open; then idle positions are collected
+/// (as they are after <c>PositionGrain.PositionIdleMinutes</c>) and the next ticks reach positions the tick must
+/// activate from storage, the usual case in production.
 /// Also measures the alternative scheme (one explicit stream subscription per position) delivering one tick to N consumers.
 /// </summary>
 public static class ExitsBenchmark
@@ -26,7 +29,8 @@ public static class ExitsBenchmark
     public const int EmptyActivations = 20_000;
 
     /// <summary>Timed ticks: tick k (0-based) falls to 94.5 - k and reaches the group of positions whose stop is 95 - k.</summary>
-    public const int Ticks = 5;
+    public const int TicksPerPhase = 5;
+    public const int Ticks = 2 * TicksPerPhase;
 
     public static async Task RunAsync()
     {
@@ -70,10 +74,10 @@ public static class ExitsBenchmark
         });
         Report.Figure($"exits.setup_100k_positions{suffix}", setup.Elapsed.TotalSeconds, "s");
         // With memory storage the heap also holds the "database": every stored row and every event. On PostgreSQL it holds
-        // what a production silo holds: the activations, their states and the exit index's envelopes.
+        // what a production silo holds. Just opened, every position is still an activation with its state.
+        var storageSuffix = mode == ClusterMode.Memory ? "_memory_storage" : "";
         if (measureMemory)
-            Report.Figure(mode == ClusterMode.Memory ? "exits.bytes_per_open_position_memory_storage" : "exits.bytes_per_open_position",
-                (double)(GC.GetTotalMemory(forceFullCollection: true) - heapBefore) / Positions, "bytes");
+            Report.Figure($"exits.bytes_per_active_position{storageSuffix}", (double)(GC.GetTotalMemory(forceFullCollection: true) - heapBefore) / Positions, "bytes");
 
         // Beside it, the floor Orleans sets: an activation of a grain with no state and no behaviour.
         if (measureMemory)
@@ -101,20 +105,41 @@ public static class ExitsBenchmark
         });
         listener.Start();
 
-        var times = new List<double>();
-        for (var tick = 0; tick < Ticks; tick++)
+        async Task<List<double>> TimeTicksAsync(int first)
         {
-            done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            Volatile.Write(ref target, (long)Triggered * (tick + 1));
-            var watch = Stopwatch.StartNew();
-            await feed.PushAsync(94.5m - tick, DateTimeOffset.UtcNow);
-            if (await Task.WhenAny(done.Task, Task.Delay(TimeSpan.FromMinutes(2))) != done.Task)
-                throw new TimeoutException($"only {Interlocked.Read(ref fired)} of {Volatile.Read(ref target)} exits fired");
-            times.Add(watch.Elapsed.TotalMilliseconds);
-            // The exits' settlements, confirmations and events finish before the next tick.
-            await Task.Delay(1_000);
+            var times = new List<double>();
+            for (var tick = first; tick < first + TicksPerPhase; tick++)
+            {
+                done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                Volatile.Write(ref target, (long)Triggered * (tick + 1));
+                var watch = Stopwatch.StartNew();
+                await feed.PushAsync(94.5m - tick, DateTimeOffset.UtcNow);
+                if (await Task.WhenAny(done.Task, Task.Delay(TimeSpan.FromMinutes(2))) != done.Task)
+                    throw new TimeoutException($"only {Interlocked.Read(ref fired)} of {Volatile.Read(ref target)} exits fired");
+                times.Add(watch.Elapsed.TotalMilliseconds);
+                // The exits' settlements, confirmations and events finish before the next tick.
+                await Task.Delay(1_000);
+            }
+            return times;
         }
-        var median = Report.Repeated($"exits.tick_to_1000_exits_filled{suffix}", times, "ms");
+
+        Report.Repeated($"exits.tick_to_1000_exits_filled_active{suffix}", await TimeTicksAsync(0), "ms");
+
+        // A position nobody calls leaves memory after PositionGrain.PositionIdleMinutes; the benchmark forces that
+        // collection instead of waiting for it. What stays is what an open position costs between its open and its
+        // exit: its envelope on the exit index. The next exits each activate their position from storage.
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        var management = grains.GetGrain<IManagementGrain>(0);
+        await management.ForceActivationCollection(TimeSpan.FromSeconds(1));
+        Report.Figure($"exits.activations_left_after_collection{suffix}", await management.GetTotalActivationCount(), "activations");
+        // Above every remaining stop: reaches nobody, and activates the collected index pages with their envelopes.
+        await feed.PushAsync(95m - TicksPerPhase + 0.25m, DateTimeOffset.UtcNow);
+        await Task.Delay(500);
+        if (measureMemory)
+            Report.Figure($"exits.bytes_per_open_position{storageSuffix}",
+                (double)(GC.GetTotalMemory(forceFullCollection: true) - heapBefore) / (Positions - Triggered * TicksPerPhase), "bytes");
+
+        var median = Report.Repeated($"exits.tick_to_1000_exits_filled{suffix}", await TimeTicksAsync(TicksPerPhase), "ms");
 
         // Nothing else fired: the other positions were not even called.
         Report.Figure($"exits.fired_total{suffix}", Interlocked.Read(ref fired), $"exits (of {Triggered * Ticks} reached)");

@@ -72,6 +72,10 @@ public sealed class PendingCommand
 /// </summary>
 // Placed where the caller runs: the account step that opens it, so a fan-out does not scatter positions across silos.
 [Orleans.Placement.PreferLocalPlacement]
+// An open position lives in memory only while it is being traded. Between its open and its exit its envelope on the
+// exit index (a few hundred bytes) is all a silo needs: the tick that reaches the envelope activates the position from
+// storage. Idle for this long, it leaves memory; at a million open positions that is gigabytes per cluster.
+[CollectionAgeLimit(Minutes = PositionIdleMinutes)]
 [GrainType("position")]
 public sealed class PositionGrain(
     [PersistentState(StorageNames.Position, StorageNames.Provider)] IPersistentState<PositionGrainState> state,
@@ -81,6 +85,9 @@ public sealed class PositionGrain(
     IEventPublisher publisher,
     TimeProvider clock) : Grain, IPositionGrain, IRemindable
 {
+    /// <summary>Minutes without a call after which an activation is collected (Orleans' minimum is one).</summary>
+    public const int PositionIdleMinutes = 5;
+
     // A retry arrives within seconds or minutes; 64 commands cover far more than one lifecycle's worth of them.
     private const int RememberedCommands = 64;
     private const string PendingReminder = "pending-order";
