@@ -3,6 +3,7 @@ using AgentDesk.Contracts.Positions;
 using AgentDesk.Contracts.Prices;
 using AgentDesk.Domain.Exits;
 using AgentDesk.Testing;
+using Microsoft.Extensions.DependencyInjection;
 using Orleans.Streams;
 
 namespace AgentDesk.Cluster.Tests;
@@ -49,6 +50,11 @@ public sealed class ExitTests(ClusterFixture fixture)
         var position = _world.Position(agent, account);
         var management = fixture.Client.GetGrain<IManagementGrain>(0);
         Assert.NotNull(await management.GetActivationAddress(position));
+
+        // The idle time after which the silo collects a position, as its grain manifest declares it to the runtime.
+        var manifest = fixture.Cluster.Silos[0].ServiceProvider.GetRequiredService<Orleans.Runtime.IClusterManifestProvider>().LocalGrainManifest;
+        var idle = manifest.Grains[GrainType.Create("position")].Properties[Orleans.Metadata.WellKnownGrainTypeProperties.IdleDeactivationPeriod];
+        Assert.Equal(TimeSpan.FromMinutes(5), TimeSpan.Parse(idle, System.Globalization.CultureInfo.InvariantCulture));
 
         // What PositionGrain's collection age does to a position nobody calls, forced instead of waited for: its
         // activation (and every other idle one, the exit index's pages included) leaves the silo.

@@ -12,6 +12,7 @@ using AgentDesk.Grains.Events;
 using AgentDesk.Grains.Infrastructure;
 using AgentDesk.Grains.Prices;
 using AgentDesk.Venues;
+using Microsoft.Extensions.Logging;
 
 namespace AgentDesk.Grains.Positions;
 
@@ -83,7 +84,8 @@ public sealed class PositionGrain(
     Microsoft.Extensions.Options.IOptions<Options.RetryOptions> retries,
     Microsoft.Extensions.Options.IOptions<Options.EventOptions> eventOptions,
     IEventPublisher publisher,
-    TimeProvider clock) : Grain, IPositionGrain, IRemindable
+    TimeProvider clock,
+    ILogger<PositionGrain> logger) : Grain, IPositionGrain, IRemindable
 {
     /// <summary>Minutes without a call after which an activation is collected (Orleans' minimum is one).</summary>
     public const int PositionIdleMinutes = 5;
@@ -92,7 +94,11 @@ public sealed class PositionGrain(
     private const int RememberedCommands = 64;
     private const string PendingReminder = "pending-order";
 
+    /// <summary>How soon a re-registration the exit index could not take at activation is tried again.</summary>
+    private static readonly TimeSpan WatchRetryDelay = TimeSpan.FromSeconds(5);
+
     private WatchEnvelope? _registered;
+    private IGrainTimer? _watchRetry;
     private Outbox<Settlement>? _settlements;
 
     /// <summary>Exits the tick being handled filled; reported to the metrics after the write that stores them.</summary>
@@ -120,8 +126,7 @@ public sealed class PositionGrain(
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        // The exit index is durable, but re-registering on activation heals a registration lost in a crash.
-        await SyncWatchAsync();
+        await HealWatchAsync();
         // The outboxes are built only when they have something to send: most activations never need them.
         if (S.Unsettled.Count > 0) Settlements.SendAll();
         if (S.Events.Count > 0) Events.Publish();
@@ -595,6 +600,27 @@ public sealed class PositionGrain(
     {
         if (S.Current?.SettleToAccount is { } account) _ = GrainFactory.GetGrain<ISubscriberGrain>(account).SettleAsync(settlement);
         else _ = GrainFactory.GetGrain<IAgentGrain>(Key.AgentId).SettleVaultPositionAsync(settlement);
+    }
+
+    /// <summary>
+    /// The exit index is durable, but re-registering on activation heals a registration lost in a crash. Idle positions
+    /// are activated often (by ticks, settlements, reads), so this must not fail the activation: a page that cannot
+    /// answer now (reloading after a failed write) is asked again every <see cref="WatchRetryDelay"/> while this
+    /// activation lives, and the call that activated the position goes ahead.
+    /// </summary>
+    private async Task HealWatchAsync()
+    {
+        try
+        {
+            await SyncWatchAsync();
+            _watchRetry?.Dispose();
+            _watchRetry = null;
+        }
+        catch (Exception error)
+        {
+            logger.LogWarning(error, "Position {Position} could not re-register with its exit index page; trying again in {Delay}.", PositionKey, WatchRetryDelay);
+            _watchRetry ??= this.RegisterGrainTimer(HealWatchAsync, new GrainTimerCreationOptions(WatchRetryDelay, WatchRetryDelay) { Interleave = false });
+        }
     }
 
     /// <summary>Tells the symbol's exit index where this position must next be looked at (or that it is done).</summary>

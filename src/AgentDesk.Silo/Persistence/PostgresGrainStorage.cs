@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using System.Threading.Channels;
@@ -25,9 +26,14 @@ namespace AgentDesk.Silo.Persistence;
 /// </para>
 /// <para>
 /// A batch runs in one implicit transaction. A version conflict is not an error (the statement returns the caller's
-/// own version), so it refuses only its own write. A statement PostgreSQL rejects rolls the whole batch back; each
-/// operation of that batch is then sent again on its own, so only the operation at fault fails. A broken connection
-/// fails every operation of its batch, as it would have failed each of them one by one.
+/// own version), so it refuses only its own write. A statement PostgreSQL rejects for its data rolls the whole batch
+/// back; each operation of that batch is then sent again on its own, so only the operation at fault fails. Any other
+/// failure (a broken connection, a server shutting down, a timeout) fails every operation of its batch, as it would
+/// have failed each of them one by one; re-sending them one by one would only add load to a database in trouble. The
+/// exception is a lost session (a restarted server leaves every pooled connection dead): the pool is emptied and the
+/// batch sent once more, which the per-row versions make safe.
+/// An operation that waited in the queue longer than <see cref="PostgresGrainStorageOptions.QueueTimeout"/> fails
+/// unsent, so a database that stops answering makes grain calls fail rather than pile up.
 /// </para>
 /// </summary>
 public sealed partial class PostgresGrainStorage : IGrainStorage, IAsyncDisposable
@@ -72,8 +78,13 @@ public sealed partial class PostgresGrainStorage : IGrainStorage, IAsyncDisposab
         builder.ConnectionStringBuilder.AutoPrepareMinUsages = 2;
         builder.ConnectionStringBuilder.NoResetOnClose = true;
         builder.ConnectionStringBuilder.MaxPoolSize = Math.Max(builder.ConnectionStringBuilder.MaxPoolSize, options.Connections + 1);
+        // Named, so an operator finds these sessions in pg_stat_activity.
+        if (string.IsNullOrEmpty(builder.ConnectionStringBuilder.ApplicationName)) builder.ConnectionStringBuilder.ApplicationName = ApplicationName;
         return builder.Build();
     }
+
+    /// <summary>The <c>application_name</c> of this provider's sessions, unless the connection string names one.</summary>
+    public const string ApplicationName = "agentdesk-grain-storage";
 
     public async Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
@@ -94,6 +105,11 @@ public sealed partial class PostgresGrainStorage : IGrainStorage, IAsyncDisposab
         grainState.RecordExists = true;
     }
 
+    /// <summary>
+    /// As Orleans' providers do: a caller that holds no record reads the row first and clears that version. Unlike the
+    /// ADO.NET provider, a clear that matches no row is refused as a conflict rather than ignored. No grain clears
+    /// its state today.
+    /// </summary>
     public async Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
         if (!grainState.RecordExists)
@@ -133,6 +149,12 @@ public sealed partial class PostgresGrainStorage : IGrainStorage, IAsyncDisposab
             var bytes = 0;
             while (batch.Count < _options.MaxBatchSize && bytes < _options.MaxBatchBytes && reader.TryRead(out var operation))
             {
+                if (Stopwatch.GetElapsedTime(operation.Queued) > _options.QueueTimeout)
+                {
+                    operation.Done.TrySetException(new TimeoutException(
+                        $"A grain-state {operation.Kind} waited longer than {_options.QueueTimeout} for PostgreSQL and was not sent."));
+                    continue;
+                }
                 batch.Add(operation);
                 bytes += operation.Payload?.Length ?? 0;
             }
@@ -140,19 +162,29 @@ public sealed partial class PostgresGrainStorage : IGrainStorage, IAsyncDisposab
         }
     }
 
-    private async Task RunBatchAsync(List<Operation> operations)
+    private async Task RunBatchAsync(List<Operation> operations, bool isRetry = false)
     {
         try
         {
             var results = await ExecuteAsync(operations);
             for (var i = 0; i < operations.Count; i++) operations[i].Done.TrySetResult(results[i]);
         }
-        catch (PostgresException rejected) when (operations.Count > 1)
+        catch (NpgsqlException lost) when (!isRetry && IsLostSession(lost))
+        {
+            // The session was gone (a restarted server leaves every pooled connection dead, and the first use of each
+            // finds out). The pool is emptied and the batch sent once more on a new session. Safe even if the first
+            // attempt had committed: each write carries the version it read, so a repeat is refused as a conflict and
+            // never applied twice; reads repeat freely.
+            LogSessionLost(lost, operations.Count);
+            _dataSource.Clear();
+            await RunBatchAsync(operations, isRetry: true);
+        }
+        catch (PostgresException rejected) when (operations.Count > 1 && IsOneStatementsFault(rejected))
         {
             // PostgreSQL refused one statement and rolled back the rest: nothing of this batch is stored, so each
             // operation is sent again alone and only the one at fault fails.
             LogBatchRejected(rejected, operations.Count);
-            foreach (var operation in operations) await RunBatchAsync([operation]);
+            foreach (var operation in operations) await RunBatchAsync([operation], isRetry);
         }
         catch (Exception failed)
         {
@@ -203,11 +235,31 @@ public sealed partial class PostgresGrainStorage : IGrainStorage, IAsyncDisposab
         }
     }
 
+    /// <summary>
+    /// Errors a single statement causes with its own values (data exceptions, constraint violations) or by meeting
+    /// another transaction (a deadlock): the rest of its batch was sound. Anything else concerns the whole batch.
+    /// </summary>
+    private static bool IsOneStatementsFault(PostgresException error) =>
+        error.SqlState.StartsWith("22", StringComparison.Ordinal)
+        || error.SqlState.StartsWith("23", StringComparison.Ordinal)
+        || error.SqlState == PostgresErrorCodes.DeadlockDetected;
+
+    /// <summary>The session ended under the batch: terminated by the server (a restart, an administrator) or its connection broken.</summary>
+    private static bool IsLostSession(NpgsqlException error) => error switch
+    {
+        PostgresException server => server.SqlState is PostgresErrorCodes.AdminShutdown or PostgresErrorCodes.CrashShutdown
+            || server.SqlState.StartsWith("08", StringComparison.Ordinal),
+        _ => error.InnerException is IOException or System.Net.Sockets.SocketException or EndOfStreamException,
+    };
+
     private static int? ParseVersion(string? etag) =>
         string.IsNullOrWhiteSpace(etag) ? null : int.Parse(etag, CultureInfo.InvariantCulture);
 
     private static InconsistentStateException Conflict(string operation, string stateName, GrainId grainId, string? etag) =>
         new($"Version conflict ({operation}) on {stateName} of {grainId}: the stored row is no longer at version {etag ?? "(none)"}.");
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The session of a batch of {Count} grain-state operations was lost; sending the batch again on a new one.")]
+    private partial void LogSessionLost(Exception exception, int count);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "PostgreSQL rejected a batch of {Count} grain-state operations; sending each on its own.")]
     private partial void LogBatchRejected(Exception exception, int count);
@@ -220,7 +272,11 @@ public sealed partial class PostgresGrainStorage : IGrainStorage, IAsyncDisposab
 
     private sealed class Operation(OperationKind kind, RowKey key, int? expectedVersion, byte[]? payload)
     {
+        public OperationKind Kind => kind;
+
         public byte[]? Payload => payload;
+
+        public long Queued { get; } = Stopwatch.GetTimestamp();
 
         public TaskCompletionSource<RowResult> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -320,6 +376,10 @@ public sealed class PostgresGrainStorageOptions
     /// </summary>
     [System.ComponentModel.DataAnnotations.Range(0, 100)]
     public int PreparedStatements { get; set; } = 10;
+
+    /// <summary>An operation still queued after this long fails unsent (a database that stopped answering).</summary>
+    [System.ComponentModel.DataAnnotations.Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    public TimeSpan QueueTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>A batch takes no more operations once its payloads reach this many bytes (one larger payload still goes alone).</summary>
     [System.ComponentModel.DataAnnotations.Range(64 * 1024, 256 * 1024 * 1024)]

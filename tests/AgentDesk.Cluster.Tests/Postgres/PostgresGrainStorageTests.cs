@@ -1,6 +1,7 @@
 using AgentDesk.Contracts.Common;
 using AgentDesk.Silo.Persistence;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -32,16 +33,17 @@ public sealed class PostgresGrainStorageTests : IAsyncLifetime
     private IServiceProvider Services => _cluster.Silos[0].ServiceProvider;
 
     /// <summary>One worker, so everything queued while it is busy goes out in the same batch.</summary>
-    private PostgresGrainStorage SingleConnectionStorage() => ActivatorUtilities.CreateInstance<PostgresGrainStorage>(Services,
+    private PostgresGrainStorage SingleConnectionStorage(RecordingLogger? logger = null) => ActivatorUtilities.CreateInstance<PostgresGrainStorage>(Services,
         PostgresCluster.ConnectionString, new Silo.Persistence.JsonGrainStorageSerializer(),
-        Options.Create(new PostgresGrainStorageOptions { Connections = 1 }));
+        Options.Create(new PostgresGrainStorageOptions { Connections = 1 }), logger ?? new RecordingLogger());
 
     private static GrainId NewGrain() => GrainId.Create("account", GrainKeys.Account("Gst", Testing.TestData.NewAddress()));
 
     [Fact]
     public async Task A_statement_PostgreSQL_rejects_fails_only_its_own_write_and_every_write_sent_with_it_is_stored()
     {
-        await using var storage = SingleConnectionStorage();
+        var logger = new RecordingLogger();
+        await using var storage = SingleConnectionStorage(logger);
         var grains = Enumerable.Range(0, 200).Select(_ => NewGrain()).ToArray();
 
         // A state name longer than the column allows: PostgreSQL rejects that statement, which rolls back its batch.
@@ -49,10 +51,13 @@ public sealed class PostgresGrainStorageTests : IAsyncLifetime
         var writes = grains.Select((grain, i) => (Task)storage.WriteStateAsync(StateName, grain, new GrainState<Balance>(new Balance { FreeUsdc = i }))).ToList();
         var rejected = storage.WriteStateAsync(tooLong, grains[0], new GrainState<Balance>(new Balance { FreeUsdc = -1 }));
         writes.AddRange(grains.Skip(100).Select(grain => storage.WriteStateAsync(StateName + "-second", grain, new GrainState<Balance>(new Balance { FreeUsdc = 7 }))));
+        writes.AddRange(grains.Take(50).Select(grain => storage.ReadStateAsync(StateName + "-second", grain, new GrainState<Balance>())));
 
         var error = await Assert.ThrowsAsync<PostgresException>(() => rejected);
         Assert.Equal(PostgresErrorCodes.StringDataRightTruncation, error.SqlState);
         await Task.WhenAll(writes);
+        // The rejected write went out with others (so their batch was rolled back and each was sent again alone).
+        Assert.Contains(logger.Messages, message => message.Contains("rejected a batch", StringComparison.Ordinal));
 
         for (var i = 0; i < grains.Length; i++)
         {
@@ -61,6 +66,103 @@ public sealed class PostgresGrainStorageTests : IAsyncLifetime
             Assert.True(stored.RecordExists);
             Assert.Equal(i, stored.State!.FreeUsdc);
             Assert.Equal("1", stored.ETag);
+        }
+    }
+
+    [Fact]
+    public async Task After_the_server_ends_every_pooled_session_the_next_reads_and_writes_succeed_on_new_ones()
+    {
+        var applicationName = "gst-stale-" + Guid.NewGuid().ToString("N")[..8];
+        var logger = new RecordingLogger();
+        await using var storage = ActivatorUtilities.CreateInstance<PostgresGrainStorage>(Services,
+            PostgresCluster.ConnectionString + ";Application Name=" + applicationName, new Silo.Persistence.JsonGrainStorageSerializer(),
+            Options.Create(new PostgresGrainStorageOptions()), logger);
+        var grains = Enumerable.Range(0, 300).Select(_ => NewGrain()).ToArray();
+        await Task.WhenAll(grains.Select(grain => storage.WriteStateAsync(StateName, grain, new GrainState<Balance>(new Balance { FreeUsdc = 1 }))));
+
+        // What a PostgreSQL restart does to the pool: every idle session is ended by the server.
+        Assert.True(await TerminateSessionsAsync(applicationName) > 0);
+
+        var states = grains.Select(_ => new GrainState<Balance>()).ToArray();
+        await Task.WhenAll(grains.Select((grain, i) => storage.ReadStateAsync(StateName, grain, states[i])));
+        Assert.All(states, state => Assert.Equal(1, state.State!.FreeUsdc));
+        foreach (var state in states) state.State!.FreeUsdc = 2;
+        Assert.True(await TerminateSessionsAsync(applicationName) > 0);
+        await Task.WhenAll(grains.Select((grain, i) => storage.WriteStateAsync(StateName, grain, states[i])));
+        Assert.All(states, state => Assert.Equal("2", state.ETag));
+        Assert.Contains(logger.Messages, message => message.Contains("was lost", StringComparison.Ordinal));
+    }
+
+    private static async Task<long> TerminateSessionsAsync(string applicationName)
+    {
+        await using var admin = new NpgsqlConnection(PostgresCluster.ConnectionString);
+        await admin.OpenAsync();
+        await using var kill = new NpgsqlCommand("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = @name", admin);
+        kill.Parameters.AddWithValue("name", applicationName);
+        var terminated = (long)(await kill.ExecuteScalarAsync())!;
+        // pg_terminate_backend only signals: wait until the sessions are gone.
+        await using var left = new NpgsqlCommand("SELECT count(*) FROM pg_stat_activity WHERE application_name = @name", admin);
+        left.Parameters.AddWithValue("name", applicationName);
+        for (var i = 0; i < 50 && (long)(await left.ExecuteScalarAsync())! > 0; i++) await Task.Delay(20);
+        return terminated;
+    }
+
+    [Fact]
+    public async Task Sessions_killed_while_writes_are_in_flight_never_leave_a_write_reported_stored_that_is_not()
+    {
+        var applicationName = "gst-kill-" + Guid.NewGuid().ToString("N")[..8];
+        await using var storage = ActivatorUtilities.CreateInstance<PostgresGrainStorage>(Services,
+            PostgresCluster.ConnectionString + ";Application Name=" + applicationName, new Silo.Persistence.JsonGrainStorageSerializer(),
+            Options.Create(new PostgresGrainStorageOptions()), new RecordingLogger());
+
+        // Waves of writes for two seconds while PostgreSQL terminates this provider's sessions every 150 ms.
+        var writes = new List<Task<(GrainId Grain, int Value, string? ETag)>>();
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+        var killed = 0L;
+        var killer = Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                await Task.Delay(150);
+                killed += await TerminateSessionsAsync(applicationName);
+            }
+        });
+        var value = 0;
+        while (!stop.IsCancellationRequested)
+        {
+            for (var i = 0; i < 100; i++) writes.Add(WriteAsync(NewGrain(), ++value));
+            await Task.Delay(20);
+        }
+        await killer;
+        var outcomes = await Task.WhenAll(writes);
+
+        // Not vacuous: sessions were ended under the writes, and writes got through.
+        Assert.True(killed > 0);
+        Assert.Contains(outcomes, outcome => outcome.ETag is not null);
+        // Every write reported stored is stored, with its own value and the version it was told. (Read through a
+        // provider of its own: the pool above may still hold a session the last kill ended.)
+        await using var verifier = SingleConnectionStorage();
+        foreach (var (grain, expected, etag) in outcomes.Where(outcome => outcome.ETag is not null))
+        {
+            var stored = new GrainState<Balance>();
+            await verifier.ReadStateAsync(StateName, grain, stored);
+            Assert.True(stored.RecordExists);
+            Assert.Equal(expected, stored.State!.FreeUsdc);
+            Assert.Equal(etag, stored.ETag);
+        }
+
+        async Task<(GrainId, int, string?)> WriteAsync(GrainId grain, int written)
+        {
+            var state = new GrainState<Balance>(new Balance { FreeUsdc = written });
+            try
+            {
+                await storage.WriteStateAsync(StateName, grain, state);
+                return (grain, written, state.ETag);
+            }
+            catch (Exception failed) when (failed is NpgsqlException or TimeoutException or InvalidOperationException)
+            {
+                return (grain, written, null);
+            }
         }
     }
 
@@ -234,6 +336,18 @@ public sealed class PostgresGrainStorageTests : IAsyncLifetime
         storage.Participate(lifecycle);
         await lifecycle.StartAsync();
         return storage;
+    }
+
+    public sealed class RecordingLogger : ILogger<PostgresGrainStorage>
+    {
+        public System.Collections.Concurrent.ConcurrentQueue<string> Messages { get; } = new();
+
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+            Messages.Enqueue(formatter(state, exception));
     }
 
     private sealed class StartOnlyLifecycle : ISiloLifecycle
