@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { ethers } from "ethers";
 import {
   USDC, TOKENS, NVDA_PRICE, MAX_PRICE_AGE, SPREAD_BPS, INTENT_TYPES,
-  setupVenue, send, routerEvents, revertsWith, selector, signIntent, typesFor, ethersExitsHash,
+  setupVenue, send, sendWithHeadroom, routerEvents, revertsWith, selector, signIntent, typesFor, ethersExitsHash,
   agentIdOf, latestTimestamp, increaseTime, expectedBuy, expectedSell,
 } from "./lib/chain.mjs";
 
@@ -217,7 +217,7 @@ describe("signed intents", { timeout: 120_000 }, () => {
     // The feed moves through the StopLoss at -5%: 120 is about -7.7%.
     await send(v.nvdaFeed.setPrice(120_00000000n));
     const [sizeBefore, costBefore] = await v.router.positions(agentId, vaultAddress, nvdaAddress);
-    const receipt = await send(router().executeExit(agentId, vaultAddress, nvdaAddress, tuples(ladder2), 0, exitOrder(1)));
+    const receipt = await sendWithHeadroom(router().executeExit, agentId, vaultAddress, nvdaAddress, tuples(ladder2), 0, exitOrder(1));
     t.diagnostic(`executeExit (3-rule ladder): ${receipt.gasUsed} gas`);
     const events = routerEvents(receipt, v.routerAddress);
     const filled = events.find((e) => e.name === "OrderFilled");
@@ -249,7 +249,7 @@ describe("signed intents", { timeout: 120_000 }, () => {
       "ExitNotReached",
     );
     await send(v.nvdaFeed.setPrice(110_00000000n));
-    await send(router().executeExit(agentId, vaultAddress, nvdaAddress, tuples(ladder2), 1, exitOrder(2)));
+    await sendWithHeadroom(router().executeExit, agentId, vaultAddress, nvdaAddress, tuples(ladder2), 1, exitOrder(2));
     const position = await v.router.positions(agentId, vaultAddress, nvdaAddress);
     assert.deepEqual([...position], [0n, 0n, ethers.ZeroHash, 0n], "closed: size, cost, ladder and fired rules cleared");
     assert.equal(await vaultMatchesPosition(), 0n);
@@ -270,7 +270,7 @@ describe("signed intents", { timeout: 120_000 }, () => {
     const args = await revertsWith(router().executeExit.staticCall(agentId, vaultAddress, nvdaAddress, tuples(ladder), 0, ethers.id("tp")), "ExitNotReached");
     assert.equal(args[0], 1_999n, "one unit under the level truncates to 1999 bps and is not reached");
     await send(v.nvdaFeed.setPrice(156_07800000n));
-    const receipt = await send(router().executeExit(agentId, vaultAddress, nvdaAddress, tuples(ladder), 0, ethers.id("tp")));
+    const receipt = await sendWithHeadroom(router().executeExit, agentId, vaultAddress, nvdaAddress, tuples(ladder), 0, ethers.id("tp"));
     const exited = routerEvents(receipt, v.routerAddress).find((e) => e.name === "ExitExecuted");
     assert.equal(exited.args.pnlBps, 2_000n, "exactly at the level: reached");
     assert.equal(await vaultMatchesPosition(), 0n);

@@ -38,6 +38,17 @@ export async function send(txPromise) {
   return receipt;
 }
 
+/**
+ * Sends a contract call with the gas the product's relayer gives it (EvmVenue: the estimate plus a quarter plus 30,000)
+ * and waits for its receipt. An exit settles through an external self-call, which keeps 1/64 of the gas back, and the
+ * block that mines it (a second later than the one the estimate ran against) can cost a little more: sent with the bare
+ * estimate it ran out of gas now and then.
+ */
+export async function sendWithHeadroom(method, ...args) {
+  const estimate = await method.estimateGas(...args);
+  return send(method(...args, { gasLimit: (estimate * 5n) / 4n + 30_000n }));
+}
+
 /** Decoded router events of a receipt, as { name, args }. */
 export function routerEvents(receipt, routerAddress) {
   const out = [];
