@@ -31,6 +31,8 @@ public sealed class BenchCluster : IAsyncDisposable
             ServiceId = serviceId,
             SiloPort = FreePort(),
             GatewayPort = FreePort(),
+            // The product's default is the ADO.NET provider; AGENTDESK_BENCH_BATCHED_STORAGE=1 measures the batched one.
+            BatchedGrainStorage = Environment.GetEnvironmentVariable("AGENTDESK_BENCH_BATCHED_STORAGE") == "1",
         };
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.SetMinimumLevel(LogLevel.Warning);

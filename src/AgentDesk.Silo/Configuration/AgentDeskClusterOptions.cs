@@ -36,6 +36,12 @@ public sealed class AgentDeskClusterOptions : IValidatableObject
     /// <summary>Apply deploy/sql at start-up (default). Turn off when a migration job owns the schema.</summary>
     public bool MigrateOnStart { get; set; } = true;
 
+    /// <summary>
+    /// Postgres mode: grain state through the batched provider (<c>PostgresGrainStorage</c>, docs/cluster.md) instead of
+    /// Orleans' ADO.NET provider. Off by default until the PostgreSQL-restart fault test passes reliably with it.
+    /// </summary>
+    public bool BatchedGrainStorage { get; set; }
+
     /// <summary>Run under Kubernetes: identity and membership hints from the pod (Microsoft.Orleans.Hosting.Kubernetes).</summary>
     public bool Kubernetes { get; set; }
 

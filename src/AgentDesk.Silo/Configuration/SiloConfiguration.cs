@@ -98,9 +98,21 @@ public static class SiloConfiguration
             case ClusterMode.Postgres:
                 var postgres = options.ConnectionString!;
                 if (options.MigrateOnStart) AddMigration(services, (logger, token) => SchemaMigrator.MigratePostgresAsync(postgres, logger, token));
-                // The ADO.NET provider's rows and statements, with concurrent operations sent as one batch per round trip.
-                services.AddValidatedOptions<PostgresGrainStorageOptions>(PostgresGrainStorageOptions.Section);
-                services.AddGrainStorage(StorageNames.Provider, (sp, _) => ActivatorUtilities.CreateInstance<PostgresGrainStorage>(sp, postgres, serializer));
+                if (options.BatchedGrainStorage)
+                {
+                    // The ADO.NET provider's rows and statements, with concurrent operations sent as one batch per round trip.
+                    services.AddValidatedOptions<PostgresGrainStorageOptions>(PostgresGrainStorageOptions.Section);
+                    services.AddGrainStorage(StorageNames.Provider, (sp, _) => ActivatorUtilities.CreateInstance<PostgresGrainStorage>(sp, postgres, serializer));
+                }
+                else
+                {
+                    silo.AddAdoNetGrainStorage(StorageNames.Provider, o =>
+                    {
+                        o.Invariant = "Npgsql";
+                        o.ConnectionString = postgres;
+                        o.GrainStorageSerializer = serializer;
+                    });
+                }
                 silo.UseAdoNetReminderService(o =>
                 {
                     o.Invariant = "Npgsql";

@@ -26,7 +26,7 @@ public sealed class PostgresGrainStorageTests : IAsyncLifetime
     private const string StateName = "storage-test-balance";
     private InProcessTestCluster _cluster = null!;
 
-    public async Task InitializeAsync() => _cluster = await PostgresCluster.StartAsync("gst-" + Guid.NewGuid().ToString("N")[..8]);
+    public async Task InitializeAsync() => _cluster = await PostgresCluster.StartAsync("gst-" + Guid.NewGuid().ToString("N")[..8], batchedGrainStorage: true);
 
     public async Task DisposeAsync() => await _cluster.DisposeAsync();
 
