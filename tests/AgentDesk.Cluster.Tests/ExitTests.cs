@@ -41,39 +41,6 @@ public sealed class ExitTests(ClusterFixture fixture)
     }
 
     [Fact]
-    public async Task An_idle_open_position_leaves_memory_and_its_stop_still_fires_through_the_exit_index()
-    {
-        var agent = await _world.AgentAsync();
-        var account = await _world.AccountAsync(100m, agent);
-        await _world.PriceAsync(100m);
-        await _world.BatchOpenAsync(agent, weight: 100, leverage: 2, stopLoss: 90m);
-        var position = _world.Position(agent, account);
-        var management = fixture.Client.GetGrain<IManagementGrain>(0);
-        Assert.NotNull(await management.GetActivationAddress(position));
-
-        // The idle time after which the silo collects a position, as its grain manifest declares it to the runtime.
-        var manifest = fixture.Cluster.Silos[0].ServiceProvider.GetRequiredService<Orleans.Runtime.IClusterManifestProvider>().LocalGrainManifest;
-        var idle = manifest.Grains[GrainType.Create("position")].Properties[Orleans.Metadata.WellKnownGrainTypeProperties.IdleDeactivationPeriod];
-        Assert.Equal(TimeSpan.FromMinutes(5), TimeSpan.Parse(idle, System.Globalization.CultureInfo.InvariantCulture));
-
-        // What PositionGrain's collection age does to a position nobody calls, forced instead of waited for: its
-        // activation (and every other idle one, the exit index's pages included) leaves the silo.
-        await Eventually.WaitForAsync(async () =>
-        {
-            await management.ForceActivationCollection(TimeSpan.FromMilliseconds(200));
-            return await management.GetActivationAddress(position);
-        }, address => address is null, what: "the idle position collected");
-
-        // The tick reaches the envelope the index stored, which activates the position from storage and closes it.
-        await _world.PriceAsync(89m);
-        var view = await Eventually.WaitForAsync(() => _world.Account(account).GetAsync(), v => v!.LockedUsdc == 0m && v.OpenPositionKeys.Count == 0, what: "settlement");
-        var closed = await position.GetAsync();
-        Assert.Equal(PositionStatus.Closed, closed!.Status);
-        Assert.Equal("stop_loss", closed.CloseReason);
-        Assert.Equal(100m + closed.RealizedPnlUsdc, view!.FreeUsdc);
-    }
-
-    [Fact]
     public async Task Two_take_profit_steps_then_a_stop_loss_sell_shares_of_what_remains()
     {
         var agent = await _world.AgentAsync();
@@ -154,6 +121,12 @@ public sealed class ExitTests(ClusterFixture fixture)
     [Fact]
     public async Task A_position_keeps_being_evaluated_after_its_grains_are_deactivated()
     {
+        // Positions are deactivated after five idle minutes, as the silo's grain manifest declares to the runtime: between
+        // open and exit only the exit index holds them.
+        var manifest = fixture.Cluster.Silos[0].ServiceProvider.GetRequiredService<Orleans.Runtime.IClusterManifestProvider>().LocalGrainManifest;
+        var idle = manifest.Grains[GrainType.Create("position")].Properties[Orleans.Metadata.WellKnownGrainTypeProperties.IdleDeactivationPeriod];
+        Assert.Equal(TimeSpan.FromMinutes(5), TimeSpan.Parse(idle, System.Globalization.CultureInfo.InvariantCulture));
+
         var agent = await _world.AgentAsync();
         var account = await _world.AccountAsync(100m, agent);
         await _world.PriceAsync(100m);
@@ -172,6 +145,8 @@ public sealed class ExitTests(ClusterFixture fixture)
         await _world.PriceAsync(85m);
         var closed = await WaitForStatus(agent, account, PositionStatus.Closed);
         Assert.Equal("stop_loss", closed!.CloseReason);
+        var view = await Eventually.WaitForAsync(() => _world.Account(account).GetAsync(), v => v!.LockedUsdc == 0m && v.OpenPositionKeys.Count == 0, what: "settlement");
+        Assert.Equal(100m + closed.RealizedPnlUsdc, view!.FreeUsdc);
     }
 
     [Fact]
