@@ -30,6 +30,14 @@ public interface ISubscriberGrain : IGrainWithStringKey
     [Alias("open-from-batch")]
     Task<BatchStepOutcome> OpenFromBatchAsync(BatchOpenStep batchStep);
 
+    /// <summary>
+    /// The batch gives up on this account's step: answers what the step did (an open the position carried out is
+    /// locked and recorded as the success it was) and otherwise records <paramref name="refusal"/>, after which the step
+    /// can never open anything. Idempotent on the batch id.
+    /// </summary>
+    [Alias("conclude-batch-step")]
+    Task<BatchStepOutcome> ConcludeBatchStepAsync(BatchOpenStep batchStep, Rejection refusal);
+
     /// <summary>Applies a position's release of margin and payout. Idempotent on the settlement id.</summary>
     [Alias("settle")]
     Task SettleAsync(Settlement settlement);

@@ -13,6 +13,9 @@ public static class ClusterFailures
             or ClientNotAvailableException or Orleans.Runtime.Messaging.ConnectionFailedException => true,
         // The database restarting or unreachable (StorageUnavailableException is how that crosses the grain boundary).
         StorageUnavailableException or System.Data.Common.DbException => true,
+        // A grain that could not read its state while activating. Orleans reports that with this message, and the
+        // driver's exception inside it is flattened into the text when it crosses to another silo.
+        OrleansException { Message: var message } when message.StartsWith("Error from storage provider", StringComparison.Ordinal) => true,
         // Another activation of the grain wrote first (a silo declared dead that kept running): this one is discarded
         // and the retry reads the winner's state.
         Orleans.Storage.InconsistentStateException => true,

@@ -15,6 +15,14 @@ public interface IPositionGrain : IGrainWithStringKey
     [Alias("open")]
     Task<Common.Result<PositionSnapshot>> OpenAsync(OpenPositionCommand command);
 
+    /// <summary>
+    /// Settles whether the open <paramref name="openId"/> happened: the lifecycle it opened if it did (an order still
+    /// pending at a venue is finished first), otherwise <paramref name="refusal"/>, which every later open with that
+    /// id then answers. Lets a caller that lost the open's answer record "nothing was traded" only when it is true.
+    /// </summary>
+    [Alias("conclude-open")]
+    Task<Common.Result<PositionSnapshot>> ConcludeOpenAsync(string openId, Domain.Common.Rejection refusal);
+
     /// <summary>Closes the open position or cancels the pending order. Idempotent on the close id.</summary>
     [Alias("close")]
     Task<Common.Result<CloseOutcome>> CloseAsync(ClosePositionCommand command);

@@ -129,10 +129,26 @@ public sealed class SubscriberGrain(
             step.StopLossPrice, step.TakeProfitPrice, step.TrailingStopPercentage, Exits: [], MinTokenOut: 0,
             MaxSlippageBps: Domain.Intents.IntentAdmission.MaxSlippageBps, Authorization: null, AgentType: step.AgentType));
         if (!opened.IsSuccess) return await RecordAsync(stepKey, Failed(opened.Problem!)); // nothing was traded: nothing is charged
+        return await LockAndRecordAsync(stepKey, positionKey, opened.Value!);
+    }
 
+    public async Task<BatchStepOutcome> ConcludeBatchStepAsync(BatchOpenStep batchStep, Rejection refusal)
+    {
+        var stepKey = batchStep.BatchId.ToString("D");
+        if (S.Steps.TryGet(stepKey, out var done)) return done;
+        // The position decides: an attempt whose answer was lost (this account's write failed after the position opened,
+        // say) may have opened it. Asked this way, the position also refuses that open for good if it has not happened.
+        var positionKey = GrainKeys.Position(batchStep.AgentId, Key.Address, batchStep.Symbol);
+        var concluded = await GrainFactory.GetGrain<IPositionGrain>(positionKey).ConcludeOpenAsync($"batch:{stepKey}", refusal);
+        return concluded.IsSuccess
+            ? await LockAndRecordAsync(stepKey, positionKey, concluded.Value!)
+            : await RecordAsync(stepKey, Failed(concluded.Problem!));
+    }
+
+    private async Task<BatchStepOutcome> LockAndRecordAsync(string stepKey, string positionKey, PositionSnapshot position)
+    {
         // The position's own margin is what is locked: on a replay after a crash it is the margin of the first
         // attempt, even if the balance (and so this attempt's sizing) changed in between.
-        var position = opened.Value!;
         var fees = position.FeesUsdc;
         S.FreeUsdc -= position.MarginUsdc + fees;
         S.LockedUsdc += position.MarginUsdc;

@@ -40,7 +40,7 @@ public sealed class BatchState
     public DateTimeOffset StartedAt { get; set; }
     public DateTimeOffset? CompletedAt { get; set; }
 
-    /// <summary>Runs that ended with subscribers still unreachable; after <see cref="BatchGrain.MaxResumes"/> they are recorded as failed.</summary>
+    /// <summary>Runs that ended with subscribers still unreachable; after <see cref="BatchGrain.MaxResumes"/> their steps are given up on.</summary>
     public int Resumes { get; set; }
 
     /// <summary>Progress events the organisation's log has not confirmed yet.</summary>
@@ -50,8 +50,9 @@ public sealed class BatchState
 /// <summary>
 /// Runs one batch. Outcomes are stored chunk by chunk; the per-subscriber steps are idempotent on
 /// (batchId, account), so a batch resumed by its reminder after a silo failure finishes the same steps and
-/// never opens a second position. A step that fails for any reason ends as that subscriber's failure, so a
-/// batch always completes.
+/// never opens a second position. A step that keeps failing is given up on, and then the account and the position
+/// say what it did: a step is recorded as failed only when nothing was traded for it, and nothing can be later. The
+/// batch completes once every subscriber's outcome is known.
 /// </summary>
 [GrainType("batch")]
 public sealed class BatchGrain(
@@ -196,6 +197,45 @@ public sealed class BatchGrain(
         var step = S.Kind == BatchKind.Open ? await OpenStepAsync(price) : null;
 
         var pending = accounts.Where(a => !S.Outcomes.ContainsKey(a)).ToList();
+        var unreachable = new List<string>();
+        // Once the resumes are spent, a resumed run only asks the subscribers it could not conclude before.
+        if (S.Resumes < MaxResumes) (pending, unreachable) = await AttemptStepsAsync(pending, step, price);
+
+        // A step that kept failing for a reason that will not heal by waiting (a bug, not an unreachable silo) is given
+        // up on now; unreachable ones wait for the reminder, a bounded number of times, and are then given up on too.
+        var givenUp = unreachable.Count > 0 && ++S.Resumes < MaxResumes ? pending.Except(unreachable).ToList() : pending;
+        var unknown = await ConcludeAsync(givenUp, step, price);
+        if (unknown > 0 || givenUp.Count < pending.Count)
+        {
+            AddProgress();
+            await state.WriteStateAsync();
+            Events.Publish();
+            return; // still Running: the reminder resumes the rest
+        }
+
+        if (S.Kind == BatchKind.Open && !S.FeesCredited)
+        {
+            // One credit per fee address per batch (idempotent on the batch id) instead of one per subscriber.
+            foreach (var byAddress in S.Outcomes.Values.Where(o => o.Success).SelectMany(o => o.Fees).GroupBy(f => f.FeeAddress))
+                await GrainFactory.GetGrain<IFeeLedgerGrain>(GrainKeys.FeeLedger(S.Organization, byAddress.Key)).CreditAsync($"batch:{BatchId:D}",
+                    byAddress.GroupBy(f => f.Partner).Select(g => new FeeCharge(g.Key, byAddress.Key, g.Sum(f => f.AmountUsdc))).ToArray());
+            S.FeesCredited = true;
+        }
+        S.Status = BatchStatus.Completed;
+        S.CompletedAt = clock.GetUtcNow();
+        Events.Add(Progress(EventTypes.BatchCompleted, $"batch:{BatchId:D}:completed"));
+        await state.WriteStateAsync();
+        Events.Publish();
+        if (await this.GetReminder(ResumeReminder) is { } reminder) await this.UnregisterReminder(reminder);
+        AgentDeskMetrics.FanOutDuration.Record(watch.Elapsed.TotalMilliseconds, new KeyValuePair<string, object?>("kind", S.Kind.ToString()));
+    }
+
+    /// <summary>
+    /// Runs the steps of <paramref name="pending"/>, each up to <see cref="StepAttempts"/> times; answers the accounts
+    /// still without an outcome, and which of them failed only for reasons waiting may heal.
+    /// </summary>
+    private async Task<(List<string> Pending, List<string> Unreachable)> AttemptStepsAsync(List<string> pending, BatchOpenStep? step, decimal price)
+    {
         var lastCheckpoint = clock.GetUtcNow();
         var unreachable = new List<string>();
         for (var attempt = 1; attempt <= StepAttempts && pending.Count > 0; attempt++)
@@ -227,34 +267,47 @@ public sealed class BatchGrain(
             }
             pending = retry;
         }
+        return (pending, unreachable);
+    }
 
-        // A step that kept failing for a reason that will not heal by waiting (a bug, not an unreachable silo) is that
-        // subscriber's failure now; unreachable ones wait for the reminder, a bounded number of times.
-        if (unreachable.Count > 0 && ++S.Resumes < MaxResumes)
+    /// <summary>
+    /// Gives up on the steps of <paramref name="accounts"/>. A failed call says nothing about what the step did: the
+    /// account may have stored its step, or the position opened, before the answer was lost. So each outcome comes from
+    /// the account and the position, which refuse the step for good if it has not happened; only then is it recorded
+    /// as failed. Answers how many could not be asked (they are asked again at the next resume).
+    /// </summary>
+    private async Task<int> ConcludeAsync(IReadOnlyList<string> accounts, BatchOpenStep? step, decimal price)
+    {
+        var unknown = 0;
+        foreach (var chunk in accounts.Chunk(options.Value.Parallelism))
         {
-            foreach (var account in pending.Except(unreachable)) S.Outcomes[account] = StepFailed(account);
-            AddProgress();
-            await state.WriteStateAsync();
-            Events.Publish();
-            return; // still Running: the reminder resumes the rest
+            foreach (var (account, outcome) in await Task.WhenAll(chunk.Select(account => ConcludeStepAsync(account, step, price))))
+            {
+                if (outcome is not null) S.Outcomes[account] = outcome;
+                else unknown++;
+            }
         }
-        foreach (var account in pending) S.Outcomes[account] = StepFailed(account);
+        return unknown;
+    }
 
-        if (S.Kind == BatchKind.Open && !S.FeesCredited)
+    private async Task<(string Account, BatchStepOutcome? Outcome)> ConcludeStepAsync(string account, BatchOpenStep? step, decimal price)
+    {
+        try
         {
-            // One credit per fee address per batch (idempotent on the batch id) instead of one per subscriber.
-            foreach (var byAddress in S.Outcomes.Values.Where(o => o.Success).SelectMany(o => o.Fees).GroupBy(f => f.FeeAddress))
-                await GrainFactory.GetGrain<IFeeLedgerGrain>(GrainKeys.FeeLedger(S.Organization, byAddress.Key)).CreditAsync($"batch:{BatchId:D}",
-                    byAddress.GroupBy(f => f.Partner).Select(g => new FeeCharge(g.Key, byAddress.Key, g.Sum(f => f.AmountUsdc))).ToArray());
-            S.FeesCredited = true;
+            if (step is not null)
+                return (account, await GrainFactory.GetGrain<ISubscriberGrain>(GrainKeys.Account(S.Organization, account)).ConcludeBatchStepAsync(step, StepFailed));
+            // A close that happened is answered as it happened; one that did not is this subscriber's failure, and its
+            // position stays open for the agent (or its exits) to close.
+            var position = GrainFactory.GetGrain<IPositionGrain>(GrainKeys.Position(S.Close!.AgentId, account, S.Symbol));
+            return (account, (await position.GetForCommandAsync(CloseId)).Handled
+                ? await CloseStepAsync(account, price)
+                : new BatchStepOutcome(account, false, null, false, 0m, [], null, StepFailed));
         }
-        S.Status = BatchStatus.Completed;
-        S.CompletedAt = clock.GetUtcNow();
-        Events.Add(Progress(EventTypes.BatchCompleted, $"batch:{BatchId:D}:completed"));
-        await state.WriteStateAsync();
-        Events.Publish();
-        if (await this.GetReminder(ResumeReminder) is { } reminder) await this.UnregisterReminder(reminder);
-        AgentDeskMetrics.FanOutDuration.Record(watch.Elapsed.TotalMilliseconds, new KeyValuePair<string, object?>("kind", S.Kind.ToString()));
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            logger.LogWarning(e, "Batch {BatchId}: could not learn what the step for {Account} did; it is asked again at the next resume", BatchId, account);
+            return (account, null);
+        }
     }
 
     /// <summary>One subscriber's step; an exception is returned as "no outcome yet", marked transient when waiting may heal it.</summary>
@@ -273,8 +326,10 @@ public sealed class BatchGrain(
         }
     }
 
-    private static BatchStepOutcome StepFailed(string account) => new(account, false, null, false, 0m, [], null,
-        new Rejection(Errors.StepFailed, "This subscriber's step failed repeatedly; nothing was traded for it. See the silo logs."));
+    private static readonly Rejection StepFailed =
+        new(Errors.StepFailed, "This subscriber's step failed repeatedly; nothing was traded for it. See the silo logs.");
+
+    private string CloseId => $"batch:{BatchId:D}";
 
     private async Task<BatchOpenStep> OpenStepAsync(decimal price)
     {
@@ -289,7 +344,7 @@ public sealed class BatchGrain(
     {
         var request = S.Close!;
         var position = GrainFactory.GetGrain<IPositionGrain>(GrainKeys.Position(request.AgentId, account, S.Symbol));
-        var closed = await position.CloseAsync(new ClosePositionCommand($"batch:{BatchId:D}", CloseReasons.BatchClose, request.OpenBatchId, null, price));
+        var closed = await position.CloseAsync(new ClosePositionCommand(CloseId, CloseReasons.BatchClose, request.OpenBatchId, null, price));
         if (!closed.IsSuccess) return new BatchStepOutcome(account, false, null, false, 0m, [], null, closed.Problem);
         var result = closed.Value!;
         return new BatchStepOutcome(account, true, result.Position?.PositionId, result.Position?.Status == PositionStatus.Cancelled,

@@ -23,6 +23,9 @@ public sealed class PositionGrainState
     /// <summary>Opens already carried out, by open id: a retried open answers the same lifecycle.</summary>
     public HandledCommands<PositionSnapshot> Opens { get; set; } = new();
 
+    /// <summary>Opens their caller gave up on before they happened, by open id: they are refused for good.</summary>
+    public HandledCommands<Rejection> Foreclosed { get; set; } = new();
+
     /// <summary>Close and reduce commands already carried out, so a repeat answers the same without trading again.</summary>
     public HandledCommands<CloseOutcome> Closes { get; set; } = new();
 
@@ -136,6 +139,7 @@ public sealed class PositionGrain(
     public async Task<Result<PositionSnapshot>> OpenAsync(OpenPositionCommand command)
     {
         if (S.Opens.TryGet(command.OpenId, out var done)) return Result<PositionSnapshot>.Ok(done);
+        if (S.Foreclosed.TryGet(command.OpenId, out var foreclosed)) return foreclosed;
         await FinishOtherPendingAsync(command.OpenId);
         if (S.Opens.TryGet(command.OpenId, out done)) return Result<PositionSnapshot>.Ok(done);
         if (S.Current is { IsLive: true } live)
@@ -193,6 +197,21 @@ public sealed class PositionGrain(
         Events.Publish();
         await SyncWatchAsync();
         return Result<PositionSnapshot>.Ok(snapshot);
+    }
+
+    public async Task<Result<PositionSnapshot>> ConcludeOpenAsync(string openId, Rejection refusal)
+    {
+        if (S.Opens.TryGet(openId, out var done)) return Result<PositionSnapshot>.Ok(done);
+        if (S.Foreclosed.TryGet(openId, out var foreclosed)) return foreclosed;
+        // Its order may have reached a venue outside the cluster: the replay asks the venue before anything is decided.
+        if (S.Pending?.Open is { } pending && pending.OpenId == openId)
+        {
+            var replayed = await OpenAsync(pending);
+            if (replayed.IsSuccess) return replayed;
+        }
+        S.Foreclosed.Remember(openId, refusal, RememberedCommands);
+        await state.WriteStateAsync();
+        return refusal;
     }
 
     public async Task<Result<CloseOutcome>> CloseAsync(ClosePositionCommand command)

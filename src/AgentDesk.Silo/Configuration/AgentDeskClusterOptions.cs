@@ -37,10 +37,10 @@ public sealed class AgentDeskClusterOptions : IValidatableObject
     public bool MigrateOnStart { get; set; } = true;
 
     /// <summary>
-    /// Postgres mode: grain state through the batched provider (<c>PostgresGrainStorage</c>, docs/cluster.md) instead of
-    /// Orleans' ADO.NET provider. Off by default until the PostgreSQL-restart fault test passes reliably with it.
+    /// Postgres mode: grain state through the batched provider (<c>PostgresGrainStorage</c>, docs/cluster.md), the
+    /// default. Off, Orleans' ADO.NET provider stores the same rows one round trip at a time.
     /// </summary>
-    public bool BatchedGrainStorage { get; set; }
+    public bool BatchedGrainStorage { get; set; } = true;
 
     /// <summary>Run under Kubernetes: identity and membership hints from the pod (Microsoft.Orleans.Hosting.Kubernetes).</summary>
     public bool Kubernetes { get; set; }

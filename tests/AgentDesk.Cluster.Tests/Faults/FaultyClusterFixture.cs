@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using AgentDesk.Contracts.Accounts;
 using AgentDesk.Contracts.Common;
+using AgentDesk.Contracts.Positions;
 using AgentDesk.Grains.Options;
 using AgentDesk.Silo.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -14,7 +15,7 @@ namespace AgentDesk.Cluster.Tests.Faults;
 /// </summary>
 public sealed class AccountFaults
 {
-    private int _settlementsToDrop, _transientStepFailures, _brokenStepFailures;
+    private int _settlementsToDrop, _transientStepFailures, _brokenStepFailures, _stepAnswersToLose, _positionAnswersToLose;
     private int _settlementsDropped, _settlementsDelivered, _stepsFailed;
 
     /// <summary>Settlements to swallow before letting one through (the sender believes it sent them).</summary>
@@ -31,6 +32,15 @@ public sealed class AccountFaults
 
     /// <summary>Batch steps to fail with a bug-like exception before one succeeds.</summary>
     public int BrokenStepFailures { set => Volatile.Write(ref _brokenStepFailures, value); }
+
+    /// <summary>Batch steps to carry out and then fail with a bug-like exception: the work is done, its answer lost.</summary>
+    public int StepAnswersToLose { set => Volatile.Write(ref _stepAnswersToLose, value); }
+
+    /// <summary>
+    /// Opens of this account's positions to carry out and then fail before the account hears of them (as when the
+    /// account's write fails after its position opened).
+    /// </summary>
+    public int PositionAnswersToLose { set => Volatile.Write(ref _positionAnswersToLose, value); }
 
     public int SettlementsDropped => Volatile.Read(ref _settlementsDropped);
     public int SettlementsDelivered => Volatile.Read(ref _settlementsDelivered);
@@ -49,6 +59,10 @@ public sealed class AccountFaults
 
     internal bool FailBroken() => Take(ref _brokenStepFailures);
 
+    internal bool LoseStepAnswer() => Take(ref _stepAnswersToLose);
+
+    internal bool LosePositionAnswer() => Take(ref _positionAnswersToLose);
+
     private bool Take(ref int budget)
     {
         if (Interlocked.Decrement(ref budget) < 0) return false;
@@ -64,20 +78,36 @@ public static class FaultPlan
 
     public static AccountFaults For(string organization, string account) => ByGrainKey.GetOrAdd(GrainKeys.Account(organization, account), _ => new AccountFaults());
 
+    /// <summary>The same plan, found by the key of one of the account's positions too.</summary>
+    public static AccountFaults ForPosition(string organization, string account, Guid agent, string symbol)
+    {
+        var faults = For(organization, account);
+        ByGrainKey[GrainKeys.Position(agent, account, symbol)] = faults;
+        return faults;
+    }
+
     public static AccountFaults? Find(string grainKey) => ByGrainKey.GetValueOrDefault(grainKey);
 }
 
 /// <summary>
-/// An incoming call filter on account grains: drops or duplicates settlements and fails batch steps as the plan says.
+/// An incoming call filter on account and position grains: drops or duplicates settlements, fails batch steps and
+/// loses answers as the plan says.
 /// A test-only stand-in for a lost message, a duplicated message, and an unreachable or broken silo.
 /// </summary>
 public sealed class FaultFilter(IGrainFactory grains) : IIncomingGrainCallFilter
 {
     public async Task Invoke(IIncomingGrainCallContext context)
     {
-        if (context.TargetContext.GrainInstance is not ISubscriberGrain || FaultPlan.Find(context.TargetId.Key.ToString()!) is not { } faults)
+        if (context.TargetContext.GrainInstance is not (ISubscriberGrain or IPositionGrain) || FaultPlan.Find(context.TargetId.Key.ToString()!) is not { } faults)
         {
             await context.Invoke();
+            return;
+        }
+        if (context.TargetContext.GrainInstance is IPositionGrain)
+        {
+            await context.Invoke();
+            if (context.InterfaceMethod.Name == nameof(IPositionGrain.OpenAsync) && faults.LosePositionAnswer())
+                throw new InvalidOperationException("Injected: the position opened, and its answer was lost.");
             return;
         }
         switch (context.InterfaceMethod.Name)
@@ -97,6 +127,7 @@ public sealed class FaultFilter(IGrainFactory grains) : IIncomingGrainCallFilter
                 if (faults.FailTransiently()) throw new TimeoutException("Injected: the account's silo did not answer.");
                 if (faults.FailBroken()) throw new InvalidOperationException("Injected: a bug in the step.");
                 await context.Invoke();
+                if (faults.LoseStepAnswer()) throw new InvalidOperationException("Injected: the step was done, and its answer was lost.");
                 return;
             default:
                 await context.Invoke();

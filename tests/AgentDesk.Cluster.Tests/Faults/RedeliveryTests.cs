@@ -89,6 +89,58 @@ public sealed class RedeliveryTests(FaultyClusterFixture fixture)
         Assert.True(batch.Results.Single(r => r.Account == healthy).Success);
         Assert.Equal(100m, (await _world.Account(broken).GetAsync())!.FreeUsdc); // nothing traded for it
         Assert.Null(await _world.Position(agent, broken).GetAsync());
+
+        // ... and nothing can be: an attempt arriving late (say queued behind a dead activation) is refused.
+        var late = await _world.Position(agent, broken).OpenAsync(new OpenPositionCommand($"batch:{batch.BatchId:D}", batch.BatchId, _world.Organization,
+            GrainKeys.Account(_world.Organization, broken), Side.Long, 50m, [], 2m, 100m, 18, null, 0m, 0m, 0m, 0m, [], 0m, 100, null));
+        Assert.Equal(Errors.StepFailed, late.Problem?.Code);
+        Assert.Null(await _world.Position(agent, broken).GetAsync());
+    }
+
+    [Fact]
+    public async Task A_step_whose_answer_is_lost_every_time_is_recorded_as_the_trade_it_made_and_the_batch_close_reaches_it()
+    {
+        var agent = await _world.AgentAsync();
+        var account = await _world.AccountAsync(100m, agent);
+        FaultPlan.For(_world.Organization, account).StepAnswersToLose = int.MaxValue; // the account stores its step; the batch never hears
+        await _world.PriceAsync(100m);
+
+        var opened = await _world.BatchOpenAsync(agent, weight: 50, leverage: 2);
+
+        await AssertRecordedAsTradedAsync(agent, account, opened);
+    }
+
+    [Fact]
+    public async Task A_position_opened_by_a_step_its_account_never_recorded_is_locked_and_recorded_when_the_batch_gives_up()
+    {
+        var agent = await _world.AgentAsync();
+        var account = await _world.AccountAsync(100m, agent);
+        // The position opens, then the account fails before storing anything (as when its write fails): every attempt.
+        FaultPlan.ForPosition(_world.Organization, account, agent, _world.Symbol).PositionAnswersToLose = int.MaxValue;
+        await _world.PriceAsync(100m);
+
+        var opened = await _world.BatchOpenAsync(agent, weight: 50, leverage: 2);
+
+        await AssertRecordedAsTradedAsync(agent, account, opened);
+    }
+
+    /// <summary>The batch reports the position the step opened, its margin is locked, and the batch-close settles it.</summary>
+    private async Task AssertRecordedAsTradedAsync(Guid agent, string account, BatchResult opened)
+    {
+        var position = (await _world.Position(agent, account).GetAsync())!;
+        Assert.Equal(BatchStatus.Completed, opened.Status);
+        var step = opened.Results.Single(r => r.Account == account);
+        Assert.True(step.Success, step.Problem?.Message);
+        Assert.Equal(position.PositionId, step.PositionId);
+        var locked = (await _world.Account(account).GetAsync())!;
+        Assert.Equal(50m, locked.LockedUsdc + locked.FeesPaidUsdc);
+        Assert.Equal(50m, locked.FreeUsdc);
+
+        var closed = (await fixture.Client.GetGrain<IBatchGrain>(Guid.NewGuid()).CloseAsync(new BatchCloseRequest(agent, opened.BatchId))).Value!;
+        Assert.Equal(1, closed.Successful);
+        var settled = await Eventually.WaitForAsync(() => _world.Account(account).GetAsync(), v => v!.LockedUsdc == 0m, Patience, "the batch-close's settlement");
+        var realized = (await _world.Position(agent, account).GetAsync())!.RealizedPnlUsdc;
+        Assert.Equal(100m - settled!.FeesPaidUsdc + realized, settled.FreeUsdc);
     }
 
     [Fact]

@@ -15,7 +15,7 @@ public static class PostgresCluster
     public static string ConnectionString => Testing.TestEnvironment.PostgresConnectionString;
 
     public static async Task<InProcessTestCluster> StartAsync(string serviceId, short silos = 1, TimeSpan? venueDelay = null, int? batchParallelism = null,
-        bool batchedGrainStorage = false)
+        bool? batchedGrainStorage = null)
     {
         var builder = new InProcessTestClusterBuilder(silos);
         // A fixed service id: a restarted cluster must find the rows the previous one wrote.
@@ -23,7 +23,9 @@ public static class PostgresCluster
         builder.Options.ClusterId = serviceId;
         builder.ConfigureSilo((_, silo) =>
         {
-            silo.AddAgentDeskGrains(new AgentDeskClusterOptions { Mode = ClusterMode.Postgres, ConnectionString = ConnectionString, BatchedGrainStorage = batchedGrainStorage });
+            var options = new AgentDeskClusterOptions { Mode = ClusterMode.Postgres, ConnectionString = ConnectionString };
+            if (batchedGrainStorage is { } batched) options.BatchedGrainStorage = batched; // otherwise the product's default
+            silo.AddAgentDeskGrains(options);
             silo.Services.Configure<Grains.Options.PriceOptions>(o => o.MaxJumpBps = 1_000_000);
             if (venueDelay is { } delay) silo.Services.Configure<PaperVenueOptions>(o => o.FillLatencyMs = (int)delay.TotalMilliseconds);
             if (batchParallelism is { } parallelism) silo.Services.Configure<Grains.Options.BatchOptions>(o => o.Parallelism = parallelism);
