@@ -150,6 +150,34 @@ public sealed class ExitTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task A_watch_the_index_lost_is_restored_soon_after_the_position_is_next_activated()
+    {
+        var agent = await _world.AgentAsync();
+        var account = await _world.AccountAsync(100m, agent);
+        await _world.PriceAsync(100m);
+        await _world.BatchOpenAsync(agent, weight: 100, leverage: 2, stopLoss: 90m);
+        var position = _world.Position(agent, account);
+        var key = GrainKeys.Position(agent, account, _world.Symbol);
+        await fixture.Cluster.DeactivateAsync(position);
+        await fixture.Cluster.WaitForDeactivationAsync(position);
+
+        // The index forgets the position (as a crash between its write and its watch would leave it): a stop crossed
+        // now reaches nothing.
+        await fixture.Client.GetGrain<IExitWatchGrain>(GrainKeys.ExitWatch(_world.Symbol, Grains.Prices.ExitIndex.PageOf(key))).UnwatchAsync(key);
+        await _world.PriceAsync(85m);
+        await Task.Delay(TimeSpan.FromMilliseconds(500));
+        Assert.Equal(PositionStatus.Open, (await position.GetAsync())!.Status);
+
+        // The read above activated the position; it confirms its envelope with the index a moment later.
+        var closed = await Eventually.WaitForAsync(async () =>
+        {
+            await _world.PriceAsync(84m);
+            return await position.GetAsync();
+        }, p => p!.Status == PositionStatus.Closed, TimeSpan.FromSeconds(15), "the restored watch to let a tick reach the stop");
+        Assert.Equal("stop_loss", closed!.CloseReason);
+    }
+
+    [Fact]
     public async Task Every_tick_is_published_on_the_symbols_stream()
     {
         var received = new List<decimal>();

@@ -103,7 +103,8 @@ public sealed class Workload(HttpClient http, string scenario) : IDisposable
             {
                 // What the positions themselves say: still open, or closed with a settlement the account never applied.
                 var batchPositions = await GetAsync($"/api/v1/agent-positions/{_batchAgent}");
-                throw new TimeoutException($"{e.Message}\nbatch agent's open positions: {batchPositions?.ToJsonString()}", e);
+                throw new TimeoutException($"{e.Message}\nbatch agent's open positions: {batchPositions?.ToJsonString()}\n"
+                    + await StepsOfAsync(account), e);
             }
             decimal Field(string name) => view![name]!.GetValue<decimal>();
             Assert.Equal(Field("depositedUsdc") + Field("realizedPnlUsdc"), Field("freeUsdc") + Field("lockedUsdc") + Field("feesPaidUsdc"));
@@ -118,6 +119,24 @@ public sealed class Workload(HttpClient http, string scenario) : IDisposable
         var positions = (await GetAsync($"/agents/{_vaultAgent}/positions"))!;
         Assert.Equal(_vaultPositionOpen ? 1 : 0, (positions is JsonArray list ? list : positions["positions"]!.AsArray()).Count);
     }
+
+    /// <summary>What every round's batches answered for <paramref name="account"/>, where that was not a plain open and close.</summary>
+    private async Task<string> StepsOfAsync(string account)
+    {
+        var lines = new List<string>();
+        foreach (var round in _rounds)
+        {
+            var opened = await StepAsync(round.OpenBatch, account);
+            var closed = await StepAsync(round.CloseBatch, account);
+            if (opened?["success"]?.GetValue<bool>() == true && closed?["success"]?.GetValue<bool>() == true) continue;
+            lines.Add($"round {round.Round}: open {opened?.ToJsonString() ?? "(not in the batch)"}; close {closed?.ToJsonString() ?? "(not in the batch)"}");
+        }
+        return $"{account}'s unusual steps: " + (lines.Count == 0 ? "none" : string.Join("\n", lines));
+    }
+
+    private async Task<JsonNode?> StepAsync(string batchId, string account) =>
+        (await GetAsync($"/api/v1/batches/{batchId}"))?["results"]?.AsArray()
+            .FirstOrDefault(r => string.Equals(r?["account"]?.GetValue<string>(), account, StringComparison.OrdinalIgnoreCase));
 
     private async Task BatchRoundsAsync(CancellationToken stop)
     {

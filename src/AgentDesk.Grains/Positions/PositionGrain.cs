@@ -97,11 +97,18 @@ public sealed class PositionGrain(
     private const int RememberedCommands = 64;
     private const string PendingReminder = "pending-order";
 
-    /// <summary>How soon a re-registration the exit index could not take at activation is tried again.</summary>
+    /// <summary>How soon after activation the position confirms its envelope with the exit index, if no call has by then.</summary>
+    private static readonly TimeSpan WatchHealDelay = TimeSpan.FromSeconds(1);
+
+    /// <summary>How soon a confirmation the exit index could not take is tried again.</summary>
     private static readonly TimeSpan WatchRetryDelay = TimeSpan.FromSeconds(5);
 
+    /// <summary>The envelope the index holds for this position: told by this activation, or assumed from storage until then.</summary>
     private WatchEnvelope? _registered;
-    private IGrainTimer? _watchRetry;
+
+    /// <summary>Whether this activation has told the index its envelope (so <see cref="_registered"/> is no longer an assumption).</summary>
+    private bool _watchConfirmed;
+    private IGrainTimer? _watchHeal;
     private Outbox<Settlement>? _settlements;
 
     /// <summary>Exits the tick being handled filled; reported to the metrics after the write that stores them.</summary>
@@ -129,7 +136,13 @@ public sealed class PositionGrain(
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        await HealWatchAsync();
+        // A position registers its envelope before its open or change answers, so the index holds the stored envelope
+        // unless a crash came in between. This activation assumes it holds it and confirms that a moment later, unless a
+        // call has told the index anyway: a tick that activates an idle position to exit it then costs one call to the
+        // index (the unwatch), not two, and an index page that cannot answer never fails the activation.
+        _registered = CurrentEnvelope();
+        if (_registered is not null)
+            _watchHeal = this.RegisterGrainTimer(HealWatchAsync, new GrainTimerCreationOptions(WatchHealDelay, WatchRetryDelay) { Interleave = false });
         // The outboxes are built only when they have something to send: most activations never need them.
         if (S.Unsettled.Count > 0) Settlements.SendAll();
         if (S.Events.Count > 0) Events.Publish();
@@ -622,30 +635,33 @@ public sealed class PositionGrain(
     }
 
     /// <summary>
-    /// The exit index is durable, but re-registering on activation heals a registration lost in a crash. Idle positions
-    /// are activated often (by ticks, settlements, reads), so this must not fail the activation: a page that cannot
-    /// answer now (reloading after a failed write) is asked again every <see cref="WatchRetryDelay"/> while this
-    /// activation lives, and the call that activated the position goes ahead.
+    /// The exit index is durable, but confirming the envelope after activation heals a registration lost in a crash (the
+    /// position's write stored, its watch never sent). Until it gets through it is tried again every
+    /// <see cref="WatchRetryDelay"/> while this activation lives.
     /// </summary>
     private async Task HealWatchAsync()
     {
         try
         {
-            await SyncWatchAsync();
-            _watchRetry?.Dispose();
-            _watchRetry = null;
+            if (!_watchConfirmed && CurrentEnvelope() is { } envelope)
+            {
+                await ExitIndex.PageFor(GrainFactory, Key.Symbol, PositionKey).WatchAsync(PositionKey, envelope);
+                _registered = envelope;
+                _watchConfirmed = true;
+            }
+            _watchHeal?.Dispose();
+            _watchHeal = null;
         }
         catch (Exception error)
         {
-            logger.LogWarning(error, "Position {Position} could not re-register with its exit index page; trying again in {Delay}.", PositionKey, WatchRetryDelay);
-            _watchRetry ??= this.RegisterGrainTimer(HealWatchAsync, new GrainTimerCreationOptions(WatchRetryDelay, WatchRetryDelay) { Interleave = false });
+            logger.LogWarning(error, "Position {Position} could not confirm its envelope with its exit index page; trying again in {Delay}.", PositionKey, WatchRetryDelay);
         }
     }
 
     /// <summary>Tells the symbol's exit index where this position must next be looked at (or that it is done).</summary>
     /// <remarks>
-    /// <see cref="_registered"/> is what this activation told the index. A position with nothing to watch that
-    /// this activation never registered is not sent an unwatch: a stale entry is removed when its tick arrives.
+    /// <see cref="_registered"/> is what the index holds as far as this activation knows. A position with nothing to
+    /// watch that the index is not known to hold is not sent an unwatch: a stale entry is removed when its tick arrives.
     /// </remarks>
     private async Task SyncWatchAsync(bool indexHoldsThis = false)
     {
@@ -655,6 +671,7 @@ public sealed class PositionGrain(
         if (envelope is null) await page.UnwatchAsync(PositionKey);
         else await page.WatchAsync(PositionKey, envelope);
         _registered = envelope;
+        _watchConfirmed = true;
     }
 
     private WatchEnvelope? CurrentEnvelope()
