@@ -57,7 +57,8 @@ public static class BatchEndpoints
                 Errors.IdempotencyConflict);
         group.MapPost("/agent/batch-close", CloseAsync).WithName("batchClose")
             .WithSummary("Close every position and cancel every order a batch opened")
-            .ProducesErrors(Errors.InvalidAgentId, Errors.AgentNotFound, Errors.InvalidBatchId, Errors.BatchNotFound, Errors.InvalidId, Errors.IdempotencyConflict);
+            .ProducesErrors(Errors.InvalidAgentId, Errors.AgentNotFound, Errors.InvalidBatchId, Errors.BatchNotFound, Errors.BatchRunning, Errors.InvalidId,
+                Errors.IdempotencyConflict);
         group.MapGet("/api/v1/batches/{batchId}", GetAsync).WithName("getBatch").WithSummary("Batch progress and per-subscriber outcomes")
             .ProducesErrors(Errors.InvalidBatchId, Errors.BatchNotFound);
     }

@@ -73,6 +73,9 @@ public sealed class BatchGrain(
 
     private EventOutbox? _events;
 
+    /// <summary>What <see cref="GetAsync"/> answers: the result as last stored.</summary>
+    private BatchResult? _stored;
+
     private BatchState S => state.State;
     private Guid BatchId => this.GetPrimaryKey();
     private EventOutbox Events => _events ??= new EventOutbox(this, () => S.Events, e => S.Events = e, publisher, eventOptions.Value, retries.Value);
@@ -85,6 +88,7 @@ public sealed class BatchGrain(
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        _stored = Stored ? Result() : null;
         Events.Publish();
         return Task.CompletedTask;
     }
@@ -135,6 +139,9 @@ public sealed class BatchGrain(
         var opened = await GrainFactory.GetGrain<IBatchGrain>(request.OpenBatchId).GetAsync();
         if (opened is null || opened.Kind != BatchKind.Open || opened.AgentId != request.AgentId)
             return Result<BatchResult>.Fail(Errors.BatchNotFound, $"Agent {request.AgentId} has no batch-open {request.OpenBatchId}.");
+        // Closing what a running batch has opened so far would leave the rest open, unreached by any close.
+        if (opened.Status != BatchStatus.Completed)
+            return Result<BatchResult>.Fail(Errors.BatchRunning, $"Batch-open {request.OpenBatchId} is still running; close it once it has completed.");
 
         S.Kind = BatchKind.Close;
         S.Close = request;
@@ -145,12 +152,23 @@ public sealed class BatchGrain(
     }
 
     /// <summary>
-    /// Null until the request is stored: a batch that is still validating (or whose first write failed) does not exist
-    /// for readers yet, so a status URL handed out after <see cref="GetAsync"/> answered always finds the batch.
+    /// The batch as last stored. Null until the request is stored: a batch that is still validating (or whose first write
+    /// failed) does not exist for readers yet, so a status URL handed out after <see cref="GetAsync"/> answered always
+    /// finds the batch. This call interleaves with the run, so it never answers the run's memory: a completion whose write
+    /// then fails (the database restarting, say) is resumed from the last checkpoint and may end differently, and a
+    /// client or a batch-close that had read it would act on a result that never was.
     /// </summary>
-    public Task<BatchResult?> GetAsync() => Task.FromResult(Stored ? Result() : null);
+    public Task<BatchResult?> GetAsync() => Task.FromResult(_stored);
 
     private bool Stored => state.RecordExists && (S.Open is not null || S.Close is not null);
+
+    /// <summary>Stores the state, then lets readers see it.</summary>
+    private async Task WriteAsync()
+    {
+        var snapshot = Result();
+        await state.WriteStateAsync();
+        _stored = Stored ? snapshot : null;
+    }
 
     public async Task ReceiveReminder(string reminderName, TickStatus status)
     {
@@ -180,7 +198,7 @@ public sealed class BatchGrain(
         S.StartedAt = clock.GetUtcNow();
         S.Subscribers = accounts.Count;
         Events.Add(Progress(EventTypes.BatchStarted, $"batch:{BatchId:D}:started"));
-        await state.WriteStateAsync();
+        await WriteAsync();
         Events.Publish();
         await RunAsync(accounts);
     }
@@ -208,7 +226,7 @@ public sealed class BatchGrain(
         if (unknown > 0 || givenUp.Count < pending.Count)
         {
             AddProgress();
-            await state.WriteStateAsync();
+            await WriteAsync();
             Events.Publish();
             return; // still Running: the reminder resumes the rest
         }
@@ -224,7 +242,7 @@ public sealed class BatchGrain(
         S.Status = BatchStatus.Completed;
         S.CompletedAt = clock.GetUtcNow();
         Events.Add(Progress(EventTypes.BatchCompleted, $"batch:{BatchId:D}:completed"));
-        await state.WriteStateAsync();
+        await WriteAsync();
         Events.Publish();
         if (await this.GetReminder(ResumeReminder) is { } reminder) await this.UnregisterReminder(reminder);
         AgentDeskMetrics.FanOutDuration.Record(watch.Elapsed.TotalMilliseconds, new KeyValuePair<string, object?>("kind", S.Kind.ToString()));
@@ -260,7 +278,7 @@ public sealed class BatchGrain(
                 if (clock.GetUtcNow() - lastCheckpoint >= CheckpointInterval)
                 {
                     AddProgress();
-                    await state.WriteStateAsync();
+                    await WriteAsync();
                     Events.Publish();
                     lastCheckpoint = clock.GetUtcNow();
                 }

@@ -158,6 +158,9 @@ public sealed class RedeliveryTests(FaultyClusterFixture fixture)
         var first = (await fixture.Client.GetGrain<IBatchGrain>(id).OpenAsync(request)).Value!;
         Assert.Equal(BatchStatus.Running, first.Status); // the run ended with one subscriber still to do
         Assert.Equal(2, first.Successful);
+        // A batch-close now would close only what is open so far and never reach the rest: refused until the batch completes.
+        var early = await fixture.Client.GetGrain<IBatchGrain>(Guid.NewGuid()).CloseAsync(new BatchCloseRequest(agent, id));
+        Assert.Equal(Errors.BatchRunning, early.Problem?.Code);
 
         var done = await Eventually.WaitForAsync(() => fixture.Client.GetGrain<IBatchGrain>(id).GetAsync(), b => b!.Status == BatchStatus.Completed,
             Patience, "the reminder to resume the batch");
