@@ -17,13 +17,24 @@ public sealed class ExitTests(ClusterFixture fixture)
     private Task<PositionSnapshot?> WaitForStatus(Guid agent, string account, PositionStatus status) =>
         Eventually.WaitForAsync(() => _world.Position(agent, account).GetAsync(), p => p?.Status == status, what: $"position {status}");
 
-    [Fact]
-    public async Task A_stop_loss_price_closes_the_position_and_pays_the_account()
+    /// <summary>A fresh agent's subscriber with 100 USDC, holding one position opened at 100 with its stop at 90.</summary>
+    private async Task<(Guid Agent, string Account)> OpenWithStopAt90Async()
     {
         var agent = await _world.AgentAsync();
         var account = await _world.AccountAsync(100m, agent);
         await _world.PriceAsync(100m);
         await _world.BatchOpenAsync(agent, weight: 100, leverage: 2, stopLoss: 90m);
+        return (agent, account);
+    }
+
+    /// <summary>The exit-index page that holds the position's envelope.</summary>
+    private IExitWatchGrain IndexPageOf(string positionKey) =>
+        fixture.Client.GetGrain<IExitWatchGrain>(GrainKeys.ExitWatch(_world.Symbol, Grains.Prices.ExitIndex.PageOf(positionKey)));
+
+    [Fact]
+    public async Task A_stop_loss_price_closes_the_position_and_pays_the_account()
+    {
+        var (agent, account) = await OpenWithStopAt90Async();
 
         // At 90.01 the stop is one tick away: the exit index hands the position every tick at or below 90 only, so a
         // tick at exactly 90 must reach it and close it, while 90.01 must not.
@@ -127,14 +138,11 @@ public sealed class ExitTests(ClusterFixture fixture)
         var idle = manifest.Grains[GrainType.Create("position")].Properties[Orleans.Metadata.WellKnownGrainTypeProperties.IdleDeactivationPeriod];
         Assert.Equal(TimeSpan.FromMinutes(5), TimeSpan.Parse(idle, System.Globalization.CultureInfo.InvariantCulture));
 
-        var agent = await _world.AgentAsync();
-        var account = await _world.AccountAsync(100m, agent);
-        await _world.PriceAsync(100m);
-        await _world.BatchOpenAsync(agent, weight: 100, leverage: 2, stopLoss: 90m);
+        var (agent, account) = await OpenWithStopAt90Async();
 
         var position = _world.Position(agent, account);
         var key = GrainKeys.Position(agent, account, _world.Symbol);
-        var watch = fixture.Client.GetGrain<IExitWatchGrain>(GrainKeys.ExitWatch(_world.Symbol, Grains.Prices.ExitIndex.PageOf(key)));
+        var watch = IndexPageOf(key);
         var feed = fixture.Client.GetGrain<IPriceFeedGrain>(GrainKeys.PriceFeed(_world.Symbol));
         await fixture.Cluster.DeactivateAsync(position);
         await fixture.Cluster.DeactivateAsync(watch);
@@ -152,10 +160,7 @@ public sealed class ExitTests(ClusterFixture fixture)
     [Fact]
     public async Task A_watch_the_index_lost_is_restored_soon_after_the_position_is_next_activated()
     {
-        var agent = await _world.AgentAsync();
-        var account = await _world.AccountAsync(100m, agent);
-        await _world.PriceAsync(100m);
-        await _world.BatchOpenAsync(agent, weight: 100, leverage: 2, stopLoss: 90m);
+        var (agent, account) = await OpenWithStopAt90Async();
         var position = _world.Position(agent, account);
         var key = GrainKeys.Position(agent, account, _world.Symbol);
         await fixture.Cluster.DeactivateAsync(position);
@@ -163,7 +168,7 @@ public sealed class ExitTests(ClusterFixture fixture)
 
         // The index forgets the position (as a crash between its write and its watch would leave it): a stop crossed
         // now reaches nothing.
-        await fixture.Client.GetGrain<IExitWatchGrain>(GrainKeys.ExitWatch(_world.Symbol, Grains.Prices.ExitIndex.PageOf(key))).UnwatchAsync(key);
+        await IndexPageOf(key).UnwatchAsync(key);
         await _world.PriceAsync(85m);
         await Task.Delay(TimeSpan.FromMilliseconds(500));
         Assert.Equal(PositionStatus.Open, (await position.GetAsync())!.Status);
