@@ -93,6 +93,9 @@ public sealed class SingleNodeRestartTests
             var partial = await Eventually.WaitForAsync(() => http.GetJsonAsync(statusUrl).OkAsync(), b => b["done"]!.GetValue<int>() >= 8,
                 TimeSpan.FromSeconds(60), "part of the batch");
             Assert.Equal("Running", partial["status"]!.GetValue<string>());
+            // Closing it now would miss whatever it opens later: the close is refused until the open has completed.
+            var batchId = accepted.Body!["batchId"]!.GetValue<string>();
+            await http.PostAsync("/agent/batch-close", new { agentId, batchId }).ProblemAsync(409, "batch_running");
             gateway.Process.Kill(); // the whole single node: gateway, silo and SQLite writer
         }
 

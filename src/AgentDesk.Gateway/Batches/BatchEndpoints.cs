@@ -130,9 +130,11 @@ public static class BatchEndpoints
     }
 
     /// <summary>
-    /// The batch's answer if it comes within the request budget; otherwise null once the batch has stored the request
-    /// (it keeps running and its status URL answers). A batch that has not stored it yet, say because a silo it needs
-    /// is failing, is waited for: its answer, or its failure as a retryable 503, never a 202 for nothing.
+    /// The batch's answer if it comes within the request budget and the batch has completed; otherwise null once the
+    /// batch has stored the request (it keeps running and its status URL answers). A batch also answers early when some
+    /// subscribers could not be reached: it has stored its progress and its reminder retries them, so that is a 202 too,
+    /// never a 200 that a client would take for the outcome. A batch that has not stored the request yet, say because a
+    /// silo it needs is failing, is waited for: its answer, or its failure as a retryable 503, never a 202 for nothing.
     /// </summary>
     private static async Task<Contracts.Common.Result<BatchResult>?> WithinBudgetAsync(IBatchGrain batch, Task<Contracts.Common.Result<BatchResult>> call,
         GatewayOptions options)
@@ -157,7 +159,8 @@ public static class BatchEndpoints
             }
             next = Task.Delay(TimeSpan.FromMilliseconds(250));
         }
-        return await call;
+        var answer = await call;
+        return answer is { IsSuccess: true, Value.Status: not BatchStatus.Completed } ? null : answer;
     }
 
     private static async Task<Accepted<BatchAccepted>> AcceptedAsync(IBatchGrain batch, Guid batchId)
