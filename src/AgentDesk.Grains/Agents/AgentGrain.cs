@@ -91,7 +91,10 @@ public sealed class AgentGrain(
     IHistoryStore history,
     TimeProvider clock) : Grain, IAgentGrain, IRemindable
 {
-    private const int RememberedIntents = 64;
+    // An agent's intents run one at a time in nonce order, so a client retries one of its last few, not one that 16 newer
+    // intents have followed; a forgotten one is refused by the nonce check and never acts twice. Each answer carries a
+    // position snapshot (about 2 KB) that every intent's write serialises again, which is why the bound is not larger.
+    private const int RememberedIntents = 16;
     private const int RememberedSettlements = 1024;
 
     private FastIntentVerifier? _verifier;

@@ -95,6 +95,10 @@ public sealed class PositionGrain(
 
     // A retry arrives within seconds or minutes; 64 commands cover far more than one lifecycle's worth of them.
     private const int RememberedCommands = 64;
+
+    // Adds and exit updates come only from the agent's intents, one at a time: the agent asks again only about the one in
+    // flight when it died. A snapshot each (about 2 KB), rewritten by every change, so a handful is kept.
+    private const int RememberedChanges = 8;
     private const string PendingReminder = "pending-order";
 
     /// <summary>How soon after activation the position confirms its envelope with the exit index, if no call has by then.</summary>
@@ -490,7 +494,7 @@ public sealed class PositionGrain(
     {
         var snapshot = Snapshot(current);
         S.Pending = null;
-        S.Changes.Remember(commandId, snapshot, RememberedCommands);
+        S.Changes.Remember(commandId, snapshot, RememberedChanges);
         await state.WriteStateAsync();
         Events.Publish();
         await SyncWatchAsync();
