@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the benchmark programs: ./bench.sh [signatures|fanout|exits|intents|chain|events|history ...]; no argument runs them all.
 # Each prints `name: value unit` lines; docs/benchmarks.md records the figures.
-# AGENTDESK_BENCH_BATCHED_STORAGE=1 puts grain state on PostgreSQL through the batched provider (AgentDesk:Cluster:BatchedGrainStorage).
+# AGENTDESK_BENCH_BATCHED_STORAGE=0 puts grain state on PostgreSQL through Orleans' ADO.NET provider instead of the batched one
+# (AgentDesk:Cluster:BatchedGrainStorage=false).
 set -euo pipefail
 cd "$(dirname "$0")"
 if [ $# -eq 0 ] || printf '%s\n' "$@" | grep -qxE 'fanout|exits|history'; then

@@ -31,8 +31,8 @@ public sealed class BenchCluster : IAsyncDisposable
             ServiceId = serviceId,
             SiloPort = FreePort(),
             GatewayPort = FreePort(),
-            // The product's default is Orleans' ADO.NET provider; AGENTDESK_BENCH_BATCHED_STORAGE=1 measures the batched one.
-            BatchedGrainStorage = Environment.GetEnvironmentVariable("AGENTDESK_BENCH_BATCHED_STORAGE") == "1",
+            // The product's default is the batched provider; AGENTDESK_BENCH_BATCHED_STORAGE=0 measures Orleans' ADO.NET one.
+            BatchedGrainStorage = Environment.GetEnvironmentVariable("AGENTDESK_BENCH_BATCHED_STORAGE") != "0",
         };
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.SetMinimumLevel(LogLevel.Warning);

@@ -37,11 +37,10 @@ public sealed class AgentDeskClusterOptions : IValidatableObject
     public bool MigrateOnStart { get; set; } = true;
 
     /// <summary>
-    /// Postgres mode: grain state through the batched provider (<c>PostgresGrainStorage</c>, docs/cluster.md) instead of
-    /// Orleans' ADO.NET provider, on the same rows. Off by default while the PostgreSQL-restart fault test still fails
-    /// now and then with it on (docs/cluster.md).
+    /// Postgres mode: grain state through the batched provider (<c>PostgresGrainStorage</c>, docs/cluster.md), the default;
+    /// false uses Orleans' ADO.NET provider, one statement per round trip, on the same rows (switching needs no migration).
     /// </summary>
-    public bool BatchedGrainStorage { get; set; }
+    public bool BatchedGrainStorage { get; set; } = true;
 
     /// <summary>Run under Kubernetes: identity and membership hints from the pod (Microsoft.Orleans.Hosting.Kubernetes).</summary>
     public bool Kubernetes { get; set; }

@@ -14,13 +14,21 @@ public sealed class PostgresTests
 {
     private static string NewServiceId() => "test-" + Guid.NewGuid().ToString("N")[..12];
 
-    [Fact]
-    public async Task After_a_graceful_stop_and_start_of_the_whole_cluster_agents_accounts_positions_and_batches_are_back_and_exits_still_fire()
+    /// <remarks>
+    /// Both grain-state providers read and write the same rows: the cluster is stopped under one and started under the
+    /// other (and under the same one), as an operator switching <c>BatchedGrainStorage</c> would, with no migration.
+    /// </remarks>
+    [Theory]
+    [InlineData(true, true)]
+    [InlineData(false, true)]
+    [InlineData(true, false)]
+    public async Task After_a_graceful_stop_and_start_of_the_whole_cluster_agents_accounts_positions_and_batches_are_back_and_exits_still_fire(
+        bool batchedBefore, bool batchedAfter)
     {
         var serviceId = NewServiceId();
         Guid agent, batchId;
         string rich, poor, symbol;
-        await using (var first = await PostgresCluster.StartAsync(serviceId))
+        await using (var first = await PostgresCluster.StartAsync(serviceId, batchedGrainStorage: batchedBefore))
         {
             var world = new Scenario(first.Client);
             symbol = world.Symbol;
@@ -32,7 +40,7 @@ public sealed class PostgresTests
             await first.StopAllSilosAsync();
         }
 
-        await using var second = await PostgresCluster.StartAsync(serviceId);
+        await using var second = await PostgresCluster.StartAsync(serviceId, batchedGrainStorage: batchedAfter);
         var again = new Scenario(second.Client);
         Assert.NotNull(await again.Agent(agent).GetProfileAsync());
         Assert.Equal(2, (await again.Agent(agent).GetProfileAsync())!.SubscriberCount);

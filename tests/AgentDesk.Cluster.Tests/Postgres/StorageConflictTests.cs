@@ -20,7 +20,8 @@ public sealed class StorageConflictTests
 
     private static async Task<InProcessTestCluster> StartAsync(string engine, string dataDir)
     {
-        if (engine == "postgres") return await PostgresCluster.StartAsync("occ-" + Guid.NewGuid().ToString("N")[..8]);
+        if (engine.StartsWith("postgres", StringComparison.Ordinal))
+            return await PostgresCluster.StartAsync("occ-" + Guid.NewGuid().ToString("N")[..8], batchedGrainStorage: engine == "postgres");
         var builder = new InProcessTestClusterBuilder(1);
         builder.ConfigureSilo((_, silo) => silo.AddAgentDeskGrains(new AgentDeskClusterOptions { Mode = ClusterMode.SingleNode, DataDir = dataDir }));
         builder.ConfigureClient(client => client.Services.AddAgentDeskSerialization());
@@ -30,7 +31,8 @@ public sealed class StorageConflictTests
     }
 
     [Theory]
-    [InlineData("postgres")]
+    [InlineData("postgres")] // the batched provider, the default
+    [InlineData("postgres-adonet")] // Orleans' ADO.NET provider
     [InlineData("sqlite")]
     public async Task A_writer_holding_a_stale_version_is_refused_and_the_winners_state_stays(string engine)
     {
