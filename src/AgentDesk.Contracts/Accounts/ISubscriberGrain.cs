@@ -64,7 +64,10 @@ public sealed record AccountView(
     [property: Id(7)] IReadOnlyList<Guid> Subscriptions,
     [property: Id(8)] IReadOnlyList<string> OpenPositionKeys);
 
-/// <summary>One subscriber's share of a batch-open: everything needed to size and open it.</summary>
+/// <summary>
+/// One subscriber's share of a batch-open: everything needed to size and open it. <see cref="MayRepeat"/> says the step
+/// may have been sent before (a retry, or a resumed batch), so an earlier attempt may have opened its position.
+/// </summary>
 [GenerateSerializer, Immutable, Alias("agentdesk.batch-open-step")]
 public sealed record BatchOpenStep(
     [property: Id(0)] Guid BatchId,
@@ -82,7 +85,8 @@ public sealed record BatchOpenStep(
     [property: Id(12)] decimal StopLossPrice,
     [property: Id(13)] decimal TakeProfitPrice,
     [property: Id(14)] decimal TrailingStopPercentage,
-    [property: Id(15)] AgentType AgentType = AgentType.Perpetual);
+    [property: Id(15)] AgentType AgentType = AgentType.Perpetual,
+    [property: Id(16)] bool MayRepeat = false);
 
 [GenerateSerializer, Immutable, Alias("agentdesk.batch-step-outcome")]
 public sealed record BatchStepOutcome(

@@ -119,7 +119,9 @@ public sealed class SubscriberGrain(
         // idempotent on the open id, so if this activation dies in between, the resumed batch sizes again,
         // gets the same position back, and records it once (one write per step instead of two).
         var sized = TradeSizing.Size(S.FreeUsdc, step.Weight, step.Leverage, step.Fees, step.FeeCaps);
-        if (!sized.IsSuccess) return await RecordAsync(stepKey, Failed(sized.Rejection!));
+        // A repeated step may have opened its position before its answer was lost, sized from the balance as it was then;
+        // a refusal now says only that today's balance would not size it, so the position decides, as when a batch gives up.
+        if (!sized.IsSuccess) return step.MayRepeat ? await ConcludeBatchStepAsync(step, sized.Rejection!) : await RecordAsync(stepKey, Failed(sized.Rejection!));
         var trade = sized.Value!;
 
         var positionKey = GrainKeys.Position(step.AgentId, Key.Address, step.Symbol);

@@ -206,6 +206,7 @@ public sealed class BatchGrain(
     private async Task<IReadOnlyList<string>> AccountsAsync() =>
         S.Kind == BatchKind.Open ? await SubscribersAsync(S.Open!.AgentId) : await OpenedAccountsAsync(S.Close!.OpenBatchId);
 
+    /// <summary>Runs the steps not concluded yet; <paramref name="known"/> is the subscribers <see cref="StartAsync"/> read, on the first run only.</summary>
     private async Task RunAsync(IReadOnlyList<string>? known = null)
     {
         var watch = Stopwatch.StartNew();
@@ -217,7 +218,7 @@ public sealed class BatchGrain(
         var pending = accounts.Where(a => !S.Outcomes.ContainsKey(a)).ToList();
         var unreachable = new List<string>();
         // Once the resumes are spent, a resumed run only asks the subscribers it could not conclude before.
-        if (S.Resumes < MaxResumes) (pending, unreachable) = await AttemptStepsAsync(pending, step, price);
+        if (S.Resumes < MaxResumes) (pending, unreachable) = await AttemptStepsAsync(pending, step, price, firstRun: known is not null);
 
         // A step that kept failing for a reason that will not heal by waiting (a bug, not an unreachable silo) is given
         // up on now; unreachable ones wait for the reminder, a bounded number of times, and are then given up on too.
@@ -252,7 +253,8 @@ public sealed class BatchGrain(
     /// Runs the steps of <paramref name="pending"/>, each up to <see cref="StepAttempts"/> times; answers the accounts
     /// still without an outcome, and which of them failed only for reasons waiting may heal.
     /// </summary>
-    private async Task<(List<string> Pending, List<string> Unreachable)> AttemptStepsAsync(List<string> pending, BatchOpenStep? step, decimal price)
+    private async Task<(List<string> Pending, List<string> Unreachable)> AttemptStepsAsync(List<string> pending, BatchOpenStep? step, decimal price,
+        bool firstRun)
     {
         var lastCheckpoint = clock.GetUtcNow();
         var unreachable = new List<string>();
@@ -260,6 +262,8 @@ public sealed class BatchGrain(
         {
             var retry = new List<string>();
             unreachable.Clear();
+            // Only the first attempt of the first run is surely the first time a subscriber sees this step.
+            if (step is not null && (attempt > 1 || !firstRun)) step = step with { MayRepeat = true };
             foreach (var chunk in pending.Chunk(options.Value.Parallelism))
             {
                 var results = await Task.WhenAll(chunk.Select(account => StepAsync(account, step, price, attempt)));

@@ -42,6 +42,16 @@ public sealed class AccountFaults
     /// </summary>
     public int PositionAnswersToLose { set => Volatile.Write(ref _positionAnswersToLose, value); }
 
+    /// <summary>
+    /// Once an open's answer has been lost, every later step of this batch fails as unreachable until
+    /// <see cref="ReleaseHeldBatch"/>: the batch waits for its reminder while the test changes the world.
+    /// </summary>
+    public Guid? HoldBatchAfterLostAnswer { get; set; }
+
+    private volatile bool _holding;
+
+    public void ReleaseHeldBatch() => _holding = false;
+
     public int SettlementsDropped => Volatile.Read(ref _settlementsDropped);
     public int SettlementsDelivered => Volatile.Read(ref _settlementsDelivered);
     public int StepsFailed => Volatile.Read(ref _stepsFailed);
@@ -61,7 +71,14 @@ public sealed class AccountFaults
 
     internal bool LoseStepAnswer() => Take(ref _stepAnswersToLose);
 
-    internal bool LosePositionAnswer() => Take(ref _positionAnswersToLose);
+    internal bool LosePositionAnswer()
+    {
+        if (!Take(ref _positionAnswersToLose)) return false;
+        if (HoldBatchAfterLostAnswer is not null) _holding = true;
+        return true;
+    }
+
+    internal bool Holds(Guid batchId) => _holding && HoldBatchAfterLostAnswer == batchId;
 
     private bool Take(ref int budget)
     {
@@ -124,7 +141,8 @@ public sealed class FaultFilter(IGrainFactory grains) : IIncomingGrainCallFilter
                 }
                 return;
             case nameof(ISubscriberGrain.OpenFromBatchAsync):
-                if (faults.FailTransiently()) throw new TimeoutException("Injected: the account's silo did not answer.");
+                if (faults.FailTransiently() || faults.Holds(((BatchOpenStep)context.Request.GetArgument(0)!).BatchId))
+                    throw new TimeoutException("Injected: the account's silo did not answer.");
                 if (faults.FailBroken()) throw new InvalidOperationException("Injected: a bug in the step.");
                 await context.Invoke();
                 if (faults.LoseStepAnswer()) throw new InvalidOperationException("Injected: the step was done, and its answer was lost.");

@@ -124,6 +124,48 @@ public sealed class RedeliveryTests(FaultyClusterFixture fixture)
         await AssertRecordedAsTradedAsync(agent, account, opened);
     }
 
+    [Fact]
+    public async Task A_repeated_step_that_its_account_can_no_longer_size_still_records_the_position_its_first_attempt_opened()
+    {
+        var agent = await _world.AgentAsync();
+        var other = await _world.AgentAsync();
+        var account = await _world.AccountAsync(100m, agent);
+        Assert.True((await _world.Agent(other).SubscribeAsync(account)).IsSuccess);
+        var batchId = Guid.NewGuid();
+        // The first attempt opens the position and its answer is lost before the account stores anything; the batch's
+        // later attempts find the account unreachable, so it waits for its reminder.
+        var faults = FaultPlan.ForPosition(_world.Organization, account, agent, _world.Symbol);
+        faults.PositionAnswersToLose = 1;
+        faults.HoldBatchAfterLostAnswer = batchId;
+        await _world.PriceAsync(100m);
+        var first = await _world.BatchOpenAsync(agent, weight: 50, leverage: 2, batchId: batchId);
+        Assert.Equal(BatchStatus.Running, first.Status);
+        var position = (await _world.Position(agent, account).GetAsync())!;
+        Assert.Equal(PositionStatus.Open, position.Status);
+
+        // Meanwhile another agent's batch spends the whole balance the account still shows, so when the step comes back
+        // the account cannot size it any more. Its position was opened all the same, and is what gets recorded.
+        var spent = await _world.BatchOpenAsync(other, weight: 100, leverage: 2);
+        Assert.True(spent.Results.Single().Success);
+        Assert.Equal(0m, (await _world.Account(account).GetAsync())!.FreeUsdc);
+        faults.ReleaseHeldBatch();
+
+        var done = await Eventually.WaitForAsync(() => fixture.Client.GetGrain<IBatchGrain>(batchId).GetAsync(), b => b!.Status == BatchStatus.Completed,
+            Patience, "the reminder to resume the batch");
+        var step = done!.Results.Single(r => r.Account == account);
+        Assert.True(step.Success, step.Problem?.Message);
+        Assert.Equal(position.PositionId, step.PositionId);
+        // Both trades' margins are locked; the free balance shows what the first trade used after the second had spent it.
+        var view = (await _world.Account(account).GetAsync())!;
+        var second = (await fixture.Client.GetGrain<IPositionGrain>(GrainKeys.Position(other, account, _world.Symbol)).GetAsync())!;
+        Assert.Equal(position.MarginUsdc + second.MarginUsdc, view.LockedUsdc);
+        Assert.Equal(-(position.MarginUsdc + position.FeesUsdc), view.FreeUsdc);
+
+        var closed = (await fixture.Client.GetGrain<IBatchGrain>(Guid.NewGuid()).CloseAsync(new BatchCloseRequest(agent, batchId))).Value!;
+        Assert.Equal(1, closed.Successful);
+        Assert.Equal(PositionStatus.Closed, (await _world.Position(agent, account).GetAsync())!.Status);
+    }
+
     /// <summary>The batch reports the position the step opened, its margin is locked, and the batch-close settles it.</summary>
     private async Task AssertRecordedAsTradedAsync(Guid agent, string account, BatchResult opened)
     {
