@@ -113,6 +113,31 @@ public sealed class IntentTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task A_retried_intent_answers_as_the_first_time_while_fewer_than_16_newer_followed_and_never_acts_twice()
+    {
+        var agent = await AgentAsync();
+        var grain = _world.Agent(agent.Id);
+        var open = Signed(agent, IntentKind.OpenPosition, 0);
+        var opened = (await grain.ExecuteIntentAsync(open)).Value!;
+        var adds = Enumerable.Range(1, 16).Select(nonce => Signed(agent, IntentKind.AddToPosition, nonce, usdc: 10m)).ToList();
+        var answers = new List<Contracts.Intents.IntentExecution>();
+        foreach (var add in adds) answers.Add((await grain.ExecuteIntentAsync(add)).Value!);
+        var position = _world.Grains.GetGrain<Contracts.Positions.IPositionGrain>(opened.Position.Key);
+        var size = (await position.GetAsync())!.Size;
+
+        // The first add has 15 newer intents after it: sent again, it answers what it answered then.
+        var retried = await grain.ExecuteIntentAsync(adds[0]);
+        Assert.True(retried.IsSuccess, retried.Problem?.Message);
+        Assert.Equal(answers[0].Transaction, retried.Value!.Transaction);
+        Assert.Equal(answers[0].Position.Size, retried.Value.Position.Size);
+        // The open has 16: it is no longer remembered, so it is a replay of a spent nonce.
+        Assert.Equal(Errors.NonceMismatch, (await grain.ExecuteIntentAsync(open)).Problem!.Code);
+        // Neither traded again.
+        Assert.Equal(size, (await position.GetAsync())!.Size);
+        Assert.Equal(17, (await grain.GetProfileAsync())!.Nonce);
+    }
+
+    [Fact]
     public async Task A_venue_refusal_after_admission_spends_the_nonce_but_deploys_nothing()
     {
         var agent = await AgentAsync();
