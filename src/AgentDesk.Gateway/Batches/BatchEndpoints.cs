@@ -41,7 +41,10 @@ public sealed record BatchCloseAccountResult(string SmartAccount, BatchCloseResu
 
 public sealed record BatchCloseResponse(string Message, Guid BatchId, int Successful, int Skipped, int Failed, IReadOnlyList<BatchCloseAccountResult> Results);
 
-/// <summary>A batch still running when the request's budget ran out: poll <see cref="StatusUrl"/>; it never stops half-way.</summary>
+/// <summary>
+/// A batch still running when the request's budget ran out, or one waiting for its reminder to reach the subscribers it
+/// could not reach yet: poll <see cref="StatusUrl"/>; it never stops half-way.
+/// </summary>
 public sealed record BatchAccepted(string Message, Guid BatchId, string Status, string StatusUrl, int Subscribers, int Done);
 
 public static class BatchEndpoints

@@ -48,9 +48,13 @@ public sealed class AccountFaults
     /// </summary>
     public Guid? HoldBatchAfterLostAnswer { get; set; }
 
-    private volatile bool _holding;
+    private const int NotHolding = 0, Holding = 1, Released = 2;
+    private int _hold, _heldBatchStepsAfterRelease;
 
-    public void ReleaseHeldBatch() => _holding = false;
+    public void ReleaseHeldBatch() => Volatile.Write(ref _hold, Released);
+
+    /// <summary>Steps of the held batch that reached the account after its release (not the batch's give-up path).</summary>
+    public int HeldBatchStepsAfterRelease => Volatile.Read(ref _heldBatchStepsAfterRelease);
 
     public int SettlementsDropped => Volatile.Read(ref _settlementsDropped);
     public int SettlementsDelivered => Volatile.Read(ref _settlementsDelivered);
@@ -74,11 +78,17 @@ public sealed class AccountFaults
     internal bool LosePositionAnswer()
     {
         if (!Take(ref _positionAnswersToLose)) return false;
-        if (HoldBatchAfterLostAnswer is not null) _holding = true;
+        if (HoldBatchAfterLostAnswer is not null) Interlocked.CompareExchange(ref _hold, Holding, NotHolding);
         return true;
     }
 
-    internal bool Holds(Guid batchId) => _holding && HoldBatchAfterLostAnswer == batchId;
+    internal bool Holds(Guid batchId)
+    {
+        if (HoldBatchAfterLostAnswer != batchId) return false;
+        var hold = Volatile.Read(ref _hold);
+        if (hold == Released) Interlocked.Increment(ref _heldBatchStepsAfterRelease);
+        return hold == Holding;
+    }
 
     private bool Take(ref int budget)
     {

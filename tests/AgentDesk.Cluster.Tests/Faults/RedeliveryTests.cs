@@ -152,6 +152,8 @@ public sealed class RedeliveryTests(FaultyClusterFixture fixture)
 
         var done = await Eventually.WaitForAsync(() => fixture.Client.GetGrain<IBatchGrain>(batchId).GetAsync(), b => b!.Status == BatchStatus.Completed,
             Patience, "the reminder to resume the batch");
+        // The resumed step reached the account (a batch that gave up instead would ask the position without sizing).
+        Assert.True(faults.HeldBatchStepsAfterRelease > 0, "the resumed step never reached the account");
         var step = done!.Results.Single(r => r.Account == account);
         Assert.True(step.Success, step.Problem?.Message);
         Assert.Equal(position.PositionId, step.PositionId);
@@ -160,6 +162,12 @@ public sealed class RedeliveryTests(FaultyClusterFixture fixture)
         var second = (await fixture.Client.GetGrain<IPositionGrain>(GrainKeys.Position(other, account, _world.Symbol)).GetAsync())!;
         Assert.Equal(position.MarginUsdc + second.MarginUsdc, view.LockedUsdc);
         Assert.Equal(-(position.MarginUsdc + position.FeesUsdc), view.FreeUsdc);
+
+        // An overdrawn account sizes nothing: a further batch is a plain refusal for it, not a failing step.
+        var third = await _world.AgentAsync();
+        Assert.True((await _world.Agent(third).SubscribeAsync(account)).IsSuccess);
+        var refused = (await _world.BatchOpenAsync(third, weight: 50, leverage: 2)).Results.Single();
+        Assert.Equal(Errors.BelowMinTradeSize, refused.Problem?.Code);
 
         var closed = (await fixture.Client.GetGrain<IBatchGrain>(Guid.NewGuid()).CloseAsync(new BatchCloseRequest(agent, batchId))).Value!;
         Assert.Equal(1, closed.Successful);

@@ -20,6 +20,7 @@ public sealed class PostgresTests
     /// </remarks>
     [Theory]
     [InlineData(true, true)]
+    [InlineData(false, false)]
     [InlineData(false, true)]
     [InlineData(true, false)]
     public async Task After_a_graceful_stop_and_start_of_the_whole_cluster_agents_accounts_positions_and_batches_are_back_and_exits_still_fire(
