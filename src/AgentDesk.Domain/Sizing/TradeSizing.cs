@@ -26,8 +26,8 @@ public static class TradeSizing
     public static Outcome<SizedTrade> Size(decimal freeCollateralUsdc, decimal weight, decimal leverage, IReadOnlyList<AgentFee> fees, FeeCaps caps)
     {
         if (ValidateWeight(weight) is { } badWeight) return badWeight;
-        if (freeCollateralUsdc < 0) throw new ArgumentOutOfRangeException(nameof(freeCollateralUsdc), "Free collateral cannot be negative.");
-        return Money.Checked(() => SizeWithin(freeCollateralUsdc, weight, leverage, fees, caps), "The trade's size");
+        // An account can be overdrawn (a batch step adopted an open made from an earlier balance): it has nothing to size from.
+        return Money.Checked(() => SizeWithin(Math.Max(freeCollateralUsdc, 0m), weight, leverage, fees, caps), "The trade's size");
     }
 
     private static Outcome<SizedTrade> SizeWithin(decimal freeCollateralUsdc, decimal weight, decimal leverage, IReadOnlyList<AgentFee> fees, FeeCaps caps)

@@ -118,8 +118,7 @@ public sealed class SubscriberGrain(
         // Sized from the current balance. Nothing is stored before the position answers: the position is
         // idempotent on the open id, so if this activation dies in between, the resumed batch sizes again,
         // gets the same position back, and records it once (one write per step instead of two).
-        // An adopted repeat (below) can leave the free balance under zero; such an account sizes nothing until a deposit.
-        var sized = TradeSizing.Size(Math.Max(S.FreeUsdc, 0m), step.Weight, step.Leverage, step.Fees, step.FeeCaps);
+        var sized = TradeSizing.Size(S.FreeUsdc, step.Weight, step.Leverage, step.Fees, step.FeeCaps);
         // A repeated step may have opened its position before its answer was lost, sized from the balance as it was then;
         // a refusal now says only that today's balance would not size it, so the position decides, as when a batch gives up.
         if (!sized.IsSuccess) return step.MayRepeat ? await ConcludeBatchStepAsync(step, sized.Rejection!) : await RecordAsync(stepKey, Failed(sized.Rejection!));

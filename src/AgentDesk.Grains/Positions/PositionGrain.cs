@@ -647,12 +647,7 @@ public sealed class PositionGrain(
     {
         try
         {
-            if (!_watchConfirmed && CurrentEnvelope() is { } envelope)
-            {
-                await ExitIndex.PageFor(GrainFactory, Key.Symbol, PositionKey).WatchAsync(PositionKey, envelope);
-                _registered = envelope;
-                _watchConfirmed = true;
-            }
+            if (!_watchConfirmed) await SyncWatchAsync(confirm: true);
             _watchHeal?.Dispose();
             _watchHeal = null;
         }
@@ -666,11 +661,12 @@ public sealed class PositionGrain(
     /// <remarks>
     /// <see cref="_registered"/> is what the index holds as far as this activation knows. A position with nothing to
     /// watch that the index is not known to hold is not sent an unwatch: a stale entry is removed when its tick arrives.
+    /// <paramref name="confirm"/> tells the index even when nothing changed, to turn the assumption into knowledge.
     /// </remarks>
-    private async Task SyncWatchAsync(bool indexHoldsThis = false)
+    private async Task SyncWatchAsync(bool indexHoldsThis = false, bool confirm = false)
     {
         var envelope = CurrentEnvelope();
-        if (envelope == _registered && !(indexHoldsThis && envelope is null)) return;
+        if (!confirm && envelope == _registered && !(indexHoldsThis && envelope is null)) return;
         var page = ExitIndex.PageFor(GrainFactory, Key.Symbol, PositionKey);
         if (envelope is null) await page.UnwatchAsync(PositionKey);
         else await page.WatchAsync(PositionKey, envelope);

@@ -41,6 +41,14 @@ public class TradeSizingTests
     }
 
     [Fact]
+    public void An_overdrawn_account_sizes_nothing()
+    {
+        var overdrawn = TradeSizing.Size(-50m, 100, 2m, NoFees, FeeCaps.Default);
+        Assert.Equal("below_min_trade_size", overdrawn.Rejection!.Code.Code);
+        Assert.Equal("0", overdrawn.Rejection.Details!["collateralUsdc"]);
+    }
+
+    [Fact]
     public void Flat_and_bps_fees_are_charged_before_sizing()
     {
         AgentFee[] fees =
