@@ -22,8 +22,8 @@ public static class Report
     }
 
     /// <summary>
-    /// Prints the median of repetitions as the figure, with their min and max: `name: median unit (min …, max …, n=N)`;
-    /// returns the median.
+    /// Prints the median of repetitions as the figure, with their min and max and every value in the order measured:
+    /// `name: median unit (min …, max …, n=N; in order …)`; returns the median.
     /// </summary>
     public static double Repeated(string name, IReadOnlyList<double> values, string unit)
     {
@@ -31,7 +31,7 @@ public static class Report
         var median = Median(sorted);
         Recorded[name] = median;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{name}: {median:0.###} {unit} (min {sorted[0]:0.###}, max {sorted[^1]:0.###}, n={sorted.Count})"));
+            $"{name}: {median:0.###} {unit} (min {sorted[0]:0.###}, max {sorted[^1]:0.###}, n={sorted.Count}; in order {string.Join(", ", values.Select(v => v.ToString("0.###", CultureInfo.InvariantCulture)))})"));
         return median;
     }
 

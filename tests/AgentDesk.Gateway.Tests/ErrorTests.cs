@@ -42,6 +42,36 @@ public sealed class ErrorTests(GatewayFixture gateway)
         Assert.Empty(view["openPositionKeys"]!.AsArray());
     }
 
+    [Theory]
+    [InlineData("POST", "trade-intents")]
+    [InlineData("POST", "add-intents")]
+    [InlineData("POST", "reduce-intents")]
+    [InlineData("POST", "exit-ladder-intents")]
+    [InlineData("GET", "trade-intents/quote?symbol=SOL&usdcAmount=10")]
+    [InlineData("GET", "reduce-intents?symbol=SOL&tokenAmount=1")]
+    public async Task An_intent_route_answers_404_for_an_agent_never_registered_and_400_for_an_id_that_is_not_one(string method, string path)
+    {
+        // The intent routes do not look the agent up first: the agent grain itself refuses an agent that is not registered.
+        var exits = new[] { new { triggerType = "StopLoss", triggerBps = -500, exitBps = 10_000 } };
+        var deadline = DateTimeOffset.UtcNow.AddMinutes(5).ToUnixTimeSeconds();
+        var signature = "0x" + new string('1', 130);
+        object body = path switch
+        {
+            "trade-intents" => new { symbol = "SOL", usdcAmount = "10", exits, deadline, nonce = 0, signature },
+            "add-intents" => new { symbol = "SOL", usdcAmount = "10", deadline, nonce = 0, signature },
+            "reduce-intents" => new { symbol = "SOL", tokenAmount = "1", deadline, nonce = 0, signature },
+            _ => new { symbol = "SOL", exits, deadline, nonce = 0, signature },
+        };
+        Task<(int Status, JsonNode? Body)> Send(string agent) => method == "GET"
+            ? _http.GetJsonAsync($"/agents/{agent}/{path}")
+            : _http.PostAsync($"/agents/{agent}/{path}", body);
+
+        var unknown = Guid.NewGuid();
+        await Send(unknown.ToString()).ProblemAsync(404, "agent_not_found");
+        await Send("not-a-uuid").ProblemAsync(400, "invalid_agent_id");
+        await _http.GetJsonAsync($"/api/v1/agents/{unknown}").ProblemAsync(404, "agent_not_found"); // and nothing was registered by asking
+    }
+
     [Fact]
     public async Task Account_vault_and_price_input_errors()
     {

@@ -113,6 +113,7 @@ public static class GatewayHost
     private static void UseCluster(IClientBuilder client, AgentDeskClusterOptions cluster)
     {
         client.Services.AddAgentDeskSerialization();
+        client.Services.AddGrainInterfaceTypeCache();
         client.AddActivityPropagation();
         client.Configure<Orleans.Configuration.ClusterOptions>(o =>
         {

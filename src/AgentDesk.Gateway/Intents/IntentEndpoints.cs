@@ -58,7 +58,8 @@ public static class IntentEndpoints
 {
     public static void MapIntentEndpoints(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/agents/{agentId}").WithVisibleAgent(publicRead: true).AllowAnonymous().WithTags("Intents")
+        // The agent grain answers agent_not_found for an agent that is not registered, so the route only parses the id.
+        var group = app.MapGroup("/agents/{agentId}").WithAgentId().AllowAnonymous().WithTags("Intents")
             .ProducesErrors(Errors.InvalidAgentId, Errors.AgentNotFound);
         var submitErrors = new[]
         {
@@ -145,7 +146,7 @@ public static class IntentEndpoints
         if (string.IsNullOrWhiteSpace(body.Signature) || body.Signature.Length > 200)
             return ApiProblems.For(Errors.InvalidSignature, "signature is required: 0x followed by the 65-byte r‖s‖v in hex.");
         var request = parsed.Value! with { Deadline = deadline, Nonce = nonce, Signature = body.Signature };
-        return ApiResults.Of(await cluster.GetGrain<IAgentGrain>(http.VisibleAgent().Id).ExecuteIntentAsync(request), executed =>
+        return ApiResults.Of(await cluster.GetGrain<IAgentGrain>(http.RouteAgentId()).ExecuteIntentAsync(request), executed =>
         {
             var position = executed.Position;
             var tx = executed.Transaction;
@@ -183,7 +184,7 @@ public static class IntentEndpoints
         var draft = ToRequest(kind, symbol, usdcAmount ?? (kind is IntentKind.OpenPosition or IntentKind.AddToPosition ? "0" : null), minTokenOut,
             tokenAmount ?? (kind == IntentKind.ReducePosition ? "0" : null), minUsdcOut, slippage, rules);
         if (!draft.IsSuccess) return ApiProblems.For(draft.Rejection!);
-        var quoted = await cluster.GetGrain<IAgentGrain>(http.VisibleAgent().Id).QuoteAsync(draft.Value! with { Deadline = signedDeadline });
+        var quoted = await cluster.GetGrain<IAgentGrain>(http.RouteAgentId()).QuoteAsync(draft.Value! with { Deadline = signedDeadline });
         return ApiResults.Of(quoted, q => new QuoteResponse(q.TypedData.PrimaryType, q.Nonce, q.Track,
             new QuoteVault(q.VaultId, q.VaultAddress, new QuoteToken(q.Token.Symbol, q.Token.Address, q.Token.Decimals)), Allocation(q.Headroom), q.ExitBounds, q.TypedData));
     }

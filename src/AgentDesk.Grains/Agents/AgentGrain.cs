@@ -298,7 +298,8 @@ public sealed class AgentGrain(
         var vault = S.VaultId is null ? null : await GrainFactory.GetGrain<IVaultGrain>(GrainKeys.Vault(S.VaultId)).GetAsync();
         var admitted = IntentAdmission.Check(request, IntentView(), vault?.ForIntents(), now, Verifier);
         if (!admitted.IsSuccess) return await RefusedAsync(request, admitted.Rejection!, SignedByAgent(request, vault?.ForIntents(), admitted.Rejection!));
-        if (await PrecheckAsync(request, admitted.Value!, now) is { } problem) return await RefusedAsync(request, problem, signedByAgent: true);
+        var (problem, price) = await PrecheckAsync(request, admitted.Value!, now);
+        if (problem is not null) return await RefusedAsync(request, problem, signedByAgent: true);
 
         var authorization = new IntentAuthorization(AgentId, request, admitted.Value!.VaultAddress, admitted.Value.Token, S.SignerAddress);
         S.Ledger = Ledger.Consume(request, now);
@@ -308,15 +309,20 @@ public sealed class AgentGrain(
         // the spent nonce and the order are stored first, so recovery carries the same intent out, never a second.
         if (venues.Get(venues.Spot).SendsOutsideCluster) await state.WriteStateAsync(); // signed intents always trade spot
         AgentDeskMetrics.Intents.Add(1, new KeyValuePair<string, object?>("outcome", "accepted"));
-        return await CarryOutAsync(authorization, now);
+        return await CarryOutAsync(authorization, now, price);
     }
 
-    /// <summary>Carries an admitted intent out on the vault position and stores the outcome once.</summary>
-    private async Task<Result<IntentExecution>> CarryOutAsync(IntentAuthorization intent, DateTimeOffset now)
+    /// <summary>
+    /// Carries an admitted intent out on the vault position and stores the outcome once. <paramref name="checkedPrice"/> is
+    /// the price the precheck just read, if it read one; an intent carried out again after a crash reads the latest.
+    /// </summary>
+    private async Task<Result<IntentExecution>> CarryOutAsync(IntentAuthorization intent, DateTimeOffset now, decimal? checkedPrice = null)
     {
         var request = intent.Request;
         var symbol = intent.Token.Symbol;
-        var price = (await GrainFactory.GetGrain<IPriceFeedGrain>(GrainKeys.PriceFeed(symbol)).GetLatestAsync())?.PriceUsd ?? 0m;
+        // A ladder update trades nothing, so it needs no price.
+        var price = request.Kind == IntentKind.UpdateExitLadder ? 0m
+            : checkedPrice ?? (await GrainFactory.GetGrain<IPriceFeedGrain>(GrainKeys.PriceFeed(symbol)).GetLatestAsync())?.PriceUsd ?? 0m;
         var position = GrainFactory.GetGrain<IPositionGrain>(GrainKeys.Position(AgentId, intent.VaultAddress, symbol));
         // The position is idempotent on this command id: if this activation dies after the position answered,
         // the same intent sent again re-admits, gets the stored answer back, and is recorded once.
@@ -385,23 +391,27 @@ public sealed class AgentGrain(
     /// <summary>The position command an intent becomes: one per nonce, so the position carries each intent out once.</summary>
     private static string CommandId(IntentRequest request) => $"intent:{request.Nonce.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
 
-    /// <summary>What the feed or the position would refuse, checked before the nonce is spent.</summary>
-    private async Task<Rejection?> PrecheckAsync(IntentRequest request, AdmittedIntent admitted, DateTimeOffset now)
+    /// <summary>
+    /// What the feed or the position would refuse, checked before the nonce is spent; with the fresh price it read, which the
+    /// intent then trades at.
+    /// </summary>
+    private async Task<(Rejection? Problem, decimal? Price)> PrecheckAsync(IntentRequest request, AdmittedIntent admitted, DateTimeOffset now)
     {
         var symbol = admitted.Token.Symbol;
+        PriceTick? price = null;
         if (request.Kind != IntentKind.UpdateExitLadder)
         {
-            var price = await GrainFactory.GetGrain<IPriceFeedGrain>(GrainKeys.PriceFeed(symbol)).GetLatestAsync();
-            if (price is null) return new Rejection(Errors.NoPrice, $"There is no price for {symbol} yet.");
-            if (PriceGuard.CheckFresh(new PriceQuote(price.PriceUsd, price.At), symbol, now, prices.Value.Policy) is { } stale) return stale;
+            price = await GrainFactory.GetGrain<IPriceFeedGrain>(GrainKeys.PriceFeed(symbol)).GetLatestAsync();
+            if (price is null) return (new Rejection(Errors.NoPrice, $"There is no price for {symbol} yet."), null);
+            if (PriceGuard.CheckFresh(new PriceQuote(price.PriceUsd, price.At), symbol, now, prices.Value.Policy) is { } stale) return (stale, null);
         }
         var found = await GrainFactory.GetGrain<IPositionGrain>(GrainKeys.Position(AgentId, admitted.VaultAddress, symbol)).GetForCommandAsync(CommandId(request));
         // This intent already reached the position, and this agent's activation died before recording it: carry it out
         // again (the position answers what it answered then) instead of refusing what was done.
-        if (found.Handled) return null;
+        if (found.Handled) return (null, price?.PriceUsd);
         var current = found.Position;
         var live = current?.Status is PositionStatus.Open or PositionStatus.Pending;
-        return request.Kind switch
+        var problem = request.Kind switch
         {
             IntentKind.OpenPosition when live => new Rejection(Errors.PositionAlreadyOpen,
                 $"Agent {AgentId} already has an open position on {symbol}; use an add or reduce intent.").With("positionId", current!.PositionId),
@@ -411,6 +421,7 @@ public sealed class AgentGrain(
                 new Rejection(Errors.InsufficientPositionSize, $"Cannot sell {request.TokenAmount}; the position holds {current.Size}.").With("size", current.Size),
             _ => null,
         };
+        return (problem, price?.PriceUsd);
     }
 
     /// <summary>

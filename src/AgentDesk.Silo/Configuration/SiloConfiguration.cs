@@ -67,6 +67,7 @@ public static class SiloConfiguration
         services.AddOptions<ReminderOptions>().Configure<Microsoft.Extensions.Options.IOptions<RetryOptions>>((reminders, retries) =>
             reminders.MinimumReminderPeriod = TimeSpan.FromSeconds(Math.Min(60, retries.Value.ReminderSeconds)));
         services.AddAgentDeskSerialization();
+        services.AddGrainInterfaceTypeCache();
         silo.AddIncomingGrainCallFilter<Grains.Infrastructure.DiscardStateOnFailure>();
 
         var serializer = new JsonGrainStorageSerializer();

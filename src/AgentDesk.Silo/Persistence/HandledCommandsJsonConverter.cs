@@ -1,0 +1,76 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using AgentDesk.Domain.Idempotency;
+
+namespace AgentDesk.Silo.Persistence;
+
+/// <summary>
+/// Writes <see cref="HandledCommands{TOutcome}"/> exactly as System.Text.Json would (<c>{"entries":{key: outcome, …},"count":n}</c>),
+/// but serializes each outcome once: its bytes are kept in <see cref="HandledCommands{TOutcome}.StoredForms"/> and copied
+/// into every later write of the same state while the entry still holds the same outcome instance. The stored JSON does
+/// not change, so rows written before and after read alike.
+/// </summary>
+public sealed class HandledCommandsJsonConverter : JsonConverterFactory
+{
+    public override bool CanConvert(Type typeToConvert) =>
+        typeToConvert.IsGenericType && typeToConvert.GetGenericTypeDefinition() == typeof(HandledCommands<>);
+
+    public override JsonConverter CreateConverter(Type typeToConvert, JsonSerializerOptions options) =>
+        (JsonConverter)Activator.CreateInstance(typeof(Converter<>).MakeGenericType(typeToConvert.GetGenericArguments()[0]))!;
+
+    private sealed class Converter<TOutcome> : JsonConverter<HandledCommands<TOutcome>>
+    {
+        public override void Write(Utf8JsonWriter writer, HandledCommands<TOutcome> value, JsonSerializerOptions options)
+        {
+            writer.WriteStartObject();
+            writer.WritePropertyName(Name(nameof(HandledCommands<TOutcome>.Entries), options));
+            if (typeof(TOutcome).IsValueType)
+            {
+                // Flags and amounts: nothing worth keeping, and a boxed copy would never be the same instance again.
+                JsonSerializer.Serialize(writer, value.Entries, options);
+            }
+            else
+            {
+                writer.WriteStartObject();
+                foreach (var (key, outcome) in value.Entries)
+                {
+                    writer.WritePropertyName(options.DictionaryKeyPolicy?.ConvertName(key) ?? key);
+                    if (outcome is null)
+                    {
+                        writer.WriteNullValue();
+                        continue;
+                    }
+                    if (!value.StoredForms.TryGetValue(key, out var form) || !ReferenceEquals(form.Outcome, outcome))
+                    {
+                        form = new StoredForm(outcome, JsonSerializer.SerializeToUtf8Bytes(outcome, options));
+                        value.StoredForms[key] = form;
+                    }
+                    writer.WriteRawValue(form.Bytes.Span, skipInputValidation: true);
+                }
+                writer.WriteEndObject();
+            }
+            writer.WriteNumber(Name(nameof(HandledCommands<TOutcome>.Count), options), value.Count);
+            writer.WriteEndObject();
+        }
+
+        public override HandledCommands<TOutcome> Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+        {
+            if (reader.TokenType != JsonTokenType.StartObject) throw new JsonException($"Expected an object for {typeToConvert.Name}.");
+            var commands = new HandledCommands<TOutcome>();
+            var entriesName = Name(nameof(HandledCommands<TOutcome>.Entries), options);
+            while (reader.Read() && reader.TokenType != JsonTokenType.EndObject)
+            {
+                var name = reader.GetString();
+                reader.Read();
+                if (string.Equals(name, entriesName, options.PropertyNameCaseInsensitive ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal)
+                    && reader.TokenType != JsonTokenType.Null)
+                    commands.Entries = JsonSerializer.Deserialize<OrderedDictionary<string, TOutcome>>(ref reader, options)!;
+                else
+                    reader.Skip();
+            }
+            return commands;
+        }
+
+        private static string Name(string property, JsonSerializerOptions options) => options.PropertyNamingPolicy?.ConvertName(property) ?? property;
+    }
+}
