@@ -16,7 +16,7 @@ public sealed class HandledCommands<TOutcome>
 {
     private OrderedDictionary<string, TOutcome> _entries = new(StringComparer.Ordinal);
 
-    /// <summary>Handled commands in the order they were first handled. Changed only through <see cref="Remember"/> and <see cref="Forget"/>.</summary>
+    /// <summary>Handled commands in the order they were first handled; change them through <see cref="Remember"/> and <see cref="Forget"/>.</summary>
     public OrderedDictionary<string, TOutcome> Entries
     {
         get => _entries;

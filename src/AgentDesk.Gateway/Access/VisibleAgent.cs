@@ -31,8 +31,7 @@ public static class AgentLookup
     /// <summary>The agent with this id as <paramref name="user"/> may see it (any agent when <paramref name="user"/> is null).</summary>
     public static async Task<Found> FindAsync(IClusterClient cluster, ClaimsPrincipal? user, string? agentId)
     {
-        if (!Guid.TryParse(agentId, out var id))
-            return new(null, new Rejection(Errors.InvalidAgentId, $"agentId must be a UUID; got '{Truncate(agentId)}'."));
+        if (!Guid.TryParse(agentId, out var id)) return new(null, NotAnAgentId(agentId));
         var agent = await cluster.GetGrain<IAgentGrain>(id).GetProfileAsync();
         if (agent is null || (user is not null && !user.CanSee(agent.Organization)))
             return new(null, new Rejection(Errors.AgentNotFound, $"Agent {id} does not exist."));
@@ -57,8 +56,7 @@ public static class AgentLookup
         group.AddEndpointFilter((context, next) =>
         {
             var agentId = context.HttpContext.GetRouteValue("agentId") as string;
-            if (!Guid.TryParse(agentId, out var id))
-                return ValueTask.FromResult<object?>(ApiProblems.For(new Rejection(Errors.InvalidAgentId, $"agentId must be a UUID; got '{Truncate(agentId)}'.")));
+            if (!Guid.TryParse(agentId, out var id)) return ValueTask.FromResult<object?>(ApiProblems.For(NotAnAgentId(agentId)));
             context.HttpContext.Features.Set(new RouteAgent(id));
             return next(context);
         });
@@ -66,6 +64,8 @@ public static class AgentLookup
     }
 
     private sealed record RouteAgent(Guid Id);
+
+    private static Rejection NotAnAgentId(string? agentId) => new(Errors.InvalidAgentId, $"agentId must be a UUID; got '{Truncate(agentId)}'.");
 
     public static RouteGroupBuilder WithVisibleAgent(this RouteGroupBuilder group, bool publicRead = false)
     {

@@ -16,14 +16,18 @@ public sealed class HandledCommandsJsonConverter : JsonConverterFactory
         typeToConvert.IsGenericType && typeToConvert.GetGenericTypeDefinition() == typeof(HandledCommands<>);
 
     public override JsonConverter CreateConverter(Type typeToConvert, JsonSerializerOptions options) =>
-        (JsonConverter)Activator.CreateInstance(typeof(Converter<>).MakeGenericType(typeToConvert.GetGenericArguments()[0]))!;
+        (JsonConverter)Activator.CreateInstance(typeof(Converter<>).MakeGenericType(typeToConvert.GetGenericArguments()[0]), options)!;
 
-    private sealed class Converter<TOutcome> : JsonConverter<HandledCommands<TOutcome>>
+    /// <summary>One per options (System.Text.Json asks the factory once per options and type), so the property names are worked out once.</summary>
+    private sealed class Converter<TOutcome>(JsonSerializerOptions naming) : JsonConverter<HandledCommands<TOutcome>>
     {
+        private readonly string _entriesName = Name(nameof(HandledCommands<TOutcome>.Entries), naming);
+        private readonly string _countName = Name(nameof(HandledCommands<TOutcome>.Count), naming);
+
         public override void Write(Utf8JsonWriter writer, HandledCommands<TOutcome> value, JsonSerializerOptions options)
         {
             writer.WriteStartObject();
-            writer.WritePropertyName(Name(nameof(HandledCommands<TOutcome>.Entries), options));
+            writer.WritePropertyName(_entriesName);
             if (typeof(TOutcome).IsValueType)
             {
                 // Flags and amounts: nothing worth keeping, and a boxed copy would never be the same instance again.
@@ -49,7 +53,7 @@ public sealed class HandledCommandsJsonConverter : JsonConverterFactory
                 }
                 writer.WriteEndObject();
             }
-            writer.WriteNumber(Name(nameof(HandledCommands<TOutcome>.Count), options), value.Count);
+            writer.WriteNumber(_countName, value.Count);
             writer.WriteEndObject();
         }
 
@@ -57,12 +61,11 @@ public sealed class HandledCommandsJsonConverter : JsonConverterFactory
         {
             if (reader.TokenType != JsonTokenType.StartObject) throw new JsonException($"Expected an object for {typeToConvert.Name}.");
             var commands = new HandledCommands<TOutcome>();
-            var entriesName = Name(nameof(HandledCommands<TOutcome>.Entries), options);
             while (reader.Read() && reader.TokenType != JsonTokenType.EndObject)
             {
                 var name = reader.GetString();
                 reader.Read();
-                if (string.Equals(name, entriesName, options.PropertyNameCaseInsensitive ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal)
+                if (string.Equals(name, _entriesName, options.PropertyNameCaseInsensitive ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal)
                     && reader.TokenType != JsonTokenType.Null)
                     commands.Entries = JsonSerializer.Deserialize<OrderedDictionary<string, TOutcome>>(ref reader, options)!;
                 else
