@@ -87,15 +87,25 @@ for project in $projects; do
   code=$?
   tail -n 3 "$results/$name.log" | grep -E "Passed!|Failed!" || true
 
+  # The counts go to stdout; each failed test's name and the first lines of its message go to stderr, so that a log
+  # showing only this script's output still says which test failed and why.
   read -r passed failed executed < <(python3 - "$results/$name" <<'EOF'
-import glob, re, sys
+import glob, sys, xml.etree.ElementTree as tree
 counters = {}
 for trx in glob.glob(sys.argv[1] + "/*.trx"):
-    text = open(trx, encoding="utf-8").read()
-    match = re.search(r"<Counters ([^>]*)/?>", text)
-    if match:
-        for key, value in re.findall(r'(\w+)="(\d+)"', match.group(1)):
-            counters[key] = counters.get(key, 0) + int(value)
+    root = tree.parse(trx).getroot()
+    ns = {"t": root.tag.split("}")[0].strip("{")}
+    counts = root.find(".//t:Counters", ns)
+    if counts is not None:
+        for key, value in counts.attrib.items():
+            if value.isdigit():
+                counters[key] = counters.get(key, 0) + int(value)
+    for result in root.iter("{%s}UnitTestResult" % ns["t"]):
+        if result.get("outcome") not in ("Passed", "NotExecuted"):
+            message = (result.findtext(".//t:Message", default="", namespaces=ns) or "").strip().splitlines()
+            print(f"   {result.get('outcome')}: {result.get('testName')}", file=sys.stderr)
+            for line in message[:6]:
+                print(f"      {line[:300]}", file=sys.stderr)
 bad = sum(counters.get(k, 0) for k in ("failed", "error", "timeout", "aborted"))
 print(counters.get("passed", 0), bad, counters.get("executed", 0))
 EOF

@@ -24,7 +24,11 @@ public sealed class DiscardStateOnFailure(ILogger<DiscardStateOnFailure> logger)
             && type.Namespace?.StartsWith("AgentDesk.Grains", StringComparison.Ordinal) == true
             && !type.IsDefined(typeof(RecoversFromFailuresAttribute), inherit: false))
         {
-            context.TargetContext.Deactivate(new DeactivationReason(DeactivationReasonCode.ApplicationError, e, "A call failed part-way; the state is reloaded from storage."));
+            // The reason carries no exception on purpose: Orleans rejects the requests queued behind a call on an activation
+            // that deactivates with one, and forwards them to a fresh activation (which reloads the state) otherwise. Those
+            // requests did nothing wrong; rejected, they would fail as if the silo were unreachable.
+            context.TargetContext.Deactivate(new DeactivationReason(DeactivationReasonCode.ApplicationError,
+                $"A call to {context.InterfaceMethod.Name} failed part-way ({e.GetType().Name}); the state is reloaded from storage."));
             if (FromDatabase(e) is not { } database) throw;
             logger.LogWarning(database, "{Grain}: the database failed during {Method}; the grain reloads its state", context.TargetId, context.InterfaceMethod.Name);
             throw new StorageUnavailableException($"The database failed during {context.InterfaceMethod.Name}: {database.Message}");

@@ -33,6 +33,14 @@ public sealed class AccountFaults
     /// <summary>Batch steps to fail with a bug-like exception before one succeeds.</summary>
     public int BrokenStepFailures { set => Volatile.Write(ref _brokenStepFailures, value); }
 
+    /// <summary>
+    /// While set, a step that is to fail like a bug first signals <see cref="BrokenStepReached"/> and waits for this, holding
+    /// the account's turn so that a test can queue calls behind it.
+    /// </summary>
+    public TaskCompletionSource? HoldBrokenStep { get; set; }
+
+    public TaskCompletionSource BrokenStepReached { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
     /// <summary>Batch steps to carry out and then fail with a bug-like exception: the work is done, its answer lost.</summary>
     public int StepAnswersToLose { set => Volatile.Write(ref _stepAnswersToLose, value); }
 
@@ -153,7 +161,15 @@ public sealed class FaultFilter(IGrainFactory grains) : IIncomingGrainCallFilter
             case nameof(ISubscriberGrain.OpenFromBatchAsync):
                 if (faults.FailTransiently() || faults.Holds(((BatchOpenStep)context.Request.GetArgument(0)!).BatchId))
                     throw new TimeoutException("Injected: the account's silo did not answer.");
-                if (faults.FailBroken()) throw new InvalidOperationException("Injected: a bug in the step.");
+                if (faults.FailBroken())
+                {
+                    if (faults.HoldBrokenStep is { } hold)
+                    {
+                        faults.BrokenStepReached.TrySetResult();
+                        await hold.Task;
+                    }
+                    throw new InvalidOperationException("Injected: a bug in the step.");
+                }
                 await context.Invoke();
                 if (faults.LoseStepAnswer()) throw new InvalidOperationException("Injected: the step was done, and its answer was lost.");
                 return;

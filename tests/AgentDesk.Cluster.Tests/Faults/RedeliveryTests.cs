@@ -98,6 +98,36 @@ public sealed class RedeliveryTests(FaultyClusterFixture fixture)
     }
 
     [Fact]
+    public async Task Calls_queued_behind_a_call_that_fails_part_way_reach_a_fresh_activation_instead_of_failing()
+    {
+        var agent = await _world.AgentAsync();
+        var account = await _world.AccountAsync(100m, agent);
+        var faults = FaultPlan.For(_world.Organization, account);
+        faults.BrokenStepFailures = 1;
+        faults.HoldBrokenStep = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await _world.PriceAsync(100m);
+
+        var batch = _world.BatchOpenAsync(agent, weight: 50, leverage: 2);
+        await faults.BrokenStepReached.Task.WaitAsync(Patience);
+        // Reads queue behind the held step; when it fails, its activation is discarded so the state reloads from storage.
+        // (Reads that arrive only after the release reach a fresh activation anyway, so the pause can only hide a failure.)
+        var reads = Enumerable.Range(0, 3).Select(_ => _world.Account(account).GetAsync()).ToArray();
+        await Task.Delay(TimeSpan.FromMilliseconds(300));
+        faults.HoldBrokenStep.SetResult();
+
+        // Each read is served, not refused: as stored before the step, or after the batch's retry of it if that came first.
+        foreach (var read in reads)
+        {
+            var free = (await read)!.FreeUsdc;
+            Assert.True(free is 100m or 50m, $"read {free} USDC free");
+        }
+        var done = await batch;
+        Assert.Equal(BatchStatus.Completed, done.Status); // the retried step was not mistaken for an unreachable silo
+        Assert.True(done.Results.Single().Success, done.Results.Single().Problem?.Message);
+        Assert.Equal(50m, (await _world.Account(account).GetAsync())!.FreeUsdc);
+    }
+
+    [Fact]
     public async Task A_step_whose_answer_is_lost_every_time_is_recorded_as_the_trade_it_made_and_the_batch_close_reaches_it()
     {
         var agent = await _world.AgentAsync();
