@@ -12,7 +12,7 @@ public sealed class JsonGrainStorageSerializer : IGrainStorageSerializer
 {
     public static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.Web)
     {
-        Converters = { new JsonStringEnumConverter(), new HandledCommandsJsonConverter() },
+        Converters = { new JsonStringEnumConverter(), new HandledCommandsJsonConverter(), new EventDraftJsonConverter() },
         NumberHandling = JsonNumberHandling.Strict,
         // The writer's pooled buffer starts this large instead of 16 KB: an agent's state (its remembered answers) is about
         // 40 KB, and each doubling of a smaller buffer copied everything written so far.

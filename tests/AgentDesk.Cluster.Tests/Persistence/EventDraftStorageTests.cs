@@ -1,0 +1,98 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using AgentDesk.Contracts.Events;
+using AgentDesk.Silo.Persistence;
+
+namespace AgentDesk.Cluster.Tests.Persistence;
+
+/// <summary>
+/// Grain states keep the events their log has not confirmed (the outbox). The storage serializer works each draft out once
+/// and copies it into later writes; what it stores must be exactly what plain System.Text.Json stores, so rows read the same
+/// before and after, whatever came and went from the list in between.
+/// </summary>
+public sealed class EventDraftStorageTests
+{
+    public sealed class State
+    {
+        public string Name { get; set; } = "";
+        public List<EventDraft> Events { get; set; } = [];
+    }
+
+    private static readonly JsonGrainStorageSerializer Serializer = new();
+
+    /// <summary>The storage options without the converter: what System.Text.Json writes on its own.</summary>
+    private static readonly JsonSerializerOptions Plain = Without<EventDraftJsonConverter>(JsonGrainStorageSerializer.Options);
+
+    private static JsonSerializerOptions Without<T>(JsonSerializerOptions source) where T : JsonConverter
+    {
+        var options = new JsonSerializerOptions(source);
+        options.Converters.Remove(options.Converters.OfType<T>().Single());
+        return options;
+    }
+
+    private static EventDraft Draft(int i) => new("Symphony", $"intent:{i}", "intent.executed", Guid.NewGuid(), $"0x{i:x40}", "NVDA",
+        DateTimeOffset.UtcNow.AddSeconds(i), JsonSerializer.Serialize(new { nonce = i, note = $"say \"{i}\" ünïcode <&>", amountUsdc = 10.5m * i }));
+
+    [Fact]
+    public void A_state_is_stored_exactly_as_plain_json_as_drafts_come_and_go()
+    {
+        var state = new State { Name = "agent", Events = [Draft(0), Draft(1), Draft(2)] };
+        Assert.Equal(JsonSerializer.Serialize(state, Plain), Serializer.Serialize(state).ToString());
+
+        // The log confirmed the first two: the outbox swaps in a new list with what is left, and new drafts join it.
+        state.Events = [state.Events[2], Draft(3)];
+        Assert.Equal(JsonSerializer.Serialize(state, Plain), Serializer.Serialize(state).ToString());
+
+        // A copy made with `with` (as the log makes to round the time) is written from its own values, not its original's.
+        var copy = state.Events[0] with { At = state.Events[0].At.AddDays(1), Data = "{\"changed\":true}" };
+        state.Events.Add(copy);
+        var stored = Serializer.Serialize(state).ToString();
+        Assert.Equal(JsonSerializer.Serialize(state, Plain), stored);
+        Assert.Contains("changed", stored, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Rows_written_by_plain_json_and_by_the_storage_serializer_read_back_the_same_drafts()
+    {
+        var state = new State { Name = "position", Events = [Draft(7), Draft(8)] };
+        foreach (var row in new[] { JsonSerializer.SerializeToUtf8Bytes(state, Plain), Serializer.Serialize(state).ToArray() })
+        {
+            var read = Serializer.Deserialize<State>(new BinaryData(row));
+            Assert.Equal(state.Events, read.Events); // every field, the JSON payload's quotes and accents included
+            Assert.Equal(JsonSerializer.Serialize(read, Plain), Serializer.Serialize(read).ToString());
+        }
+    }
+
+    [Fact]
+    public void Each_draft_is_serialized_once_however_often_its_state_is_written()
+    {
+        // The draft's time goes through this converter, so its calls count how often a draft was worked out.
+        var options = new JsonSerializerOptions(JsonGrainStorageSerializer.Options);
+        options.Converters.Add(new CountingTimes());
+        var state = new State { Events = [.. Enumerable.Range(0, 5).Select(Draft)] };
+        CountingTimes.Writes = 0;
+
+        for (var write = 0; write < 4; write++) JsonSerializer.SerializeToUtf8Bytes(state, options);
+        Assert.Equal(5, CountingTimes.Writes);
+
+        state.Events = [.. state.Events.Skip(2), Draft(5)];
+        var stored = JsonSerializer.Serialize(state, options);
+        Assert.Equal(6, CountingTimes.Writes);
+        Assert.Equal(JsonSerializer.Serialize(state, Without<EventDraftJsonConverter>(options)), stored);
+    }
+
+    private sealed class CountingTimes : JsonConverter<DateTimeOffset>
+    {
+        [ThreadStatic] private static int _writes;
+
+        public static int Writes { get => _writes; set => _writes = value; }
+
+        public override DateTimeOffset Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) => reader.GetDateTimeOffset();
+
+        public override void Write(Utf8JsonWriter writer, DateTimeOffset value, JsonSerializerOptions options)
+        {
+            _writes++;
+            writer.WriteStringValue(value);
+        }
+    }
+}
