@@ -73,7 +73,7 @@ public static class IntentsBenchmark
         }
 
         var cluster = app.Services.GetRequiredService<IClusterClient>();
-        List<double> httpRates = [], grainRates = [], checkRates = [], ratios = [];
+        List<double> httpRates = [], grainRates = [], checkRates = [], ratios = [], httpBytes = [], grainBytes = [];
         // Two untimed rounds first, so the figures measure compiled code: .NET compiles a method fully only after it has
         // run a while (tiered compilation), and the first round ran at under half the speed of the third.
         for (var repetition = -WarmUpRounds; repetition < Repetitions; repetition++)
@@ -81,16 +81,21 @@ public static class IntentsBenchmark
             await QuotePriceAsync(http);
             // HTTP: every agent's adds in nonce order, agents side by side. Signed and encoded beforehand, untimed.
             var bodies = agents.Select(agent => Enumerable.Range(0, IntentsPerAgent).Select(_ => AddBody(digests, agent, deadline)).ToList()).ToList();
+            // What the whole process allocates per intent (server, cluster and this HTTP client): the profile put a third of the
+            // HTTP phase's samples in threads stopped for the GC.
+            var allocated = GC.GetTotalAllocatedBytes(precise: true);
             var watch = Stopwatch.StartNew();
             await Task.WhenAll(agents.Select(async (agent, a) =>
             {
                 foreach (var body in bodies[a]) await PostEncoded(http, $"/agents/{agent.AgentId}/add-intents", body);
             }));
             var httpRate = Agents * IntentsPerAgent / watch.Elapsed.TotalSeconds;
+            var httpAllocated = (double)(GC.GetTotalAllocatedBytes(precise: true) - allocated) / (Agents * IntentsPerAgent);
 
             // As many intents again without HTTP, straight to the agent grains, to show where the time goes.
             var direct = agents.Select(agent => (Grain: cluster.GetGrain<AgentDesk.Contracts.Agents.IAgentGrain>(agent.AgentId),
                 Submissions: Enumerable.Range(0, IntentsPerAgent).Select(_ => AddRequest(digests, agent, deadline)).ToList())).ToList();
+            allocated = GC.GetTotalAllocatedBytes(precise: true);
             watch.Restart();
             await Task.WhenAll(direct.Select(async d =>
             {
@@ -98,6 +103,7 @@ public static class IntentsBenchmark
                     if (!(await d.Grain.ExecuteIntentAsync(submission)).IsSuccess) throw new InvalidOperationException("a direct intent failed");
             }));
             var grainRate = Agents * IntentsPerAgent / watch.Elapsed.TotalSeconds;
+            var grainAllocated = (double)(GC.GetTotalAllocatedBytes(precise: true) - allocated) / (Agents * IntentsPerAgent);
 
             var checkRate = InProcessChecks(domain, deadline);
             if (repetition < 0) continue;
@@ -105,11 +111,15 @@ public static class IntentsBenchmark
             grainRates.Add(grainRate);
             checkRates.Add(checkRate);
             ratios.Add(httpRate / checkRate);
+            httpBytes.Add(httpAllocated);
+            grainBytes.Add(grainAllocated);
         }
         Report.Repeated("intents.http_to_paper_venue", httpRates, "intents/s");
         Report.Repeated("intents.grains_without_http", grainRates, "intents/s");
         Report.Repeated("intents.in_process_checks", checkRates, "intents/s");
         Report.Repeated("intents.http_vs_in_process", ratios, "x");
+        Report.Repeated("intents.allocated_per_http_intent", httpBytes, "bytes");
+        Report.Repeated("intents.allocated_per_grain_intent", grainBytes, "bytes");
 
         await FixedLoadAsync(http, agents, digests, deadline);
     }

@@ -25,11 +25,16 @@ public sealed class DiscardStateOnFailure(ILogger<DiscardStateOnFailure> logger)
             && !type.IsDefined(typeof(RecoversFromFailuresAttribute), inherit: false))
         {
             // The reason carries no exception on purpose: Orleans rejects the requests queued behind a call on an activation
-            // that deactivates with one, and forwards them to a fresh activation (which reloads the state) otherwise. Those
-            // requests did nothing wrong; rejected, they would fail as if the silo were unreachable.
+            // that deactivates with one, each with that call's exception, and forwards them to a fresh activation (which
+            // reloads the state) otherwise. Those requests did nothing wrong, and their callers would take another call's
+            // failure for their own. So the exception is logged here, where the reason would have carried it.
             context.TargetContext.Deactivate(new DeactivationReason(DeactivationReasonCode.ApplicationError,
                 $"A call to {context.InterfaceMethod.Name} failed part-way ({e.GetType().Name}); the state is reloaded from storage."));
-            if (FromDatabase(e) is not { } database) throw;
+            if (FromDatabase(e) is not { } database)
+            {
+                logger.LogWarning(e, "{Grain}: {Method} failed part-way; the grain reloads its state", context.TargetId, context.InterfaceMethod.Name);
+                throw;
+            }
             logger.LogWarning(database, "{Grain}: the database failed during {Method}; the grain reloads its state", context.TargetId, context.InterfaceMethod.Name);
             throw new StorageUnavailableException($"The database failed during {context.InterfaceMethod.Name}: {database.Message}");
         }

@@ -24,9 +24,11 @@ public sealed class EventDraftJsonConverter : JsonConverterFactory
     /// <summary>One converter per options (System.Text.Json asks once per options and type), each with its own kept forms.</summary>
     public override JsonConverter CreateConverter(Type typeToConvert, JsonSerializerOptions options)
     {
-        // The same options without this factory: what System.Text.Json writes for a draft on its own.
-        var plain = new JsonSerializerOptions(options);
-        plain.Converters.Remove(plain.Converters.OfType<EventDraftJsonConverter>().Single());
+        // The same options without this factory: what System.Text.Json writes for a draft on its own. A draft's first
+        // serialisation runs inside its state's, so it cannot reuse the thread's writer; a small first buffer keeps it from
+        // renting the storage options' 64 KB one for a draft of a few hundred bytes (the output is the same).
+        var plain = new JsonSerializerOptions(options) { DefaultBufferSize = 1024 };
+        plain.Converters.Remove(this);
         return new Converter(plain);
     }
 
