@@ -239,11 +239,8 @@ public static class IntentsBenchmark
         return app;
     }
 
-    private static async Task Post(HttpClient http, string path, object body)
-    {
-        using var response = await http.PostAsJsonAsync(path, body, JsonOptions);
-        if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"{path}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
-    }
+    private static async Task Post(HttpClient http, string path, object body) =>
+        await EnsureSuccessAsync(path, await http.PostAsJsonAsync(path, body, JsonOptions));
 
     /// <summary>
     /// Sends an encoded body with its Content-Length, as curl and most HTTP clients send a JSON body. (PostAsJsonAsync
@@ -253,14 +250,19 @@ public static class IntentsBenchmark
     {
         using var content = new ByteArrayContent(json);
         content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
-        using var response = await http.PostAsync(path, content);
-        if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"{path}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+        await EnsureSuccessAsync(path, await http.PostAsync(path, content));
     }
 
-    private static async Task Put(HttpClient http, string path, object body)
+    private static async Task Put(HttpClient http, string path, object body) =>
+        await EnsureSuccessAsync(path, await http.PutAsJsonAsync(path, body, JsonOptions));
+
+    /// <summary>A setup or timed request that fails stops the benchmark, with what the server said.</summary>
+    private static async Task EnsureSuccessAsync(string path, HttpResponseMessage response)
     {
-        using var response = await http.PutAsJsonAsync(path, body, JsonOptions);
-        if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"{path}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+        using (response)
+        {
+            if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"{path}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+        }
     }
 
     private static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web);

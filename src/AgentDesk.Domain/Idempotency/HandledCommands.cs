@@ -14,27 +14,8 @@ namespace AgentDesk.Domain.Idempotency;
 /// </remarks>
 public sealed class HandledCommands<TOutcome>
 {
-    private OrderedDictionary<string, TOutcome> _entries = new(StringComparer.Ordinal);
-
-    /// <summary>Handled commands in the order they were first handled; change them through <see cref="Remember"/> and <see cref="Forget"/>.</summary>
-    public OrderedDictionary<string, TOutcome> Entries
-    {
-        get => _entries;
-        set
-        {
-            _entries = value;
-            StoredForms.Clear();
-        }
-    }
-
-    /// <summary>
-    /// Each remembered outcome's serialized form, kept by the grain storage serializer and never stored itself. An
-    /// outcome does not change once remembered, so a state write serializes only the outcomes remembered since the
-    /// last one and copies the rest: an agent's 16 remembered answers are most of what each of its intents writes.
-    /// A form names the outcome it was made from, and is used only for that same instance.
-    /// </summary>
-    [System.Text.Json.Serialization.JsonIgnore]
-    public Dictionary<string, StoredForm> StoredForms { get; } = new(StringComparer.Ordinal);
+    /// <summary>Handled commands in the order they were first handled.</summary>
+    public OrderedDictionary<string, TOutcome> Entries { get; set; } = new(StringComparer.Ordinal);
 
     public int Count => Entries.Count;
 
@@ -46,21 +27,9 @@ public sealed class HandledCommands<TOutcome>
     public void Remember(string key, TOutcome outcome, int capacity)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
-        _entries[key] = outcome;
-        StoredForms.Remove(key);
-        while (_entries.Count > capacity)
-        {
-            StoredForms.Remove(_entries.GetAt(0).Key);
-            _entries.RemoveAt(0);
-        }
+        Entries[key] = outcome;
+        while (Entries.Count > capacity) Entries.RemoveAt(0);
     }
 
-    public bool Forget(string key)
-    {
-        StoredForms.Remove(key);
-        return _entries.Remove(key);
-    }
+    public bool Forget(string key) => Entries.Remove(key);
 }
-
-/// <summary>An outcome's serialized form, with the outcome instance it was made from.</summary>
-public readonly record struct StoredForm(object Outcome, ReadOnlyMemory<byte> Bytes);

@@ -25,10 +25,11 @@ public static class GrainInterfaceTypeCache
     private sealed class Cached(GrainInterfaceTypeResolver uncached) : IGrainInterfaceTypeProvider
     {
         private readonly ConcurrentDictionary<Type, GrainInterfaceType> _known = new();
+        private readonly Func<Type, GrainInterfaceType> _resolve = uncached.GetGrainInterfaceType;
 
         public bool TryGetGrainInterfaceType(Type type, out GrainInterfaceType grainInterfaceType)
         {
-            if (!_known.TryGetValue(type, out grainInterfaceType)) grainInterfaceType = _known.GetOrAdd(type, uncached.GetGrainInterfaceType(type));
+            grainInterfaceType = _known.GetOrAdd(type, _resolve);
             return true;
         }
     }

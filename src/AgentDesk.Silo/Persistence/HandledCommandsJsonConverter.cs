@@ -6,53 +6,39 @@ namespace AgentDesk.Silo.Persistence;
 
 /// <summary>
 /// Writes <see cref="HandledCommands{TOutcome}"/> exactly as System.Text.Json would (<c>{"entries":{key: outcome, …},"count":n}</c>),
-/// but serializes each outcome once: its bytes are kept in <see cref="HandledCommands{TOutcome}.StoredForms"/> and copied
-/// into every later write of the same state while the entry still holds the same outcome instance. The stored JSON does
-/// not change, so rows written before and after read alike.
+/// but serializes each remembered outcome once (<see cref="SerializedOnce{T}"/>): an outcome never changes once remembered,
+/// and an agent's 16 remembered answers are most of what each of its intents writes. The stored JSON does not change, so
+/// rows written before and after read alike. Flags and amounts (value-type outcomes) are left to System.Text.Json: there is
+/// nothing worth keeping, and a boxed copy would never be the same instance again.
 /// </summary>
 public sealed class HandledCommandsJsonConverter : JsonConverterFactory
 {
     public override bool CanConvert(Type typeToConvert) =>
-        typeToConvert.IsGenericType && typeToConvert.GetGenericTypeDefinition() == typeof(HandledCommands<>);
+        typeToConvert.IsGenericType && typeToConvert.GetGenericTypeDefinition() == typeof(HandledCommands<>)
+        && !typeToConvert.GetGenericArguments()[0].IsValueType;
 
     public override JsonConverter CreateConverter(Type typeToConvert, JsonSerializerOptions options) =>
         (JsonConverter)Activator.CreateInstance(typeof(Converter<>).MakeGenericType(typeToConvert.GetGenericArguments()[0]), options)!;
 
     /// <summary>One per options (System.Text.Json asks the factory once per options and type), so the property names are worked out once.</summary>
-    private sealed class Converter<TOutcome>(JsonSerializerOptions naming) : JsonConverter<HandledCommands<TOutcome>>
+    private sealed class Converter<TOutcome>(JsonSerializerOptions storage) : JsonConverter<HandledCommands<TOutcome>> where TOutcome : class
     {
-        private readonly string _entriesName = Name(nameof(HandledCommands<TOutcome>.Entries), naming);
-        private readonly string _countName = Name(nameof(HandledCommands<TOutcome>.Count), naming);
+        private readonly string _entriesName = Name(nameof(HandledCommands<TOutcome>.Entries), storage);
+        private readonly string _countName = Name(nameof(HandledCommands<TOutcome>.Count), storage);
+        private readonly SerializedOnce<TOutcome> _outcomes = new(storage);
 
         public override void Write(Utf8JsonWriter writer, HandledCommands<TOutcome> value, JsonSerializerOptions options)
         {
             writer.WriteStartObject();
             writer.WritePropertyName(_entriesName);
-            if (typeof(TOutcome).IsValueType)
+            writer.WriteStartObject();
+            foreach (var (key, outcome) in value.Entries)
             {
-                // Flags and amounts: nothing worth keeping, and a boxed copy would never be the same instance again.
-                JsonSerializer.Serialize(writer, value.Entries, options);
+                writer.WritePropertyName(options.DictionaryKeyPolicy?.ConvertName(key) ?? key);
+                if (outcome is null) writer.WriteNullValue();
+                else _outcomes.Write(writer, outcome);
             }
-            else
-            {
-                writer.WriteStartObject();
-                foreach (var (key, outcome) in value.Entries)
-                {
-                    writer.WritePropertyName(options.DictionaryKeyPolicy?.ConvertName(key) ?? key);
-                    if (outcome is null)
-                    {
-                        writer.WriteNullValue();
-                        continue;
-                    }
-                    if (!value.StoredForms.TryGetValue(key, out var form) || !ReferenceEquals(form.Outcome, outcome))
-                    {
-                        form = new StoredForm(outcome, JsonSerializer.SerializeToUtf8Bytes(outcome, options));
-                        value.StoredForms[key] = form;
-                    }
-                    writer.WriteRawValue(form.Bytes.Span, skipInputValidation: true);
-                }
-                writer.WriteEndObject();
-            }
+            writer.WriteEndObject();
             writer.WriteNumber(_countName, value.Count);
             writer.WriteEndObject();
         }

@@ -3,6 +3,8 @@ using System.Text.Json.Serialization;
 using AgentDesk.Domain.Idempotency;
 using AgentDesk.Silo.Persistence;
 
+using static AgentDesk.Cluster.Tests.Persistence.StorageJson;
+
 namespace AgentDesk.Cluster.Tests.Persistence;
 
 /// <summary>
@@ -20,19 +22,7 @@ public sealed class HandledCommandsStorageTests
         public HandledCommands<Outcome> Handled { get; set; } = new();
     }
 
-    private static readonly JsonGrainStorageSerializer Serializer = new();
-
-    /// <summary>The storage options without the converter: what System.Text.Json writes on its own.</summary>
-    private static readonly JsonSerializerOptions Plain = PlainOptions();
-
-    private static JsonSerializerOptions PlainOptions()
-    {
-        var options = new JsonSerializerOptions(JsonGrainStorageSerializer.Options);
-        options.Converters.Remove(options.Converters.OfType<HandledCommandsJsonConverter>().Single());
-        return options;
-    }
-
-    private static string Stored(State state) => Serializer.Serialize(state).ToString();
+    private static readonly JsonSerializerOptions Plain = Without<HandledCommandsJsonConverter>();
 
     private static Outcome NewOutcome(int i) => new($"close-{i}", 10.5m * i, [$"note \"{i}\"", "ünïcode"]);
 
@@ -71,9 +61,9 @@ public sealed class HandledCommandsStorageTests
         var state = new FlagsAndAmounts();
         state.Settled.Remember("s1", true, capacity: 4);
         state.Deposits.Remember("d1", 12.500001m, capacity: 4);
-        Assert.Equal(JsonSerializer.Serialize(state, Plain), Serializer.Serialize(state).ToString());
+        Assert.Equal(JsonSerializer.Serialize(state, Plain), Stored(state));
         state.Deposits.Remember("d1", 7m, capacity: 4);
-        Assert.Equal(JsonSerializer.Serialize(state, Plain), Serializer.Serialize(state).ToString());
+        Assert.Equal(JsonSerializer.Serialize(state, Plain), Stored(state));
         Assert.Equal(7m, Serializer.Deserialize<FlagsAndAmounts>(Serializer.Serialize(state)).Deposits.Entries["d1"]);
     }
 
