@@ -35,6 +35,24 @@ public static class Report
         return median;
     }
 
+    /// <summary>Repeated figures collected by name, one value per repetition, printed with <see cref="Repeated"/> in the order first added.</summary>
+    public sealed class RepeatedFigures
+    {
+        private readonly List<(string Name, string Unit, List<double> Values)> _figures = [];
+
+        public void Add(string name, double value, string unit)
+        {
+            var index = _figures.FindIndex(f => f.Name == name);
+            if (index < 0) _figures.Add((name, unit, [value]));
+            else _figures[index].Values.Add(value);
+        }
+
+        public void ReportAll()
+        {
+            foreach (var (name, unit, values) in _figures) Repeated(name, values, unit);
+        }
+    }
+
     /// <summary>Runs <paramref name="operation"/> round-robin over inputs for about <paramref name="duration"/>; returns operations per second.</summary>
     public static double Throughput(Action<int> operation, int inputs, TimeSpan duration)
     {

@@ -73,7 +73,8 @@ public static class IntentsBenchmark
         }
 
         var cluster = app.Services.GetRequiredService<IClusterClient>();
-        List<double> httpRates = [], grainRates = [], checkRates = [], ratios = [], httpBytes = [], grainBytes = [], httpGcPauses = [], httpCpus = [];
+        var figures = new Report.RepeatedFigures();
+        const int Intents = Agents * IntentsPerAgent;
         // Two untimed rounds first, so the figures measure compiled code: .NET compiles a method fully only after it has
         // run a while (tiered compilation), and the first round ran at under half the speed of the third.
         for (var repetition = -WarmUpRounds; repetition < Repetitions; repetition++)
@@ -81,53 +82,41 @@ public static class IntentsBenchmark
             await QuotePriceAsync(http);
             // HTTP: every agent's adds in nonce order, agents side by side. Signed and encoded beforehand, untimed.
             var bodies = agents.Select(agent => Enumerable.Range(0, IntentsPerAgent).Select(_ => AddBody(digests, agent, deadline)).ToList()).ToList();
-            // What the whole process allocates per intent (server, cluster and this HTTP client), and how much of the phase the
-            // GC held every thread: what allocation costs, measured rather than read off a sampled profile (docs/benchmarks.md).
-            var allocated = GC.GetTotalAllocatedBytes(precise: true);
-            var paused = GC.GetTotalPauseDuration();
-            var cpu = ProcessorTime();
+            var start = ProcessCost.Now();
             var watch = Stopwatch.StartNew();
             await Task.WhenAll(agents.Select(async (agent, a) =>
             {
                 foreach (var body in bodies[a]) await PostEncoded(http, $"/agents/{agent.AgentId}/add-intents", body);
             }));
-            var httpRate = Agents * IntentsPerAgent / watch.Elapsed.TotalSeconds;
-            var httpAllocated = (double)(GC.GetTotalAllocatedBytes(precise: true) - allocated) / (Agents * IntentsPerAgent);
-            var httpGcPause = 100 * (GC.GetTotalPauseDuration() - paused) / watch.Elapsed;
-            var httpCpu = (ProcessorTime() - cpu).TotalMicroseconds / (Agents * IntentsPerAgent);
+            var httpTime = watch.Elapsed;
+            var httpCost = ProcessCost.Now().Since(start);
 
             // As many intents again without HTTP, straight to the agent grains, to show where the time goes.
             var direct = agents.Select(agent => (Grain: cluster.GetGrain<AgentDesk.Contracts.Agents.IAgentGrain>(agent.AgentId),
                 Submissions: Enumerable.Range(0, IntentsPerAgent).Select(_ => AddRequest(digests, agent, deadline)).ToList())).ToList();
-            allocated = GC.GetTotalAllocatedBytes(precise: true);
+            start = ProcessCost.Now();
             watch.Restart();
             await Task.WhenAll(direct.Select(async d =>
             {
                 foreach (var submission in d.Submissions)
                     if (!(await d.Grain.ExecuteIntentAsync(submission)).IsSuccess) throw new InvalidOperationException("a direct intent failed");
             }));
-            var grainRate = Agents * IntentsPerAgent / watch.Elapsed.TotalSeconds;
-            var grainAllocated = (double)(GC.GetTotalAllocatedBytes(precise: true) - allocated) / (Agents * IntentsPerAgent);
+            var grainTime = watch.Elapsed;
+            var grainCost = ProcessCost.Now().Since(start);
 
             var checkRate = InProcessChecks(domain, deadline);
             if (repetition < 0) continue;
-            httpRates.Add(httpRate);
-            grainRates.Add(grainRate);
-            checkRates.Add(checkRate);
-            ratios.Add(httpRate / checkRate);
-            httpBytes.Add(httpAllocated);
-            httpGcPauses.Add(httpGcPause);
-            httpCpus.Add(httpCpu);
-            grainBytes.Add(grainAllocated);
+            var httpRate = Intents / httpTime.TotalSeconds;
+            figures.Add("intents.http_to_paper_venue", httpRate, "intents/s");
+            figures.Add("intents.grains_without_http", Intents / grainTime.TotalSeconds, "intents/s");
+            figures.Add("intents.in_process_checks", checkRate, "intents/s");
+            figures.Add("intents.http_vs_in_process", httpRate / checkRate, "x");
+            figures.Add("intents.allocated_per_http_intent", (double)httpCost.AllocatedBytes / Intents, "bytes");
+            figures.Add("intents.allocated_per_grain_intent", (double)grainCost.AllocatedBytes / Intents, "bytes");
+            figures.Add("intents.gc_pause_share_http", 100 * httpCost.GcPaused / httpTime, "%");
+            figures.Add("intents.cpu_per_http_intent", httpCost.Cpu.TotalMicroseconds / Intents, "µs");
         }
-        Report.Repeated("intents.http_to_paper_venue", httpRates, "intents/s");
-        Report.Repeated("intents.grains_without_http", grainRates, "intents/s");
-        Report.Repeated("intents.in_process_checks", checkRates, "intents/s");
-        Report.Repeated("intents.http_vs_in_process", ratios, "x");
-        Report.Repeated("intents.allocated_per_http_intent", httpBytes, "bytes");
-        Report.Repeated("intents.allocated_per_grain_intent", grainBytes, "bytes");
-        Report.Repeated("intents.gc_pause_share_http", httpGcPauses, "%");
-        Report.Repeated("intents.cpu_per_http_intent", httpCpus, "µs");
+        figures.ReportAll();
 
         await FixedLoadAsync(http, agents, digests, deadline);
     }
@@ -177,7 +166,7 @@ public static class IntentsBenchmark
     {
         var perAgent = OfferedPerSecond * LoadSeconds / agents.Count;
         var interval = TimeSpan.FromSeconds((double)agents.Count / OfferedPerSecond);
-        List<double> achieved = [], p50s = [], p99s = [];
+        var figures = new Report.RepeatedFigures();
         for (var repetition = 0; repetition < Repetitions; repetition++)
         {
             await QuotePriceAsync(http);
@@ -196,25 +185,25 @@ public static class IntentsBenchmark
             }));
             var sorted = latencies.Order().ToList();
             double Percentile(double p) => sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Count) - 1, 0, sorted.Count - 1)];
-            achieved.Add(sorted.Count / clock.Elapsed.TotalSeconds);
-            p50s.Add(Percentile(0.50));
-            p99s.Add(Percentile(0.99));
+            figures.Add("intents.achieved_per_s_at_1000_offered", sorted.Count / clock.Elapsed.TotalSeconds, "intents/s");
+            figures.Add("intents.http_p50_at_1000_per_s", Percentile(0.50), "ms");
+            figures.Add("intents.http_p99_at_1000_per_s", Percentile(0.99), "ms");
         }
-        Report.Repeated("intents.achieved_per_s_at_1000_offered", achieved, "intents/s");
-        Report.Repeated("intents.http_p50_at_1000_per_s", p50s, "ms");
-        Report.Repeated("intents.http_p99_at_1000_per_s", p99s, "ms");
+        figures.ReportAll();
     }
 
     /// <summary>
-    /// CPU time the whole process has used: per intent, it compares two versions of the code on a machine whose speed
-    /// wanders (a shared virtual machine) better than a rate measured by the clock. The window is the HTTP phase's: the
-    /// untimed signing before it lasts seconds, so the previous phase's background work (events, timers) is done by then,
-    /// and what the phase leaves behind is charged to the next one.
+    /// What the whole process (server, cluster and this HTTP client) has spent so far: bytes allocated, time the GC held
+    /// every thread, and CPU time. Between two phases' snapshots it says what allocation costs, measured rather than read off
+    /// a sampled profile, and the CPU per intent, which compares two versions of the code on a machine whose speed wanders
+    /// (a shared virtual machine) better than a rate measured by the clock. The untimed signing before each HTTP phase lasts
+    /// seconds, so the previous phase's background work (events, timers) is done by the time a phase starts.
     /// </summary>
-    private static TimeSpan ProcessorTime()
+    private readonly record struct ProcessCost(long AllocatedBytes, TimeSpan GcPaused, TimeSpan Cpu)
     {
-        using var process = Process.GetCurrentProcess();
-        return process.TotalProcessorTime;
+        public static ProcessCost Now() => new(GC.GetTotalAllocatedBytes(precise: true), GC.GetTotalPauseDuration(), Environment.CpuUsage.TotalTime);
+
+        public ProcessCost Since(ProcessCost start) => new(AllocatedBytes - start.AllocatedBytes, GcPaused - start.GcPaused, Cpu - start.Cpu);
     }
 
     /// <summary>The same checks the agent grain makes, in a plain loop: signature, deadline, nonce, track and allocation.</summary>
