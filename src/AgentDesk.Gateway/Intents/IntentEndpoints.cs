@@ -135,7 +135,8 @@ public static class IntentEndpoints
             if (!parsed.IsSuccess) return parsed.Rejection!;
             minUsdc = parsed.Value;
         }
-        return new IntentRequest(kind, symbol?.ToUpperInvariant() ?? "", usdc, minOut, tokens, minUsdc, maxSlippageBps ?? 0, exits ?? [], 0, 0, "");
+        // The ladder is copied: the request is immutable from here on (grains on this silo share it, and storage keeps its JSON).
+        return new IntentRequest(kind, symbol?.ToUpperInvariant() ?? "", usdc, minOut, tokens, minUsdc, maxSlippageBps ?? 0, exits?.ToArray() ?? [], 0, 0, "");
     }
 
     private static async Task<Results<Ok<IntentResponse>, ProblemHttpResult>> SubmitAsync(HttpContext http, IClusterClient cluster, SignedBody body, Outcome<IntentRequest> parsed)

@@ -20,7 +20,7 @@ public sealed class EventDraftStorageTests
         public List<EventDraft> Events { get; set; } = [];
     }
 
-    private static readonly JsonSerializerOptions Plain = Without<EventDraftJsonConverter>();
+    private static readonly JsonSerializerOptions Plain = Without<WrittenOnceJsonConverter<EventDraft>>();
 
     private static EventDraft Draft(int i) => new("Symphony", $"intent:{i}", "intent.executed", Guid.NewGuid(), $"0x{i:x40}", "NVDA",
         DateTimeOffset.UtcNow.AddSeconds(i), JsonSerializer.Serialize(new { nonce = i, note = $"say \"{i}\" ünïcode <&>", amountUsdc = 10.5m * i }));
@@ -70,7 +70,7 @@ public sealed class EventDraftStorageTests
         state.Events = [.. state.Events.Skip(2), Draft(5)];
         var stored = JsonSerializer.Serialize(state, options);
         Assert.Equal(6, CountingTimes.Writes);
-        Assert.Equal(JsonSerializer.Serialize(state, Without<EventDraftJsonConverter>(options)), stored);
+        Assert.Equal(JsonSerializer.Serialize(state, Without<WrittenOnceJsonConverter<EventDraft>>(options)), stored);
     }
 
     private sealed class CountingTimes : JsonConverter<DateTimeOffset>
