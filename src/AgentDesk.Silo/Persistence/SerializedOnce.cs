@@ -15,18 +15,11 @@ namespace AgentDesk.Silo.Persistence;
 /// A value met while another value's bytes are being worked out (a snapshot inside a remembered answer) is copied from
 /// its table if it is there, but not added: the outer value's bytes already hold it, and keeping it too would hold it twice.
 /// </remarks>
-internal sealed class SerializedOnce<T> where T : class
+/// <param name="options">What the value is written with: the same bytes System.Text.Json would write in its place.</param>
+internal sealed class SerializedOnce<T>(JsonSerializerOptions options) where T : class
 {
     private readonly ConditionalWeakTable<T, byte[]> _forms = new();
-    private readonly ConditionalWeakTable<T, byte[]>.CreateValueCallback _serialize;
-    private readonly JsonSerializerOptions _options;
-
-    /// <param name="options">What the value is written with: the same bytes System.Text.Json would write in its place.</param>
-    public SerializedOnce(JsonSerializerOptions options)
-    {
-        _options = options;
-        _serialize = value => JsonSerializer.SerializeToUtf8Bytes(value, options);
-    }
+    private readonly ConditionalWeakTable<T, byte[]>.CreateValueCallback _serialize = value => JsonSerializer.SerializeToUtf8Bytes(value, options);
 
     public void Write(Utf8JsonWriter writer, T value)
     {
@@ -37,7 +30,7 @@ internal sealed class SerializedOnce<T> where T : class
         }
         if (WorkingOut.Depth > 0)
         {
-            JsonSerializer.Serialize(writer, value, _options);
+            JsonSerializer.Serialize(writer, value, options);
             return;
         }
         WorkingOut.Depth++;

@@ -64,13 +64,10 @@ public sealed class PositionSnapshotStorageTests
     [Fact]
     public void A_snapshot_the_position_stored_is_not_worked_out_again_inside_the_agents_answer()
     {
-        // Exit rules appear in these states only inside snapshots, so their writes count how often a snapshot was worked out.
-        var options = new JsonSerializerOptions(JsonGrainStorageSerializer.Options);
-        options.Converters.Add(new CountingRules());
+        var options = CountingSnapshots();
         var snapshot = Snapshot(1);
         var position = new PositionGrainState();
         position.Changes.Remember("intent:1", snapshot, capacity: 8);
-        CountingRules.Writes = 0;
 
         JsonSerializer.SerializeToUtf8Bytes(position, options);
         Assert.Equal(2, CountingRules.Writes);
@@ -92,12 +89,10 @@ public sealed class PositionSnapshotStorageTests
     [Fact]
     public void A_snapshot_met_inside_a_remembered_close_is_copied_when_kept_but_not_kept_a_second_time()
     {
-        var options = new JsonSerializerOptions(JsonGrainStorageSerializer.Options);
-        options.Converters.Add(new CountingRules());
+        var options = CountingSnapshots();
         var snapshot = Snapshot(1);
         var position = new PositionGrainState();
         position.Closes.Remember("close:1", new CloseOutcome(false, null, snapshot, 1m, 131m, null, "swap"), capacity: 8);
-        CountingRules.Writes = 0;
 
         // The close keeps its own bytes, the snapshot's inside them; the snapshot alone is not kept besides.
         JsonSerializer.SerializeToUtf8Bytes(position, options);
@@ -156,6 +151,18 @@ public sealed class PositionSnapshotStorageTests
             writer.WriteString("half", "written");
             throw new InvalidOperationException("a write that fails part-way");
         }
+    }
+
+    /// <summary>
+    /// The storage options, counting from zero how often an exit rule is written: exit rules appear in these states only
+    /// inside snapshots, so the count says how often a snapshot was worked out.
+    /// </summary>
+    private static JsonSerializerOptions CountingSnapshots()
+    {
+        var options = new JsonSerializerOptions(JsonGrainStorageSerializer.Options);
+        options.Converters.Add(new CountingRules());
+        CountingRules.Writes = 0;
+        return options;
     }
 
     private sealed class CountingRules : JsonConverter<ExitRule>
