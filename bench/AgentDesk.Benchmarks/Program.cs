@@ -5,6 +5,7 @@ var benchmarks = new Dictionary<string, Func<Task>>(StringComparer.OrdinalIgnore
 {
     ["signatures"] = () => SignatureBenchmark.RunAsync(),
     ["fanout"] = () => AgentDesk.Benchmarks.Fanout.FanoutBenchmark.RunAsync(),
+    ["batches"] = () => AgentDesk.Benchmarks.Fanout.RepeatedBatchesBenchmark.RunAsync(),
     ["exits"] = () => AgentDesk.Benchmarks.Exits.ExitsBenchmark.RunAsync(),
     ["intents"] = () => AgentDesk.Benchmarks.Intents.IntentsBenchmark.RunAsync(),
     ["chain"] = () => AgentDesk.Benchmarks.Chain.ChainBenchmark.RunAsync(),
