@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs the benchmark programs: ./bench.sh [signatures|fanout|batches|exits|intents|chain|events|history ...]; no argument runs them all.
+# Runs the benchmark programs: ./bench.sh [signatures|fanout|exits|intents|chain|events|history|batches ...]; no argument runs them all.
 # Each prints `name: value unit` lines; docs/benchmarks.md records the figures.
 # AGENTDESK_BENCH_BATCHED_STORAGE=0 puts grain state on PostgreSQL through Orleans' ADO.NET provider instead of the batched one
 # (AgentDesk:Cluster:BatchedGrainStorage=false).

@@ -11,7 +11,14 @@ namespace AgentDesk.Silo.Persistence;
 /// </summary>
 public static class SchemaMigrator
 {
-    private const long PostgresLockKey = 0x4147_454E_5444_534B; // "AGENTDSK"
+    public const long PostgresLockKey = 0x4147_454E_5444_534B; // "AGENTDSK"
+
+    /// <summary>
+    /// How long one migration command may take. A silo waits here for another silo's migration (silos starting together)
+    /// and applies DDL on a server that may be busy; the connection string's command timeout is sized for grain-state
+    /// queries, and a silo that gave up at it would exit instead of starting.
+    /// </summary>
+    public const int CommandTimeoutSeconds = 300;
 
     public static IReadOnlyList<(string Name, string Sql)> Scripts(string engine)
     {
@@ -32,13 +39,13 @@ public static class SchemaMigrator
     {
         await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync(cancellationToken);
-        await using (var lockCommand = new NpgsqlCommand($"SELECT pg_advisory_lock({PostgresLockKey})", connection))
+        await using (var lockCommand = new NpgsqlCommand($"SELECT pg_advisory_lock({PostgresLockKey})", connection) { CommandTimeout = CommandTimeoutSeconds })
             await lockCommand.ExecuteNonQueryAsync(cancellationToken);
         try
         {
             foreach (var (name, sql) in Scripts("postgres"))
             {
-                await using var command = new NpgsqlCommand(sql, connection);
+                await using var command = new NpgsqlCommand(sql, connection) { CommandTimeout = CommandTimeoutSeconds };
                 await command.ExecuteNonQueryAsync(cancellationToken);
                 logger?.LogInformation("Applied schema script postgres/{Script}", name);
             }
