@@ -1,7 +1,9 @@
 using AgentDesk.Contracts.Accounts;
 using AgentDesk.Contracts.Agents;
+using AgentDesk.Contracts.Batches;
 using AgentDesk.Contracts.Common;
 using AgentDesk.Domain.Agents;
+using AgentDesk.Domain.Common;
 using AgentDesk.Silo.Configuration;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -82,6 +84,32 @@ public sealed class BenchCluster : IAsyncDisposable
         });
         foreach (var a in accounts) await agent.SubscribeAsync(a); // one agent: subscriptions are sequential anyway
         return agentId;
+    }
+
+    /// <summary>What one timed batch-open took: its time, and the process's CPU time and GC pauses meanwhile.</summary>
+    public sealed record BatchTiming(TimeSpan Elapsed, TimeSpan Cpu, TimeSpan Paused);
+
+    /// <summary>
+    /// A batch-open (weight 50, leverage 2, long) to every one of the agent's <paramref name="subscribers"/>, timed until it
+    /// answers, then its batch-close, untimed; throws unless every subscriber's step succeeded both ways. It returns a second
+    /// after the close, so the close's settlements (one-way calls) are in before the next batch sizes from the balances.
+    /// </summary>
+    public async Task<BatchTiming> OpenAndCloseBatchAsync(Guid agentId, string symbol, int subscribers)
+    {
+        var openId = Guid.NewGuid();
+        var cpu = Environment.CpuUsage.TotalTime;
+        var paused = GC.GetTotalPauseDuration();
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        var opened = await Grains.GetGrain<IBatchGrain>(openId).OpenAsync(new BatchOpenRequest(agentId, symbol, Side.Long, 50, 2, 0, 0, 0, 0));
+        watch.Stop();
+        var timing = new BatchTiming(watch.Elapsed, Environment.CpuUsage.TotalTime - cpu, GC.GetTotalPauseDuration() - paused);
+        if (!opened.IsSuccess || opened.Value!.Successful != subscribers)
+            throw new InvalidOperationException($"batch did not open for every subscriber: {opened.Problem?.Message} {opened.Value?.Successful}/{opened.Value?.Failed}");
+        var closed = await Grains.GetGrain<IBatchGrain>(Guid.NewGuid()).CloseAsync(new BatchCloseRequest(agentId, openId));
+        if (!closed.IsSuccess || closed.Value!.Successful != subscribers)
+            throw new InvalidOperationException($"batch did not close for every subscriber: {closed.Problem?.Message}");
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        return timing;
     }
 
     /// <summary>Runs <paramref name="work"/> over <paramref name="items"/> with at most <paramref name="parallelism"/> in flight.</summary>

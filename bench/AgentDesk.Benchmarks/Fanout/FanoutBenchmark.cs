@@ -77,20 +77,7 @@ public static class FanoutBenchmark
         // Five batch-opens, each closed again (untimed) so the next finds every subscriber's collateral free.
         var times = new List<double>();
         for (var repetition = 0; repetition < 5; repetition++)
-        {
-            var batchId = Guid.NewGuid();
-            var watch = Stopwatch.StartNew();
-            var result = await grains.GetGrain<IBatchGrain>(batchId).OpenAsync(new BatchOpenRequest(agentId, "SOL", Side.Long, 50, 2, 0, 0, 0, 0));
-            watch.Stop();
-            if (!result.IsSuccess || result.Value!.Successful != Subscribers)
-                throw new InvalidOperationException($"batch did not open for every subscriber: {result.Problem?.Message} {result.Value?.Successful}/{result.Value?.Failed}");
-            times.Add(watch.Elapsed.TotalMilliseconds);
-            var closed = await grains.GetGrain<IBatchGrain>(Guid.NewGuid()).CloseAsync(new BatchCloseRequest(agentId, batchId));
-            if (!closed.IsSuccess || closed.Value!.Successful != Subscribers)
-                throw new InvalidOperationException($"batch did not close for every subscriber: {closed.Problem?.Message}");
-            // The close's settlements and their confirmations finish before the next batch is timed.
-            await Task.Delay(TimeSpan.FromSeconds(1));
-        }
+            times.Add((await cluster.OpenAndCloseBatchAsync(agentId, "SOL", Subscribers)).Elapsed.TotalMilliseconds);
         return times;
     }
 }

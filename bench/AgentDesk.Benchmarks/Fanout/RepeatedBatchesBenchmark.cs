@@ -1,9 +1,7 @@
 using System.Diagnostics;
 using AgentDesk.Benchmarks.Cluster;
-using AgentDesk.Contracts.Batches;
 using AgentDesk.Contracts.Common;
 using AgentDesk.Contracts.Prices;
-using AgentDesk.Domain.Common;
 using AgentDesk.Silo.Configuration;
 
 namespace AgentDesk.Benchmarks.Fanout;
@@ -48,7 +46,7 @@ public static class RepeatedBatchesBenchmark
         var management = grains.GetGrain<IManagementGrain>(0);
 
         var setup = Stopwatch.StartNew();
-        for (var cycle = 0; cycle < earlierCycles; cycle++) await CycleAsync(grains, feed, agentId);
+        for (var cycle = 0; cycle < earlierCycles; cycle++) await CycleAsync(cluster, feed, agentId);
         if (earlierCycles > 0) Report.Figure($"batches.setup_{history}", setup.Elapsed.TotalSeconds, "s");
 
         var times = new List<double>();
@@ -62,12 +60,12 @@ public static class RepeatedBatchesBenchmark
             await Task.Delay(TimeSpan.FromSeconds(2));
             await management.ForceActivationCollection(TimeSpan.FromSeconds(1));
             var left = await management.GetTotalActivationCount();
-            var (elapsed, cpu, paused) = await CycleAsync(grains, feed, agentId);
+            var batch = await CycleAsync(cluster, feed, agentId);
             if (repetition < 0) continue; // the untimed warm-up
-            times.Add(elapsed.TotalMilliseconds);
-            cpuPerSubscriber.Add(cpu.TotalMicroseconds / Subscribers);
+            times.Add(batch.Elapsed.TotalMilliseconds);
+            cpuPerSubscriber.Add(batch.Cpu.TotalMicroseconds / Subscribers);
             activationsLeft.Add(left);
-            gcShare.Add(100 * paused.TotalMilliseconds / elapsed.TotalMilliseconds);
+            gcShare.Add(100 * batch.Paused.TotalMilliseconds / batch.Elapsed.TotalMilliseconds);
         }
         var median = Report.Repeated($"batches.open_1k_collected_{history}", times, "ms");
         Report.Repeated($"batches.cpu_per_subscriber_{history}", cpuPerSubscriber, "µs");
@@ -76,26 +74,11 @@ public static class RepeatedBatchesBenchmark
         return median;
     }
 
-    /// <summary>A batch-open to every subscriber, then its batch-close; answers the open's time, and the process's CPU time and GC pauses during it.</summary>
-    private static async Task<(TimeSpan Elapsed, TimeSpan Cpu, TimeSpan Paused)> CycleAsync(IGrainFactory grains, IPriceFeedGrain feed, Guid agentId)
+    /// <summary>A batch cycle: the open timed, then its close.</summary>
+    private static async Task<BenchCluster.BatchTiming> CycleAsync(BenchCluster cluster, IPriceFeedGrain feed, Guid agentId)
     {
         // Trades need a recent price: the same price again, which fires no exit.
         await feed.PushAsync(100m, DateTimeOffset.UtcNow);
-        var openId = Guid.NewGuid();
-        var cpu = Environment.CpuUsage.TotalTime;
-        var paused = GC.GetTotalPauseDuration();
-        var watch = Stopwatch.StartNew();
-        var opened = await grains.GetGrain<IBatchGrain>(openId).OpenAsync(new BatchOpenRequest(agentId, Symbol, Side.Long, 50, 2, 0, 0, 0, 0));
-        watch.Stop();
-        cpu = Environment.CpuUsage.TotalTime - cpu;
-        paused = GC.GetTotalPauseDuration() - paused;
-        if (!opened.IsSuccess || opened.Value!.Successful != Subscribers)
-            throw new InvalidOperationException($"batch did not open for every subscriber: {opened.Problem?.Message} {opened.Value?.Successful}/{opened.Value?.Failed}");
-        var closed = await grains.GetGrain<IBatchGrain>(Guid.NewGuid()).CloseAsync(new BatchCloseRequest(agentId, openId));
-        if (!closed.IsSuccess || closed.Value!.Successful != Subscribers)
-            throw new InvalidOperationException($"batch did not close for every subscriber: {closed.Problem?.Message}");
-        // The close's settlements and their confirmations, one-way calls, finish before the next batch sizes from the balance.
-        await Task.Delay(TimeSpan.FromSeconds(1));
-        return (watch.Elapsed, cpu, paused);
+        return await cluster.OpenAndCloseBatchAsync(agentId, Symbol, Subscribers);
     }
 }

@@ -18,7 +18,7 @@ public static class SchemaMigrator
     /// and applies DDL on a server that may be busy; the connection string's command timeout is sized for grain-state
     /// queries, and a silo that gave up at it would exit instead of starting.
     /// </summary>
-    public const int CommandTimeoutSeconds = 300;
+    private const int CommandTimeoutSeconds = 300;
 
     public static IReadOnlyList<(string Name, string Sql)> Scripts(string engine)
     {
