@@ -11,21 +11,31 @@ namespace AgentDesk.Contracts.Positions;
 [Alias("agentdesk.position")]
 public interface IPositionGrain : IGrainWithStringKey
 {
-    /// <summary>Opens (or places a trigger order). Idempotent on <see cref="OpenPositionCommand.OpenId"/>; a second open while one is live is refused.</summary>
+    /// <summary>
+    /// Opens (or places a trigger order) for a command that is not a batch's (an agent's intent), answering the whole
+    /// position. Idempotent on <see cref="OpenPositionCommand.OpenId"/>; a second open while one is live is refused.
+    /// </summary>
     [Alias("open")]
     Task<Common.Result<PositionSnapshot>> OpenAsync(OpenPositionCommand command);
 
     /// <summary>
-    /// Settles whether the open <paramref name="openId"/> happened: the lifecycle it opened if it did (an order still
+    /// A batch step's open (<see cref="OpenPositionCommand.BatchId"/> set): the same as <see cref="OpenAsync"/>, answering
+    /// only what the step records. Idempotent on the open id.
+    /// </summary>
+    [Alias("open-for-batch")]
+    Task<Common.Result<OpenReceipt>> OpenForBatchAsync(OpenPositionCommand command);
+
+    /// <summary>
+    /// Settles whether the batch open <paramref name="openId"/> happened: what it opened if it did (an order still
     /// pending at a venue is finished first), otherwise <paramref name="refusal"/>, which every later open with that
     /// id then answers. Lets a caller that lost the open's answer record "nothing was traded" only when it is true.
     /// </summary>
     [Alias("conclude-open")]
-    Task<Common.Result<PositionSnapshot>> ConcludeOpenAsync(string openId, Domain.Common.Rejection refusal);
+    Task<Common.Result<OpenReceipt>> ConcludeOpenAsync(string openId, Domain.Common.Rejection refusal);
 
     /// <summary>Closes the open position or cancels the pending order. Idempotent on the close id.</summary>
     [Alias("close")]
-    Task<Common.Result<CloseOutcome>> CloseAsync(ClosePositionCommand command);
+    Task<Common.Result<CloseReceipt>> CloseAsync(ClosePositionCommand command);
 
     /// <summary>Adds margin to the open position at the latest price; the entry becomes the size-weighted average.</summary>
     [Alias("add")]

@@ -92,6 +92,52 @@ public sealed record CloseOutcome(
     [property: Id(5)] TransactionRef? Transaction,
     [property: Id(6)] string? HistoricalSwapId);
 
+/// <summary>
+/// What a close command answers its caller (a batch-close step, a user's close): whether it was skipped, the position it
+/// closed, and the sale. Not the position's whole snapshot, which no such caller reads: the position remembers this per
+/// close id for as long as the caller may retry, so its size is what every later activation of the position reads.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("agentdesk.close-receipt")]
+public sealed record CloseReceipt(
+    [property: Id(0)] bool Skipped,
+    [property: Id(1)] string? Message,
+    [property: Id(2)] string? PositionId,
+    [property: Id(3)] PositionStatus? Status,
+    [property: Id(4)] decimal RealizedPnlUsdc,
+    [property: Id(5)] decimal ExitPrice,
+    [property: Id(6)] TransactionRef? Transaction,
+    [property: Id(7)] string? HistoricalSwapId)
+{
+    public static CloseReceipt Of(CloseOutcome outcome) => new(outcome.Skipped, outcome.Message, outcome.Position?.PositionId, outcome.Position?.Status,
+        outcome.RealizedPnlUsdc, outcome.ExitPrice, outcome.Transaction, outcome.HistoricalSwapId);
+}
+
+/// <summary>
+/// What a batch step reads back from the position it opened: the position, whether it is an order still waiting for its
+/// trigger, the margin and fees the account locks and records, and the opening transaction. Remembered per open id instead
+/// of the whole snapshot, for the same reason as <see cref="CloseReceipt"/>.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("agentdesk.open-receipt")]
+public sealed record OpenReceipt(
+    [property: Id(0)] string PositionId,
+    [property: Id(1)] PositionStatus Status,
+    [property: Id(2)] decimal MarginUsdc,
+    [property: Id(3)] IReadOnlyList<Domain.Agents.FeeCharge> Fees,
+    [property: Id(4)] TransactionRef? OpenTransaction)
+{
+    public static OpenReceipt Of(PositionSnapshot opened) => new(opened.PositionId, opened.Status, opened.MarginUsdc, opened.Fees, opened.OpenTransaction);
+}
+
+/// <summary>The command id an agent's intent gives the position it trades: one per nonce, so the position carries each intent out once.</summary>
+public static class IntentCommandIds
+{
+    private const string Prefix = "intent:";
+
+    public static string For(long nonce) => Prefix + nonce.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    public static bool IsIntent(string commandId) => commandId.StartsWith(Prefix, StringComparison.Ordinal);
+}
+
 /// <summary>One sale of (part of) a position: an automatic exit, a reduce or a close.</summary>
 [GenerateSerializer, Immutable, Alias("agentdesk.exit-event")]
 public sealed record ExitEvent(

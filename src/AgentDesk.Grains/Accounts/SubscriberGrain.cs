@@ -125,7 +125,7 @@ public sealed class SubscriberGrain(
         var trade = sized.Value!;
 
         var positionKey = GrainKeys.Position(step.AgentId, Key.Address, step.Symbol);
-        var opened = await GrainFactory.GetGrain<IPositionGrain>(positionKey).OpenAsync(new OpenPositionCommand(
+        var opened = await GrainFactory.GetGrain<IPositionGrain>(positionKey).OpenForBatchAsync(new OpenPositionCommand(
             OpenId: $"batch:{stepKey}", step.BatchId, Key.Organization, SettleToAccount: this.GetPrimaryKeyString(), step.Side,
             trade.CollateralUsdc, trade.Fees, step.Leverage, step.ReferencePrice, step.TokenDecimals, step.TokenAddress, step.TriggerPrice,
             step.StopLossPrice, step.TakeProfitPrice, step.TrailingStopPercentage, Exits: [], MinTokenOut: 0,
@@ -147,11 +147,11 @@ public sealed class SubscriberGrain(
             : await RecordAsync(stepKey, Failed(concluded.Problem!));
     }
 
-    private async Task<BatchStepOutcome> LockAndRecordAsync(string stepKey, string positionKey, PositionSnapshot position)
+    private async Task<BatchStepOutcome> LockAndRecordAsync(string stepKey, string positionKey, OpenReceipt position)
     {
         // The position's own margin is what is locked: on a replay after a crash it is the margin of the first
         // attempt, even if the balance (and so this attempt's sizing) changed in between.
-        var fees = position.FeesUsdc;
+        var fees = position.Fees.Sum(f => f.AmountUsdc);
         S.FreeUsdc -= position.MarginUsdc + fees;
         S.LockedUsdc += position.MarginUsdc;
         S.FeesPaidUsdc += fees;

@@ -389,7 +389,7 @@ public sealed class AgentGrain(
     }
 
     /// <summary>The position command an intent becomes: one per nonce, so the position carries each intent out once.</summary>
-    private static string CommandId(IntentRequest request) => $"intent:{request.Nonce.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
+    private static string CommandId(IntentRequest request) => IntentCommandIds.For(request.Nonce);
 
     /// <summary>
     /// What the feed or the position would refuse, checked before the nonce is spent; with the fresh price it read, which the

@@ -369,7 +369,7 @@ public sealed class BatchGrain(
         var closed = await position.CloseAsync(new ClosePositionCommand(CloseId, CloseReasons.BatchClose, request.OpenBatchId, null, price));
         if (!closed.IsSuccess) return new BatchStepOutcome(account, false, null, false, 0m, [], null, closed.Problem);
         var result = closed.Value!;
-        return new BatchStepOutcome(account, true, result.Position?.PositionId, result.Position?.Status == PositionStatus.Cancelled,
+        return new BatchStepOutcome(account, true, result.PositionId, result.Status == PositionStatus.Cancelled,
             0m, [], result.Transaction, null, result.Skipped);
     }
 

@@ -13,6 +13,7 @@ using AgentDesk.Grains.Infrastructure;
 using AgentDesk.Grains.Prices;
 using AgentDesk.Venues;
 using Microsoft.Extensions.Logging;
+using System.Text.Json.Serialization;
 
 namespace AgentDesk.Grains.Positions;
 
@@ -20,14 +21,33 @@ public sealed class PositionGrainState
 {
     public PositionLifecycle? Current { get; set; }
 
-    /// <summary>Opens already carried out, by open id: a retried open answers the same lifecycle.</summary>
+    // Each command's answer is remembered, so a retry answers the same without trading again. A position stays in storage
+    // across many lifecycles and every activation reads all it remembers, so what is kept for a batch step or a close is
+    // what its caller reads (a receipt), not the whole position: an agent's intents, which answer the whole position, are
+    // a handful per position, while a subscriber's position takes a batch open and a batch close per batch cycle.
+
+    /// <summary>Opens of an agent's intents already carried out, by open id: a retried open answers the same lifecycle.</summary>
     public HandledCommands<PositionSnapshot> Opens { get; set; } = new();
+
+    /// <summary>Batch steps' opens already carried out, by open id.</summary>
+    public HandledCommands<OpenReceipt> BatchOpens { get; set; } = new();
 
     /// <summary>Opens their caller gave up on before they happened, by open id: they are refused for good.</summary>
     public HandledCommands<Rejection> Foreclosed { get; set; } = new();
 
-    /// <summary>Close and reduce commands already carried out, so a repeat answers the same without trading again.</summary>
-    public HandledCommands<CloseOutcome> Closes { get; set; } = new();
+    /// <summary>Close commands (a batch's, a user's) already carried out, by close id.</summary>
+    [JsonPropertyName("closeReceipts")]
+    public HandledCommands<CloseReceipt> Closes { get; set; } = new();
+
+    /// <summary>Reduces of an agent's intents already carried out, by command id.</summary>
+    public HandledCommands<CloseOutcome> Reductions { get; set; } = new();
+
+    /// <summary>
+    /// A row stored before the receipts kept close and reduce answers together here, whole. Read, moved into
+    /// <see cref="Closes"/> and <see cref="Reductions"/> on activation (<see cref="MoveOlderAnswers"/>), never written.
+    /// </summary>
+    [JsonPropertyName("closes"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public HandledCommands<CloseOutcome>? OlderCloses { get; set; }
 
     /// <summary>Add and exit-update commands already carried out.</summary>
     public HandledCommands<PositionSnapshot> Changes { get; set; } = new();
@@ -43,6 +63,27 @@ public sealed class PositionGrainState
 
     /// <summary>Events (fills, exits, cancellations) the organisation's log has not confirmed yet.</summary>
     public List<EventDraft> Events { get; set; } = [];
+
+    /// <summary>
+    /// Moves the answers a row stored before the receipts kept whole into the memories that now hold them: a batch's opens
+    /// (kept with the intents' opens then) as receipts, closes as receipts, reduces as they were. Each keeps its order.
+    /// Idempotent, and a row written since has nothing to move. The row shrinks at the position's next write.
+    /// </summary>
+    public void MoveOlderAnswers(int capacity)
+    {
+        foreach (var (openId, opened) in Opens.Entries.Where(e => e.Value.BatchId is not null).ToArray())
+        {
+            BatchOpens.Remember(openId, OpenReceipt.Of(opened), capacity);
+            Opens.Forget(openId);
+        }
+        if (OlderCloses is null) return;
+        foreach (var (commandId, outcome) in OlderCloses.Entries)
+        {
+            if (IntentCommandIds.IsIntent(commandId)) Reductions.Remember(commandId, outcome, capacity);
+            else Closes.Remember(commandId, CloseReceipt.Of(outcome), capacity);
+        }
+        OlderCloses = null;
+    }
 }
 
 /// <summary>The command behind an order sent outside the cluster; replayed (reconciling first) after a crash.</summary>
@@ -140,6 +181,7 @@ public sealed class PositionGrain(
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        S.MoveOlderAnswers(RememberedCommands);
         // A position registers its envelope before its open or change answers, so the index holds the stored envelope
         // unless a crash came in between. This activation assumes it holds it and confirms that a moment later, unless a
         // call has told the index anyway: a tick that activates an idle position to exit it then costs one call to the
@@ -153,12 +195,25 @@ public sealed class PositionGrain(
         if (S.Pending is not null) await ReplayPendingAsync();
     }
 
-    public async Task<Result<PositionSnapshot>> OpenAsync(OpenPositionCommand command)
+    public Task<Result<PositionSnapshot>> OpenAsync(OpenPositionCommand command)
     {
-        if (S.Opens.TryGet(command.OpenId, out var done)) return Result<PositionSnapshot>.Ok(done);
+        if (command.BatchId is not null) throw new ArgumentException("A batch step opens with OpenForBatchAsync.", nameof(command));
+        return OpenAsync(command, S.Opens, Snapshot);
+    }
+
+    public Task<Result<OpenReceipt>> OpenForBatchAsync(OpenPositionCommand command)
+    {
+        if (command.BatchId is null) throw new ArgumentException("Only a batch step opens with OpenForBatchAsync.", nameof(command));
+        return OpenAsync(command, S.BatchOpens, lifecycle => OpenReceipt.Of(Snapshot(lifecycle)));
+    }
+
+    /// <summary>Opens, remembering in <paramref name="answered"/> the answer <paramref name="answer"/> makes of the new lifecycle.</summary>
+    private async Task<Result<T>> OpenAsync<T>(OpenPositionCommand command, HandledCommands<T> answered, Func<PositionLifecycle, T> answer)
+    {
+        if (answered.TryGet(command.OpenId, out var done)) return Result<T>.Ok(done);
         if (S.Foreclosed.TryGet(command.OpenId, out var foreclosed)) return foreclosed;
         await FinishOtherPendingAsync(command.OpenId);
-        if (S.Opens.TryGet(command.OpenId, out done)) return Result<PositionSnapshot>.Ok(done);
+        if (answered.TryGet(command.OpenId, out done)) return Result<T>.Ok(done);
         if (S.Current is { IsLive: true } live)
             return new Rejection(Errors.PositionAlreadyOpen,
                     $"Agent {Key.AgentId} already has a {(live.Status == PositionStatus.Pending ? "pending order" : "position")} on {Key.Symbol} for {Key.Account}; use add or reduce.")
@@ -201,29 +256,29 @@ public sealed class PositionGrain(
             var filled = await SendAsync(VenueOf(lifecycle), new PendingCommand { Open = command }, new OpenOrder(lifecycle.PositionId, Key.AgentId, Key.Account, Key.Symbol,
                 command.TokenAddress, command.Side, command.TokenDecimals, command.CollateralUsdc, command.Leverage, command.ReferencePrice,
                 command.MinTokenOut, command.MaxSlippageBps, command.Authorization));
-            if (!filled.IsSuccess) return await RefusedAsync<PositionSnapshot>(filled.Rejection!);
+            if (!filled.IsSuccess) return await RefusedAsync<T>(filled.Rejection!);
             Fill(lifecycle, filled.Value!);
             Events.Add(PositionEvents.Opened(PositionKey, lifecycle, triggered: false));
         }
 
         S.Current = lifecycle;
         S.Pending = null;
-        var snapshot = Snapshot(lifecycle);
-        S.Opens.Remember(command.OpenId, snapshot, RememberedCommands);
+        var opened = answer(lifecycle);
+        answered.Remember(command.OpenId, opened, RememberedCommands);
         await state.WriteStateAsync();
         Events.Publish();
         await SyncWatchAsync();
-        return Result<PositionSnapshot>.Ok(snapshot);
+        return Result<T>.Ok(opened);
     }
 
-    public async Task<Result<PositionSnapshot>> ConcludeOpenAsync(string openId, Rejection refusal)
+    public async Task<Result<OpenReceipt>> ConcludeOpenAsync(string openId, Rejection refusal)
     {
-        if (S.Opens.TryGet(openId, out var done)) return Result<PositionSnapshot>.Ok(done);
+        if (S.BatchOpens.TryGet(openId, out var done)) return Result<OpenReceipt>.Ok(done);
         if (S.Foreclosed.TryGet(openId, out var foreclosed)) return foreclosed;
         // Its order may have reached a venue outside the cluster: the replay asks the venue before anything is decided.
-        if (S.Pending?.Open is { } pending && pending.OpenId == openId)
+        if (S.Pending?.Open is { BatchId: not null } pending && pending.OpenId == openId)
         {
-            var replayed = await OpenAsync(pending);
+            var replayed = await OpenForBatchAsync(pending);
             if (replayed.IsSuccess) return replayed;
         }
         S.Foreclosed.Remember(openId, refusal, RememberedCommands);
@@ -231,18 +286,18 @@ public sealed class PositionGrain(
         return refusal;
     }
 
-    public async Task<Result<CloseOutcome>> CloseAsync(ClosePositionCommand command)
+    public async Task<Result<CloseReceipt>> CloseAsync(ClosePositionCommand command)
     {
-        if (S.Closes.TryGet(command.CloseId, out var done)) return Result<CloseOutcome>.Ok(done);
+        if (S.Closes.TryGet(command.CloseId, out var done)) return Result<CloseReceipt>.Ok(done);
         await FinishOtherPendingAsync(command.CloseId);
-        if (S.Closes.TryGet(command.CloseId, out done)) return Result<CloseOutcome>.Ok(done);
+        if (S.Closes.TryGet(command.CloseId, out done)) return Result<CloseReceipt>.Ok(done);
         var current = S.Current;
         if (current is not { IsLive: true }
             || (command.OnlyIfOpenedByBatch is { } batch && current.BatchId != batch)
             || (command.OnlyPositionId is { } id && current.PositionId != id))
-            return Result<CloseOutcome>.Ok(new CloseOutcome(true, "Skipped closed trade", current is null ? null : Snapshot(current), 0m, 0m, null, null));
+            return Result<CloseReceipt>.Ok(new CloseReceipt(true, "Skipped closed trade", current?.PositionId, current?.Status, 0m, 0m, null, null));
 
-        CloseOutcome outcome;
+        CloseReceipt outcome;
         if (current.Status == PositionStatus.Pending)
         {
             current.Status = PositionStatus.Cancelled;
@@ -250,19 +305,20 @@ public sealed class PositionGrain(
             current.UpdatedAt = clock.GetUtcNow();
             QueueSettlement(current, current.CollateralUsdc, current.CollateralUsdc, 0m, closed: true);
             Events.Add(PositionEvents.Cancelled(PositionKey, current));
-            outcome = new CloseOutcome(false, "Order cancelled", Snapshot(current), 0m, 0m, null, null);
+            outcome = new CloseReceipt(false, "Order cancelled", current.PositionId, current.Status, 0m, 0m, null, null);
         }
         else
         {
             var position = current.Position!;
             var filled = await SendAsync(VenueOf(current), new PendingCommand { Close = command }, CloseOrder(current, $"{current.PositionId}:close:{command.CloseId}",
                 position.Size, command.ReferencePrice, 0m, Domain.Intents.IntentAdmission.MaxSlippageBps, authorization: null));
-            if (!filled.IsSuccess) return await RefusedAsync<CloseOutcome>(filled.Rejection!);
+            if (!filled.IsSuccess) return await RefusedAsync<CloseReceipt>(filled.Rejection!);
             var fill = filled.Value!;
             var reduction = PositionMath.Close(position, fill.Price);
-            if (!reduction.IsSuccess) return await RefusedAsync<CloseOutcome>(reduction.Rejection!);
+            if (!reduction.IsSuccess) return await RefusedAsync<CloseReceipt>(reduction.Rejection!);
             var sale = Apply(current, reduction.Value!, fill, command.Reason, ladderIndex: null);
-            outcome = new CloseOutcome(false, null, Snapshot(current), reduction.Value!.RealizedPnlUsdc, fill.Price, sale.Transaction, sale.HistoricalSwapId);
+            outcome = new CloseReceipt(false, null, current.PositionId, current.Status, reduction.Value!.RealizedPnlUsdc, fill.Price, sale.Transaction,
+                sale.HistoricalSwapId);
         }
 
         S.Pending = null;
@@ -271,7 +327,7 @@ public sealed class PositionGrain(
         Settlements.SendAll();
         Events.Publish();
         await SyncWatchAsync();
-        return Result<CloseOutcome>.Ok(outcome);
+        return Result<CloseReceipt>.Ok(outcome);
     }
 
     public async Task<Result<PositionSnapshot>> AddAsync(AddToPositionCommand command)
@@ -299,9 +355,9 @@ public sealed class PositionGrain(
 
     public async Task<Result<CloseOutcome>> ReduceAsync(ReducePositionCommand command)
     {
-        if (S.Closes.TryGet(command.CommandId, out var done)) return Result<CloseOutcome>.Ok(done);
+        if (S.Reductions.TryGet(command.CommandId, out var done)) return Result<CloseOutcome>.Ok(done);
         await FinishOtherPendingAsync(command.CommandId);
-        if (S.Closes.TryGet(command.CommandId, out done)) return Result<CloseOutcome>.Ok(done);
+        if (S.Reductions.TryGet(command.CommandId, out done)) return Result<CloseOutcome>.Ok(done);
         if (S.Current is not { Status: PositionStatus.Open } current) return NotOpen<CloseOutcome>();
         var position = current.Position!;
         if (command.TokenAmount <= 0 || command.TokenAmount > position.Size)
@@ -317,7 +373,7 @@ public sealed class PositionGrain(
         current.UpdatedAt = clock.GetUtcNow();
         var outcome = new CloseOutcome(false, null, Snapshot(current), reduction.Value!.RealizedPnlUsdc, fill.Price, sale.Transaction, sale.HistoricalSwapId);
         S.Pending = null;
-        S.Closes.Remember(command.CommandId, outcome, RememberedCommands);
+        S.Reductions.Remember(command.CommandId, outcome, RememberedCommands);
         await state.WriteStateAsync();
         Settlements.SendAll();
         Events.Publish();
@@ -408,7 +464,8 @@ public sealed class PositionGrain(
 
     public Task<PositionForCommand> GetForCommandAsync(string commandId) => Task.FromResult(new PositionForCommand(
         S.Current is null ? null : Snapshot(S.Current),
-        S.Opens.Contains(commandId) || S.Closes.Contains(commandId) || S.Changes.Contains(commandId)));
+        S.Opens.Contains(commandId) || S.BatchOpens.Contains(commandId) || S.Closes.Contains(commandId) || S.Reductions.Contains(commandId)
+        || S.Changes.Contains(commandId)));
 
     public async Task ReceiveReminder(string reminderName, TickStatus status)
     {
@@ -480,7 +537,8 @@ public sealed class PositionGrain(
     private async Task ReplayPendingAsync()
     {
         var pending = S.Pending!;
-        if (pending.Open is { } open) await OpenAsync(open);
+        if (pending.Open is { BatchId: null } open) await OpenAsync(open);
+        else if (pending.Open is { } batchOpen) await OpenForBatchAsync(batchOpen);
         else if (pending.Add is { } add) await AddAsync(add);
         else if (pending.Reduce is { } reduce) await ReduceAsync(reduce);
         else if (pending.Close is { } close) await CloseAsync(close);

@@ -141,7 +141,7 @@ public sealed class FaultFilter(IGrainFactory grains) : IIncomingGrainCallFilter
         if (context.TargetContext.GrainInstance is IPositionGrain)
         {
             await context.Invoke();
-            if (context.InterfaceMethod.Name == nameof(IPositionGrain.OpenAsync) && faults.LosePositionAnswer())
+            if (context.InterfaceMethod.Name == nameof(IPositionGrain.OpenForBatchAsync) && faults.LosePositionAnswer())
                 throw new InvalidOperationException("Injected: the position opened, and its answer was lost.");
             return;
         }

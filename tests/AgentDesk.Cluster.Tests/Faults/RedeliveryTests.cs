@@ -91,7 +91,7 @@ public sealed class RedeliveryTests(FaultyClusterFixture fixture)
         Assert.Null(await _world.Position(agent, broken).GetAsync());
 
         // ... and nothing can be: an attempt arriving late (say queued behind a dead activation) is refused.
-        var late = await _world.Position(agent, broken).OpenAsync(new OpenPositionCommand($"batch:{batch.BatchId:D}", batch.BatchId, _world.Organization,
+        var late = await _world.Position(agent, broken).OpenForBatchAsync(new OpenPositionCommand($"batch:{batch.BatchId:D}", batch.BatchId, _world.Organization,
             GrainKeys.Account(_world.Organization, broken), Side.Long, 50m, [], 2m, 100m, 18, null, 0m, 0m, 0m, 0m, [], 0m, 100, null));
         Assert.Equal(Errors.StepFailed, late.Problem?.Code);
         Assert.Null(await _world.Position(agent, broken).GetAsync());

@@ -46,7 +46,7 @@ public sealed class PositionSnapshotStorageTests
         {
             var snapshot = Snapshot(i);
             position.Changes.Remember($"intent:{i}", snapshot, capacity: 3);
-            position.Closes.Remember($"close:{i}", new CloseOutcome(false, null, snapshot, 1.5m, 131m, snapshot.OpenTransaction, $"swap-{i}"), capacity: 3);
+            position.Reductions.Remember($"intent:r{i}", new CloseOutcome(false, null, snapshot, 1.5m, 131m, snapshot.OpenTransaction, $"swap-{i}"), capacity: 3);
             agent.Intents.Remember($"{i}", Answer(i, snapshot), capacity: 3);
             Assert.Equal(JsonSerializer.Serialize(position, Plain), Stored(position));
             Assert.Equal(JsonSerializer.Serialize(agent, Plain), Stored(agent));
@@ -92,7 +92,7 @@ public sealed class PositionSnapshotStorageTests
         var options = CountingSnapshots();
         var snapshot = Snapshot(1);
         var position = new PositionGrainState();
-        position.Closes.Remember("close:1", new CloseOutcome(false, null, snapshot, 1m, 131m, null, "swap"), capacity: 8);
+        position.Reductions.Remember("intent:r1", new CloseOutcome(false, null, snapshot, 1m, 131m, null, "swap"), capacity: 8);
 
         // The close keeps its own bytes, the snapshot's inside them; the snapshot alone is not kept besides.
         JsonSerializer.SerializeToUtf8Bytes(position, options);
