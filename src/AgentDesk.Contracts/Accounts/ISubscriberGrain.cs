@@ -67,6 +67,8 @@ public sealed record AccountView(
 /// <summary>
 /// One subscriber's share of a batch-open: everything needed to size and open it. <see cref="MayRepeat"/> says the step
 /// may have been sent before (a retry, or a resumed batch), so an earlier attempt may have opened its position.
+/// <see cref="CompletedBatches"/> are the agent's batches known to have completed: nothing retries their steps any more,
+/// so the account and the position forget what they remembered for them.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("agentdesk.batch-open-step")]
 public sealed record BatchOpenStep(
@@ -86,7 +88,8 @@ public sealed record BatchOpenStep(
     [property: Id(13)] decimal TakeProfitPrice,
     [property: Id(14)] decimal TrailingStopPercentage,
     [property: Id(15)] AgentType AgentType = AgentType.Perpetual,
-    [property: Id(16)] bool MayRepeat = false);
+    [property: Id(16)] bool MayRepeat = false,
+    [property: Id(17)] IReadOnlyList<Guid>? CompletedBatches = null);
 
 [GenerateSerializer, Immutable, Alias("agentdesk.batch-step-outcome")]
 public sealed record BatchStepOutcome(

@@ -66,6 +66,19 @@ public interface IAgentGrain : IGrainWithGuidKey
     /// </summary>
     [Orleans.Concurrency.OneWay, Alias("settle-vault-position")]
     Task SettleVaultPositionAsync(Settlement settlement);
+
+    /// <summary>
+    /// One of this agent's batches has completed (its completion is stored): it never sends a step again. Idempotent.
+    /// </summary>
+    [Alias("batch-completed")]
+    Task BatchCompletedAsync(Guid batchId);
+
+    /// <summary>
+    /// The agent's most recently completed batches, which each new batch hands to its subscribers' accounts and positions:
+    /// what they remember for those batches' steps can be forgotten, since nothing will retry them.
+    /// </summary>
+    [Alias("completed-batches")]
+    Task<IReadOnlyList<Guid>> GetCompletedBatchesAsync();
 }
 
 /// <summary>What <c>POST /agent/register</c> carries plus the signer for EIP-712 intents (docs/api.md).</summary>

@@ -34,7 +34,8 @@ public sealed record OpenPositionCommand(
     [property: Id(16)] decimal MinTokenOut,
     [property: Id(17)] int MaxSlippageBps,
     [property: Id(18)] IntentAuthorization? Authorization,
-    [property: Id(19)] Domain.Agents.AgentType AgentType = Domain.Agents.AgentType.Perpetual);
+    [property: Id(19)] Domain.Agents.AgentType AgentType = Domain.Agents.AgentType.Perpetual,
+    [property: Id(20)] IReadOnlyList<Guid>? CompletedBatches = null);
 
 [GenerateSerializer, Immutable, Alias("agentdesk.add-position")]
 public sealed record AddToPositionCommand(
@@ -80,7 +81,8 @@ public sealed record ClosePositionCommand(
     [property: Id(1)] string Reason,
     [property: Id(2)] Guid? OnlyIfOpenedByBatch,
     [property: Id(3)] string? OnlyPositionId,
-    [property: Id(4)] decimal ReferencePrice);
+    [property: Id(4)] decimal ReferencePrice,
+    [property: Id(5)] IReadOnlyList<Guid>? CompletedBatches = null);
 
 [GenerateSerializer, Immutable, Alias("agentdesk.close-outcome")]
 public sealed record CloseOutcome(
@@ -126,6 +128,15 @@ public sealed record OpenReceipt(
     [property: Id(4)] TransactionRef? OpenTransaction)
 {
     public static OpenReceipt Of(PositionSnapshot opened) => new(opened.PositionId, opened.Status, opened.MarginUsdc, opened.Fees, opened.OpenTransaction);
+}
+
+/// <summary>
+/// The command id a batch gives each position it reaches (its open or its close): one per batch, so a resumed batch's step
+/// finds what the first attempt did.
+/// </summary>
+public static class BatchCommandIds
+{
+    public static string For(Guid batchId) => $"batch:{batchId:D}";
 }
 
 /// <summary>The command id an agent's intent gives the position it trades: one per nonce, so the position carries each intent out once.</summary>

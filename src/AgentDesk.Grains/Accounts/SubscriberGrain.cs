@@ -114,6 +114,8 @@ public sealed class SubscriberGrain(
         var stepKey = step.BatchId.ToString("D");
         if (S.Steps.TryGet(stepKey, out var done)) return done;
         if (!S.Exists) return Failed(new Rejection(Errors.AccountNotFound, $"Account {Key.Address} does not exist."));
+        // Steps of the agent's completed batches are never retried: forgotten now, stored with this step's record.
+        foreach (var completed in step.CompletedBatches ?? []) S.Steps.Forget(completed.ToString("D"));
 
         // Sized from the current balance. Nothing is stored before the position answers: the position is
         // idempotent on the open id, so if this activation dies in between, the resumed batch sizes again,
@@ -126,10 +128,11 @@ public sealed class SubscriberGrain(
 
         var positionKey = GrainKeys.Position(step.AgentId, Key.Address, step.Symbol);
         var opened = await GrainFactory.GetGrain<IPositionGrain>(positionKey).OpenForBatchAsync(new OpenPositionCommand(
-            OpenId: $"batch:{stepKey}", step.BatchId, Key.Organization, SettleToAccount: this.GetPrimaryKeyString(), step.Side,
+            OpenId: BatchCommandIds.For(step.BatchId), step.BatchId, Key.Organization, SettleToAccount: this.GetPrimaryKeyString(), step.Side,
             trade.CollateralUsdc, trade.Fees, step.Leverage, step.ReferencePrice, step.TokenDecimals, step.TokenAddress, step.TriggerPrice,
             step.StopLossPrice, step.TakeProfitPrice, step.TrailingStopPercentage, Exits: [], MinTokenOut: 0,
-            MaxSlippageBps: Domain.Intents.IntentAdmission.MaxSlippageBps, Authorization: null, AgentType: step.AgentType));
+            MaxSlippageBps: Domain.Intents.IntentAdmission.MaxSlippageBps, Authorization: null, AgentType: step.AgentType,
+            CompletedBatches: step.CompletedBatches));
         if (!opened.IsSuccess) return await RecordAsync(stepKey, Failed(opened.Problem!)); // nothing was traded: nothing is charged
         return await LockAndRecordAsync(stepKey, positionKey, opened.Value!);
     }
@@ -141,7 +144,7 @@ public sealed class SubscriberGrain(
         // The position decides: an attempt whose answer was lost (this account's write failed after the position opened,
         // say) may have opened it. Asked this way, the position also refuses that open for good if it has not happened.
         var positionKey = GrainKeys.Position(batchStep.AgentId, Key.Address, batchStep.Symbol);
-        var concluded = await GrainFactory.GetGrain<IPositionGrain>(positionKey).ConcludeOpenAsync($"batch:{stepKey}", refusal);
+        var concluded = await GrainFactory.GetGrain<IPositionGrain>(positionKey).ConcludeOpenAsync(BatchCommandIds.For(batchStep.BatchId), refusal);
         return concluded.IsSuccess
             ? await LockAndRecordAsync(stepKey, positionKey, concluded.Value!)
             : await RecordAsync(stepKey, Failed(concluded.Problem!));

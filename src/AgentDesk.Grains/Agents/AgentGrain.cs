@@ -68,6 +68,9 @@ public sealed class AgentState
 
     /// <summary>Events (intents, pauses, vault settlements) the organisation's log has not confirmed yet.</summary>
     public List<EventDraft> Events { get; set; } = [];
+
+    /// <summary>The agent's most recently completed batches, oldest first (see <see cref="AgentGrain.BatchCompletedAsync"/>).</summary>
+    public List<Guid> CompletedBatches { get; set; } = [];
 }
 
 /// <summary>A handled intent: the signature it carried and what it answered.</summary>
@@ -96,6 +99,11 @@ public sealed class AgentGrain(
     // position snapshot (about 2 KB) that every intent's write serialises again, which is why the bound is not larger.
     private const int RememberedIntents = 16;
     private const int RememberedSettlements = 1024;
+
+    // Each batch hands the agent's last completed batches to every subscriber it reaches, which forget their answers to
+    // those batches' steps. A batch opens and another closes what it opened, so 8 cover the last four cycles: an account
+    // that missed a batch or two still hears of the ones before. What no batch reports is kept to the count bounds.
+    private const int RememberedCompletedBatches = 8;
 
     private FastIntentVerifier? _verifier;
     private EventOutbox? _events;
@@ -326,7 +334,7 @@ public sealed class AgentGrain(
         var position = GrainFactory.GetGrain<IPositionGrain>(GrainKeys.Position(AgentId, intent.VaultAddress, symbol));
         // The position is idempotent on this command id: if this activation dies after the position answered,
         // the same intent sent again re-admits, gets the stored answer back, and is recorded once.
-        var commandId = CommandId(request);
+        var commandId = IntentCommandIds.For(request.Nonce);
         var executed = request.Kind switch
         {
             IntentKind.OpenPosition => Executed(request, await position.OpenAsync(new OpenPositionCommand(commandId, null, S.Organization, null, Side.Long,
@@ -388,8 +396,15 @@ public sealed class AgentGrain(
         await GrainFactory.GetGrain<IPositionGrain>(settlement.PositionKey).ConfirmSettlementAsync(settlement.SettlementId);
     }
 
-    /// <summary>The position command an intent becomes: one per nonce, so the position carries each intent out once.</summary>
-    private static string CommandId(IntentRequest request) => IntentCommandIds.For(request.Nonce);
+    public async Task BatchCompletedAsync(Guid batchId)
+    {
+        if (S.CompletedBatches.Contains(batchId)) return;
+        S.CompletedBatches.Add(batchId);
+        if (S.CompletedBatches.Count > RememberedCompletedBatches) S.CompletedBatches.RemoveAt(0);
+        await state.WriteStateAsync();
+    }
+
+    public Task<IReadOnlyList<Guid>> GetCompletedBatchesAsync() => Task.FromResult<IReadOnlyList<Guid>>(S.CompletedBatches.ToArray());
 
     /// <summary>
     /// What the feed or the position would refuse, checked before the nonce is spent; with the fresh price it read, which the
@@ -405,7 +420,7 @@ public sealed class AgentGrain(
             if (price is null) return (new Rejection(Errors.NoPrice, $"There is no price for {symbol} yet."), null);
             if (PriceGuard.CheckFresh(new PriceQuote(price.PriceUsd, price.At), symbol, now, prices.Value.Policy) is { } stale) return (stale, null);
         }
-        var found = await GrainFactory.GetGrain<IPositionGrain>(GrainKeys.Position(AgentId, admitted.VaultAddress, symbol)).GetForCommandAsync(CommandId(request));
+        var found = await GrainFactory.GetGrain<IPositionGrain>(GrainKeys.Position(AgentId, admitted.VaultAddress, symbol)).GetForCommandAsync(IntentCommandIds.For(request.Nonce));
         // This intent already reached the position, and this agent's activation died before recording it: carry it out
         // again (the position answers what it answered then) instead of refusing what was done.
         if (found.Handled) return (null, price?.PriceUsd);

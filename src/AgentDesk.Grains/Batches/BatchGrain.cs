@@ -76,8 +76,12 @@ public sealed class BatchGrain(
     /// <summary>What <see cref="GetAsync"/> answers: the result as last stored.</summary>
     private BatchResult? _stored;
 
+    /// <summary>The agent's completed batches as this run read them: its steps tell each account and position.</summary>
+    private IReadOnlyList<Guid> _completedBatches = [];
+
     private BatchState S => state.State;
     private Guid BatchId => this.GetPrimaryKey();
+    private IAgentGrain Agent => GrainFactory.GetGrain<IAgentGrain>(S.Open?.AgentId ?? S.Close!.AgentId);
     private EventOutbox Events => _events ??= new EventOutbox(this, () => S.Events, e => S.Events = e, publisher, eventOptions.Value, retries.Value);
 
     /// <summary>Messages still outstanding are re-sent by a reminder once this activation is gone.</summary>
@@ -212,6 +216,7 @@ public sealed class BatchGrain(
         var watch = Stopwatch.StartNew();
         var accounts = known ?? await AccountsAsync();
         S.Subscribers = accounts.Count;
+        _completedBatches = await CompletedBatchesAsync();
         var price = (await GrainFactory.GetGrain<IPriceFeedGrain>(GrainKeys.PriceFeed(S.Symbol)).GetLatestAsync())?.PriceUsd ?? 0m;
         var step = S.Kind == BatchKind.Open ? await OpenStepAsync(price) : null;
 
@@ -245,6 +250,7 @@ public sealed class BatchGrain(
         Events.Add(Progress(EventTypes.BatchCompleted, $"batch:{BatchId:D}:completed"));
         await WriteAsync();
         Events.Publish();
+        await ReportCompletedAsync();
         if (await this.GetReminder(ResumeReminder) is { } reminder) await this.UnregisterReminder(reminder);
         AgentDeskMetrics.FanOutDuration.Record(watch.Elapsed.TotalMilliseconds, new KeyValuePair<string, object?>("kind", S.Kind.ToString()));
     }
@@ -351,7 +357,40 @@ public sealed class BatchGrain(
     private static readonly Rejection StepFailed =
         new(Errors.StepFailed, "This subscriber's step failed repeatedly; nothing was traded for it. See the silo logs.");
 
-    private string CloseId => $"batch:{BatchId:D}";
+    private string CloseId => BatchCommandIds.For(BatchId);
+
+    /// <summary>
+    /// The agent's completed batches, handed to every step so accounts and positions forget their answers to them. Only a
+    /// saving: if the agent cannot say, the steps carry none, and what they remember stays to its count bounds.
+    /// </summary>
+    private async Task<IReadOnlyList<Guid>> CompletedBatchesAsync()
+    {
+        try
+        {
+            return await Agent.GetCompletedBatchesAsync();
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            logger.LogWarning(e, "Batch {BatchId}: could not read the agent's completed batches; its steps forget nothing", BatchId);
+            return [];
+        }
+    }
+
+    /// <summary>
+    /// Tells the agent, once the completion is stored, that this batch will never send a step again. If it cannot be told,
+    /// accounts and positions keep this batch's answers to their count bounds, as before.
+    /// </summary>
+    private async Task ReportCompletedAsync()
+    {
+        try
+        {
+            await Agent.BatchCompletedAsync(BatchId);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            logger.LogWarning(e, "Batch {BatchId}: could not tell the agent it completed; its answers are kept to the count bounds", BatchId);
+        }
+    }
 
     private async Task<BatchOpenStep> OpenStepAsync(decimal price)
     {
@@ -359,14 +398,16 @@ public sealed class BatchGrain(
         var agent = await GrainFactory.GetGrain<IAgentGrain>(request.AgentId).GetProfileAsync();
         return new BatchOpenStep(BatchId, request.AgentId, request.Symbol, request.Side, request.Weight, request.Leverage,
             agent?.Fees ?? [], risk.Value.FeeCaps, price, options.Value.PositionDecimals, null, request.TriggerPrice, request.StopLossPrice,
-            request.TakeProfitPrice, request.TrailingStopPercentage, agent?.AgentType ?? Domain.Agents.AgentType.Perpetual);
+            request.TakeProfitPrice, request.TrailingStopPercentage, agent?.AgentType ?? Domain.Agents.AgentType.Perpetual,
+            CompletedBatches: _completedBatches);
     }
 
     private async Task<BatchStepOutcome> CloseStepAsync(string account, decimal price)
     {
         var request = S.Close!;
         var position = GrainFactory.GetGrain<IPositionGrain>(GrainKeys.Position(request.AgentId, account, S.Symbol));
-        var closed = await position.CloseAsync(new ClosePositionCommand(CloseId, CloseReasons.BatchClose, request.OpenBatchId, null, price));
+        var closed = await position.CloseAsync(new ClosePositionCommand(CloseId, CloseReasons.BatchClose, request.OpenBatchId, null, price,
+            _completedBatches));
         if (!closed.IsSuccess) return new BatchStepOutcome(account, false, null, false, 0m, [], null, closed.Problem);
         var result = closed.Value!;
         return new BatchStepOutcome(account, true, result.PositionId, result.Status == PositionStatus.Cancelled,

@@ -23,8 +23,8 @@ public sealed class PositionGrainState
 
     // Each command's answer is remembered, so a retry answers the same without trading again. A position stays in storage
     // across many lifecycles and every activation reads all it remembers, so what is kept for a batch step or a close is
-    // what its caller reads (a receipt), not the whole position: an agent's intents, which answer the whole position, are
-    // a handful per position, while a subscriber's position takes a batch open and a batch close per batch cycle.
+    // what its caller reads (a receipt), not the whole position, and a batch's answers go once the batch has completed.
+    // An agent's intents are answered with the whole position, but only the one in flight can be asked again.
 
     /// <summary>Opens of an agent's intents already carried out, by open id: a retried open answers the same lifecycle.</summary>
     public HandledCommands<PositionSnapshot> Opens { get; set; } = new();
@@ -36,15 +36,14 @@ public sealed class PositionGrainState
     public HandledCommands<Rejection> Foreclosed { get; set; } = new();
 
     /// <summary>Close commands (a batch's, a user's) already carried out, by close id.</summary>
-    [JsonPropertyName("closeReceipts")]
-    public HandledCommands<CloseReceipt> Closes { get; set; } = new();
+    public HandledCommands<CloseReceipt> CloseReceipts { get; set; } = new();
 
     /// <summary>Reduces of an agent's intents already carried out, by command id.</summary>
     public HandledCommands<CloseOutcome> Reductions { get; set; } = new();
 
     /// <summary>
     /// A row stored before the receipts kept close and reduce answers together here, whole. Read, moved into
-    /// <see cref="Closes"/> and <see cref="Reductions"/> on activation (<see cref="MoveOlderAnswers"/>), never written.
+    /// <see cref="CloseReceipts"/> and <see cref="Reductions"/> on activation (<see cref="MoveOlderAnswers"/>), never written.
     /// </summary>
     [JsonPropertyName("closes"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public HandledCommands<CloseOutcome>? OlderCloses { get; set; }
@@ -65,13 +64,27 @@ public sealed class PositionGrainState
     public List<EventDraft> Events { get; set; } = [];
 
     /// <summary>
+    /// Forgets the answers to the steps of batches that have completed (<see cref="OpenPositionCommand.CompletedBatches"/>):
+    /// nothing retries them any more. Refusals (<see cref="Foreclosed"/>) are kept: they guard against a late open.
+    /// </summary>
+    public void ForgetCompletedBatches(IReadOnlyList<Guid>? completed)
+    {
+        foreach (var batchId in completed ?? [])
+        {
+            var commandId = BatchCommandIds.For(batchId);
+            BatchOpens.Forget(commandId);
+            CloseReceipts.Forget(commandId);
+        }
+    }
+
+    /// <summary>
     /// Moves the answers a row stored before the receipts kept whole into the memories that now hold them: a batch's opens
     /// (kept with the intents' opens then) as receipts, closes as receipts, reduces as they were. Each keeps its order.
     /// Idempotent, and a row written since has nothing to move. The row shrinks at the position's next write.
     /// </summary>
     public void MoveOlderAnswers(int capacity)
     {
-        foreach (var (openId, opened) in Opens.Entries.Where(e => e.Value.BatchId is not null).ToArray())
+        foreach (var (openId, opened) in Opens.Entries.Where(e => e.Value is { BatchId: not null }).ToArray())
         {
             BatchOpens.Remember(openId, OpenReceipt.Of(opened), capacity);
             Opens.Forget(openId);
@@ -79,8 +92,9 @@ public sealed class PositionGrainState
         if (OlderCloses is null) return;
         foreach (var (commandId, outcome) in OlderCloses.Entries)
         {
+            if (outcome is null) continue;
             if (IntentCommandIds.IsIntent(commandId)) Reductions.Remember(commandId, outcome, capacity);
-            else Closes.Remember(commandId, CloseReceipt.Of(outcome), capacity);
+            else CloseReceipts.Remember(commandId, CloseReceipt.Of(outcome), capacity);
         }
         OlderCloses = null;
     }
@@ -99,14 +113,14 @@ public sealed class PendingCommand
     public PriceTick? Tick { get; set; }
 
     /// <summary>Which command this is, to tell a replay of it from another command arriving while it is unfinished.</summary>
-    [System.Text.Json.Serialization.JsonIgnore]
+    [JsonIgnore]
     public string Id => Open?.OpenId ?? Add?.CommandId ?? Reduce?.CommandId ?? Close?.CloseId ?? Update?.CommandId
         ?? (Tick is { } tick ? TickId(tick) : "");
 
     public static string TickId(PriceTick tick) => $"tick:{tick.Sequence}";
 
     /// <summary>A batch-open or batch-close step: the batch grain resumes it after a crash (see BatchGrain).</summary>
-    [System.Text.Json.Serialization.JsonIgnore]
+    [JsonIgnore]
     public bool ReplayedByBatch => Open?.BatchId is not null || Close?.OnlyIfOpenedByBatch is not null;
 }
 
@@ -134,12 +148,13 @@ public sealed class PositionGrain(
     /// <summary>Minutes without a call after which an activation is collected (Orleans' minimum is one).</summary>
     public const int PositionIdleMinutes = 5;
 
-    // A retry arrives within seconds or minutes; 64 commands cover far more than one lifecycle's worth of them.
+    // A batch's step is retried until the batch completes, however long that takes; later batches then say it has, and its
+    // answer goes (ForgetCompletedBatches). This count bounds what no batch reports completed, and a user's closes.
     private const int RememberedCommands = 64;
 
-    // Adds and exit updates come only from the agent's intents, one at a time: the agent asks again only about the one in
-    // flight when it died. A snapshot each (about 2 KB), rewritten by every change, so a handful is kept.
-    private const int RememberedChanges = 8;
+    // An agent's intents run one at a time, and the agent remembers its own answers: it asks the position again only about
+    // the one in flight when it died. A whole snapshot each (about 2 KB), so a handful is kept.
+    private const int RememberedIntentCommands = 8;
     private const string PendingReminder = "pending-order";
 
     /// <summary>How soon after activation the position confirms its envelope with the exit index, if no call has by then.</summary>
@@ -198,22 +213,24 @@ public sealed class PositionGrain(
     public Task<Result<PositionSnapshot>> OpenAsync(OpenPositionCommand command)
     {
         if (command.BatchId is not null) throw new ArgumentException("A batch step opens with OpenForBatchAsync.", nameof(command));
-        return OpenAsync(command, S.Opens, Snapshot);
+        return OpenAsync(command, S.Opens, Snapshot, RememberedIntentCommands);
     }
 
     public Task<Result<OpenReceipt>> OpenForBatchAsync(OpenPositionCommand command)
     {
         if (command.BatchId is null) throw new ArgumentException("Only a batch step opens with OpenForBatchAsync.", nameof(command));
-        return OpenAsync(command, S.BatchOpens, lifecycle => OpenReceipt.Of(Snapshot(lifecycle)));
+        return OpenAsync(command, S.BatchOpens, lifecycle => new OpenReceipt(lifecycle.PositionId, lifecycle.Status,
+            lifecycle.Position?.MarginUsdc ?? lifecycle.CollateralUsdc, lifecycle.Fees.ToArray(), lifecycle.OpenTransaction), RememberedCommands);
     }
 
     /// <summary>Opens, remembering in <paramref name="answered"/> the answer <paramref name="answer"/> makes of the new lifecycle.</summary>
-    private async Task<Result<T>> OpenAsync<T>(OpenPositionCommand command, HandledCommands<T> answered, Func<PositionLifecycle, T> answer)
+    private async Task<Result<T>> OpenAsync<T>(OpenPositionCommand command, HandledCommands<T> answered, Func<PositionLifecycle, T> answer, int remembered)
     {
         if (answered.TryGet(command.OpenId, out var done)) return Result<T>.Ok(done);
         if (S.Foreclosed.TryGet(command.OpenId, out var foreclosed)) return foreclosed;
         await FinishOtherPendingAsync(command.OpenId);
         if (answered.TryGet(command.OpenId, out done)) return Result<T>.Ok(done);
+        S.ForgetCompletedBatches(command.CompletedBatches);
         if (S.Current is { IsLive: true } live)
             return new Rejection(Errors.PositionAlreadyOpen,
                     $"Agent {Key.AgentId} already has a {(live.Status == PositionStatus.Pending ? "pending order" : "position")} on {Key.Symbol} for {Key.Account}; use add or reduce.")
@@ -264,7 +281,7 @@ public sealed class PositionGrain(
         S.Current = lifecycle;
         S.Pending = null;
         var opened = answer(lifecycle);
-        answered.Remember(command.OpenId, opened, RememberedCommands);
+        answered.Remember(command.OpenId, opened, remembered);
         await state.WriteStateAsync();
         Events.Publish();
         await SyncWatchAsync();
@@ -288,9 +305,10 @@ public sealed class PositionGrain(
 
     public async Task<Result<CloseReceipt>> CloseAsync(ClosePositionCommand command)
     {
-        if (S.Closes.TryGet(command.CloseId, out var done)) return Result<CloseReceipt>.Ok(done);
+        if (S.CloseReceipts.TryGet(command.CloseId, out var done)) return Result<CloseReceipt>.Ok(done);
         await FinishOtherPendingAsync(command.CloseId);
-        if (S.Closes.TryGet(command.CloseId, out done)) return Result<CloseReceipt>.Ok(done);
+        if (S.CloseReceipts.TryGet(command.CloseId, out done)) return Result<CloseReceipt>.Ok(done);
+        S.ForgetCompletedBatches(command.CompletedBatches);
         var current = S.Current;
         if (current is not { IsLive: true }
             || (command.OnlyIfOpenedByBatch is { } batch && current.BatchId != batch)
@@ -322,7 +340,7 @@ public sealed class PositionGrain(
         }
 
         S.Pending = null;
-        S.Closes.Remember(command.CloseId, outcome, RememberedCommands);
+        S.CloseReceipts.Remember(command.CloseId, outcome, RememberedCommands);
         await state.WriteStateAsync();
         Settlements.SendAll();
         Events.Publish();
@@ -373,7 +391,7 @@ public sealed class PositionGrain(
         current.UpdatedAt = clock.GetUtcNow();
         var outcome = new CloseOutcome(false, null, Snapshot(current), reduction.Value!.RealizedPnlUsdc, fill.Price, sale.Transaction, sale.HistoricalSwapId);
         S.Pending = null;
-        S.Reductions.Remember(command.CommandId, outcome, RememberedCommands);
+        S.Reductions.Remember(command.CommandId, outcome, RememberedIntentCommands);
         await state.WriteStateAsync();
         Settlements.SendAll();
         Events.Publish();
@@ -464,7 +482,7 @@ public sealed class PositionGrain(
 
     public Task<PositionForCommand> GetForCommandAsync(string commandId) => Task.FromResult(new PositionForCommand(
         S.Current is null ? null : Snapshot(S.Current),
-        S.Opens.Contains(commandId) || S.BatchOpens.Contains(commandId) || S.Closes.Contains(commandId) || S.Reductions.Contains(commandId)
+        S.Opens.Contains(commandId) || S.BatchOpens.Contains(commandId) || S.CloseReceipts.Contains(commandId) || S.Reductions.Contains(commandId)
         || S.Changes.Contains(commandId)));
 
     public async Task ReceiveReminder(string reminderName, TickStatus status)
@@ -552,7 +570,7 @@ public sealed class PositionGrain(
     {
         var snapshot = Snapshot(current);
         S.Pending = null;
-        S.Changes.Remember(commandId, snapshot, RememberedChanges);
+        S.Changes.Remember(commandId, snapshot, RememberedIntentCommands);
         await state.WriteStateAsync();
         Events.Publish();
         await SyncWatchAsync();

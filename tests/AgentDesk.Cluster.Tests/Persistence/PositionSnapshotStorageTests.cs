@@ -46,7 +46,9 @@ public sealed class PositionSnapshotStorageTests
         {
             var snapshot = Snapshot(i);
             position.Changes.Remember($"intent:{i}", snapshot, capacity: 3);
-            position.Reductions.Remember($"intent:r{i}", new CloseOutcome(false, null, snapshot, 1.5m, 131m, snapshot.OpenTransaction, $"swap-{i}"), capacity: 3);
+            position.Reductions.Remember($"intent:{i + 100}", new CloseOutcome(false, null, snapshot, 1.5m, 131m, snapshot.OpenTransaction, $"swap-{i}"), capacity: 3);
+            position.BatchOpens.Remember($"batch:{i}", OpenReceipt.Of(snapshot), capacity: 3);
+            position.CloseReceipts.Remember($"batch:c{i}", new CloseReceipt(false, null, snapshot.PositionId, PositionStatus.Closed, 1.5m, 131m, snapshot.OpenTransaction, $"swap-{i}"), capacity: 3);
             agent.Intents.Remember($"{i}", Answer(i, snapshot), capacity: 3);
             Assert.Equal(JsonSerializer.Serialize(position, Plain), Stored(position));
             Assert.Equal(JsonSerializer.Serialize(agent, Plain), Stored(agent));
@@ -87,14 +89,14 @@ public sealed class PositionSnapshotStorageTests
     }
 
     [Fact]
-    public void A_snapshot_met_inside_a_remembered_close_is_copied_when_kept_but_not_kept_a_second_time()
+    public void A_snapshot_met_inside_a_remembered_reduce_is_copied_when_kept_but_not_kept_a_second_time()
     {
         var options = CountingSnapshots();
         var snapshot = Snapshot(1);
         var position = new PositionGrainState();
-        position.Reductions.Remember("intent:r1", new CloseOutcome(false, null, snapshot, 1m, 131m, null, "swap"), capacity: 8);
+        position.Reductions.Remember("intent:2", new CloseOutcome(false, null, snapshot, 1m, 131m, null, "swap"), capacity: 8);
 
-        // The close keeps its own bytes, the snapshot's inside them; the snapshot alone is not kept besides.
+        // The reduce keeps its own bytes, the snapshot's inside them; the snapshot alone is not kept besides.
         JsonSerializer.SerializeToUtf8Bytes(position, options);
         JsonSerializer.SerializeToUtf8Bytes(position, options);
         Assert.Equal(2, CountingRules.Writes);

@@ -29,7 +29,7 @@ public sealed class RememberedAnswersTests(ClusterFixture fixture)
     private static GrainId PositionId(string key) => GrainId.Create("position", key);
 
     [Fact]
-    public async Task A_position_through_many_batch_cycles_keeps_a_small_row_and_answers_its_latest_retries_as_it_first_did()
+    public async Task Through_many_batch_cycles_a_subscriber_keeps_only_answers_a_batch_may_still_ask_for_and_they_answer_as_first()
     {
         var agent = await _world.AgentAsync();
         var account = await _world.AccountAsync(1_000m, agent);
@@ -43,30 +43,69 @@ public sealed class RememberedAnswersTests(ClusterFixture fixture)
             Assert.Equal(1, close.Successful);
         }
 
+        // Each completed batch told the agent, and each batch told the account and the position of the ones before it, which
+        // nothing retries any more: the last open was forgotten when the close that needed it completed came, and only the
+        // last close, which no later batch has reported, is still remembered.
+        Assert.Equal(8, (await _world.Agent(agent).GetCompletedBatchesAsync()).Count);
+        Assert.Equal(close.BatchId, (await _world.Agent(agent).GetCompletedBatchesAsync())[^1]);
         var key = GrainKeys.Position(agent, account, _world.Symbol);
-        var row = new GrainState<PositionGrainState>();
-        await Storage.ReadStateAsync(StorageNames.Position, PositionId(key), row);
-        Assert.Equal(64, row.State!.BatchOpens.Count);
-        Assert.Equal(64, row.State.Closes.Count);
+        var row = await PositionRowAsync(key);
+        Assert.Empty(row.BatchOpens.Entries);
+        Assert.Equal([BatchCommandIds.For(close.BatchId)], row.CloseReceipts.Entries.Keys);
+        Assert.Equal([open.BatchId.ToString("D")], (await AccountRowAsync(account)).Steps.Entries.Keys);
         // Every activation reads this row. Remembering each batch's whole position made it about 280 KB after 64 cycles.
-        var bytes = new JsonGrainStorageSerializer().Serialize(row.State).ToMemory().Length;
-        Assert.InRange(bytes, 1, 80 * 1024); // 73 KB measured
+        Assert.InRange(new JsonGrainStorageSerializer().Serialize(row).ToMemory().Length, 1, 8 * 1024); // 5.3 KB measured
 
-        // The latest batch's steps, retried (a resumed batch whose answers were lost), answer what they answered then
-        // and trade nothing.
+        // The last close, retried (a resumed batch whose answer was lost), answers what it answered and trades nothing.
         var balance = (await _world.Account(account).GetAsync())!;
-        var opened = open.Results.Single();
         var position = _world.Position(agent, account);
-        var reopened = (await position.OpenForBatchAsync(_world.Open($"batch:{open.BatchId:D}", account, 10m, 170m) with { BatchId = open.BatchId })).Value!;
-        AssertSame(new OpenReceipt(opened.PositionId!, PositionStatus.Open, opened.CollateralUsdc, opened.Fees, opened.Transaction), reopened);
+        var before = (await position.GetAsync())!;
         var closed = close.Results.Single();
-        var reclosed = (await position.CloseAsync(new ClosePositionCommand($"batch:{close.BatchId:D}", CloseReasons.BatchClose, open.BatchId, null, 170m))).Value!;
+        var reclosed = (await position.CloseAsync(new ClosePositionCommand(BatchCommandIds.For(close.BatchId), CloseReasons.BatchClose, open.BatchId, null, 170m))).Value!;
         Assert.False(reclosed.Skipped);
         Assert.Equal(closed.PositionId, reclosed.PositionId);
         Assert.Equal(PositionStatus.Closed, reclosed.Status);
         Assert.Equal(closed.Transaction, reclosed.Transaction);
-        Assert.Equal(PositionStatus.Closed, (await position.GetAsync())!.Status);
+        AssertSamePosition(before, (await position.GetAsync())!);
         AssertUnchanged(balance, (await _world.Account(account).GetAsync())!);
+
+        // So does the next batch's open, retried; and with it the close before is forgotten.
+        var next = await _world.BatchOpenAsync(agent, weight: 10, leverage: 2);
+        var opened = next.Results.Single();
+        balance = (await _world.Account(account).GetAsync())!;
+        before = (await position.GetAsync())!;
+        var reopened = (await position.OpenForBatchAsync(_world.Open(BatchCommandIds.For(next.BatchId), account, 10m, 170m) with { BatchId = next.BatchId })).Value!;
+        AssertSame(new OpenReceipt(opened.PositionId!, PositionStatus.Open, opened.CollateralUsdc, opened.Fees, opened.Transaction), reopened);
+        AssertSamePosition(before, (await position.GetAsync())!);
+        AssertUnchanged(balance, (await _world.Account(account).GetAsync())!);
+        row = await PositionRowAsync(key);
+        Assert.Equal([BatchCommandIds.For(next.BatchId)], row.BatchOpens.Entries.Keys);
+        Assert.Empty(row.CloseReceipts.Entries);
+    }
+
+    [Fact]
+    public async Task A_position_forgets_a_batch_answer_only_once_a_later_command_reports_that_batch_completed()
+    {
+        var account = TestData.NewAddress();
+        var position = fixture.Client.GetGrain<IPositionGrain>(GrainKeys.Position(Guid.NewGuid(), account, _world.Symbol));
+        var (openBatch, closeBatch) = (Guid.NewGuid(), Guid.NewGuid());
+        var open = _world.Open(BatchCommandIds.For(openBatch), account, 10m, 100m) with { BatchId = openBatch };
+        var first = (await position.OpenForBatchAsync(open)).Value!;
+
+        // A close that reports other batches completed leaves the open's answer: a retry of it answers the same.
+        var close = new ClosePositionCommand(BatchCommandIds.For(closeBatch), CloseReasons.BatchClose, openBatch, null, 100m, [Guid.NewGuid()]);
+        Assert.False((await position.CloseAsync(close)).Value!.Skipped);
+        var closedPosition = (await position.GetAsync())!;
+        AssertSame(first, (await position.OpenForBatchAsync(open)).Value!);
+        AssertSamePosition(closedPosition, (await position.GetAsync())!);
+
+        // The next batch's open reports both completed: both answers go, and only its own is kept.
+        var nextBatch = Guid.NewGuid();
+        var next = _world.Open(BatchCommandIds.For(nextBatch), account, 10m, 100m) with { BatchId = nextBatch, CompletedBatches = [openBatch, closeBatch] };
+        Assert.True((await position.OpenForBatchAsync(next)).IsSuccess);
+        var row = await PositionRowAsync(position.GetPrimaryKeyString());
+        Assert.Equal([BatchCommandIds.For(nextBatch)], row.BatchOpens.Entries.Keys);
+        Assert.Empty(row.CloseReceipts.Entries);
     }
 
     [Fact]
@@ -84,9 +123,12 @@ public sealed class RememberedAnswersTests(ClusterFixture fixture)
         var sale = closedSnapshot.Exits.Single();
 
         // The row as a version before the receipts stored it: the batch's open with the opens, whole; the close with the
-        // reduces (here an intent's, made up for the test), whole, under "closes"; none of the receipts' memories.
+        // reduces (here an intent's, made up for the test), whole, under "closes"; none of the receipts' memories. Written
+        // once the settlement is confirmed (no re-send reminder wakes the position) and the position is gone.
         var key = GrainKeys.Position(agent, account, _world.Symbol);
+        await Eventually.WaitForAsync(() => PositionRowAsync(key), r => r.Unsettled.Count == 0, what: "the close's settlement to be confirmed");
         await fixture.Cluster.DeactivateAsync(position);
+        await fixture.Cluster.WaitForDeactivationAsync(position);
         var row = new GrainState<PositionGrainState>();
         await Storage.ReadStateAsync(StorageNames.Position, PositionId(key), row);
         var closeOutcome = new CloseOutcome(false, null, closedSnapshot, sale.RealizedPnlUsdc, sale.Price, sale.Transaction, sale.HistoricalSwapId);
@@ -95,34 +137,59 @@ public sealed class RememberedAnswersTests(ClusterFixture fixture)
         older.Remove("batchOpens");
         older.Remove("closeReceipts");
         older.Remove("reductions");
-        older["opens"] = Remembered(($"batch:{open.BatchId:D}", openSnapshot));
-        older["closes"] = Remembered(($"batch:{close.BatchId:D}", closeOutcome), ("intent:7", reduceOutcome));
+        older["opens"] = Remembered((BatchCommandIds.For(open.BatchId), openSnapshot));
+        older["closes"] = Remembered((BatchCommandIds.For(close.BatchId), closeOutcome), ("intent:7", reduceOutcome));
         await Storage.WriteStateAsync(StorageNames.Position, PositionId(key), new GrainState<JsonObject>(older, row.ETag));
 
+        // Each retry, through each path that asks, answers what the first call did and trades nothing.
         var balance = (await _world.Account(account).GetAsync())!;
-        var reopened = await position.OpenForBatchAsync(_world.Open($"batch:{open.BatchId:D}", account, 10m, 110m) with { BatchId = open.BatchId });
-        AssertSame(OpenReceipt.Of(openSnapshot), reopened.Value!);
-        var reclosed = (await position.CloseAsync(new ClosePositionCommand($"batch:{close.BatchId:D}", CloseReasons.BatchClose, open.BatchId, null, 110m))).Value!;
+        var before = (await position.GetAsync())!;
+        var openCommand = _world.Open(BatchCommandIds.For(open.BatchId), account, 10m, 110m) with { BatchId = open.BatchId };
+        AssertSame(OpenReceipt.Of(openSnapshot), (await position.OpenForBatchAsync(openCommand)).Value!);
+        AssertSame(OpenReceipt.Of(openSnapshot), (await position.ConcludeOpenAsync(openCommand.OpenId, new Rejection(Errors.StepFailed, "given up"))).Value!);
+        var reclosed = (await position.CloseAsync(new ClosePositionCommand(BatchCommandIds.For(close.BatchId), CloseReasons.BatchClose, open.BatchId, null, 110m))).Value!;
         Assert.Equal(CloseReceipt.Of(closeOutcome), reclosed);
-        Assert.Equal(closedSnapshot.PositionId, reclosed.PositionId);
+        Assert.Equal((closedSnapshot.PositionId, PositionStatus.Closed), (reclosed.PositionId, reclosed.Status));
+        Assert.True((await position.GetForCommandAsync(BatchCommandIds.For(close.BatchId))).Handled);
         var reduced = (await position.ReduceAsync(new ReducePositionCommand("intent:7", 1m, 110m, 0m, 100, null))).Value!;
         Assert.Equal("swap-reduce", reduced.HistoricalSwapId);
         Assert.Equal(CloseReasons.Reduce, reduced.Position!.CloseReason);
         Assert.True((await position.GetForCommandAsync("intent:7")).Handled);
+        AssertSamePosition(before, (await position.GetAsync())!);
         AssertUnchanged(balance, (await _world.Account(account).GetAsync())!);
-        Assert.Equal(PositionStatus.Closed, (await position.GetAsync())!.Status);
 
         // Its next write (here a batch open refused for good) stores each answer where it now belongs, and no "closes".
         var refusal = new Rejection(Errors.StepFailed, "given up");
-        Assert.Equal(Errors.StepFailed, (await position.ConcludeOpenAsync($"batch:{Guid.NewGuid():D}", refusal)).Problem!.Code);
+        Assert.Equal(Errors.StepFailed, (await position.ConcludeOpenAsync(BatchCommandIds.For(Guid.NewGuid()), refusal)).Problem!.Code);
         var stored = new GrainState<JsonObject>();
         await Storage.ReadStateAsync(StorageNames.Position, PositionId(key), stored);
         Assert.False(stored.State!.ContainsKey("closes"));
-        Assert.Equal([$"batch:{open.BatchId:D}"], Keys(stored.State, "batchOpens"));
+        Assert.Equal([BatchCommandIds.For(open.BatchId)], Keys(stored.State, "batchOpens"));
         Assert.Empty(Keys(stored.State, "opens"));
-        Assert.Equal([$"batch:{close.BatchId:D}"], Keys(stored.State, "closeReceipts"));
+        Assert.Equal([BatchCommandIds.For(close.BatchId)], Keys(stored.State, "closeReceipts"));
         Assert.Equal(["intent:7"], Keys(stored.State, "reductions"));
-        Assert.False(stored.State["closeReceipts"]!["entries"]![$"batch:{close.BatchId:D}"]!.AsObject().ContainsKey("position"));
+        Assert.False(stored.State["closeReceipts"]!["entries"]![BatchCommandIds.For(close.BatchId)]!.AsObject().ContainsKey("position"));
+    }
+
+    /// <summary>Nothing was traded: the same lifecycle, with the same sales, untouched since.</summary>
+    private static void AssertSamePosition(PositionSnapshot before, PositionSnapshot after)
+    {
+        Assert.Equal((before.PositionId, before.Status, before.Size, before.Exits.Count, before.LastTransaction, before.UpdatedAt),
+            (after.PositionId, after.Status, after.Size, after.Exits.Count, after.LastTransaction, after.UpdatedAt));
+    }
+
+    private async Task<PositionGrainState> PositionRowAsync(string key)
+    {
+        var row = new GrainState<PositionGrainState>();
+        await Storage.ReadStateAsync(StorageNames.Position, PositionId(key), row);
+        return row.State!;
+    }
+
+    private async Task<Grains.Accounts.SubscriberState> AccountRowAsync(string account)
+    {
+        var row = new GrainState<Grains.Accounts.SubscriberState>();
+        await Storage.ReadStateAsync(StorageNames.Account, GrainId.Create("subscriber", GrainKeys.Account(_world.Organization, account)), row);
+        return row.State!;
     }
 
     private static void AssertSame(OpenReceipt expected, OpenReceipt actual)
