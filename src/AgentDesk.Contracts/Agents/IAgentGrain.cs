@@ -68,17 +68,19 @@ public interface IAgentGrain : IGrainWithGuidKey
     Task SettleVaultPositionAsync(Settlement settlement);
 
     /// <summary>
-    /// One of this agent's batches has completed (its completion is stored): it never sends a step again. Idempotent.
+    /// Batch <paramref name="batchId"/> says it has completed: it never sends a step again. The agent believes only the
+    /// batch's stored result (one of its own batches, completed), so no other caller can make subscribers forget the
+    /// answers of a batch still running. Idempotent.
     /// </summary>
     [Alias("batch-completed")]
     Task BatchCompletedAsync(Guid batchId);
 
     /// <summary>
-    /// The agent's most recently completed batches, which each new batch hands to its subscribers' accounts and positions:
-    /// what they remember for those batches' steps can be forgotten, since nothing will retry them.
+    /// The agent's most recently completed batches on <paramref name="symbol"/>, which each new batch on it hands to its
+    /// subscribers' accounts and positions: what they remember for those batches' steps can go, since nothing will retry them.
     /// </summary>
     [Alias("completed-batches")]
-    Task<IReadOnlyList<Guid>> GetCompletedBatchesAsync();
+    Task<IReadOnlyList<Guid>> GetCompletedBatchesAsync(string symbol);
 }
 
 /// <summary>What <c>POST /agent/register</c> carries plus the signer for EIP-712 intents (docs/api.md).</summary>

@@ -87,6 +87,7 @@ public static class Errors
     // Batches and sizing.
     public static readonly ErrorCode BatchNotFound = NotFound("batch_not_found", "Batch not found");
     public static readonly ErrorCode BatchRunning = Conflict("batch_running", "Batch still running");
+    public static readonly ErrorCode BatchCompleted = Conflict("batch_completed", "Batch already completed");
     public static readonly ErrorCode InvalidWeight = Invalid("invalid_weight", "Invalid weight");
     public static readonly ErrorCode InvalidAction = Invalid("invalid_action", "Invalid action");
     public static readonly ErrorCode LeverageTooLow = Invalid("leverage_too_low", "Leverage too low");

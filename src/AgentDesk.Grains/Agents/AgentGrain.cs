@@ -1,5 +1,6 @@
 using AgentDesk.Contracts.Accounts;
 using AgentDesk.Contracts.Agents;
+using AgentDesk.Contracts.Batches;
 using AgentDesk.Contracts.Common;
 using AgentDesk.Contracts.Events;
 using AgentDesk.Contracts.Intents;
@@ -69,8 +70,8 @@ public sealed class AgentState
     /// <summary>Events (intents, pauses, vault settlements) the organisation's log has not confirmed yet.</summary>
     public List<EventDraft> Events { get; set; } = [];
 
-    /// <summary>The agent's most recently completed batches, oldest first (see <see cref="AgentGrain.BatchCompletedAsync"/>).</summary>
-    public List<Guid> CompletedBatches { get; set; } = [];
+    /// <summary>The agent's most recently completed batches by symbol, oldest first (see <see cref="AgentGrain.BatchCompletedAsync"/>).</summary>
+    public Dictionary<string, List<Guid>> CompletedBatches { get; set; } = [];
 }
 
 /// <summary>A handled intent: the signature it carried and what it answered.</summary>
@@ -100,9 +101,11 @@ public sealed class AgentGrain(
     private const int RememberedIntents = 16;
     private const int RememberedSettlements = 1024;
 
-    // Each batch hands the agent's last completed batches to every subscriber it reaches, which forget their answers to
-    // those batches' steps. A batch opens and another closes what it opened, so 8 cover the last four cycles: an account
-    // that missed a batch or two still hears of the ones before. What no batch reports is kept to the count bounds.
+    // Each batch hands the agent's last completed batches on its symbol to every subscriber it reaches, which forget their
+    // answers to those batches' steps. Kept per symbol, since a position is one symbol's and hears only of batches on it:
+    // an agent trading many symbols would otherwise push one symbol's batches out before its positions heard of them. A
+    // batch opens and another closes what it opened, so 8 cover a symbol's last four cycles, and an account that missed
+    // a batch or two still hears of the ones before. What no batch reports stays to the count bounds.
     private const int RememberedCompletedBatches = 8;
 
     private FastIntentVerifier? _verifier;
@@ -398,13 +401,20 @@ public sealed class AgentGrain(
 
     public async Task BatchCompletedAsync(Guid batchId)
     {
-        if (S.CompletedBatches.Contains(batchId)) return;
-        S.CompletedBatches.Add(batchId);
-        if (S.CompletedBatches.Count > RememberedCompletedBatches) S.CompletedBatches.RemoveAt(0);
+        // The batch's stored result, not the caller's word: a batch reported completed while it runs would make its
+        // subscribers forget answers its retries still need. The batch answers while it waits on this call, since reading
+        // its result interleaves.
+        var batch = await GrainFactory.GetGrain<IBatchGrain>(batchId).GetAsync();
+        if (batch is not { Status: BatchStatus.Completed } || batch.AgentId != AgentId) return;
+        var completed = S.CompletedBatches.TryGetValue(batch.Symbol, out var list) ? list : S.CompletedBatches[batch.Symbol] = [];
+        if (completed.Contains(batchId)) return;
+        completed.Add(batchId);
+        if (completed.Count > RememberedCompletedBatches) completed.RemoveAt(0);
         await state.WriteStateAsync();
     }
 
-    public Task<IReadOnlyList<Guid>> GetCompletedBatchesAsync() => Task.FromResult<IReadOnlyList<Guid>>(S.CompletedBatches.ToArray());
+    public Task<IReadOnlyList<Guid>> GetCompletedBatchesAsync(string symbol) =>
+        Task.FromResult<IReadOnlyList<Guid>>(S.CompletedBatches.TryGetValue(symbol, out var completed) ? completed.ToArray() : []);
 
     /// <summary>
     /// What the feed or the position would refuse, checked before the nonce is spent; with the fresh price it read, which the
@@ -420,7 +430,8 @@ public sealed class AgentGrain(
             if (price is null) return (new Rejection(Errors.NoPrice, $"There is no price for {symbol} yet."), null);
             if (PriceGuard.CheckFresh(new PriceQuote(price.PriceUsd, price.At), symbol, now, prices.Value.Policy) is { } stale) return (stale, null);
         }
-        var found = await GrainFactory.GetGrain<IPositionGrain>(GrainKeys.Position(AgentId, admitted.VaultAddress, symbol)).GetForCommandAsync(IntentCommandIds.For(request.Nonce));
+        var found = await GrainFactory.GetGrain<IPositionGrain>(GrainKeys.Position(AgentId, admitted.VaultAddress, symbol))
+            .GetForCommandAsync(IntentCommandIds.For(request.Nonce));
         // This intent already reached the position, and this agent's activation died before recording it: carry it out
         // again (the position answers what it answered then) instead of refusing what was done.
         if (found.Handled) return (null, price?.PriceUsd);

@@ -367,7 +367,7 @@ public sealed class BatchGrain(
     {
         try
         {
-            return await Agent.GetCompletedBatchesAsync();
+            return await Agent.GetCompletedBatchesAsync(S.Symbol);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
@@ -395,7 +395,7 @@ public sealed class BatchGrain(
     private async Task<BatchOpenStep> OpenStepAsync(decimal price)
     {
         var request = S.Open!;
-        var agent = await GrainFactory.GetGrain<IAgentGrain>(request.AgentId).GetProfileAsync();
+        var agent = await Agent.GetProfileAsync();
         return new BatchOpenStep(BatchId, request.AgentId, request.Symbol, request.Side, request.Weight, request.Leverage,
             agent?.Fees ?? [], risk.Value.FeeCaps, price, options.Value.PositionDecimals, null, request.TriggerPrice, request.StopLossPrice,
             request.TakeProfitPrice, request.TrailingStopPercentage, agent?.AgentType ?? Domain.Agents.AgentType.Perpetual,

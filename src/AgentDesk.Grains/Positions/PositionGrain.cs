@@ -35,6 +35,13 @@ public sealed class PositionGrainState
     /// <summary>Opens their caller gave up on before they happened, by open id: they are refused for good.</summary>
     public HandledCommands<Rejection> Foreclosed { get; set; } = new();
 
+    /// <summary>
+    /// Batch opens carried out whose batch has since completed, by open id: their receipts are forgotten, and an open that
+    /// still arrives for one (a message older than the completion, from an activation that outlived its silo) is refused
+    /// rather than carried out a second time. An open id with nothing after it, so far smaller than a receipt.
+    /// </summary>
+    public HandledCommands<bool> CompletedBatchOpens { get; set; } = new();
+
     /// <summary>Close commands (a batch's, a user's) already carried out, by close id.</summary>
     public HandledCommands<CloseReceipt> CloseReceipts { get; set; } = new();
 
@@ -65,14 +72,16 @@ public sealed class PositionGrainState
 
     /// <summary>
     /// Forgets the answers to the steps of batches that have completed (<see cref="OpenPositionCommand.CompletedBatches"/>):
-    /// nothing retries them any more. Refusals (<see cref="Foreclosed"/>) are kept: they guard against a late open.
+    /// nothing retries them any more. An open carried out is remembered as done (<see cref="CompletedBatchOpens"/>), and
+    /// refusals (<see cref="Foreclosed"/>) are kept: both guard against an open arriving late. A close arriving late needs
+    /// no guard: it names the batch whose position it closes, and that position is no longer live.
     /// </summary>
-    public void ForgetCompletedBatches(IReadOnlyList<Guid>? completed)
+    public void ForgetCompletedBatches(IReadOnlyList<Guid>? completed, int capacity)
     {
         foreach (var batchId in completed ?? [])
         {
             var commandId = BatchCommandIds.For(batchId);
-            BatchOpens.Forget(commandId);
+            if (BatchOpens.Forget(commandId)) CompletedBatchOpens.Remember(commandId, true, capacity);
             CloseReceipts.Forget(commandId);
         }
     }
@@ -82,19 +91,19 @@ public sealed class PositionGrainState
     /// (kept with the intents' opens then) as receipts, closes as receipts, reduces as they were. Each keeps its order.
     /// Idempotent, and a row written since has nothing to move. The row shrinks at the position's next write.
     /// </summary>
-    public void MoveOlderAnswers(int capacity)
+    public void MoveOlderAnswers(int batchCapacity, int intentCapacity)
     {
         foreach (var (openId, opened) in Opens.Entries.Where(e => e.Value is { BatchId: not null }).ToArray())
         {
-            BatchOpens.Remember(openId, OpenReceipt.Of(opened), capacity);
+            BatchOpens.Remember(openId, OpenReceipt.Of(opened), batchCapacity);
             Opens.Forget(openId);
         }
         if (OlderCloses is null) return;
         foreach (var (commandId, outcome) in OlderCloses.Entries)
         {
             if (outcome is null) continue;
-            if (IntentCommandIds.IsIntent(commandId)) Reductions.Remember(commandId, outcome, capacity);
-            else CloseReceipts.Remember(commandId, CloseReceipt.Of(outcome), capacity);
+            if (IntentCommandIds.IsIntent(commandId)) Reductions.Remember(commandId, outcome, intentCapacity);
+            else CloseReceipts.Remember(commandId, CloseReceipt.Of(outcome), batchCapacity);
         }
         OlderCloses = null;
     }
@@ -196,7 +205,7 @@ public sealed class PositionGrain(
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        S.MoveOlderAnswers(RememberedCommands);
+        S.MoveOlderAnswers(RememberedCommands, RememberedIntentCommands);
         // A position registers its envelope before its open or change answers, so the index holds the stored envelope
         // unless a crash came in between. This activation assumes it holds it and confirms that a moment later, unless a
         // call has told the index anyway: a tick that activates an idle position to exit it then costs one call to the
@@ -219,18 +228,23 @@ public sealed class PositionGrain(
     public Task<Result<OpenReceipt>> OpenForBatchAsync(OpenPositionCommand command)
     {
         if (command.BatchId is null) throw new ArgumentException("Only a batch step opens with OpenForBatchAsync.", nameof(command));
+        // Made from the lifecycle, not from a snapshot of it (whose arrays only five fields would be kept from); the margin
+        // is the snapshot's: the position's, or an order's collateral while it waits for its trigger.
         return OpenAsync(command, S.BatchOpens, lifecycle => new OpenReceipt(lifecycle.PositionId, lifecycle.Status,
-            lifecycle.Position?.MarginUsdc ?? lifecycle.CollateralUsdc, lifecycle.Fees.ToArray(), lifecycle.OpenTransaction), RememberedCommands);
+            lifecycle.Position?.MarginUsdc ?? lifecycle.CollateralUsdc, lifecycle.Fees.ToArray(), lifecycle.OpenTransaction),
+            RememberedCommands);
     }
 
     /// <summary>Opens, remembering in <paramref name="answered"/> the answer <paramref name="answer"/> makes of the new lifecycle.</summary>
-    private async Task<Result<T>> OpenAsync<T>(OpenPositionCommand command, HandledCommands<T> answered, Func<PositionLifecycle, T> answer, int remembered)
+    private async Task<Result<T>> OpenAsync<T>(OpenPositionCommand command, HandledCommands<T> answered, Func<PositionLifecycle, T> answer,
+        int remembered)
     {
         if (answered.TryGet(command.OpenId, out var done)) return Result<T>.Ok(done);
         if (S.Foreclosed.TryGet(command.OpenId, out var foreclosed)) return foreclosed;
+        if (S.CompletedBatchOpens.Contains(command.OpenId)) return BatchCompleted(command.OpenId);
         await FinishOtherPendingAsync(command.OpenId);
         if (answered.TryGet(command.OpenId, out done)) return Result<T>.Ok(done);
-        S.ForgetCompletedBatches(command.CompletedBatches);
+        S.ForgetCompletedBatches(command.CompletedBatches, RememberedCommands);
         if (S.Current is { IsLive: true } live)
             return new Rejection(Errors.PositionAlreadyOpen,
                     $"Agent {Key.AgentId} already has a {(live.Status == PositionStatus.Pending ? "pending order" : "position")} on {Key.Symbol} for {Key.Account}; use add or reduce.")
@@ -292,6 +306,7 @@ public sealed class PositionGrain(
     {
         if (S.BatchOpens.TryGet(openId, out var done)) return Result<OpenReceipt>.Ok(done);
         if (S.Foreclosed.TryGet(openId, out var foreclosed)) return foreclosed;
+        if (S.CompletedBatchOpens.Contains(openId)) return BatchCompleted(openId);
         // Its order may have reached a venue outside the cluster: the replay asks the venue before anything is decided.
         if (S.Pending?.Open is { BatchId: not null } pending && pending.OpenId == openId)
         {
@@ -308,7 +323,7 @@ public sealed class PositionGrain(
         if (S.CloseReceipts.TryGet(command.CloseId, out var done)) return Result<CloseReceipt>.Ok(done);
         await FinishOtherPendingAsync(command.CloseId);
         if (S.CloseReceipts.TryGet(command.CloseId, out done)) return Result<CloseReceipt>.Ok(done);
-        S.ForgetCompletedBatches(command.CompletedBatches);
+        S.ForgetCompletedBatches(command.CompletedBatches, RememberedCommands);
         var current = S.Current;
         if (current is not { IsLive: true }
             || (command.OnlyIfOpenedByBatch is { } batch && current.BatchId != batch)
@@ -576,6 +591,9 @@ public sealed class PositionGrain(
         await SyncWatchAsync();
         return Result<PositionSnapshot>.Ok(snapshot);
     }
+
+    private static Rejection BatchCompleted(string openId) =>
+        new(Errors.BatchCompleted, $"The batch behind {openId} has completed: its open was carried out and is not carried out again.");
 
     private Result<T> NotOpen<T>() => Result<T>.Fail(Errors.PositionNotFound,
         $"There is no open position on {Key.Symbol} for {Key.Account} under agent {Key.AgentId}.");

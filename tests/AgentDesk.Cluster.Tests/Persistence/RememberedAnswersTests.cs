@@ -44,24 +44,35 @@ public sealed class RememberedAnswersTests(ClusterFixture fixture)
         }
 
         // Each completed batch told the agent, and each batch told the account and the position of the ones before it, which
-        // nothing retries any more: the last open was forgotten when the close that needed it completed came, and only the
-        // last close, which no later batch has reported, is still remembered.
-        Assert.Equal(8, (await _world.Agent(agent).GetCompletedBatchesAsync()).Count);
-        Assert.Equal(close.BatchId, (await _world.Agent(agent).GetCompletedBatchesAsync())[^1]);
+        // nothing retries any more. The last open's receipt went when the close came (which runs only once the open has
+        // completed), leaving its open id as done; only the last close, which no later batch has reported, is remembered.
+        var completed = await _world.Agent(agent).GetCompletedBatchesAsync(_world.Symbol);
+        Assert.Equal(8, completed.Count);
+        Assert.Equal([open.BatchId, close.BatchId], completed.TakeLast(2));
         var key = GrainKeys.Position(agent, account, _world.Symbol);
         var row = await PositionRowAsync(key);
         Assert.Empty(row.BatchOpens.Entries);
+        Assert.Equal(64, row.CompletedBatchOpens.Count);
+        Assert.Equal(BatchCommandIds.For(open.BatchId), row.CompletedBatchOpens.Entries.Keys.Last());
         Assert.Equal([BatchCommandIds.For(close.BatchId)], row.CloseReceipts.Entries.Keys);
         Assert.Equal([open.BatchId.ToString("D")], (await AccountRowAsync(account)).Steps.Entries.Keys);
         // Every activation reads this row. Remembering each batch's whole position made it about 280 KB after 64 cycles.
-        Assert.InRange(new JsonGrainStorageSerializer().Serialize(row).ToMemory().Length, 1, 8 * 1024); // 5.3 KB measured
+        Assert.InRange(new JsonGrainStorageSerializer().Serialize(row).ToMemory().Length, 1, 10 * 1024); // 6.4 KB measured
+
+        // The agent believes only a batch's own stored result: neither a batch it does not know nor another agent's counts.
+        var other = await _world.AgentAsync();
+        await _world.Agent(agent).BatchCompletedAsync(Guid.NewGuid());
+        await _world.Agent(other).BatchCompletedAsync(close.BatchId);
+        Assert.Equal(completed, await _world.Agent(agent).GetCompletedBatchesAsync(_world.Symbol));
+        Assert.Empty(await _world.Agent(other).GetCompletedBatchesAsync(_world.Symbol));
 
         // The last close, retried (a resumed batch whose answer was lost), answers what it answered and trades nothing.
         var balance = (await _world.Account(account).GetAsync())!;
         var position = _world.Position(agent, account);
         var before = (await position.GetAsync())!;
         var closed = close.Results.Single();
-        var reclosed = (await position.CloseAsync(new ClosePositionCommand(BatchCommandIds.For(close.BatchId), CloseReasons.BatchClose, open.BatchId, null, 170m))).Value!;
+        var closeCommand = new ClosePositionCommand(BatchCommandIds.For(close.BatchId), CloseReasons.BatchClose, open.BatchId, null, 170m);
+        var reclosed = (await position.CloseAsync(closeCommand)).Value!;
         Assert.False(reclosed.Skipped);
         Assert.Equal(closed.PositionId, reclosed.PositionId);
         Assert.Equal(PositionStatus.Closed, reclosed.Status);
@@ -74,7 +85,8 @@ public sealed class RememberedAnswersTests(ClusterFixture fixture)
         var opened = next.Results.Single();
         balance = (await _world.Account(account).GetAsync())!;
         before = (await position.GetAsync())!;
-        var reopened = (await position.OpenForBatchAsync(_world.Open(BatchCommandIds.For(next.BatchId), account, 10m, 170m) with { BatchId = next.BatchId })).Value!;
+        var openCommand = _world.Open(BatchCommandIds.For(next.BatchId), account, 10m, 170m) with { BatchId = next.BatchId };
+        var reopened = (await position.OpenForBatchAsync(openCommand)).Value!;
         AssertSame(new OpenReceipt(opened.PositionId!, PositionStatus.Open, opened.CollateralUsdc, opened.Fees, opened.Transaction), reopened);
         AssertSamePosition(before, (await position.GetAsync())!);
         AssertUnchanged(balance, (await _world.Account(account).GetAsync())!);
@@ -106,6 +118,13 @@ public sealed class RememberedAnswersTests(ClusterFixture fixture)
         var row = await PositionRowAsync(position.GetPrimaryKeyString());
         Assert.Equal([BatchCommandIds.For(nextBatch)], row.BatchOpens.Entries.Keys);
         Assert.Empty(row.CloseReceipts.Entries);
+
+        // An open of the completed batch that still arrives (sent before the batch completed, delivered after) is refused:
+        // the position it opened was closed, and a second one must not open in its place.
+        var live = (await position.GetAsync())!;
+        Assert.Equal(Errors.BatchCompleted, (await position.OpenForBatchAsync(open)).Problem!.Code);
+        Assert.Equal(Errors.BatchCompleted, (await position.ConcludeOpenAsync(open.OpenId, new Rejection(Errors.StepFailed, "given up"))).Problem!.Code);
+        AssertSamePosition(live, (await position.GetAsync())!);
     }
 
     [Fact]
@@ -147,7 +166,8 @@ public sealed class RememberedAnswersTests(ClusterFixture fixture)
         var openCommand = _world.Open(BatchCommandIds.For(open.BatchId), account, 10m, 110m) with { BatchId = open.BatchId };
         AssertSame(OpenReceipt.Of(openSnapshot), (await position.OpenForBatchAsync(openCommand)).Value!);
         AssertSame(OpenReceipt.Of(openSnapshot), (await position.ConcludeOpenAsync(openCommand.OpenId, new Rejection(Errors.StepFailed, "given up"))).Value!);
-        var reclosed = (await position.CloseAsync(new ClosePositionCommand(BatchCommandIds.For(close.BatchId), CloseReasons.BatchClose, open.BatchId, null, 110m))).Value!;
+        var closeCommand = new ClosePositionCommand(BatchCommandIds.For(close.BatchId), CloseReasons.BatchClose, open.BatchId, null, 110m);
+        var reclosed = (await position.CloseAsync(closeCommand)).Value!;
         Assert.Equal(CloseReceipt.Of(closeOutcome), reclosed);
         Assert.Equal((closedSnapshot.PositionId, PositionStatus.Closed), (reclosed.PositionId, reclosed.Status));
         Assert.True((await position.GetForCommandAsync(BatchCommandIds.For(close.BatchId))).Handled);
@@ -200,7 +220,8 @@ public sealed class RememberedAnswersTests(ClusterFixture fixture)
 
     private static void AssertUnchanged(Contracts.Accounts.AccountView before, Contracts.Accounts.AccountView after)
     {
-        Assert.Equal((before.FreeUsdc, before.LockedUsdc, before.FeesPaidUsdc, before.RealizedPnlUsdc), (after.FreeUsdc, after.LockedUsdc, after.FeesPaidUsdc, after.RealizedPnlUsdc));
+        Assert.Equal((before.FreeUsdc, before.LockedUsdc, before.FeesPaidUsdc, before.RealizedPnlUsdc),
+            (after.FreeUsdc, after.LockedUsdc, after.FeesPaidUsdc, after.RealizedPnlUsdc));
         Assert.Equal(before.OpenPositionKeys, after.OpenPositionKeys);
     }
 
