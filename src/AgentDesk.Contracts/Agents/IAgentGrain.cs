@@ -69,10 +69,11 @@ public interface IAgentGrain : IGrainWithGuidKey
 
     /// <summary>
     /// Batch <paramref name="batchId"/> says it has completed: it never sends a step again. The agent believes only the
-    /// batch's stored result (one of its own batches, completed), so no other caller can make subscribers forget the
-    /// answers of a batch still running. Idempotent.
+    /// batch's stored status (one of its own batches, completed), so no other caller can make subscribers forget the
+    /// answers of a batch still running. One-way, so a batch never waits on an agent busy with its intents; a report that
+    /// is lost only leaves those answers to their count bounds. Idempotent.
     /// </summary>
-    [Alias("batch-completed")]
+    [Orleans.Concurrency.OneWay, Alias("batch-completed")]
     Task BatchCompletedAsync(Guid batchId);
 
     /// <summary>

@@ -21,7 +21,17 @@ public interface IBatchGrain : IGrainWithGuidKey
     /// <summary>The batch as it stands, also while it runs (this call interleaves with the run).</summary>
     [Orleans.Concurrency.AlwaysInterleave, Alias("get")]
     Task<BatchResult?> GetAsync();
+
+    /// <summary>Whose batch this is, on what, and whether it has completed, as stored: <see cref="GetAsync"/> without the outcomes.</summary>
+    [Orleans.Concurrency.AlwaysInterleave, Alias("get-status")]
+    Task<BatchStatusView?> GetStatusAsync();
 }
+
+[GenerateSerializer, Immutable, Alias("agentdesk.batch-status-view")]
+public sealed record BatchStatusView(
+    [property: Id(0)] Guid AgentId,
+    [property: Id(1)] string Symbol,
+    [property: Id(2)] BatchStatus Status);
 
 [GenerateSerializer, Immutable, Alias("agentdesk.batch-open-request")]
 public sealed record BatchOpenRequest(

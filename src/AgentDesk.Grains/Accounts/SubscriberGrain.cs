@@ -32,6 +32,12 @@ public sealed class SubscriberState
     /// <summary>Batch steps by batch id: a replayed step answers the stored outcome.</summary>
     public HandledCommands<BatchStepOutcome> Steps { get; set; } = new();
 
+    /// <summary>
+    /// The ids of the batches reported completed to this account, the last 64: their steps are forgotten, and a step that
+    /// still arrives for one (a message older than the completion) is refused without trading or charging anything.
+    /// </summary>
+    public HandledCommands<bool> CompletedBatches { get; set; } = new();
+
     /// <summary>Settlement ids already applied, so a re-sent settlement pays nothing twice.</summary>
     public HandledCommands<bool> Settlements { get; set; } = new();
 
@@ -56,6 +62,9 @@ public sealed class SubscriberGrain(
     public const int RememberedDeposits = 1024;
     public const int RememberedSteps = 512;
     public const int RememberedSettlements = 1024;
+
+    // A step of a completed batch is forgotten once a later batch reports it; these guard against one arriving late.
+    public const int RememberedCompletedBatches = 64;
 
     private EventOutbox? _events;
 
@@ -113,9 +122,14 @@ public sealed class SubscriberGrain(
         var step = batchStep;
         var stepKey = step.BatchId.ToString("D");
         if (S.Steps.TryGet(stepKey, out var done)) return done;
+        if (S.CompletedBatches.Contains(stepKey)) return Failed(BatchCompleted(step.BatchId));
         if (!S.Exists) return Failed(new Rejection(Errors.AccountNotFound, $"Account {Key.Address} does not exist."));
         // Steps of the agent's completed batches are never retried: forgotten now, stored with this step's record.
-        foreach (var completed in step.CompletedBatches ?? []) S.Steps.Forget(completed.ToString("D"));
+        foreach (var completed in step.CompletedBatches ?? [])
+        {
+            S.Steps.Forget(completed.ToString("D"));
+            S.CompletedBatches.Remember(completed.ToString("D"), true, RememberedCompletedBatches);
+        }
 
         // Sized from the current balance. Nothing is stored before the position answers: the position is
         // idempotent on the open id, so if this activation dies in between, the resumed batch sizes again,
@@ -141,6 +155,7 @@ public sealed class SubscriberGrain(
     {
         var stepKey = batchStep.BatchId.ToString("D");
         if (S.Steps.TryGet(stepKey, out var done)) return done;
+        if (S.CompletedBatches.Contains(stepKey)) return Failed(BatchCompleted(batchStep.BatchId));
         // The position decides: an attempt whose answer was lost (this account's write failed after the position opened,
         // say) may have opened it. Asked this way, the position also refuses that open for good if it has not happened.
         var positionKey = GrainKeys.Position(batchStep.AgentId, Key.Address, batchStep.Symbol);
@@ -206,6 +221,9 @@ public sealed class SubscriberGrain(
         await state.WriteStateAsync();
         return outcome;
     }
+
+    private static Rejection BatchCompleted(Guid batchId) =>
+        new(Errors.BatchCompleted, $"Batch {batchId} has completed; its steps are not carried out any more.");
 
     private BatchStepOutcome Failed(Rejection problem) => new(Key.Address, false, null, false, 0m, [], null, problem);
 

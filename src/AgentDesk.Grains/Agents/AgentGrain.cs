@@ -401,10 +401,9 @@ public sealed class AgentGrain(
 
     public async Task BatchCompletedAsync(Guid batchId)
     {
-        // The batch's stored result, not the caller's word: a batch reported completed while it runs would make its
-        // subscribers forget answers its retries still need. The batch answers while it waits on this call, since reading
-        // its result interleaves.
-        var batch = await GrainFactory.GetGrain<IBatchGrain>(batchId).GetAsync();
+        // The batch's stored status, not the caller's word: a batch reported completed while it runs would make its
+        // subscribers forget answers its retries still need.
+        var batch = await GrainFactory.GetGrain<IBatchGrain>(batchId).GetStatusAsync();
         if (batch is not { Status: BatchStatus.Completed } || batch.AgentId != AgentId) return;
         var completed = S.CompletedBatches.TryGetValue(batch.Symbol, out var list) ? list : S.CompletedBatches[batch.Symbol] = [];
         if (completed.Contains(batchId)) return;

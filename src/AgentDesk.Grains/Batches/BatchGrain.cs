@@ -164,6 +164,9 @@ public sealed class BatchGrain(
     /// </summary>
     public Task<BatchResult?> GetAsync() => Task.FromResult(_stored);
 
+    public Task<BatchStatusView?> GetStatusAsync() =>
+        Task.FromResult(_stored is { } stored ? new BatchStatusView(stored.AgentId, stored.Symbol, stored.Status) : null);
+
     private bool Stored => state.RecordExists && (S.Open is not null || S.Close is not null);
 
     /// <summary>Stores the state, then lets readers see it.</summary>
@@ -377,8 +380,9 @@ public sealed class BatchGrain(
     }
 
     /// <summary>
-    /// Tells the agent, once the completion is stored, that this batch will never send a step again. If it cannot be told,
-    /// accounts and positions keep this batch's answers to their count bounds, as before.
+    /// Tells the agent, once the completion is stored, that this batch will never send a step again (one-way: the batch
+    /// does not wait on an agent busy with its intents). If the agent is not told, accounts and positions keep this
+    /// batch's answers to their count bounds, as before.
     /// </summary>
     private async Task ReportCompletedAsync()
     {

@@ -36,11 +36,12 @@ public sealed class PositionGrainState
     public HandledCommands<Rejection> Foreclosed { get; set; } = new();
 
     /// <summary>
-    /// Batch opens carried out whose batch has since completed, by open id: their receipts are forgotten, and an open that
-    /// still arrives for one (a message older than the completion, from an activation that outlived its silo) is refused
-    /// rather than carried out a second time. An open id with nothing after it, so far smaller than a receipt.
+    /// The command ids of the batches reported completed to this position, the last 64: their answers are forgotten, and
+    /// an open or a close that still arrives for one (a message older than the completion, from an activation that outlived
+    /// its silo) is refused rather than carried out, whether or not this position carried it out the first time. A
+    /// command id with nothing after it, so far smaller than a receipt.
     /// </summary>
-    public HandledCommands<bool> CompletedBatchOpens { get; set; } = new();
+    public HandledCommands<bool> CompletedBatches { get; set; } = new();
 
     /// <summary>Close commands (a batch's, a user's) already carried out, by close id.</summary>
     public HandledCommands<CloseReceipt> CloseReceipts { get; set; } = new();
@@ -72,17 +73,16 @@ public sealed class PositionGrainState
 
     /// <summary>
     /// Forgets the answers to the steps of batches that have completed (<see cref="OpenPositionCommand.CompletedBatches"/>):
-    /// nothing retries them any more. An open carried out is remembered as done (<see cref="CompletedBatchOpens"/>), and
-    /// refusals (<see cref="Foreclosed"/>) are kept: both guard against an open arriving late. A close arriving late needs
-    /// no guard: it names the batch whose position it closes, and that position is no longer live.
+    /// nothing retries them any more, and a command of theirs arriving late is refused (<see cref="CompletedBatches"/>).
     /// </summary>
     public void ForgetCompletedBatches(IReadOnlyList<Guid>? completed, int capacity)
     {
         foreach (var batchId in completed ?? [])
         {
             var commandId = BatchCommandIds.For(batchId);
-            if (BatchOpens.Forget(commandId)) CompletedBatchOpens.Remember(commandId, true, capacity);
+            BatchOpens.Forget(commandId);
             CloseReceipts.Forget(commandId);
+            CompletedBatches.Remember(commandId, true, capacity);
         }
     }
 
@@ -241,7 +241,7 @@ public sealed class PositionGrain(
     {
         if (answered.TryGet(command.OpenId, out var done)) return Result<T>.Ok(done);
         if (S.Foreclosed.TryGet(command.OpenId, out var foreclosed)) return foreclosed;
-        if (S.CompletedBatchOpens.Contains(command.OpenId)) return BatchCompleted(command.OpenId);
+        if (S.CompletedBatches.Contains(command.OpenId)) return BatchCompleted(command.OpenId);
         await FinishOtherPendingAsync(command.OpenId);
         if (answered.TryGet(command.OpenId, out done)) return Result<T>.Ok(done);
         S.ForgetCompletedBatches(command.CompletedBatches, RememberedCommands);
@@ -306,7 +306,7 @@ public sealed class PositionGrain(
     {
         if (S.BatchOpens.TryGet(openId, out var done)) return Result<OpenReceipt>.Ok(done);
         if (S.Foreclosed.TryGet(openId, out var foreclosed)) return foreclosed;
-        if (S.CompletedBatchOpens.Contains(openId)) return BatchCompleted(openId);
+        if (S.CompletedBatches.Contains(openId)) return BatchCompleted(openId);
         // Its order may have reached a venue outside the cluster: the replay asks the venue before anything is decided.
         if (S.Pending?.Open is { BatchId: not null } pending && pending.OpenId == openId)
         {
@@ -321,6 +321,7 @@ public sealed class PositionGrain(
     public async Task<Result<CloseReceipt>> CloseAsync(ClosePositionCommand command)
     {
         if (S.CloseReceipts.TryGet(command.CloseId, out var done)) return Result<CloseReceipt>.Ok(done);
+        if (S.CompletedBatches.Contains(command.CloseId)) return BatchCompleted(command.CloseId);
         await FinishOtherPendingAsync(command.CloseId);
         if (S.CloseReceipts.TryGet(command.CloseId, out done)) return Result<CloseReceipt>.Ok(done);
         S.ForgetCompletedBatches(command.CompletedBatches, RememberedCommands);
@@ -592,8 +593,8 @@ public sealed class PositionGrain(
         return Result<PositionSnapshot>.Ok(snapshot);
     }
 
-    private static Rejection BatchCompleted(string openId) =>
-        new(Errors.BatchCompleted, $"The batch behind {openId} has completed: its open was carried out and is not carried out again.");
+    private static Rejection BatchCompleted(string commandId) =>
+        new(Errors.BatchCompleted, $"The batch behind {commandId} has completed; its steps are not carried out any more.");
 
     private Result<T> NotOpen<T>() => Result<T>.Fail(Errors.PositionNotFound,
         $"There is no open position on {Key.Symbol} for {Key.Account} under agent {Key.AgentId}.");

@@ -1,8 +1,10 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using AgentDesk.Contracts.Accounts;
 using AgentDesk.Contracts.Batches;
 using AgentDesk.Contracts.Common;
 using AgentDesk.Contracts.Positions;
+using AgentDesk.Domain.Agents;
 using AgentDesk.Domain.Common;
 using AgentDesk.Grains.Infrastructure;
 using AgentDesk.Grains.Positions;
@@ -39,27 +41,43 @@ public sealed class RememberedAnswersTests(ClusterFixture fixture)
             await _world.PriceAsync(100m + cycle);
             open = await _world.BatchOpenAsync(agent, weight: 10, leverage: 2);
             Assert.Equal(1, open.Successful);
+            await HeardCompletedAsync(agent, open.BatchId);
             close = (await fixture.Client.GetGrain<IBatchGrain>(Guid.NewGuid()).CloseAsync(new BatchCloseRequest(agent, open.BatchId))).Value!;
             Assert.Equal(1, close.Successful);
+            await HeardCompletedAsync(agent, close.BatchId);
         }
 
-        // Each completed batch told the agent, and each batch told the account and the position of the ones before it, which
-        // nothing retries any more. The last open's receipt went when the close came (which runs only once the open has
-        // completed), leaving its open id as done; only the last close, which no later batch has reported, is remembered.
+        // Each completed batch told the agent, which keeps the last 8 on the symbol, and each batch told the account and the
+        // position of the ones before it, which nothing retries any more. The last open's receipt went when the close came
+        // (which runs only once the open has completed); only the last close, which no later batch has reported, is kept.
         var completed = await _world.Agent(agent).GetCompletedBatchesAsync(_world.Symbol);
         Assert.Equal(8, completed.Count);
         Assert.Equal([open.BatchId, close.BatchId], completed.TakeLast(2));
+        Assert.Empty(await _world.Agent(agent).GetCompletedBatchesAsync(TestData.NewSymbol()));
         var key = GrainKeys.Position(agent, account, _world.Symbol);
+        await Eventually.WaitForAsync(() => PositionRowAsync(key), r => r.Unsettled.Count == 0, what: "the last close's settlement to be confirmed");
         var row = await PositionRowAsync(key);
         Assert.Empty(row.BatchOpens.Entries);
-        Assert.Equal(64, row.CompletedBatchOpens.Count);
-        Assert.Equal(BatchCommandIds.For(open.BatchId), row.CompletedBatchOpens.Entries.Keys.Last());
         Assert.Equal([BatchCommandIds.For(close.BatchId)], row.CloseReceipts.Entries.Keys);
-        Assert.Equal([open.BatchId.ToString("D")], (await AccountRowAsync(account)).Steps.Entries.Keys);
+        Assert.Equal(64, row.CompletedBatches.Count);
+        Assert.Equal(BatchCommandIds.For(open.BatchId), row.CompletedBatches.Entries.Keys.Last());
+        var accountRow = await AccountRowAsync(account);
+        Assert.Equal([open.BatchId.ToString("D")], accountRow.Steps.Entries.Keys);
+        Assert.Equal(64, accountRow.CompletedBatches.Count);
         // Every activation reads this row. Remembering each batch's whole position made it about 280 KB after 64 cycles.
-        Assert.InRange(new JsonGrainStorageSerializer().Serialize(row).ToMemory().Length, 1, 10 * 1024); // 6.4 KB measured
+        Assert.InRange(new JsonGrainStorageSerializer().Serialize(row).ToMemory().Length, 1, 12 * 1024); // 8.5 KB measured
 
-        // The agent believes only a batch's own stored result: neither a batch it does not know nor another agent's counts.
+        // A step of a batch that completed and was forgotten, arriving late at the account, is refused and charges nothing.
+        var balance = (await _world.Account(account).GetAsync())!;
+        var forgotten = Guid.Parse(accountRow.CompletedBatches.Entries.Keys.Last());
+        var late = await _world.Account(account).OpenFromBatchAsync(
+            new BatchOpenStep(forgotten, agent, _world.Symbol, Side.Long, 10, 2, [], FeeCaps.Default, 170m, 8, null, 0, 0, 0, 0));
+        Assert.Equal((false, Errors.BatchCompleted), (late.Success, late.Problem!.Code));
+        AssertUnchanged(balance, (await _world.Account(account).GetAsync())!);
+        // Refused by the account itself, which records nothing for it (its position need not have heard of the batch).
+        Assert.DoesNotContain(forgotten.ToString("D"), (await AccountRowAsync(account)).Steps.Entries.Keys);
+
+        // The agent believes only a batch's own stored status: neither a batch it does not know nor another agent's counts.
         var other = await _world.AgentAsync();
         await _world.Agent(agent).BatchCompletedAsync(Guid.NewGuid());
         await _world.Agent(other).BatchCompletedAsync(close.BatchId);
@@ -67,7 +85,7 @@ public sealed class RememberedAnswersTests(ClusterFixture fixture)
         Assert.Empty(await _world.Agent(other).GetCompletedBatchesAsync(_world.Symbol));
 
         // The last close, retried (a resumed batch whose answer was lost), answers what it answered and trades nothing.
-        var balance = (await _world.Account(account).GetAsync())!;
+        balance = (await _world.Account(account).GetAsync())!;
         var position = _world.Position(agent, account);
         var before = (await position.GetAsync())!;
         var closed = close.Results.Single();
@@ -82,6 +100,7 @@ public sealed class RememberedAnswersTests(ClusterFixture fixture)
 
         // So does the next batch's open, retried; and with it the close before is forgotten.
         var next = await _world.BatchOpenAsync(agent, weight: 10, leverage: 2);
+        await HeardCompletedAsync(agent, next.BatchId);
         var opened = next.Results.Single();
         balance = (await _world.Account(account).GetAsync())!;
         before = (await position.GetAsync())!;
@@ -119,11 +138,12 @@ public sealed class RememberedAnswersTests(ClusterFixture fixture)
         Assert.Equal([BatchCommandIds.For(nextBatch)], row.BatchOpens.Entries.Keys);
         Assert.Empty(row.CloseReceipts.Entries);
 
-        // An open of the completed batch that still arrives (sent before the batch completed, delivered after) is refused:
-        // the position it opened was closed, and a second one must not open in its place.
+        // A command of a completed batch that still arrives (sent before the batch completed, delivered after) is refused:
+        // the position the open opened was closed, and a second one must not open in its place, nor the close close another.
         var live = (await position.GetAsync())!;
         Assert.Equal(Errors.BatchCompleted, (await position.OpenForBatchAsync(open)).Problem!.Code);
         Assert.Equal(Errors.BatchCompleted, (await position.ConcludeOpenAsync(open.OpenId, new Rejection(Errors.StepFailed, "given up"))).Problem!.Code);
+        Assert.Equal(Errors.BatchCompleted, (await position.CloseAsync(close with { OnlyIfOpenedByBatch = nextBatch })).Problem!.Code);
         AssertSamePosition(live, (await position.GetAsync())!);
     }
 
@@ -156,6 +176,7 @@ public sealed class RememberedAnswersTests(ClusterFixture fixture)
         older.Remove("batchOpens");
         older.Remove("closeReceipts");
         older.Remove("reductions");
+        older.Remove("completedBatches");
         older["opens"] = Remembered((BatchCommandIds.For(open.BatchId), openSnapshot));
         older["closes"] = Remembered((BatchCommandIds.For(close.BatchId), closeOutcome), ("intent:7", reduceOutcome));
         await Storage.WriteStateAsync(StorageNames.Position, PositionId(key), new GrainState<JsonObject>(older, row.ETag));
@@ -197,6 +218,11 @@ public sealed class RememberedAnswersTests(ClusterFixture fixture)
         Assert.Equal((before.PositionId, before.Status, before.Size, before.Exits.Count, before.LastTransaction, before.UpdatedAt),
             (after.PositionId, after.Status, after.Size, after.Exits.Count, after.LastTransaction, after.UpdatedAt));
     }
+
+    /// <summary>Waits until the agent has taken a batch's (one-way) report that it completed.</summary>
+    private async Task HeardCompletedAsync(Guid agent, Guid batchId) =>
+        await Eventually.WaitForAsync(() => _world.Agent(agent).GetCompletedBatchesAsync(_world.Symbol),
+            completed => completed.Contains(batchId), what: $"the agent to hear that batch {batchId} completed");
 
     private async Task<PositionGrainState> PositionRowAsync(string key)
     {
