@@ -20,7 +20,8 @@ public interface IPositionGrain : IGrainWithStringKey
 
     /// <summary>
     /// A batch step's open (<see cref="OpenPositionCommand.BatchId"/> set): the same as <see cref="OpenAsync"/>, answering
-    /// only what the step records. Idempotent on the open id.
+    /// only what the step records. Idempotent on the open id until a later batch reports this one completed; after that,
+    /// a command of this batch that still arrives (here, in the conclusion or in a close) is refused with batch_completed.
     /// </summary>
     [Alias("open-for-batch")]
     Task<Common.Result<OpenReceipt>> OpenForBatchAsync(OpenPositionCommand command);
