@@ -44,6 +44,14 @@ public sealed class Scenario(IGrainFactory grains, string organization = "Sympho
         return pushed.Value!.Latest!.Sequence;
     }
 
+    /// <summary>Closes what the batch-open <paramref name="openBatch"/> opened, under a new batch id.</summary>
+    public async Task<BatchResult> BatchCloseAsync(Guid agent, Guid openBatch)
+    {
+        var result = await Grains.GetGrain<IBatchGrain>(Guid.NewGuid()).CloseAsync(new BatchCloseRequest(agent, openBatch));
+        Assert.True(result.IsSuccess, result.Problem?.Message);
+        return result.Value!;
+    }
+
     public async Task<BatchResult> BatchOpenAsync(Guid agent, decimal weight = 50, decimal leverage = 2, Side side = Side.Long,
         decimal trigger = 0, decimal stopLoss = 0, decimal takeProfit = 0, decimal trailing = 0, Guid? batchId = null)
     {

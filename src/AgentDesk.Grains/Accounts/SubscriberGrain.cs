@@ -43,6 +43,20 @@ public sealed class SubscriberState
 
     /// <summary>Settlement events the organisation's log has not confirmed yet.</summary>
     public List<EventDraft> Events { get; set; } = [];
+
+    /// <summary>
+    /// Forgets the steps of batches reported completed (<see cref="BatchOpenStep.CompletedBatches"/>), which nothing retries
+    /// any more, and keeps their ids (<see cref="CompletedBatches"/>) to refuse a step of theirs that still arrives.
+    /// </summary>
+    public void ForgetCompletedBatches(IReadOnlyList<Guid>? completed, int capacity)
+    {
+        foreach (var batchId in completed ?? [])
+        {
+            var stepKey = batchId.ToString("D");
+            Steps.Forget(stepKey);
+            CompletedBatches.Remember(stepKey, true, capacity);
+        }
+    }
 }
 
 /// <summary>
@@ -124,12 +138,8 @@ public sealed class SubscriberGrain(
         if (S.Steps.TryGet(stepKey, out var done)) return done;
         if (S.CompletedBatches.Contains(stepKey)) return Failed(BatchCompleted(step.BatchId));
         if (!S.Exists) return Failed(new Rejection(Errors.AccountNotFound, $"Account {Key.Address} does not exist."));
-        // Steps of the agent's completed batches are never retried: forgotten now, stored with this step's record.
-        foreach (var completed in step.CompletedBatches ?? [])
-        {
-            S.Steps.Forget(completed.ToString("D"));
-            S.CompletedBatches.Remember(completed.ToString("D"), true, RememberedCompletedBatches);
-        }
+        // Stored with this step's record: every path below records it.
+        S.ForgetCompletedBatches(step.CompletedBatches, RememberedCompletedBatches);
 
         // Sized from the current balance. Nothing is stored before the position answers: the position is
         // idempotent on the open id, so if this activation dies in between, the resumed batch sizes again,

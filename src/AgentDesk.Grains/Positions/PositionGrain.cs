@@ -93,10 +93,14 @@ public sealed class PositionGrainState
     /// </summary>
     public void MoveOlderAnswers(int batchCapacity, int intentCapacity)
     {
-        foreach (var (openId, opened) in Opens.Entries.Where(e => e.Value is { BatchId: not null }).ToArray())
+        // Runs on every activation (each exit activates its position): nothing is allocated when there is nothing to move.
+        if (Opens.Count > 0)
         {
-            BatchOpens.Remember(openId, OpenReceipt.Of(opened), batchCapacity);
-            Opens.Forget(openId);
+            foreach (var (openId, opened) in Opens.Entries.Where(e => e.Value is { BatchId: not null }).ToArray())
+            {
+                BatchOpens.Remember(openId, OpenReceipt.Of(opened), batchCapacity);
+                Opens.Forget(openId);
+            }
         }
         if (OlderCloses is null) return;
         foreach (var (commandId, outcome) in OlderCloses.Entries)

@@ -42,7 +42,7 @@ public sealed class RememberedAnswersTests(ClusterFixture fixture)
             open = await _world.BatchOpenAsync(agent, weight: 10, leverage: 2);
             Assert.Equal(1, open.Successful);
             await HeardCompletedAsync(agent, open.BatchId);
-            close = (await fixture.Client.GetGrain<IBatchGrain>(Guid.NewGuid()).CloseAsync(new BatchCloseRequest(agent, open.BatchId))).Value!;
+            close = await _world.BatchCloseAsync(agent, open.BatchId);
             Assert.Equal(1, close.Successful);
             await HeardCompletedAsync(agent, close.BatchId);
         }
@@ -157,7 +157,7 @@ public sealed class RememberedAnswersTests(ClusterFixture fixture)
         var position = _world.Position(agent, account);
         var openSnapshot = (await position.GetAsync())!;
         await _world.PriceAsync(110m);
-        var close = (await fixture.Client.GetGrain<IBatchGrain>(Guid.NewGuid()).CloseAsync(new BatchCloseRequest(agent, open.BatchId))).Value!;
+        var close = await _world.BatchCloseAsync(agent, open.BatchId);
         var closedSnapshot = (await position.GetAsync())!;
         var sale = closedSnapshot.Exits.Single();
 
