@@ -34,9 +34,21 @@ public interface IPositionGrain : IGrainWithStringKey
     [Alias("conclude-open")]
     Task<Common.Result<OpenReceipt>> ConcludeOpenAsync(string openId, Domain.Common.Rejection refusal);
 
-    /// <summary>Closes the open position or cancels the pending order. Idempotent on the close id.</summary>
+    /// <summary>
+    /// Closes the open position or cancels the pending order. Idempotent on the close id; a close id that
+    /// <see cref="ConcludeCloseAsync"/> settled as not done answers its refusal.
+    /// </summary>
     [Alias("close")]
     Task<Common.Result<CloseReceipt>> CloseAsync(ClosePositionCommand command);
+
+    /// <summary>
+    /// Settles whether the close <paramref name="closeId"/> happened, as <see cref="ConcludeOpenAsync"/> does for an
+    /// open: what it did if it did (a close still pending at a venue outside the cluster is asked about, and finished,
+    /// first), otherwise <paramref name="refusal"/>, which every later close with that id then answers. Lets a batch that
+    /// gives up on a close record "nothing was traded" only when it is true.
+    /// </summary>
+    [Alias("conclude-close")]
+    Task<Common.Result<CloseReceipt>> ConcludeCloseAsync(string closeId, Domain.Common.Rejection refusal);
 
     /// <summary>Adds margin to the open position at the latest price; the entry becomes the size-weighted average.</summary>
     [Alias("add")]

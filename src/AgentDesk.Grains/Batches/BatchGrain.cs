@@ -231,7 +231,7 @@ public sealed class BatchGrain(
         // A step that kept failing for a reason that will not heal by waiting (a bug, not an unreachable silo) is given
         // up on now; unreachable ones wait for the reminder, a bounded number of times, and are then given up on too.
         var givenUp = unreachable.Count > 0 && ++S.Resumes < MaxResumes ? pending.Except(unreachable).ToList() : pending;
-        var unknown = await ConcludeAsync(givenUp, step, price);
+        var unknown = await ConcludeAsync(givenUp, step);
         if (unknown > 0 || givenUp.Count < pending.Count)
         {
             AddProgress();
@@ -307,12 +307,12 @@ public sealed class BatchGrain(
     /// the account and the position, which refuse the step for good if it has not happened; only then is it recorded
     /// as failed. Answers how many could not be asked (they are asked again at the next resume).
     /// </summary>
-    private async Task<int> ConcludeAsync(IReadOnlyList<string> accounts, BatchOpenStep? step, decimal price)
+    private async Task<int> ConcludeAsync(IReadOnlyList<string> accounts, BatchOpenStep? step)
     {
         var unknown = 0;
         foreach (var chunk in accounts.Chunk(options.Value.Parallelism))
         {
-            foreach (var (account, outcome) in await Task.WhenAll(chunk.Select(account => ConcludeStepAsync(account, step, price))))
+            foreach (var (account, outcome) in await Task.WhenAll(chunk.Select(account => ConcludeStepAsync(account, step))))
             {
                 if (outcome is not null) S.Outcomes[account] = outcome;
                 else unknown++;
@@ -321,18 +321,17 @@ public sealed class BatchGrain(
         return unknown;
     }
 
-    private async Task<(string Account, BatchStepOutcome? Outcome)> ConcludeStepAsync(string account, BatchOpenStep? step, decimal price)
+    private async Task<(string Account, BatchStepOutcome? Outcome)> ConcludeStepAsync(string account, BatchOpenStep? step)
     {
         try
         {
             if (step is not null)
                 return (account, await GrainFactory.GetGrain<ISubscriberGrain>(GrainKeys.Account(S.Organization, account)).ConcludeBatchStepAsync(step, StepFailed));
-            // A close that happened is answered as it happened; one that did not is this subscriber's failure, and its
-            // position stays open for the agent (or its exits) to close.
+            // A close that happened is answered as it happened (one pending at a venue outside the cluster is finished
+            // first); one that did not is this subscriber's failure, and its position stays open for the agent (or its
+            // exits) to close.
             var position = GrainFactory.GetGrain<IPositionGrain>(GrainKeys.Position(S.Close!.AgentId, account, S.Symbol));
-            return (account, (await position.GetForCommandAsync(CloseId)).Handled
-                ? await CloseStepAsync(account, price)
-                : new BatchStepOutcome(account, false, null, false, 0m, [], null, StepFailed));
+            return (account, CloseOutcome(account, await position.ConcludeCloseAsync(CloseId, StepFailed)));
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
@@ -410,8 +409,12 @@ public sealed class BatchGrain(
     {
         var request = S.Close!;
         var position = GrainFactory.GetGrain<IPositionGrain>(GrainKeys.Position(request.AgentId, account, S.Symbol));
-        var closed = await position.CloseAsync(new ClosePositionCommand(CloseId, CloseReasons.BatchClose, request.OpenBatchId, null, price,
-            _completedBatches));
+        return CloseOutcome(account, await position.CloseAsync(new ClosePositionCommand(CloseId, CloseReasons.BatchClose, request.OpenBatchId, null,
+            price, _completedBatches)));
+    }
+
+    private static BatchStepOutcome CloseOutcome(string account, Result<CloseReceipt> closed)
+    {
         if (!closed.IsSuccess) return new BatchStepOutcome(account, false, null, false, 0m, [], null, closed.Problem);
         var result = closed.Value!;
         return new BatchStepOutcome(account, true, result.PositionId, result.Status == PositionStatus.Cancelled,

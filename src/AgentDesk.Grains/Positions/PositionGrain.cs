@@ -32,7 +32,7 @@ public sealed class PositionGrainState
     /// <summary>Batch steps' opens already carried out, by open id.</summary>
     public HandledCommands<OpenReceipt> BatchOpens { get; set; } = new();
 
-    /// <summary>Opens their caller gave up on before they happened, by open id: they are refused for good.</summary>
+    /// <summary>Batch opens and closes their batch gave up on before they happened, by command id: they are refused for good.</summary>
     public HandledCommands<Rejection> Foreclosed { get; set; } = new();
 
     /// <summary>
@@ -322,9 +322,27 @@ public sealed class PositionGrain(
         return refusal;
     }
 
+    public async Task<Result<CloseReceipt>> ConcludeCloseAsync(string closeId, Rejection refusal)
+    {
+        if (S.CloseReceipts.TryGet(closeId, out var done)) return Result<CloseReceipt>.Ok(done);
+        if (S.Foreclosed.TryGet(closeId, out var foreclosed)) return foreclosed;
+        if (S.CompletedBatches.Contains(closeId)) return BatchCompleted(closeId);
+        // Its order may have reached a venue outside the cluster (a sale mined while its answer was lost): the replay
+        // asks the venue before anything is decided. A venue that cannot answer throws, and the caller asks again later.
+        if (S.Pending?.Close is { } pending && pending.CloseId == closeId)
+        {
+            var replayed = await CloseAsync(pending);
+            if (replayed.IsSuccess) return replayed;
+        }
+        S.Foreclosed.Remember(closeId, refusal, RememberedCommands);
+        await state.WriteStateAsync();
+        return refusal;
+    }
+
     public async Task<Result<CloseReceipt>> CloseAsync(ClosePositionCommand command)
     {
         if (S.CloseReceipts.TryGet(command.CloseId, out var done)) return Result<CloseReceipt>.Ok(done);
+        if (S.Foreclosed.TryGet(command.CloseId, out var foreclosed)) return foreclosed;
         if (S.CompletedBatches.Contains(command.CloseId)) return BatchCompleted(command.CloseId);
         await FinishOtherPendingAsync(command.CloseId);
         if (S.CloseReceipts.TryGet(command.CloseId, out done)) return Result<CloseReceipt>.Ok(done);

@@ -16,7 +16,8 @@ namespace AgentDesk.Cluster.Tests.Faults;
 public sealed class AccountFaults
 {
     private int _settlementsToDrop, _transientStepFailures, _brokenStepFailures, _stepAnswersToLose, _positionAnswersToLose;
-    private int _settlementsDropped, _settlementsDelivered, _stepsFailed;
+    private int _settlementsDropped, _settlementsDelivered, _stepsFailed, _venueCloseAnswersToLose, _venueClosesExecuted;
+    private volatile bool _failPositionCloses;
 
     /// <summary>Settlements to swallow before letting one through (the sender believes it sent them).</summary>
     public int SettlementsToDrop { set => Volatile.Write(ref _settlementsToDrop, value); }
@@ -64,6 +65,18 @@ public sealed class AccountFaults
     /// <summary>Steps of the held batch that reached the account after its release (not the batch's give-up path).</summary>
     public int HeldBatchStepsAfterRelease => Volatile.Read(ref _heldBatchStepsAfterRelease);
 
+    /// <summary>
+    /// Closes of this account's position for the venue to carry out and then lose the answer of, as a chain that mined
+    /// the sale while its reply was lost (<see cref="OutsideVenue"/>). After one is lost, <see cref="FailPositionCloses"/>.
+    /// </summary>
+    public int VenueCloseAnswersToLose { set => Volatile.Write(ref _venueCloseAnswersToLose, value); }
+
+    /// <summary>While set, every call of the position's close fails like a bug before reaching it, so a batch gives up on the step.</summary>
+    public bool FailPositionCloses { get => _failPositionCloses; set => _failPositionCloses = value; }
+
+    /// <summary>Closes the venue carried out for this account's position (each order once, however often it was sent).</summary>
+    public int VenueClosesExecuted => Volatile.Read(ref _venueClosesExecuted);
+
     public int SettlementsDropped => Volatile.Read(ref _settlementsDropped);
     public int SettlementsDelivered => Volatile.Read(ref _settlementsDelivered);
     public int StepsFailed => Volatile.Read(ref _stepsFailed);
@@ -82,6 +95,15 @@ public sealed class AccountFaults
     internal bool FailBroken() => Take(ref _brokenStepFailures);
 
     internal bool LoseStepAnswer() => Take(ref _stepAnswersToLose);
+
+    internal void VenueClosed() => Interlocked.Increment(ref _venueClosesExecuted);
+
+    internal bool LoseVenueCloseAnswer()
+    {
+        if (!Take(ref _venueCloseAnswersToLose)) return false;
+        FailPositionCloses = true;
+        return true;
+    }
 
     internal bool LosePositionAnswer()
     {
@@ -140,6 +162,8 @@ public sealed class FaultFilter(IGrainFactory grains) : IIncomingGrainCallFilter
         }
         if (context.TargetContext.GrainInstance is IPositionGrain)
         {
+            if (context.InterfaceMethod.Name == nameof(IPositionGrain.CloseAsync) && faults.FailPositionCloses)
+                throw new InvalidOperationException("Injected: a bug in the close.");
             await context.Invoke();
             if (context.InterfaceMethod.Name == nameof(IPositionGrain.OpenForBatchAsync) && faults.LosePositionAnswer())
                 throw new InvalidOperationException("Injected: the position opened, and its answer was lost.");
@@ -196,11 +220,17 @@ public sealed class FaultyClusterFixture : IAsyncLifetime
     public InProcessTestCluster Cluster { get; private set; } = null!;
     public IClusterClient Client => Cluster.Client;
 
-    public async Task InitializeAsync()
+    public async Task InitializeAsync() => Cluster = await StartAsync(_ => { });
+
+    public async Task DisposeAsync() => await Cluster.DisposeAsync();
+
+    /// <summary>Starts such a cluster; <paramref name="services"/> registers the silo's services that replace the product's.</summary>
+    internal static async Task<InProcessTestCluster> StartAsync(Action<IServiceCollection> services)
     {
         var builder = new InProcessTestClusterBuilder(1);
         builder.ConfigureSilo((_, silo) =>
         {
+            services(silo.Services);
             silo.AddAgentDeskGrains(new AgentDeskClusterOptions { Mode = ClusterMode.Memory });
             silo.Services.Configure<PriceOptions>(o => o.MaxJumpBps = 1_000_000);
             silo.Services.Configure<RetryOptions>(o =>
@@ -215,11 +245,10 @@ public sealed class FaultyClusterFixture : IAsyncLifetime
             client.Services.AddAgentDeskSerialization();
             client.AddMemoryStreams(Contracts.Prices.IPriceFeedGrain.StreamProvider);
         });
-        Cluster = builder.Build();
-        await Cluster.DeployAsync();
+        var cluster = builder.Build();
+        await cluster.DeployAsync();
+        return cluster;
     }
-
-    public async Task DisposeAsync() => await Cluster.DisposeAsync();
 }
 
 [CollectionDefinition(Name)]
