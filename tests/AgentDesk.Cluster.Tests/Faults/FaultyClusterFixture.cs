@@ -16,7 +16,7 @@ namespace AgentDesk.Cluster.Tests.Faults;
 public sealed class AccountFaults
 {
     private int _settlementsToDrop, _transientStepFailures, _brokenStepFailures, _stepAnswersToLose, _positionAnswersToLose;
-    private int _settlementsDropped, _settlementsDelivered, _stepsFailed, _venueCloseAnswersToLose, _venueClosesExecuted;
+    private int _settlementsDropped, _settlementsDelivered, _stepsFailed, _venueCloseAnswersToLose, _venueClosesExecuted, _venueClosesResent;
     private volatile bool _failPositionCloses;
 
     /// <summary>Settlements to swallow before letting one through (the sender believes it sent them).</summary>
@@ -77,6 +77,9 @@ public sealed class AccountFaults
     /// <summary>Closes the venue carried out for this account's position (each order once, however often it was sent).</summary>
     public int VenueClosesExecuted => Volatile.Read(ref _venueClosesExecuted);
 
+    /// <summary>Closes sent again for an order the venue had carried out, instead of asked about (a chain would refuse them).</summary>
+    public int VenueClosesResent => Volatile.Read(ref _venueClosesResent);
+
     public int SettlementsDropped => Volatile.Read(ref _settlementsDropped);
     public int SettlementsDelivered => Volatile.Read(ref _settlementsDelivered);
     public int StepsFailed => Volatile.Read(ref _stepsFailed);
@@ -97,6 +100,8 @@ public sealed class AccountFaults
     internal bool LoseStepAnswer() => Take(ref _stepAnswersToLose);
 
     internal void VenueClosed() => Interlocked.Increment(ref _venueClosesExecuted);
+
+    internal void VenueCloseResent() => Interlocked.Increment(ref _venueClosesResent);
 
     internal bool LoseVenueCloseAnswer()
     {

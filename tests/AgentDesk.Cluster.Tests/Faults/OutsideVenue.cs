@@ -25,9 +25,14 @@ public sealed class OutsideVenue(PaperVenue paper) : IExecutionVenue
 
     public async Task<Outcome<VenueFill>> CloseAsync(CloseOrder order, CancellationToken cancellationToken = default)
     {
-        if (_carriedOut.TryGetValue(order.OrderId, out var done)) return done;
+        var faults = FaultPlan.Find(GrainKeys.Position(order.AgentId, order.Account, order.Symbol));
+        if (_carriedOut.TryGetValue(order.OrderId, out var done))
+        {
+            faults?.VenueCloseResent();
+            return done;
+        }
         var filled = _carriedOut.GetOrAdd(order.OrderId, await paper.CloseAsync(order, cancellationToken));
-        if (FaultPlan.Find(GrainKeys.Position(order.AgentId, order.Account, order.Symbol)) is { } faults)
+        if (faults is not null)
         {
             faults.VenueClosed();
             if (faults.LoseVenueCloseAnswer()) throw new IOException("Injected: the venue carried the sale out, and its answer was lost.");

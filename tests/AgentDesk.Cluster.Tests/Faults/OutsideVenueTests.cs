@@ -40,6 +40,7 @@ public sealed class OutsideVenueTests(OutsideVenueClusterFixture fixture)
         Assert.True(step.Success, step.Problem?.Message); // not step_failed ("nothing was traded") for a sale that happened
         Assert.False(step.Skipped);
         Assert.Equal(1, faults.VenueClosesExecuted);
+        Assert.Equal(0, faults.VenueClosesResent); // asked about, not sent again (a chain would refuse the second)
         var position = (await _world.Position(agent, account).GetAsync())!;
         Assert.Equal(PositionStatus.Closed, position.Status);
         Assert.Equal(step.Transaction!.Hash, position.Exits.Single().Transaction!.Hash);
@@ -65,7 +66,14 @@ public sealed class OutsideVenueTests(OutsideVenueClusterFixture fixture)
         faults.FailPositionCloses = false;
         var late = await position.CloseAsync(new ClosePositionCommand(BatchCommandIds.For(closed.BatchId), CloseReasons.BatchClose, opened.BatchId, null, 100m));
         Assert.Equal(Errors.StepFailed, late.Problem?.Code);
-        Assert.Equal(PositionStatus.Open, (await position.GetAsync())!.Status);
+        var stillOpen = (await position.GetAsync())!;
+        Assert.Equal(PositionStatus.Open, stillOpen.Status);
         Assert.Equal(0, faults.VenueClosesExecuted);
+
+        // Only that batch's close is refused: the user's own close still sells.
+        var manual = await position.CloseAsync(new ClosePositionCommand($"manual:{stillOpen.PositionId}", CloseReasons.Manual, null, stillOpen.PositionId, 100m));
+        Assert.True(manual.IsSuccess, manual.Problem?.Message);
+        Assert.Equal(PositionStatus.Closed, (await position.GetAsync())!.Status);
+        Assert.Equal(1, faults.VenueClosesExecuted);
     }
 }
