@@ -243,11 +243,9 @@ public sealed class PositionGrain(
     private async Task<Result<T>> OpenAsync<T>(OpenPositionCommand command, HandledCommands<T> answered, Func<PositionLifecycle, T> answer,
         int remembered)
     {
-        if (answered.TryGet(command.OpenId, out var done)) return Result<T>.Ok(done);
-        if (S.Foreclosed.TryGet(command.OpenId, out var foreclosed)) return foreclosed;
-        if (S.CompletedBatches.Contains(command.OpenId)) return BatchCompleted(command.OpenId);
+        if (Settled(command.OpenId, answered) is { } settled) return settled;
         await FinishOtherPendingAsync(command.OpenId);
-        if (answered.TryGet(command.OpenId, out done)) return Result<T>.Ok(done);
+        if (answered.TryGet(command.OpenId, out var done)) return Result<T>.Ok(done);
         S.ForgetCompletedBatches(command.CompletedBatches, RememberedCommands);
         if (S.Current is { IsLive: true } live)
             return new Rejection(Errors.PositionAlreadyOpen,
@@ -306,46 +304,45 @@ public sealed class PositionGrain(
         return Result<T>.Ok(opened);
     }
 
-    public async Task<Result<OpenReceipt>> ConcludeOpenAsync(string openId, Rejection refusal)
+    public Task<Result<OpenReceipt>> ConcludeOpenAsync(string openId, Rejection refusal) => ConcludeAsync(openId, S.BatchOpens,
+        S.Pending?.Open is { BatchId: not null } pending && pending.OpenId == openId ? () => OpenForBatchAsync(pending) : null, refusal);
+
+    public Task<Result<CloseReceipt>> ConcludeCloseAsync(string closeId, Rejection refusal) => ConcludeAsync(closeId, S.CloseReceipts,
+        S.Pending?.Close is { } pending && pending.CloseId == closeId ? () => CloseAsync(pending) : null, refusal);
+
+    /// <summary>
+    /// Settles whether the batch command <paramref name="commandId"/> happened: its answer if it did. A command still
+    /// pending at a venue outside the cluster (an order mined while its answer was lost) is finished first by
+    /// <paramref name="replayPending"/>, which asks the venue before anything is decided; a venue that cannot answer
+    /// throws, and the caller asks again later. Otherwise the id is foreclosed: it answers <paramref name="refusal"/> for good.
+    /// </summary>
+    private async Task<Result<T>> ConcludeAsync<T>(string commandId, HandledCommands<T> answered, Func<Task<Result<T>>>? replayPending,
+        Rejection refusal)
     {
-        if (S.BatchOpens.TryGet(openId, out var done)) return Result<OpenReceipt>.Ok(done);
-        if (S.Foreclosed.TryGet(openId, out var foreclosed)) return foreclosed;
-        if (S.CompletedBatches.Contains(openId)) return BatchCompleted(openId);
-        // Its order may have reached a venue outside the cluster: the replay asks the venue before anything is decided.
-        if (S.Pending?.Open is { BatchId: not null } pending && pending.OpenId == openId)
-        {
-            var replayed = await OpenForBatchAsync(pending);
-            if (replayed.IsSuccess) return replayed;
-        }
-        S.Foreclosed.Remember(openId, refusal, RememberedCommands);
+        if (Settled(commandId, answered) is { } settled) return settled;
+        if (replayPending is not null && await replayPending() is { IsSuccess: true } replayed) return replayed;
+        S.Foreclosed.Remember(commandId, refusal, RememberedCommands);
         await state.WriteStateAsync();
         return refusal;
     }
 
-    public async Task<Result<CloseReceipt>> ConcludeCloseAsync(string closeId, Rejection refusal)
+    /// <summary>
+    /// What a command id is already settled as, or null when it is not: the answer remembered for it, the refusal it was
+    /// foreclosed with, or batch_completed once its batch has been reported completed.
+    /// </summary>
+    private Result<T>? Settled<T>(string commandId, HandledCommands<T> answered)
     {
-        if (S.CloseReceipts.TryGet(closeId, out var done)) return Result<CloseReceipt>.Ok(done);
-        if (S.Foreclosed.TryGet(closeId, out var foreclosed)) return foreclosed;
-        if (S.CompletedBatches.Contains(closeId)) return BatchCompleted(closeId);
-        // Its order may have reached a venue outside the cluster (a sale mined while its answer was lost): the replay
-        // asks the venue before anything is decided. A venue that cannot answer throws, and the caller asks again later.
-        if (S.Pending?.Close is { } pending && pending.CloseId == closeId)
-        {
-            var replayed = await CloseAsync(pending);
-            if (replayed.IsSuccess) return replayed;
-        }
-        S.Foreclosed.Remember(closeId, refusal, RememberedCommands);
-        await state.WriteStateAsync();
-        return refusal;
+        if (answered.TryGet(commandId, out var done)) return Result<T>.Ok(done);
+        if (S.Foreclosed.TryGet(commandId, out var foreclosed)) return foreclosed;
+        if (S.CompletedBatches.Contains(commandId)) return BatchCompleted(commandId);
+        return null;
     }
 
     public async Task<Result<CloseReceipt>> CloseAsync(ClosePositionCommand command)
     {
-        if (S.CloseReceipts.TryGet(command.CloseId, out var done)) return Result<CloseReceipt>.Ok(done);
-        if (S.Foreclosed.TryGet(command.CloseId, out var foreclosed)) return foreclosed;
-        if (S.CompletedBatches.Contains(command.CloseId)) return BatchCompleted(command.CloseId);
+        if (Settled(command.CloseId, S.CloseReceipts) is { } settled) return settled;
         await FinishOtherPendingAsync(command.CloseId);
-        if (S.CloseReceipts.TryGet(command.CloseId, out done)) return Result<CloseReceipt>.Ok(done);
+        if (S.CloseReceipts.TryGet(command.CloseId, out var done)) return Result<CloseReceipt>.Ok(done);
         S.ForgetCompletedBatches(command.CompletedBatches, RememberedCommands);
         var current = S.Current;
         if (current is not { IsLive: true }
