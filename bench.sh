@@ -3,7 +3,7 @@
 # Each prints `name: value unit` lines; docs/benchmarks.md records the figures.
 # AGENTDESK_BENCH_BATCHED_STORAGE=0 puts grain state on PostgreSQL through Orleans' ADO.NET provider instead of the batched one
 # (AgentDesk:Cluster:BatchedGrainStorage=false).
-# AGENTDESK_BENCH_POSITIONS=1000000 ./bench.sh exits runs tick-to-exit at production scale, on PostgreSQL only (about 32
+# AGENTDESK_BENCH_POSITIONS=1000000 ./bench.sh exits runs tick-to-exit at production scale, on PostgreSQL only (about 10
 # minutes here); its figures are named with the scale (exits.tick_to_1000_exits_filled_of_1000k_postgres).
 set -euo pipefail
 cd "$(dirname "$0")"

@@ -2,8 +2,11 @@ using AgentDesk.Contracts.Common;
 using AgentDesk.Contracts.Positions;
 using AgentDesk.Contracts.Prices;
 using AgentDesk.Domain.Exits;
+using AgentDesk.Grains.Infrastructure;
+using AgentDesk.Grains.Prices;
 using AgentDesk.Testing;
 using Microsoft.Extensions.DependencyInjection;
+using Orleans.Storage;
 using Orleans.Streams;
 
 namespace AgentDesk.Cluster.Tests;
@@ -180,6 +183,101 @@ public sealed class ExitTests(ClusterFixture fixture)
             return await position.GetAsync();
         }, p => p!.Status == PositionStatus.Closed, TimeSpan.FromSeconds(15), "the restored watch to let a tick reach the stop");
         Assert.Equal("stop_loss", closed!.CloseReason);
+    }
+
+    private IGrainStorage Storage => fixture.Cluster.Silos[0].ServiceProvider.GetRequiredKeyedService<IGrainStorage>(StorageNames.Provider);
+
+    /// <summary>The stored row of one part of an exit-index page, with its version.</summary>
+    private async Task<GrainState<ExitWatchPart>> StoredPartAsync(IExitWatchGrain page, int part)
+    {
+        var stored = new GrainState<ExitWatchPart>(new ExitWatchPart());
+        await Storage.ReadStateAsync(StorageNames.ExitWatchPart(part), page.GetGrainId(), stored);
+        return stored;
+    }
+
+    [Fact]
+    public void A_position_keys_page_and_part_never_change()
+    {
+        // Stored envelopes stay in the part they were written to: a different hash, page count or part count would leave
+        // every stored envelope where an unwatch no longer looks, so changing them needs a migration of the stored index.
+        const string key = "pos:6f1c2a4e-0000-4000-8000-000000000001:0x00000000000000000000000000000000000000aa:NVDA";
+        Assert.Equal(key, GrainKeys.Position(Guid.Parse("6f1c2a4e-0000-4000-8000-000000000001"), "0x00000000000000000000000000000000000000AA", "nvda"));
+        Assert.Equal(157, ExitIndex.PageOf(key));
+        Assert.Equal(2, ExitIndex.PartOf(key));
+        Assert.Equal("exitWatchPart2", StorageNames.ExitWatchPart(2));
+    }
+
+    [Fact]
+    public async Task A_page_stored_in_its_own_row_before_parts_moves_its_envelopes_into_its_parts_and_ticks_still_reach_them()
+    {
+        var (agent, account) = await OpenWithStopAt90Async();
+        var position = _world.Position(agent, account);
+        var key = GrainKeys.Position(agent, account, _world.Symbol);
+        var page = IndexPageOf(key);
+        var partName = StorageNames.ExitWatchPart(ExitIndex.PartOf(key));
+        await fixture.Cluster.DeactivateAsync(position);
+        await fixture.Cluster.DeactivateAsync(page);
+        await fixture.Cluster.WaitForDeactivationAsync(position);
+        await fixture.Cluster.WaitForDeactivationAsync(page);
+
+        // Store the page as a silo of the release before parts would have left it: the envelope in the page's own row,
+        // and the part holding an older, wider band for the same position (a move into parts that an old silo's later
+        // write overtook), which a tick at 85 would not reach.
+        var part = await StoredPartAsync(page, ExitIndex.PartOf(key));
+        var envelope = part.State!.Positions[key];
+        Assert.Equal(new WatchEnvelope(90m, null), envelope with { Upper = null });
+        part.State.Positions[key] = envelope with { Lower = 50m };
+        await Storage.WriteStateAsync(partName, page.GetGrainId(), part);
+        var own = new GrainState<ExitWatchState>(new ExitWatchState());
+        await Storage.ReadStateAsync(StorageNames.ExitWatch, page.GetGrainId(), own);
+        Assert.Empty(own.State!.Positions);
+        own.State.Positions[key] = envelope;
+        await Storage.WriteStateAsync(StorageNames.ExitWatch, page.GetGrainId(), own);
+
+        // A tick that reaches nobody activates the page, which moves the envelope into its part and empties its own row.
+        await _world.PriceAsync(95m);
+        await Eventually.WaitForAsync(async () =>
+        {
+            await Storage.ReadStateAsync(StorageNames.ExitWatch, page.GetGrainId(), own);
+            return own.State!.Positions.Count;
+        }, count => count == 0, TimeSpan.FromSeconds(15), "the page's own row emptied");
+        Assert.Equal(envelope, (await StoredPartAsync(page, ExitIndex.PartOf(key))).State!.Positions[key]);
+
+        // Only the stored page can reach the position: the account is watched, never the position, whose activation would
+        // register it again.
+        await _world.PriceAsync(85m);
+        await Eventually.WaitForAsync(() => _world.Account(account).GetAsync(), a => a!.LockedUsdc == 0m, TimeSpan.FromSeconds(15), "stop-loss settled");
+        Assert.Equal("stop_loss", (await position.GetAsync())!.CloseReason);
+    }
+
+    [Fact]
+    public async Task An_exit_rewrites_only_the_part_of_its_page_that_held_its_envelope()
+    {
+        var agent = await _world.AgentAsync();
+        string KeyOf(string address) => GrainKeys.Position(agent, address, _world.Symbol);
+        var exiting = TestData.NewAddress();
+        var staying = Enumerable.Range(0, 100_000).Select(_ => TestData.NewAddress())
+            .First(a => ExitIndex.PageOf(KeyOf(a)) == ExitIndex.PageOf(KeyOf(exiting)) && ExitIndex.PartOf(KeyOf(a)) != ExitIndex.PartOf(KeyOf(exiting)));
+        await _world.PriceAsync(100m);
+        foreach (var (address, stopBps) in new[] { (exiting, -1000), (staying, -2000) })
+        {
+            var opened = await _world.Position(agent, address).OpenAsync(_world.Open("o1", address, 100m, 100m, [new ExitRule(ExitTriggerType.StopLoss, stopBps, 10_000)]));
+            Assert.True(opened.IsSuccess, opened.Problem?.Message);
+        }
+        var page = IndexPageOf(KeyOf(exiting));
+        var stayingBefore = await StoredPartAsync(page, ExitIndex.PartOf(KeyOf(staying)));
+        var exitingBefore = await StoredPartAsync(page, ExitIndex.PartOf(KeyOf(exiting)));
+        Assert.Contains(KeyOf(staying), stayingBefore.State!.Positions.Keys);
+        Assert.Contains(KeyOf(exiting), exitingBefore.State!.Positions.Keys);
+
+        await _world.PriceAsync(85m); // the stop at 90 fires, the one at 80 does not
+        await WaitForStatus(agent, exiting, PositionStatus.Closed);
+        var exitingAfter = await Eventually.WaitForAsync(() => StoredPartAsync(page, ExitIndex.PartOf(KeyOf(exiting))),
+            p => !p.State!.Positions.ContainsKey(KeyOf(exiting)), TimeSpan.FromSeconds(10), "the unwatch stored");
+        Assert.NotEqual(exitingBefore.ETag, exitingAfter!.ETag);
+        var stayingAfter = await StoredPartAsync(page, ExitIndex.PartOf(KeyOf(staying)));
+        Assert.Equal(stayingBefore.ETag, stayingAfter.ETag);
+        Assert.Equal(PositionStatus.Open, (await _world.Position(agent, staying).GetAsync())!.Status);
     }
 
     [Fact]

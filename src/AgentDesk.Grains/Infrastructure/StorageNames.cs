@@ -23,4 +23,7 @@ public static class StorageNames
     public const string Webhook = "webhook";
     public const string WebhookDirectory = "webhookDirectory";
     public const string AgentDirectory = "agentDirectory";
+
+    /// <summary>One of an exit-index page's stored parts (<c>ExitIndex.PartsPerPage</c>), each its own row.</summary>
+    public static string ExitWatchPart(int part) => $"exitWatchPart{part.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
 }

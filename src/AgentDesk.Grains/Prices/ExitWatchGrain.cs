@@ -1,17 +1,37 @@
+using System.Data.Common;
 using AgentDesk.Contracts.Common;
 using AgentDesk.Contracts.Positions;
 using AgentDesk.Contracts.Prices;
 using AgentDesk.Domain.Exits;
 using AgentDesk.Grains.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Orleans.Concurrency;
+using Orleans.Storage;
 
 namespace AgentDesk.Grains.Prices;
 
+/// <summary>
+/// The page's own row: whether the feed knows of it, and which of its parts have rows. Its envelopes are stored in parts
+/// (<see cref="ExitWatchPart"/>).
+/// </summary>
 public sealed class ExitWatchState
 {
+    /// <summary>
+    /// Envelopes a page stored in its own row before pages were stored in parts; the page moves them into its parts when it
+    /// next activates, and this stays empty from then on.
+    /// </summary>
     public Dictionary<string, WatchEnvelope> Positions { get; set; } = [];
     public bool Activated { get; set; }
+
+    /// <summary>Bit <c>i</c> is set once part <c>i</c> may have a row; it is stored before that row is first written.</summary>
+    public uint StoredParts { get; set; }
+}
+
+/// <summary>One stored part of a page: the envelopes of the positions whose keys hash to it (<see cref="ExitIndex.PartOf"/>).</summary>
+public sealed class ExitWatchPart
+{
+    public Dictionary<string, WatchEnvelope> Positions { get; set; } = [];
 }
 
 /// <summary>
@@ -20,16 +40,19 @@ public sealed class ExitWatchState
 /// re-sends the newest tick to a position whose call failed until it gets through (<see cref="TickDelivery"/>).
 /// </summary>
 /// <remarks>
-/// The page's state is a few hundred envelopes, so writing it costs far more than one position's change. Writes are
-/// therefore shared (the grain is reentrant; no method changes the dictionary across an await):
+/// A page holds a 256th of its symbol's open positions, from a few envelopes to thousands, so it stores them in
+/// <see cref="ExitIndex.PartsPerPage"/> rows and a write stores only the parts that changed. Writes are also shared
+/// (the grain is reentrant; no method changes the envelopes across an await):
 /// <list type="bullet">
-/// <item>A write stores a copy of the envelopes: the ADO.NET provider serialises on another thread once its connection is
-/// open, while the page goes on changing its own dictionary.</item>
+/// <item>A write stores a copy of each changed part: the ADO.NET provider serialises on another thread once its
+/// connection is open, while the page goes on changing its own dictionaries.</item>
 /// <item>A watch answers once a write that includes it is stored: a lost watch would leave a position no tick reaches.
-/// Watches arriving while a write is out share the next write (group commit).</item>
+/// Watches arriving while a write is out share the next write (group commit). A write that stores a watch also
+/// rewrites the page's own small row, so a second activation of the page (a silo declared dead that kept running) makes
+/// the next such write fail on the row's version and the page reload, whichever parts each activation wrote.</item>
 /// <item>An unwatch answers at once and is stored by the next write, or by <see cref="UnwatchWriteDelay"/> at the
 /// latest. Losing one is harmless: the stale entry's next tick reaches a position that is no longer live, which
-/// unwatches again. So an exit storm does not rewrite each page once per closed position.</item>
+/// unwatches again. So an exit storm does not rewrite a part once per closed position.</item>
 /// </list>
 /// </remarks>
 [Reentrant]
@@ -40,18 +63,75 @@ public sealed class ExitWatchGrain(
 {
     public static readonly TimeSpan UnwatchWriteDelay = TimeSpan.FromSeconds(1);
 
+    private static readonly string[] PartStateNames = Enumerable.Range(0, ExitIndex.PartsPerPage).Select(StorageNames.ExitWatchPart).ToArray();
+
+    /// <summary>A part as the page works with it: its envelopes, its row's version, and whether the two differ.</summary>
+    private sealed class Part(int index)
+    {
+        public readonly int Index = index;
+        public Dictionary<string, WatchEnvelope> Positions = [];
+        public string? ETag;
+        public bool Changed;
+    }
+
+    private readonly Part[] _parts = Enumerable.Range(0, ExitIndex.PartsPerPage).Select(i => new Part(i)).ToArray();
+    private IGrainStorage? _storage;
     private TickDelivery? _delivery;
-    private Dictionary<string, WatchEnvelope>? _positions;
     private Task? _activating;
     private TaskCompletionSource? _nextWrite;
     private bool _writing;
     private bool _writeFailed;
+    private bool _watchesToStore;
     private IGrainTimer? _deferredWrite;
 
-    /// <summary>The envelopes this page works with; storage gets a copy of them per write.</summary>
-    private Dictionary<string, WatchEnvelope> Positions => _positions ??= state.State.Positions;
-
     private TickDelivery Delivery => _delivery ??= new TickDelivery(this, (key, tick) => GrainFactory.GetGrain<IPositionGrain>(key).OnPriceAsync(tick), logger);
+
+    private IGrainStorage Storage => _storage ??= ServiceProvider.GetRequiredKeyedService<IGrainStorage>(StorageNames.Provider);
+
+    /// <summary>Reads the parts that have rows; envelopes still in the page's own row (stored before parts) move into their parts.</summary>
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            var stored = _parts.Where(part => (state.State.StoredParts & Bit(part)) != 0).ToList();
+            var rows = stored.Select(part => new GrainState<ExitWatchPart>(new ExitWatchPart())).ToList();
+            await Task.WhenAll(stored.Select((part, i) => Storage.ReadStateAsync(PartStateNames[part.Index], this.GetGrainId(), rows[i])));
+            for (var i = 0; i < stored.Count; i++)
+            {
+                stored[i].Positions = rows[i].State?.Positions ?? [];
+                stored[i].ETag = rows[i].ETag;
+            }
+            if (state.State.Positions.Count > 0) await MoveOwnRowIntoPartsAsync(cancellationToken);
+        }
+        catch (Exception e) when (FromDatabase(e) is { } database)
+        {
+            // As a failed call does (DiscardStateOnFailure): the driver's exception cannot cross the grain boundary, and callers
+            // must be able to tell "retry" from "bug".
+            logger.LogWarning(database, "Exit-index page {Page} could not read its parts", this.GetPrimaryKeyString());
+            throw new StorageUnavailableException($"The database failed while exit-index page {this.GetPrimaryKeyString()} read its parts: {database.Message}");
+        }
+    }
+
+    /// <summary>
+    /// The envelopes of a page stored before parts, moved into its parts: the parts are written first and the page's row
+    /// emptied after, so a move that dies between the two is made again. An envelope in the page's row replaces the one
+    /// a part holds: the parts hold it from an earlier move, or a silo of the release before wrote the row later.
+    /// </summary>
+    private async Task MoveOwnRowIntoPartsAsync(CancellationToken cancellationToken)
+    {
+        foreach (var (key, envelope) in state.State.Positions)
+        {
+            var part = _parts[ExitIndex.PartOf(key)];
+            if (part.Positions.TryGetValue(key, out var held) && held == envelope) continue;
+            part.Positions[key] = envelope;
+            part.Changed = true;
+        }
+        await StoreChangedPartsAsync(withOwnRow: false);
+        var moved = state.State.Positions.Count;
+        state.State.Positions = [];
+        await state.WriteStateAsync(cancellationToken);
+        logger.LogInformation("Exit-index page {Page} moved {Count} envelopes from its own row into its parts.", this.GetPrimaryKeyString(), moved);
+    }
 
     public async Task WatchAsync(string positionKey, WatchEnvelope envelope)
     {
@@ -68,27 +148,36 @@ public sealed class ExitWatchGrain(
                 throw;
             }
         }
+        var part = _parts[ExitIndex.PartOf(positionKey)];
         // Answered at once only when memory is what storage holds: with a write queued or out, the same envelope in
         // memory may never be stored, so this watch waits for that write like the one that put it there.
-        if (Positions.TryGetValue(positionKey, out var known) && known == envelope && !_writing && _nextWrite is null) return;
-        Positions[positionKey] = envelope;
+        if (part.Positions.TryGetValue(positionKey, out var known) && known == envelope && !_writing && _nextWrite is null) return;
+        part.Positions[positionKey] = envelope;
+        part.Changed = true;
+        _watchesToStore = true;
         await WriteAsync();
     }
 
     public Task UnwatchAsync(string positionKey)
     {
+        var part = _parts[ExitIndex.PartOf(positionKey)];
+        if (!part.Positions.Remove(positionKey)) return Task.CompletedTask;
+        part.Changed = true;
         // A write queued but not started stores the removal too; otherwise a deferred write will.
-        if (Positions.Remove(positionKey) && _nextWrite is null)
+        if (_nextWrite is null)
             _deferredWrite ??= this.RegisterGrainTimer(WriteDeferredAsync, new GrainTimerCreationOptions(UnwatchWriteDelay, Timeout.InfiniteTimeSpan));
         return Task.CompletedTask;
     }
 
     public Task OnPriceAsync(PriceTick tick)
     {
-        foreach (var (key, envelope) in Positions)
+        foreach (var part in _parts)
         {
-            if (new ExitEnvelope(envelope.Lower, envelope.Upper).IsReachedBy(tick.PriceUsd))
-                Delivery.Send(key, tick);
+            foreach (var (key, envelope) in part.Positions)
+            {
+                if (new ExitEnvelope(envelope.Lower, envelope.Upper).IsReachedBy(tick.PriceUsd))
+                    Delivery.Send(key, tick);
+            }
         }
         return Task.CompletedTask;
     }
@@ -99,7 +188,7 @@ public sealed class ExitWatchGrain(
         if (_deferredWrite is not null) await WriteDeferredAsync();
     }
 
-    /// <summary>The feed learns of the page once, before its first watch is stored, so ticks reach it from then on.</summary>
+    /// <summary>The feed learns of the page once, before its first watch is stored (which stores that too), so ticks reach it from then on.</summary>
     private async Task ActivateWithFeedAsync()
     {
         var (symbol, page) = GrainKeys.ParseExitWatch(this.GetPrimaryKeyString());
@@ -132,10 +221,11 @@ public sealed class ExitWatchGrain(
             while (_nextWrite is { } write)
             {
                 _nextWrite = null;
+                var withOwnRow = _watchesToStore;
+                _watchesToStore = false;
                 try
                 {
-                    state.State.Positions = new Dictionary<string, WatchEnvelope>(Positions);
-                    await state.WriteStateAsync();
+                    await StoreChangedPartsAsync(withOwnRow);
                     write.SetResult();
                 }
                 catch (Exception e)
@@ -150,8 +240,44 @@ public sealed class ExitWatchGrain(
         }
         finally
         {
-            state.State.Positions = Positions; // the copy is not kept between writes
             _writing = false;
         }
     }
+
+    /// <summary>
+    /// Stores a copy of every part changed since its last write, the parts side by side, and the page's own row with them
+    /// when <paramref name="withOwnRow"/> (see the remarks). A part written for the first time is named in the own row first,
+    /// so an activation never skips a part that has a row.
+    /// </summary>
+    private async Task StoreChangedPartsAsync(bool withOwnRow)
+    {
+        var changed = _parts.Where(part => part.Changed).ToList();
+        foreach (var part in changed) part.Changed = false;
+        var newParts = changed.Aggregate(0u, (bits, part) => bits | Bit(part)) & ~state.State.StoredParts;
+        if (newParts != 0)
+        {
+            state.State.StoredParts |= newParts;
+            await state.WriteStateAsync();
+            withOwnRow = false;
+        }
+        var writes = changed.Select(StorePartAsync).ToList();
+        if (withOwnRow) writes.Add(state.WriteStateAsync());
+        await Task.WhenAll(writes);
+    }
+
+    private async Task StorePartAsync(Part part)
+    {
+        var row = new GrainState<ExitWatchPart>(new ExitWatchPart { Positions = new Dictionary<string, WatchEnvelope>(part.Positions) }, part.ETag);
+        await Storage.WriteStateAsync(PartStateNames[part.Index], this.GetGrainId(), row);
+        part.ETag = row.ETag;
+    }
+
+    private static uint Bit(Part part) => 1u << part.Index;
+
+    private static DbException? FromDatabase(Exception e) => e switch
+    {
+        DbException database => database,
+        { InnerException: { } inner } => FromDatabase(inner),
+        _ => null,
+    };
 }
