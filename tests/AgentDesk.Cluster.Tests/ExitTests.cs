@@ -233,6 +233,9 @@ public sealed class ExitTests(ClusterFixture fixture)
         Assert.Empty(own.State!.Positions);
         own.State.Positions[key] = envelope;
         await Storage.WriteStateAsync(StorageNames.ExitWatch, page.GetGrainId(), own);
+        // A redelivered tick could have activated the page while its rows were being changed: it starts from them now.
+        await fixture.Cluster.DeactivateAsync(page);
+        await fixture.Cluster.WaitForDeactivationAsync(page);
 
         // A tick that reaches nobody activates the page, which moves the envelope into its part and empties its own row.
         await _world.PriceAsync(95m);

@@ -107,8 +107,8 @@ public sealed class ExitWatchGrain(
         {
             // As a failed call does (DiscardStateOnFailure): the driver's exception cannot cross the grain boundary, and callers
             // must be able to tell "retry" from "bug".
-            logger.LogWarning(database, "Exit-index page {Page} could not read its parts", this.GetPrimaryKeyString());
-            throw new StorageUnavailableException($"The database failed while exit-index page {this.GetPrimaryKeyString()} read its parts: {database.Message}");
+            logger.LogWarning(database, "Exit-index page {Page} could not load its parts", this.GetPrimaryKeyString());
+            throw new StorageUnavailableException($"The database failed while exit-index page {this.GetPrimaryKeyString()} loaded its parts: {database.Message}");
         }
     }
 
@@ -182,10 +182,13 @@ public sealed class ExitWatchGrain(
         return Task.CompletedTask;
     }
 
-    /// <summary>Unwatches not yet stored are stored on the way out (best effort: a lost one is healed, see the remarks).</summary>
+    /// <summary>
+    /// Unwatches not yet stored are stored on the way out (best effort: a lost one is healed, see the remarks), unless a
+    /// write failed: then nothing this activation holds is trusted to storage.
+    /// </summary>
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
-        if (_deferredWrite is not null) await WriteDeferredAsync();
+        if (_deferredWrite is not null && !_writeFailed) await WriteDeferredAsync();
     }
 
     /// <summary>The feed learns of the page once, before its first watch is stored (which stores that too), so ticks reach it from then on.</summary>
@@ -225,6 +228,9 @@ public sealed class ExitWatchGrain(
                 _watchesToStore = false;
                 try
                 {
+                    // After a failed write this activation's memory (its parts' versions, the parts it names in its row) may be
+                    // ahead of storage, so it stores nothing more; the next activation reloads.
+                    if (_writeFailed) throw new InvalidOperationException("This exit-index page lost a write and is reloading; retry.");
                     await StoreChangedPartsAsync(withOwnRow);
                     write.SetResult();
                 }
@@ -247,7 +253,7 @@ public sealed class ExitWatchGrain(
     /// <summary>
     /// Stores a copy of every part changed since its last write, the parts side by side, and the page's own row with them
     /// when <paramref name="withOwnRow"/> (see the remarks). A part written for the first time is named in the own row first,
-    /// so an activation never skips a part that has a row.
+    /// so an activation never skips a part that has a row (a part named whose first write never landed reads as empty).
     /// </summary>
     private async Task StoreChangedPartsAsync(bool withOwnRow)
     {

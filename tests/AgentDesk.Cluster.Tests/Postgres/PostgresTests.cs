@@ -4,7 +4,9 @@ using AgentDesk.Contracts.Positions;
 using AgentDesk.Domain.Common;
 using AgentDesk.Testing;
 using Orleans.Runtime;
+using AgentDesk.Grains.Infrastructure;
 using AgentDesk.Grains.Prices;
+using Microsoft.Extensions.DependencyInjection;
 using Orleans.TestingHost;
 
 namespace AgentDesk.Cluster.Tests.Postgres;
@@ -115,14 +117,38 @@ public sealed class PostgresTests
         await using var cluster = await PostgresCluster.StartAsync(NewServiceId(), batchedGrainStorage: batchedGrainStorage);
         var symbol = TestData.NewSymbol();
         var pages = Enumerable.Range(0, Contracts.Prices.IExitWatchGrain.PagesPerSymbol).Select(p => cluster.Client.GetGrain<Contracts.Prices.IExitWatchGrain>(GrainKeys.ExitWatch(symbol, p))).ToArray();
+        var keys = Enumerable.Range(0, 20_000).Select(i => $"pos:{Guid.NewGuid()}:0x{i:x40}:{symbol}").ToArray();
+        Contracts.Prices.WatchEnvelope EnvelopeOf(int i) => new(90m - i % 50, null);
         // A steady stream rather than one burst, so watches keep arriving while each write serialises.
         using var inFlight = new SemaphoreSlim(1_000);
-        var watches = Enumerable.Range(0, 20_000).Select(async i =>
+        var watches = keys.Select(async (key, i) =>
         {
             await inFlight.WaitAsync();
-            try { await pages[i % pages.Length].WatchAsync($"pos:{Guid.NewGuid()}:0x{i:x40}:{symbol}", new Contracts.Prices.WatchEnvelope(90m - i % 50, null)); }
+            try { await pages[i % pages.Length].WatchAsync(key, EnvelopeOf(i)); }
             finally { inFlight.Release(); }
         }).ToList();
         await Task.WhenAll(watches);
+
+        // Every answered watch is in PostgreSQL, in the part of its page a reactivated page reads.
+        var storage = cluster.Silos[0].ServiceProvider.GetRequiredKeyedService<Orleans.Storage.IGrainStorage>(StorageNames.Provider);
+        var stored = new Dictionary<(int Page, string Key), Contracts.Prices.WatchEnvelope>();
+        for (var page = 0; page < pages.Length; page++)
+        {
+            var own = new GrainState<ExitWatchState>(new ExitWatchState());
+            await storage.ReadStateAsync(StorageNames.ExitWatch, pages[page].GetGrainId(), own);
+            for (var part = 0; part < ExitIndex.PartsPerPage; part++)
+            {
+                if ((own.State!.StoredParts & (1u << part)) == 0) continue;
+                var row = new GrainState<ExitWatchPart>(new ExitWatchPart());
+                await storage.ReadStateAsync(StorageNames.ExitWatchPart(part), pages[page].GetGrainId(), row);
+                foreach (var (key, envelope) in row.State!.Positions)
+                {
+                    Assert.Equal(part, ExitIndex.PartOf(key));
+                    stored[(page, key)] = envelope;
+                }
+            }
+        }
+        Assert.Equal(keys.Length, stored.Count);
+        for (var i = 0; i < keys.Length; i++) Assert.Equal(EnvelopeOf(i), stored[(i % pages.Length, keys[i])]);
     }
 }
