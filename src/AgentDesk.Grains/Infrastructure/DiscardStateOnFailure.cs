@@ -40,7 +40,8 @@ public sealed class DiscardStateOnFailure(ILogger<DiscardStateOnFailure> logger)
         }
     }
 
-    private static DbException? FromDatabase(Exception e) => e switch
+    /// <summary>The database's own exception behind <paramref name="e"/>, if it came from the database.</summary>
+    internal static DbException? FromDatabase(Exception e) => e switch
     {
         DbException database => database,
         { InnerException: { } inner } => FromDatabase(inner),

@@ -1,4 +1,3 @@
-using System.Data.Common;
 using AgentDesk.Contracts.Common;
 using AgentDesk.Contracts.Positions;
 using AgentDesk.Contracts.Prices;
@@ -103,7 +102,7 @@ public sealed class ExitWatchGrain(
             }
             if (state.State.Positions.Count > 0) await MoveOwnRowIntoPartsAsync(cancellationToken);
         }
-        catch (Exception e) when (FromDatabase(e) is { } database)
+        catch (Exception e) when (DiscardStateOnFailure.FromDatabase(e) is { } database)
         {
             // As a failed call does (DiscardStateOnFailure): the driver's exception cannot cross the grain boundary, and callers
             // must be able to tell "retry" from "bug".
@@ -279,11 +278,4 @@ public sealed class ExitWatchGrain(
     }
 
     private static uint Bit(Part part) => 1u << part.Index;
-
-    private static DbException? FromDatabase(Exception e) => e switch
-    {
-        DbException database => database,
-        { InnerException: { } inner } => FromDatabase(inner),
-        _ => null,
-    };
 }
