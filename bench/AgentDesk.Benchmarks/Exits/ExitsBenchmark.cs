@@ -164,8 +164,13 @@ public static class ExitsBenchmark
         var management = grains.GetGrain<IManagementGrain>(0);
         await management.ForceActivationCollection(TimeSpan.FromSeconds(1));
         Report.Figure($"exits.activations_left_after_collection{suffix}", await management.GetTotalActivationCount(), "activations");
-        // Above every remaining stop: reaches nobody, and activates the collected index pages with their envelopes.
-        await feed.PushAsync(95m - TicksPerPhase + 0.25m, DateTimeOffset.UtcNow);
+        // Above every remaining stop: reaches nobody, and activates the collected index pages with their envelopes. The
+        // same tick handed to every page again answers once each has loaded: how long a symbol's index takes to reload.
+        var reload = Stopwatch.StartNew();
+        var reloading = await feed.PushAsync(95m - TicksPerPhase + 0.25m, DateTimeOffset.UtcNow);
+        await Task.WhenAll(Enumerable.Range(0, IExitWatchGrain.PagesPerSymbol)
+            .Select(page => grains.GetGrain<IExitWatchGrain>(GrainKeys.ExitWatch(symbol, page)).OnPriceAsync(reloading.Value!.Latest!)));
+        Report.Figure($"exits.index_reload{suffix}", reload.Elapsed.TotalMilliseconds, "ms");
         await Task.Delay(500);
         var heapIdle = GC.GetTotalMemory(forceFullCollection: true);
 
