@@ -1,10 +1,18 @@
+using System.Text.Json.Nodes;
 using AgentDesk.Contracts.Agents;
 using AgentDesk.Contracts.Common;
+using AgentDesk.Contracts.Intents;
+using AgentDesk.Contracts.Positions;
 using AgentDesk.Domain.Common;
 using AgentDesk.Domain.Exits;
 using AgentDesk.Domain.Intents;
+using AgentDesk.Grains.Agents;
+using AgentDesk.Grains.Infrastructure;
 using AgentDesk.Grains.Options;
 using AgentDesk.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Storage;
+using static AgentDesk.Cluster.Tests.Persistence.StorageJson;
 
 namespace AgentDesk.Cluster.Tests;
 
@@ -106,7 +114,7 @@ public sealed class IntentTests(ClusterFixture fixture)
         // The same signed intent again is a retry: the first answer, nothing traded twice.
         var retry = await grain.ExecuteIntentAsync(open);
         Assert.Equal(first.Value!.Position.PositionId, retry.Value!.Position.PositionId);
-        Assert.Equal(first.Value.Transaction, retry.Value.Transaction);
+        Assert.Equal(first.Value.Position.Transaction, retry.Value.Position.Transaction);
         Assert.Equal(1, (await grain.GetProfileAsync())!.Nonce);
         // Another intent with a spent nonce is a replay.
         Assert.Equal(Errors.NonceMismatch, (await grain.ExecuteIntentAsync(Signed(agent, IntentKind.OpenPosition, 0, usdc: 99m))).Problem!.Code);
@@ -128,7 +136,7 @@ public sealed class IntentTests(ClusterFixture fixture)
         // The first add has 15 newer intents after it: sent again, it answers what it answered then.
         var retried = await grain.ExecuteIntentAsync(adds[0]);
         Assert.True(retried.IsSuccess, retried.Problem?.Message);
-        Assert.Equal(answers[0].Transaction, retried.Value!.Transaction);
+        Assert.Equal(answers[0].Position.Transaction, retried.Value!.Position.Transaction);
         Assert.Equal(answers[0].Position.Size, retried.Value.Position.Size);
         // The open has 16: it is no longer remembered, so it is a replay of a spent nonce.
         Assert.Equal(Errors.NonceMismatch, (await grain.ExecuteIntentAsync(open)).Problem!.Code);
@@ -212,5 +220,108 @@ public sealed class IntentTests(ClusterFixture fixture)
         Assert.Equal(Errors.TrackDailyLossReached, refused.Problem!.Code);
         Assert.Equal("maxDailyLossBps", refused.Problem.Details!["limit"]!.ToString());
         Assert.Equal(1, (await grain.QuoteAsync(empty)).Value!.Nonce);
+    }
+
+    [Fact]
+    public async Task Intents_answered_before_the_receipts_answer_their_retries_as_they_did_and_are_stored_as_receipts_at_the_next_write()
+    {
+        var agent = await AgentAsync();
+        var grain = _world.Agent(agent.Id);
+        var position = _world.Grains.GetGrain<IPositionGrain>(GrainKeys.Position(agent.Id, agent.VaultAddress, _world.Symbol));
+        var intents = new List<IntentRequest> { Signed(agent, IntentKind.OpenPosition, 0), Signed(agent, IntentKind.AddToPosition, 1, usdc: 50m) };
+        var answers = new List<IntentExecution>();
+        var snapshots = new List<PositionSnapshot>();
+        async Task CarryOutAsync(IntentRequest intent)
+        {
+            var executed = await grain.ExecuteIntentAsync(intent);
+            Assert.True(executed.IsSuccess, executed.Problem?.Message);
+            answers.Add(executed.Value!);
+            snapshots.Add((await position.GetAsync())!);
+        }
+        foreach (var intent in intents) await CarryOutAsync(intent);
+        await _world.PriceAsync(110m);
+        intents.Add(Signed(agent, IntentKind.ReducePosition, 2, usdc: 0m, tokens: 0.5m));
+        intents.Add(Signed(agent, IntentKind.UpdateExitLadder, 3, usdc: 0m, exits: [new(ExitTriggerType.StopLoss, -800, 10_000)]));
+        foreach (var intent in intents.Skip(2)) await CarryOutAsync(intent);
+        Assert.NotNull(answers[2].Position.HistoricalSwapId);
+        Assert.NotEqual(0m, answers[2].Position.RealizedPnlUsdc);
+
+        // Both rows as a version before the receipts stored them: each answer whole, under the memories' older names.
+        await fixture.Cluster.DeactivateAsync(grain);
+        await fixture.Cluster.DeactivateAsync(position);
+        await fixture.Cluster.WaitForDeactivationAsync(grain);
+        await fixture.Cluster.WaitForDeactivationAsync(position);
+        var older = new[]
+        {
+            new OlderIntentExecution(0, snapshots[0], answers[0].Position.Transaction, 0m), new OlderIntentExecution(1, snapshots[1], answers[1].Position.Transaction, 0m),
+            new OlderIntentExecution(2, snapshots[2], answers[2].Position.Transaction, answers[2].Position.RealizedPnlUsdc),
+            new OlderIntentExecution(3, snapshots[3], answers[3].Position.Transaction, 0m),
+        };
+        await RewriteAsync(StorageNames.Agent, grain.GetGrainId(), row =>
+        {
+            Assert.True(row.Remove("answeredIntents"));
+            row["intents"] = Remembered(older.Select((e, i) => (i.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                new OlderHandledIntent(intents[i].Signature, Result<OlderIntentExecution>.Ok(e)))).ToArray());
+        });
+        await RewriteAsync(StorageNames.Position, position.GetGrainId(), row =>
+        {
+            foreach (var memory in IntentMemories) Assert.True(row.Remove(memory), memory);
+            row["opens"] = Remembered(("intent:0", snapshots[0]));
+            row["changes"] = Remembered(("intent:1", snapshots[1]), ("intent:3", snapshots[3]));
+            row["reductions"] = Remembered(("intent:2", new CloseOutcome(false, null, snapshots[2], answers[2].Position.RealizedPnlUsdc,
+                snapshots[2].Exits[^1].Price, answers[2].Position.Transaction, answers[2].Position.HistoricalSwapId)));
+        });
+
+        // Each intent sent again answers what it answered, and nothing trades.
+        for (var i = 0; i < intents.Count; i++)
+        {
+            var retried = (await grain.ExecuteIntentAsync(intents[i])).Value!;
+            AssertSameAnswer(answers[i], retried);
+            // The position, asked by the agent's command id (as a lost answer is asked again), answers the same too.
+            var command = IntentCommandIds.For(i);
+            Assert.True((await position.GetForCommandAsync(command)).Handled);
+        }
+        Assert.Equal(4, (await grain.GetProfileAsync())!.Nonce);
+        Assert.Equal((snapshots[3].Size, snapshots[3].Exits.Count, snapshots[3].UpdatedAt), ((await position.GetAsync())!.Size,
+            (await position.GetAsync())!.Exits.Count, (await position.GetAsync())!.UpdatedAt));
+
+        // The next intent stores both rows as receipts, under the new names only.
+        await CarryOutAsync(Signed(agent, IntentKind.AddToPosition, 4, usdc: 10m));
+        var agentRow = await RowAsync(StorageNames.Agent, grain.GetGrainId());
+        Assert.False(agentRow.ContainsKey("intents"));
+        Assert.Equal(["0", "1", "2", "3", "4"], Keys(agentRow, "answeredIntents"));
+        Assert.False(agentRow["answeredIntents"]!["entries"]!["0"]!["result"]!["value"]!["position"]!.AsObject().ContainsKey("exits"));
+        var positionRow = await RowAsync(StorageNames.Position, position.GetGrainId());
+        foreach (var memory in OlderIntentMemories) Assert.False(positionRow.ContainsKey(memory), memory);
+        Assert.Equal(["intent:0"], Keys(positionRow, "intentOpens"));
+        Assert.Equal(["intent:1", "intent:3", "intent:4"], Keys(positionRow, "intentChanges"));
+        Assert.Equal(["intent:2"], Keys(positionRow, "intentReductions"));
+    }
+
+    /// <summary>A position's memories of intents' answers: as receipts, and as older versions stored them whole.</summary>
+    private static readonly string[] IntentMemories = ["intentOpens", "intentChanges", "intentReductions"], OlderIntentMemories = ["opens", "changes", "reductions"];
+
+    private static void AssertSameAnswer(IntentExecution expected, IntentExecution actual)
+    {
+        Assert.Equal(expected.Nonce, actual.Nonce);
+        Assert.Equal(expected.Position with { PendingExits = [] }, actual.Position with { PendingExits = [] });
+        Assert.Equal(expected.Position.PendingExits, actual.Position.PendingExits);
+    }
+
+    private IGrainStorage Storage => fixture.Cluster.Silos[0].ServiceProvider.GetRequiredKeyedService<IGrainStorage>(StorageNames.Provider);
+
+    private async Task<JsonObject> RowAsync(string stateName, GrainId grain)
+    {
+        var row = new GrainState<JsonObject>();
+        await Storage.ReadStateAsync(stateName, grain, row);
+        return row.State!;
+    }
+
+    private async Task RewriteAsync(string stateName, GrainId grain, Action<JsonObject> change)
+    {
+        var row = new GrainState<JsonObject>();
+        await Storage.ReadStateAsync(stateName, grain, row);
+        change(row.State!);
+        await Storage.WriteStateAsync(stateName, grain, row);
     }
 }

@@ -3,13 +3,12 @@ using AgentDesk.Contracts.Positions;
 
 namespace AgentDesk.Contracts.Intents;
 
-/// <summary>What an executed intent did: the consumed nonce and the position it produced or changed.</summary>
+/// <summary>What an executed intent did: the consumed nonce, and the position it produced or changed as its answer reports it.</summary>
 [GenerateSerializer, Immutable, Alias("agentdesk.intent-execution")]
 public sealed record IntentExecution(
     [property: Id(0)] long Nonce,
-    [property: Id(1)] PositionSnapshot Position,
-    [property: Id(2)] TransactionRef? Transaction,
-    [property: Id(3)] decimal RealizedPnlUsdc);
+    // Ids 1 to 3 carried the whole position and the sale before the receipts: a new id, so no older process misreads it.
+    [property: Id(4)] IntentReceipt Position);
 
 /// <summary>Everything a client needs to build and sign the next intent.</summary>
 [GenerateSerializer, Immutable, Alias("agentdesk.intent-quote")]

@@ -12,11 +12,11 @@ namespace AgentDesk.Contracts.Positions;
 public interface IPositionGrain : IGrainWithStringKey
 {
     /// <summary>
-    /// Opens (or places a trigger order) for a command that is not a batch's (an agent's intent), answering the whole
-    /// position. Idempotent on <see cref="OpenPositionCommand.OpenId"/>; a second open while one is live is refused.
+    /// Opens (or places a trigger order) for a command that is not a batch's (an agent's intent), answering what the
+    /// intent reports. Idempotent on <see cref="OpenPositionCommand.OpenId"/>; a second open while one is live is refused.
     /// </summary>
     [Alias("open")]
-    Task<Common.Result<PositionSnapshot>> OpenAsync(OpenPositionCommand command);
+    Task<Common.Result<IntentReceipt>> OpenAsync(OpenPositionCommand command);
 
     /// <summary>
     /// A batch step's open (<see cref="OpenPositionCommand.BatchId"/> set): the same as <see cref="OpenAsync"/>, answering
@@ -52,15 +52,15 @@ public interface IPositionGrain : IGrainWithStringKey
 
     /// <summary>Adds margin to the open position at the latest price; the entry becomes the size-weighted average.</summary>
     [Alias("add")]
-    Task<Common.Result<PositionSnapshot>> AddAsync(AddToPositionCommand command);
+    Task<Common.Result<IntentReceipt>> AddAsync(AddToPositionCommand command);
 
     /// <summary>Sells part of the open position; selling its whole size closes it.</summary>
     [Alias("reduce")]
-    Task<Common.Result<CloseOutcome>> ReduceAsync(ReducePositionCommand command);
+    Task<Common.Result<IntentReceipt>> ReduceAsync(ReducePositionCommand command);
 
     /// <summary>Replaces the exit ladder without changing size; fired rules of the old ladder are forgotten.</summary>
     [Alias("update-exits")]
-    Task<Common.Result<PositionSnapshot>> UpdateExitsAsync(UpdateExitsCommand command);
+    Task<Common.Result<IntentReceipt>> UpdateExitsAsync(UpdateExitsCommand command);
 
     /// <summary>
     /// A price for this position's symbol. The exit watch never waits on the answer, but re-sends the newest tick until

@@ -150,10 +150,10 @@ public static class IntentEndpoints
         return ApiResults.Of(await cluster.GetGrain<IAgentGrain>(http.RouteAgentId()).ExecuteIntentAsync(request), executed =>
         {
             var position = executed.Position;
-            var tx = executed.Transaction;
+            var tx = position.Transaction;
             return new IntentResponse(position.PositionId, tx?.Hash, tx?.ExplorerUrl, tx?.Simulated ?? true, executed.Nonce, position.Symbol,
-                position.Status.ToString().ToUpperInvariant(), position.Size, position.EntryPrice, executed.RealizedPnlUsdc, position.PendingExits,
-                request.Kind == IntentKind.ReducePosition ? (position.Exits.Count > 0 ? position.Exits[^1].HistoricalSwapId : null) : null);
+                position.Status.ToString().ToUpperInvariant(), position.Size, position.EntryPrice, position.RealizedPnlUsdc, position.PendingExits,
+                request.Kind == IntentKind.ReducePosition ? position.HistoricalSwapId : null);
         });
     }
 

@@ -20,6 +20,7 @@ using AgentDesk.Grains.Infrastructure;
 using AgentDesk.Grains.Options;
 using AgentDesk.Venues;
 using Microsoft.Extensions.Options;
+using System.Text.Json.Serialization;
 
 namespace AgentDesk.Grains.Agents;
 
@@ -50,7 +51,15 @@ public sealed class AgentState
     public SortedSet<string> IntentSymbols { get; set; } = [];
 
     /// <summary>Intents already carried out, by nonce: the same signed intent again answers the first result.</summary>
+    [JsonPropertyName("answeredIntents")]
     public HandledCommands<HandledIntent> Intents { get; set; } = new();
+
+    /// <summary>
+    /// A row stored before the intents' receipts kept each answer with the whole position here. Read, moved into
+    /// <see cref="Intents"/> on activation (<see cref="MoveOlderIntents"/>), never written.
+    /// </summary>
+    [JsonPropertyName("intents"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public HandledCommands<OlderHandledIntent>? OlderIntents { get; set; }
 
     /// <summary>An admitted intent whose outcome is not stored yet (stored first when the venue leaves the cluster).</summary>
     public IntentAuthorization? InFlight { get; set; }
@@ -72,10 +81,35 @@ public sealed class AgentState
 
     /// <summary>The agent's most recently completed batches by symbol, oldest first (see <see cref="AgentGrain.BatchCompletedAsync"/>).</summary>
     public Dictionary<string, List<Guid>> CompletedBatches { get; set; } = [];
+
+    /// <summary>
+    /// Moves the answers an older row kept with whole positions into <see cref="Intents"/>, as receipts, in their order.
+    /// Idempotent; the row shrinks at the agent's next write.
+    /// </summary>
+    public void MoveOlderIntents(int capacity)
+    {
+        if (OlderIntents is null) return;
+        foreach (var (nonce, handled) in OlderIntents.Entries)
+        {
+            if (handled is null) continue;
+            var result = handled.Result;
+            Intents.Remember(nonce, new HandledIntent(handled.Signature, result.Value is { } executed
+                ? Result<IntentExecution>.Ok(new IntentExecution(executed.Nonce, IntentReceipt.Of(executed.Position, executed.Transaction,
+                    executed.RealizedPnlUsdc)))
+                : Result<IntentExecution>.Fail(result.Problem!)), capacity);
+        }
+        OlderIntents = null;
+    }
 }
 
 /// <summary>A handled intent: the signature it carried and what it answered.</summary>
 public sealed record HandledIntent(string Signature, Result<IntentExecution> Result);
+
+/// <summary>A handled intent as rows stored before the intents' receipts kept it, with the whole position (read only).</summary>
+public sealed record OlderHandledIntent(string Signature, Result<OlderIntentExecution> Result);
+
+/// <summary>What an executed intent answered before the intents' receipts (read only).</summary>
+public sealed record OlderIntentExecution(long Nonce, PositionSnapshot Position, TransactionRef? Transaction, decimal RealizedPnlUsdc);
 
 /// <summary>
 /// One agent. Thin: registration rules, intent admission and the intent ledger are domain functions
@@ -96,8 +130,8 @@ public sealed class AgentGrain(
     TimeProvider clock) : Grain, IAgentGrain, IRemindable
 {
     // An agent's intents run one at a time in nonce order, so a client retries one of its last few, not one that 16 newer
-    // intents have followed; a forgotten one is refused by the nonce check and never acts twice. Each answer carries a
-    // position snapshot (about 2 KB) that every intent's write serialises again, which is why the bound is not larger.
+    // intents have followed; a forgotten one is refused by the nonce check and never acts twice. Every intent's write
+    // stores them all again (about 1 KB each, with the signature), which is why the bound is not larger.
     private const int RememberedIntents = 16;
     private const int RememberedSettlements = 1024;
 
@@ -125,6 +159,7 @@ public sealed class AgentGrain(
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        S.MoveOlderIntents(RememberedIntents);
         Events.Publish();
         if (S.Registered && !S.Listed) await ListAsync();
         // An intent admitted (and stored) before a crash is carried out to its end: the position reconciles with
@@ -482,15 +517,11 @@ public sealed class AgentGrain(
         return EventDrafts.Create(S.Organization, $"intent:{AgentId:D}:{request.Nonce}:{signature}:{outcome}",
             problem is null ? EventTypes.IntentAccepted : EventTypes.IntentRefused, AgentId, account, symbol, clock.GetUtcNow(),
             new IntentEventData(request.Nonce, request.Kind.ToString(), request.UsdcAmount, request.TokenAmount, stage, problem?.Code.Code, problem?.Message,
-                executed?.Position.PositionId, executed?.Transaction));
+                executed?.Position.PositionId, executed?.Position.Transaction));
     }
 
-    private static Result<IntentExecution> Executed(IntentRequest request, Result<PositionSnapshot> result) => result.IsSuccess
-        ? Result<IntentExecution>.Ok(new IntentExecution(request.Nonce, result.Value!, result.Value!.LastTransaction ?? result.Value.OpenTransaction, 0m))
-        : result.Problem!;
-
-    private static Result<IntentExecution> Executed(IntentRequest request, Result<CloseOutcome> result) => result.IsSuccess
-        ? Result<IntentExecution>.Ok(new IntentExecution(request.Nonce, result.Value!.Position!, result.Value.Transaction, result.Value.RealizedPnlUsdc))
+    private static Result<IntentExecution> Executed(IntentRequest request, Result<IntentReceipt> result) => result.IsSuccess
+        ? Result<IntentExecution>.Ok(new IntentExecution(request.Nonce, result.Value!))
         : result.Problem!;
 
     private FastIntentVerifier Verifier => _verifier ??= new FastIntentVerifier(intentDomain.Value.ToDomain());

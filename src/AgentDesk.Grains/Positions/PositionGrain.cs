@@ -22,12 +22,13 @@ public sealed class PositionGrainState
     public PositionLifecycle? Current { get; set; }
 
     // Each command's answer is remembered, so a retry answers the same without trading again. A position stays in storage
-    // across many lifecycles and every activation reads all it remembers, so what is kept for a batch step or a close is
-    // what its caller reads (a receipt), not the whole position, and a batch's answers go once the batch has completed.
-    // An agent's intents are answered with the whole position, but only the one in flight can be asked again.
+    // across many lifecycles, every activation reads all it remembers and every write stores it again, so what is kept is
+    // what the caller reads (a receipt), not the whole position, and a batch's answers go once the batch has completed.
+    // The intents' memories changed their names with their form: rows stored before are read by the Older… properties.
 
-    /// <summary>Opens of an agent's intents already carried out, by open id: a retried open answers the same lifecycle.</summary>
-    public HandledCommands<PositionSnapshot> Opens { get; set; } = new();
+    /// <summary>Opens of an agent's intents already carried out, by open id: a retried open answers the same.</summary>
+    [JsonPropertyName("intentOpens")]
+    public HandledCommands<IntentReceipt> Opens { get; set; } = new();
 
     /// <summary>Batch steps' opens already carried out, by open id.</summary>
     public HandledCommands<OpenReceipt> BatchOpens { get; set; } = new();
@@ -47,17 +48,30 @@ public sealed class PositionGrainState
     public HandledCommands<CloseReceipt> CloseReceipts { get; set; } = new();
 
     /// <summary>Reduces of an agent's intents already carried out, by command id.</summary>
-    public HandledCommands<CloseOutcome> Reductions { get; set; } = new();
+    [JsonPropertyName("intentReductions")]
+    public HandledCommands<IntentReceipt> Reductions { get; set; } = new();
 
-    /// <summary>
-    /// A row stored before the receipts kept close and reduce answers together here, whole. Read, moved into
-    /// <see cref="CloseReceipts"/> and <see cref="Reductions"/> on activation (<see cref="MoveOlderAnswers"/>), never written.
-    /// </summary>
+    /// <summary>Add and exit-update commands of an agent's intents already carried out.</summary>
+    [JsonPropertyName("intentChanges")]
+    public HandledCommands<IntentReceipt> Changes { get; set; } = new();
+
+    // Rows stored by older versions, read and moved into the memories above on activation (MoveOlderAnswers), never written.
+
+    /// <summary>Before the batch receipts: every open's answer, batch steps' too, whole. Before the intents' receipts: intents' opens, whole.</summary>
+    [JsonPropertyName("opens"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public HandledCommands<PositionSnapshot>? OlderOpens { get; set; }
+
+    /// <summary>Before the batch receipts: close and reduce answers together, whole.</summary>
     [JsonPropertyName("closes"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public HandledCommands<CloseOutcome>? OlderCloses { get; set; }
 
-    /// <summary>Add and exit-update commands already carried out.</summary>
-    public HandledCommands<PositionSnapshot> Changes { get; set; } = new();
+    /// <summary>Before the intents' receipts: reduce answers, whole.</summary>
+    [JsonPropertyName("reductions"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public HandledCommands<CloseOutcome>? OlderReductions { get; set; }
+
+    /// <summary>Before the intents' receipts: add and exit-update answers, whole.</summary>
+    [JsonPropertyName("changes"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public HandledCommands<PositionSnapshot>? OlderChanges { get; set; }
 
     /// <summary>Settlements the account (or agent) has not confirmed yet; re-sent until it does.</summary>
     public List<Settlement> Unsettled { get; set; } = [];
@@ -87,30 +101,50 @@ public sealed class PositionGrainState
     }
 
     /// <summary>
-    /// Moves the answers a row stored before the receipts kept whole into the memories that now hold them: a batch's opens
-    /// (kept with the intents' opens then) as receipts, closes as receipts, reduces as they were. Each keeps its order.
-    /// Idempotent, and a row written since has nothing to move. The row shrinks at the position's next write.
+    /// Moves the answers an older row kept whole into the memories that now hold them, as receipts: a batch's opens (kept
+    /// with the intents' opens before the batch receipts), closes, an intent's opens, reduces and changes. Each keeps its
+    /// order. Idempotent, and a row written since has nothing to move. The row shrinks at the position's next write.
     /// </summary>
     public void MoveOlderAnswers(int batchCapacity, int intentCapacity)
     {
         // Runs on every activation (each exit activates its position): nothing is allocated when there is nothing to move.
-        if (Opens.Count > 0)
+        if (OlderOpens is not null)
         {
-            foreach (var (openId, opened) in Opens.Entries.Where(e => e.Value is { BatchId: not null }).ToArray())
+            foreach (var (openId, opened) in OlderOpens.Entries)
             {
-                BatchOpens.Remember(openId, OpenReceipt.Of(opened), batchCapacity);
-                Opens.Forget(openId);
+                if (opened is null) continue;
+                if (opened.BatchId is not null) BatchOpens.Remember(openId, OpenReceipt.Of(opened), batchCapacity);
+                else Opens.Remember(openId, IntentReceipt.Of(opened), intentCapacity);
             }
+            OlderOpens = null;
         }
-        if (OlderCloses is null) return;
-        foreach (var (commandId, outcome) in OlderCloses.Entries)
+        if (OlderCloses is not null)
         {
-            if (outcome is null) continue;
-            if (IntentCommandIds.IsIntent(commandId)) Reductions.Remember(commandId, outcome, intentCapacity);
-            else CloseReceipts.Remember(commandId, CloseReceipt.Of(outcome), batchCapacity);
+            foreach (var (commandId, outcome) in OlderCloses.Entries)
+            {
+                if (outcome is null) continue;
+                if (!IntentCommandIds.IsIntent(commandId)) CloseReceipts.Remember(commandId, CloseReceipt.Of(outcome), batchCapacity);
+                else if (SaleReceipt(outcome) is { } sale) Reductions.Remember(commandId, sale, intentCapacity);
+            }
+            OlderCloses = null;
         }
-        OlderCloses = null;
+        if (OlderReductions is not null)
+        {
+            foreach (var (commandId, outcome) in OlderReductions.Entries)
+                if (outcome is not null && SaleReceipt(outcome) is { } sale) Reductions.Remember(commandId, sale, intentCapacity);
+            OlderReductions = null;
+        }
+        if (OlderChanges is not null)
+        {
+            foreach (var (commandId, changed) in OlderChanges.Entries)
+                if (changed is not null) Changes.Remember(commandId, IntentReceipt.Of(changed), intentCapacity);
+            OlderChanges = null;
+        }
     }
+
+    private static IntentReceipt? SaleReceipt(CloseOutcome outcome) => outcome.Position is { } position
+        ? IntentReceipt.Of(position, outcome.Transaction, outcome.RealizedPnlUsdc, outcome.HistoricalSwapId)
+        : null;
 }
 
 /// <summary>The command behind an order sent outside the cluster; replayed (reconciling first) after a crash.</summary>
@@ -166,7 +200,7 @@ public sealed class PositionGrain(
     private const int RememberedCommands = 64;
 
     // An agent's intents run one at a time, and the agent remembers its own answers: it asks the position again only about
-    // the one in flight when it died. A whole snapshot each (about 2 KB), so a handful is kept.
+    // the one in flight when it died, so a handful is kept.
     private const int RememberedIntentCommands = 8;
     private const string PendingReminder = "pending-order";
 
@@ -223,10 +257,11 @@ public sealed class PositionGrain(
         if (S.Pending is not null) await ReplayPendingAsync();
     }
 
-    public Task<Result<PositionSnapshot>> OpenAsync(OpenPositionCommand command)
+    public Task<Result<IntentReceipt>> OpenAsync(OpenPositionCommand command)
     {
         if (command.BatchId is not null) throw new ArgumentException("A batch step opens with OpenForBatchAsync.", nameof(command));
-        return OpenAsync(command, S.Opens, Snapshot, RememberedIntentCommands);
+        return OpenAsync(command, S.Opens, lifecycle => Receipt(lifecycle, lifecycle.LastTransaction ?? lifecycle.OpenTransaction),
+            RememberedIntentCommands);
     }
 
     public Task<Result<OpenReceipt>> OpenForBatchAsync(OpenPositionCommand command)
@@ -383,19 +418,19 @@ public sealed class PositionGrain(
         return Result<CloseReceipt>.Ok(outcome);
     }
 
-    public async Task<Result<PositionSnapshot>> AddAsync(AddToPositionCommand command)
+    public async Task<Result<IntentReceipt>> AddAsync(AddToPositionCommand command)
     {
-        if (S.Changes.TryGet(command.CommandId, out var done)) return Result<PositionSnapshot>.Ok(done);
+        if (S.Changes.TryGet(command.CommandId, out var done)) return Result<IntentReceipt>.Ok(done);
         await FinishOtherPendingAsync(command.CommandId);
-        if (S.Changes.TryGet(command.CommandId, out done)) return Result<PositionSnapshot>.Ok(done);
-        if (S.Current is not { Status: PositionStatus.Open } current) return NotOpen<PositionSnapshot>();
+        if (S.Changes.TryGet(command.CommandId, out done)) return Result<IntentReceipt>.Ok(done);
+        if (S.Current is not { Status: PositionStatus.Open } current) return NotOpen<IntentReceipt>();
         var position = current.Position!;
         var filled = await SendAsync(VenueOf(current), new PendingCommand { Add = command }, new OpenOrder($"{current.PositionId}:add:{command.CommandId}", Key.AgentId, Key.Account,
             Key.Symbol, current.TokenAddress, position.Side, position.SizeDecimals, command.CollateralUsdc, position.Leverage, command.ReferencePrice,
             command.MinTokenOut, command.MaxSlippageBps, command.Authorization));
-        if (!filled.IsSuccess) return await RefusedAsync<PositionSnapshot>(filled.Rejection!);
+        if (!filled.IsSuccess) return await RefusedAsync<IntentReceipt>(filled.Rejection!);
         var added = PositionMath.Add(position, command.CollateralUsdc, filled.Value!.Price, filled.Value.Size);
-        if (!added.IsSuccess) return await RefusedAsync<PositionSnapshot>(added.Rejection!);
+        if (!added.IsSuccess) return await RefusedAsync<IntentReceipt>(added.Rejection!);
         current.Position = added.Value;
         current.OriginalSize += added.Value!.Size - position.Size;
         current.CollateralUsdc += command.CollateralUsdc;
@@ -406,47 +441,47 @@ public sealed class PositionGrain(
         return await RememberChangeAsync(command.CommandId, current);
     }
 
-    public async Task<Result<CloseOutcome>> ReduceAsync(ReducePositionCommand command)
+    public async Task<Result<IntentReceipt>> ReduceAsync(ReducePositionCommand command)
     {
-        if (S.Reductions.TryGet(command.CommandId, out var done)) return Result<CloseOutcome>.Ok(done);
+        if (S.Reductions.TryGet(command.CommandId, out var done)) return Result<IntentReceipt>.Ok(done);
         await FinishOtherPendingAsync(command.CommandId);
-        if (S.Reductions.TryGet(command.CommandId, out done)) return Result<CloseOutcome>.Ok(done);
-        if (S.Current is not { Status: PositionStatus.Open } current) return NotOpen<CloseOutcome>();
+        if (S.Reductions.TryGet(command.CommandId, out done)) return Result<IntentReceipt>.Ok(done);
+        if (S.Current is not { Status: PositionStatus.Open } current) return NotOpen<IntentReceipt>();
         var position = current.Position!;
         if (command.TokenAmount <= 0 || command.TokenAmount > position.Size)
             return new Rejection(Errors.InsufficientPositionSize, $"Cannot sell {command.TokenAmount}; the position holds {position.Size}.")
                 .With("size", position.Size);
         var filled = await SendAsync(VenueOf(current), new PendingCommand { Reduce = command }, CloseOrder(current, $"{current.PositionId}:reduce:{command.CommandId}",
             command.TokenAmount, command.ReferencePrice, command.MinUsdcOut, command.MaxSlippageBps, command.Authorization));
-        if (!filled.IsSuccess) return await RefusedAsync<CloseOutcome>(filled.Rejection!);
+        if (!filled.IsSuccess) return await RefusedAsync<IntentReceipt>(filled.Rejection!);
         var fill = filled.Value!;
         var reduction = PositionMath.Reduce(position, command.TokenAmount, fill.Price);
-        if (!reduction.IsSuccess) return await RefusedAsync<CloseOutcome>(reduction.Rejection!);
+        if (!reduction.IsSuccess) return await RefusedAsync<IntentReceipt>(reduction.Rejection!);
         var sale = Apply(current, reduction.Value!, fill, CloseReasons.Reduce, ladderIndex: null);
         current.UpdatedAt = clock.GetUtcNow();
-        var outcome = new CloseOutcome(false, null, Snapshot(current), reduction.Value!.RealizedPnlUsdc, fill.Price, sale.Transaction, sale.HistoricalSwapId);
+        var outcome = Receipt(current, sale.Transaction, reduction.Value!.RealizedPnlUsdc);
         S.Pending = null;
         S.Reductions.Remember(command.CommandId, outcome, RememberedIntentCommands);
         await state.WriteStateAsync();
         Settlements.SendAll();
         Events.Publish();
         await SyncWatchAsync();
-        return Result<CloseOutcome>.Ok(outcome);
+        return Result<IntentReceipt>.Ok(outcome);
     }
 
-    public async Task<Result<PositionSnapshot>> UpdateExitsAsync(UpdateExitsCommand command)
+    public async Task<Result<IntentReceipt>> UpdateExitsAsync(UpdateExitsCommand command)
     {
-        if (S.Changes.TryGet(command.CommandId, out var done)) return Result<PositionSnapshot>.Ok(done);
+        if (S.Changes.TryGet(command.CommandId, out var done)) return Result<IntentReceipt>.Ok(done);
         await FinishOtherPendingAsync(command.CommandId);
-        if (S.Changes.TryGet(command.CommandId, out done)) return Result<PositionSnapshot>.Ok(done);
-        if (S.Current is not { Status: PositionStatus.Open } current) return NotOpen<PositionSnapshot>();
+        if (S.Changes.TryGet(command.CommandId, out done)) return Result<IntentReceipt>.Ok(done);
+        if (S.Current is not { Status: PositionStatus.Open } current) return NotOpen<IntentReceipt>();
         if (ExitLadder.Validate(command.Exits, ExitBounds.Unbounded) is { } bad) return bad;
         if (command.Authorization is { } signed)
         {
             // A venue that keeps the ladder (the chain fires exits only on the ladder the agent signed) is told first.
             var updated = await SendAsync(VenueOf(current), new PendingCommand { Update = command }, new LadderOrder($"{current.PositionId}:ladder:{command.CommandId}",
                 Key.AgentId, Key.Account, Key.Symbol, current.TokenAddress, current.TokenDecimals, command.Exits, signed));
-            if (!updated.IsSuccess) return await RefusedAsync<PositionSnapshot>(updated.Rejection!);
+            if (!updated.IsSuccess) return await RefusedAsync<IntentReceipt>(updated.Rejection!);
             current.LastTransaction = Transaction(updated.Value!);
             current.Authorization = signed;
         }
@@ -601,15 +636,15 @@ public sealed class PositionGrain(
         if (S.Pending is null && await this.GetReminder(PendingReminder) is { } reminder) await this.UnregisterReminder(reminder);
     }
 
-    private async Task<Result<PositionSnapshot>> RememberChangeAsync(string commandId, PositionLifecycle current)
+    private async Task<Result<IntentReceipt>> RememberChangeAsync(string commandId, PositionLifecycle current)
     {
-        var snapshot = Snapshot(current);
+        var receipt = Receipt(current, current.LastTransaction ?? current.OpenTransaction);
         S.Pending = null;
-        S.Changes.Remember(commandId, snapshot, RememberedIntentCommands);
+        S.Changes.Remember(commandId, receipt, RememberedIntentCommands);
         await state.WriteStateAsync();
         Events.Publish();
         await SyncWatchAsync();
-        return Result<PositionSnapshot>.Ok(snapshot);
+        return Result<IntentReceipt>.Ok(receipt);
     }
 
     private static Rejection BatchCompleted(string commandId) =>
@@ -802,6 +837,11 @@ public sealed class PositionGrain(
     private static ExitSubject Subject(PositionState p) => new(p.Side, p.EntryPrice, p.Leverage, p.Size, p.SizeDecimals);
 
     private static TransactionRef Transaction(VenueFill fill) => new(fill.TransactionId, fill.TransactionHash, fill.ExplorerUrl, fill.ChainId, fill.Simulated, fill.At);
+
+    /// <summary>What an intent's answer reports of <paramref name="l"/>, with the intent's transaction; a sale passes its P/L.</summary>
+    private IntentReceipt Receipt(PositionLifecycle l, TransactionRef? transaction, decimal realizedPnlUsdc = 0m) =>
+        new(l.PositionId, PositionKey, Key.Symbol, l.Status, l.Position?.Size ?? 0m, l.Position?.EntryPrice ?? 0m, l.Plan.PendingRules.ToArray(),
+            transaction, realizedPnlUsdc, l.Exits is [.., var last] ? last.HistoricalSwapId : null);
 
     private PositionSnapshot Snapshot(PositionLifecycle l)
     {

@@ -7,7 +7,7 @@ namespace AgentDesk.Silo.Persistence;
 /// <summary>
 /// Writes <see cref="HandledCommands{TOutcome}"/> exactly as System.Text.Json would (<c>{"entries":{key: outcome, …},"count":n}</c>),
 /// but serializes each remembered outcome once (<see cref="SerializedOnce{T}"/>): an outcome never changes once remembered,
-/// and an agent's 16 remembered answers are most of what each of its intents writes. The stored JSON does not change, so
+/// and a grain stores all it remembers again with each of its writes. The stored JSON does not change, so
 /// rows written before and after read alike. Flags and amounts (value-type outcomes) are left to System.Text.Json: there is
 /// nothing worth keeping, and a boxed copy would never be the same instance again.
 /// </summary>
@@ -25,8 +25,7 @@ public sealed class HandledCommandsJsonConverter : JsonConverterFactory
     {
         private readonly string _entriesName = Name(nameof(HandledCommands<TOutcome>.Entries), storage);
         private readonly string _countName = Name(nameof(HandledCommands<TOutcome>.Count), storage);
-        // An outcome whose type the storage already writes once (a position snapshot) goes through that converter, so its bytes
-        // are not kept twice.
+        // An outcome whose type the storage already writes once goes through that converter, so its bytes are not kept twice.
         private readonly SerializedOnce<TOutcome>? _outcomes =
             storage.Converters.Any(c => c is IWrittenOnce && c.CanConvert(typeof(TOutcome))) ? null : new(storage);
 

@@ -2,7 +2,6 @@ using System.Buffers;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using AgentDesk.Contracts.Events;
-using AgentDesk.Contracts.Positions;
 using AgentDesk.Domain.Intents;
 using Orleans.Storage;
 
@@ -19,7 +18,7 @@ public sealed class JsonGrainStorageSerializer : IGrainStorageSerializer
         Converters =
         {
             new JsonStringEnumConverter(), new HandledCommandsJsonConverter(), new WrittenOnceJsonConverter<EventDraft>(),
-            new WrittenOnceJsonConverter<PositionSnapshot>(), new WrittenOnceJsonConverter<IntentAuthorization>(),
+            new WrittenOnceJsonConverter<IntentAuthorization>(),
         },
         NumberHandling = JsonNumberHandling.Strict,
     };
@@ -32,7 +31,7 @@ public sealed class JsonGrainStorageSerializer : IGrainStorageSerializer
     };
 
     /// <summary>
-    /// A thread's buffer grown past this is let go after its write rather than kept: an agent's state is about 40 KB, a batch's
+    /// A thread's buffer grown past this is let go after its write rather than kept: an agent's state is some KB, a batch's
     /// outcomes can be megabytes, and a kept buffer is never given back.
     /// </summary>
     private const int KeptBufferBytes = 256 * 1024;
@@ -44,7 +43,7 @@ public sealed class JsonGrainStorageSerializer : IGrainStorageSerializer
 
     /// <summary>
     /// The state's JSON in an array of its exact size: the same bytes as <c>JsonSerializer.SerializeToUtf8Bytes</c>, written
-    /// into a buffer this thread keeps. A state is mostly remembered outcomes copied in whole (an agent's is about 40 KB), and
+    /// into a buffer this thread keeps. A state is mostly remembered outcomes copied in whole (an account's is some KB), and
     /// the framework's own path rents a pooled buffer for every call and clears it on return, so each write went over the
     /// state's bytes four times (copy in, copy out, clear, and the zeroing of the result); this way it is twice.
     /// </summary>

@@ -10,8 +10,6 @@ namespace AgentDesk.Silo.Persistence;
 /// <list type="bullet">
 /// <item>an <c>EventDraft</c> waits in its grain's state (the outbox) until its organisation's log confirms it, under load
 /// dozens of writes later, and each of those writes used to escape the quotes of its JSON payload again;</item>
-/// <item>a <c>PositionSnapshot</c> is what a position answers a command with: the position remembers it, and on one silo the
-/// agent that sent the intent remembers the very same instance inside its own answer, written moments later;</item>
 /// <item>an <c>IntentAuthorization</c> (the agent's signed intent behind a vault position) stays in the position's state from
 /// its open to its next ladder update, through every add written in between.</item>
 /// </list>

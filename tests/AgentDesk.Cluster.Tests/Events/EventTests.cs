@@ -254,7 +254,7 @@ public sealed class EventTests(ClusterFixture fixture)
         Assert.Equal(3, refused.Data()["nonce"]!.GetValue<long>());
         var accepted = Assert.Single(events, e => e.Type == EventTypes.IntentAccepted);
         Assert.Equal(opened.Value!.Position.PositionId, accepted.Data()["positionId"]!.GetValue<string>());
-        Assert.Equal(opened.Value.Transaction!.Hash, accepted.Data()["transaction"]!["hash"]!.GetValue<string>());
+        Assert.Equal(opened.Value.Position.Transaction!.Hash, accepted.Data()["transaction"]!["hash"]!.GetValue<string>());
         Assert.Equal(vault.Address, accepted.Account);
         var fill = Assert.Single(events, e => e.Type == EventTypes.PositionFilled);
         Assert.Equal(vault.Address, fill.Account);

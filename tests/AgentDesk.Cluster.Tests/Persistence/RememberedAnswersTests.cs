@@ -13,6 +13,7 @@ using AgentDesk.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Storage;
 using JsonGrainStorageSerializer = AgentDesk.Silo.Persistence.JsonGrainStorageSerializer;
+using static AgentDesk.Cluster.Tests.Persistence.StorageJson;
 
 namespace AgentDesk.Cluster.Tests.Persistence;
 
@@ -173,10 +174,8 @@ public sealed class RememberedAnswersTests(ClusterFixture fixture)
         var closeOutcome = new CloseOutcome(false, null, closedSnapshot, sale.RealizedPnlUsdc, sale.Price, sale.Transaction, sale.HistoricalSwapId);
         var reduceOutcome = closeOutcome with { Position = closedSnapshot with { CloseReason = CloseReasons.Reduce }, HistoricalSwapId = "swap-reduce" };
         var older = JsonSerializer.SerializeToNode(row.State!, JsonGrainStorageSerializer.Options)!.AsObject();
-        older.Remove("batchOpens");
-        older.Remove("closeReceipts");
-        older.Remove("reductions");
-        older.Remove("completedBatches");
+        foreach (var memory in new[] { "batchOpens", "closeReceipts", "completedBatches", "intentOpens", "intentReductions", "intentChanges" })
+            Assert.True(older.Remove(memory), memory);
         older["opens"] = Remembered((BatchCommandIds.For(open.BatchId), openSnapshot));
         older["closes"] = Remembered((BatchCommandIds.For(close.BatchId), closeOutcome), ("intent:7", reduceOutcome));
         await Storage.WriteStateAsync(StorageNames.Position, PositionId(key), new GrainState<JsonObject>(older, row.ETag));
@@ -193,22 +192,23 @@ public sealed class RememberedAnswersTests(ClusterFixture fixture)
         Assert.Equal((closedSnapshot.PositionId, PositionStatus.Closed), (reclosed.PositionId, reclosed.Status));
         Assert.True((await position.GetForCommandAsync(BatchCommandIds.For(close.BatchId))).Handled);
         var reduced = (await position.ReduceAsync(new ReducePositionCommand("intent:7", 1m, 110m, 0m, 100, null))).Value!;
-        Assert.Equal("swap-reduce", reduced.HistoricalSwapId);
-        Assert.Equal(CloseReasons.Reduce, reduced.Position!.CloseReason);
+        Assert.Equal((closedSnapshot.PositionId, PositionStatus.Closed, "swap-reduce", sale.RealizedPnlUsdc, sale.Transaction),
+            (reduced.PositionId, reduced.Status, reduced.HistoricalSwapId, reduced.RealizedPnlUsdc, reduced.Transaction));
         Assert.True((await position.GetForCommandAsync("intent:7")).Handled);
         AssertSamePosition(before, (await position.GetAsync())!);
         AssertUnchanged(balance, (await _world.Account(account).GetAsync())!);
 
-        // Its next write (here a batch open refused for good) stores each answer where it now belongs, and no "closes".
+        // Its next write (here a batch open refused for good) stores each answer where it now belongs, and no older memory.
         var refusal = new Rejection(Errors.StepFailed, "given up");
         Assert.Equal(Errors.StepFailed, (await position.ConcludeOpenAsync(BatchCommandIds.For(Guid.NewGuid()), refusal)).Problem!.Code);
         var stored = new GrainState<JsonObject>();
         await Storage.ReadStateAsync(StorageNames.Position, PositionId(key), stored);
         Assert.False(stored.State!.ContainsKey("closes"));
+        Assert.False(stored.State.ContainsKey("opens"));
         Assert.Equal([BatchCommandIds.For(open.BatchId)], Keys(stored.State, "batchOpens"));
-        Assert.Empty(Keys(stored.State, "opens"));
+        Assert.Empty(Keys(stored.State, "intentOpens"));
         Assert.Equal([BatchCommandIds.For(close.BatchId)], Keys(stored.State, "closeReceipts"));
-        Assert.Equal(["intent:7"], Keys(stored.State, "reductions"));
+        Assert.Equal(["intent:7"], Keys(stored.State, "intentReductions"));
         Assert.False(stored.State["closeReceipts"]!["entries"]![BatchCommandIds.For(close.BatchId)]!.AsObject().ContainsKey("position"));
     }
 
@@ -250,13 +250,4 @@ public sealed class RememberedAnswersTests(ClusterFixture fixture)
             (after.FreeUsdc, after.LockedUsdc, after.FeesPaidUsdc, after.RealizedPnlUsdc));
         Assert.Equal(before.OpenPositionKeys, after.OpenPositionKeys);
     }
-
-    private static JsonObject Remembered<T>(params (string Key, T Answer)[] answers)
-    {
-        var entries = new JsonObject();
-        foreach (var (key, answer) in answers) entries[key] = JsonSerializer.SerializeToNode(answer, JsonGrainStorageSerializer.Options);
-        return new JsonObject { ["entries"] = entries, ["count"] = answers.Length };
-    }
-
-    private static string[] Keys(JsonObject row, string memory) => row[memory]!["entries"]!.AsObject().Select(e => e.Key).ToArray();
 }

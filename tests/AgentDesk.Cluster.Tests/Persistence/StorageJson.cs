@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using AgentDesk.Silo.Persistence;
 
@@ -20,4 +21,15 @@ internal static class StorageJson
         options.Converters.Remove(options.Converters.OfType<TConverter>().Single());
         return options;
     }
+
+    /// <summary>A remembered-commands memory as the storage writes it: <c>{"entries":{key: answer, …},"count":n}</c>.</summary>
+    public static JsonObject Remembered<T>(params (string Key, T Answer)[] answers)
+    {
+        var entries = new JsonObject();
+        foreach (var (key, answer) in answers) entries[key] = JsonSerializer.SerializeToNode(answer, JsonGrainStorageSerializer.Options);
+        return new JsonObject { ["entries"] = entries, ["count"] = answers.Length };
+    }
+
+    /// <summary>The keys a stored row remembers in <paramref name="memory"/>, in order.</summary>
+    public static string[] Keys(JsonObject row, string memory) => row[memory]!["entries"]!.AsObject().Select(e => e.Key).ToArray();
 }
