@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json.Nodes;
 using AgentDesk.Contracts.Agents;
 using AgentDesk.Contracts.Common;
@@ -126,11 +127,11 @@ public sealed class IntentTests(ClusterFixture fixture)
         var agent = await AgentAsync();
         var grain = _world.Agent(agent.Id);
         var open = Signed(agent, IntentKind.OpenPosition, 0);
-        var opened = (await grain.ExecuteIntentAsync(open)).Value!;
+        Assert.True((await grain.ExecuteIntentAsync(open)).IsSuccess);
         var adds = Enumerable.Range(1, 16).Select(nonce => Signed(agent, IntentKind.AddToPosition, nonce, usdc: 10m)).ToList();
         var answers = new List<Contracts.Intents.IntentExecution>();
         foreach (var add in adds) answers.Add((await grain.ExecuteIntentAsync(add)).Value!);
-        var position = _world.Grains.GetGrain<Contracts.Positions.IPositionGrain>(opened.Position.Key);
+        var position = _world.Grains.GetGrain<IPositionGrain>(GrainKeys.Position(agent.Id, agent.VaultAddress, _world.Symbol));
         var size = (await position.GetAsync())!.Size;
 
         // The first add has 15 newer intents after it: sent again, it answers what it answered then.
@@ -246,44 +247,47 @@ public sealed class IntentTests(ClusterFixture fixture)
         Assert.NotNull(answers[2].Position.HistoricalSwapId);
         Assert.NotEqual(0m, answers[2].Position.RealizedPnlUsdc);
 
-        // Both rows as a version before the receipts stored them: each answer whole, under the memories' older names.
+        // Both rows as a version before the receipts stored them: each answer whole, under the memories' older names, made
+        // as that version made them (the transaction the position's last, a reduce's its sale's, with the sale's P/L).
         await fixture.Cluster.DeactivateAsync(grain);
         await fixture.Cluster.DeactivateAsync(position);
         await fixture.Cluster.WaitForDeactivationAsync(grain);
         await fixture.Cluster.WaitForDeactivationAsync(position);
-        var older = new[]
-        {
-            new OlderIntentExecution(0, snapshots[0], answers[0].Position.Transaction, 0m), new OlderIntentExecution(1, snapshots[1], answers[1].Position.Transaction, 0m),
-            new OlderIntentExecution(2, snapshots[2], answers[2].Position.Transaction, answers[2].Position.RealizedPnlUsdc),
-            new OlderIntentExecution(3, snapshots[3], answers[3].Position.Transaction, 0m),
-        };
+        var sale = snapshots[2].Exits[^1];
+        var older = snapshots.Select((snapshot, nonce) => nonce == 2
+            ? new OlderIntentExecution(nonce, snapshot, sale.Transaction, sale.RealizedPnlUsdc)
+            : new OlderIntentExecution(nonce, snapshot, snapshot.LastTransaction ?? snapshot.OpenTransaction, 0m)).ToArray();
         await RewriteAsync(StorageNames.Agent, grain.GetGrainId(), row =>
         {
             Assert.True(row.Remove("answeredIntents"));
             row["intents"] = Remembered(older.Select((e, i) => (i.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 new OlderHandledIntent(intents[i].Signature, Result<OlderIntentExecution>.Ok(e)))).ToArray());
+            // The names that version wrote its answers with.
+            Assert.Equal(["nonce", "position", "transaction", "realizedPnlUsdc"],
+                row["intents"]!["entries"]!["2"]!["result"]!["value"]!.AsObject().Select(p => p.Key));
         });
         await RewriteAsync(StorageNames.Position, position.GetGrainId(), row =>
         {
             foreach (var memory in IntentMemories) Assert.True(row.Remove(memory), memory);
             row["opens"] = Remembered(("intent:0", snapshots[0]));
             row["changes"] = Remembered(("intent:1", snapshots[1]), ("intent:3", snapshots[3]));
-            row["reductions"] = Remembered(("intent:2", new CloseOutcome(false, null, snapshots[2], answers[2].Position.RealizedPnlUsdc,
-                snapshots[2].Exits[^1].Price, answers[2].Position.Transaction, answers[2].Position.HistoricalSwapId)));
+            row["reductions"] = Remembered(("intent:2", new CloseOutcome(false, null, snapshots[2], sale.RealizedPnlUsdc, sale.Price, sale.Transaction,
+                sale.HistoricalSwapId)));
         });
 
         // Each intent sent again answers what it answered, and nothing trades.
-        for (var i = 0; i < intents.Count; i++)
-        {
-            var retried = (await grain.ExecuteIntentAsync(intents[i])).Value!;
-            AssertSameAnswer(answers[i], retried);
-            // The position, asked by the agent's command id (as a lost answer is asked again), answers the same too.
-            var command = IntentCommandIds.For(i);
-            Assert.True((await position.GetForCommandAsync(command)).Handled);
-        }
+        for (var i = 0; i < intents.Count; i++) AssertSameAnswer(answers[i], (await grain.ExecuteIntentAsync(intents[i])).Value!);
         Assert.Equal(4, (await grain.GetProfileAsync())!.Nonce);
-        Assert.Equal((snapshots[3].Size, snapshots[3].Exits.Count, snapshots[3].UpdatedAt), ((await position.GetAsync())!.Size,
-            (await position.GetAsync())!.Exits.Count, (await position.GetAsync())!.UpdatedAt));
+        // The position, asked again by the agent's command ids (as an agent whose answer was lost asks), answers the same.
+        var noExits = Array.Empty<ExitRule>();
+        var authorization = new IntentAuthorization(agent.Id, intents[0], agent.VaultAddress, agent.Token);
+        AssertSameAnswer(answers[0], new(0, (await position.OpenAsync(new OpenPositionCommand(IntentCommandIds.For(0), null, _world.Organization, null,
+            Side.Long, 1m, [], 1m, 100m, agent.Token.Decimals, agent.Token.Address, 0, 0, 0, 0, StopLoss, 0m, 100, authorization))).Value!));
+        AssertSameAnswer(answers[1], new(1, (await position.AddAsync(new AddToPositionCommand(IntentCommandIds.For(1), 1m, 100m, 0m, 100, authorization))).Value!));
+        AssertSameAnswer(answers[2], new(2, (await position.ReduceAsync(new ReducePositionCommand(IntentCommandIds.For(2), 0.1m, 100m, 0m, 100, authorization))).Value!));
+        AssertSameAnswer(answers[3], new(3, (await position.UpdateExitsAsync(new UpdateExitsCommand(IntentCommandIds.For(3), noExits, authorization))).Value!));
+        var now = (await position.GetAsync())!;
+        Assert.Equal((snapshots[3].Size, snapshots[3].Exits.Count, snapshots[3].UpdatedAt), (now.Size, now.Exits.Count, now.UpdatedAt));
 
         // The next intent stores both rows as receipts, under the new names only.
         await CarryOutAsync(Signed(agent, IntentKind.AddToPosition, 4, usdc: 10m));
@@ -301,11 +305,16 @@ public sealed class IntentTests(ClusterFixture fixture)
     /// <summary>A position's memories of intents' answers: as receipts, and as older versions stored them whole.</summary>
     private static readonly string[] IntentMemories = ["intentOpens", "intentChanges", "intentReductions"], OlderIntentMemories = ["opens", "changes", "reductions"];
 
+    /// <summary>The same answer, field by field, decimals to their written form (what the HTTP answer shows).</summary>
     private static void AssertSameAnswer(IntentExecution expected, IntentExecution actual)
     {
         Assert.Equal(expected.Nonce, actual.Nonce);
         Assert.Equal(expected.Position with { PendingExits = [] }, actual.Position with { PendingExits = [] });
         Assert.Equal(expected.Position.PendingExits, actual.Position.PendingExits);
+        Assert.Equal((expected.Position.Size.ToString(CultureInfo.InvariantCulture), expected.Position.EntryPrice.ToString(CultureInfo.InvariantCulture),
+                expected.Position.RealizedPnlUsdc.ToString(CultureInfo.InvariantCulture)),
+            (actual.Position.Size.ToString(CultureInfo.InvariantCulture), actual.Position.EntryPrice.ToString(CultureInfo.InvariantCulture),
+                actual.Position.RealizedPnlUsdc.ToString(CultureInfo.InvariantCulture)));
     }
 
     private IGrainStorage Storage => fixture.Cluster.Silos[0].ServiceProvider.GetRequiredKeyedService<IGrainStorage>(StorageNames.Provider);

@@ -106,6 +106,12 @@ public sealed class AlphaGridStoryTests(GatewayFixture gateway)
         });
         var reduced = await _http.PostAsync($"/agents/{agentId}/reduce-intents", reduce).OkAsync();
         Assert.Equal(sizeAfterAdd - 0.1m, reduced["size"]!.GetValue<decimal>());
+        Assert.Equal($"{positionId}:0", reduced["historicalSwapId"]!.GetValue<string>());
+        Assert.NotNull(reduced["transactionHash"]!.GetValue<string>());
+
+        // A client that lost an answer sends the same signed intent again: the same answer, byte for byte, and no trade.
+        Assert.Equal(reduced.ToJsonString(), (await _http.PostAsync($"/agents/{agentId}/reduce-intents", reduce).OkAsync()).ToJsonString());
+        Assert.Equal(added.ToJsonString(), (await _http.PostAsync($"/agents/{agentId}/add-intents", add).OkAsync()).ToJsonString());
 
         var listed = (await _http.GetJsonAsync($"/agents/{agentId}/positions").OkAsync()).AsArray().Single()!;
         Assert.Equal(2, listed["pendingExits"]!.AsArray().Count);

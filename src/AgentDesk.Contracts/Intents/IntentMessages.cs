@@ -7,7 +7,8 @@ namespace AgentDesk.Contracts.Intents;
 [GenerateSerializer, Immutable, Alias("agentdesk.intent-execution")]
 public sealed record IntentExecution(
     [property: Id(0)] long Nonce,
-    // Ids 1 to 3 carried the whole position and the sale before the receipts: a new id, so no older process misreads it.
+    // Ids 1 to 3 carried the whole position and the sale before the receipts: under a new id, an older process reads no
+    // position at all rather than a receipt's fields as a snapshot's (docs/operations.md, upgrading).
     [property: Id(4)] IntentReceipt Position);
 
 /// <summary>Everything a client needs to build and sign the next intent.</summary>

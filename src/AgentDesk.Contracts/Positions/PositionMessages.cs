@@ -84,6 +84,10 @@ public sealed record ClosePositionCommand(
     [property: Id(4)] decimal ReferencePrice,
     [property: Id(5)] IReadOnlyList<Guid>? CompletedBatches = null);
 
+/// <summary>
+/// A close's or a reduce's answer as versions before the receipts remembered it, with the whole position: read from their
+/// rows only (<see cref="CloseReceipt.Of"/>, and an intent's reduce moved into an <see cref="IntentReceipt"/>).
+/// </summary>
 [GenerateSerializer, Immutable, Alias("agentdesk.close-outcome")]
 public sealed record CloseOutcome(
     [property: Id(0)] bool Skipped,
@@ -131,16 +135,15 @@ public sealed record OpenReceipt(
 }
 
 /// <summary>
-/// What an agent's intent did to its position: the fields the intent's answer reports (docs/intents.md). The transaction
+/// What an agent's intent did to its position: the fields the intent's HTTP answer reports (the gateway's IntentResponse). The transaction
 /// is the intent's own (the position's last when it traded nothing), the P/L a sale's, and the trade record the
 /// position's latest sale's (a reduce's answer reports it). The position and the agent each remember this per intent
-/// instead of the whole snapshot, because every intent writes both rows again with all they remember: about 0.8 KB an
+/// instead of the whole snapshot, because every intent writes both rows again with all they remember: about 0.7 KB an
 /// answer instead of 2 KB.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("agentdesk.intent-receipt")]
 public sealed record IntentReceipt(
     [property: Id(0)] string PositionId,
-    [property: Id(1)] string Key,
     [property: Id(2)] string Symbol,
     [property: Id(3)] PositionStatus Status,
     [property: Id(4)] decimal Size,
@@ -153,7 +156,7 @@ public sealed record IntentReceipt(
     /// <summary>A receipt made from a whole snapshot, as rows stored before the receipts remembered them; a sale passes its own P/L and transaction.</summary>
     public static IntentReceipt Of(PositionSnapshot position, TransactionRef? transaction = null, decimal realizedPnlUsdc = 0m,
         string? historicalSwapId = null) =>
-        new(position.PositionId, position.Key, position.Symbol, position.Status, position.Size, position.EntryPrice, position.PendingExits,
+        new(position.PositionId, position.Symbol, position.Status, position.Size, position.EntryPrice, position.PendingExits,
             transaction ?? position.LastTransaction ?? position.OpenTransaction, realizedPnlUsdc,
             historicalSwapId ?? (position.Exits is [.., var last] ? last.HistoricalSwapId : null));
 }

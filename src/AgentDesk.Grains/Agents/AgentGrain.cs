@@ -91,12 +91,15 @@ public sealed class AgentState
         if (OlderIntents is null) return;
         foreach (var (nonce, handled) in OlderIntents.Entries)
         {
-            if (handled is null) continue;
-            var result = handled.Result;
-            Intents.Remember(nonce, new HandledIntent(handled.Signature, result.Value is { } executed
-                ? Result<IntentExecution>.Ok(new IntentExecution(executed.Nonce, IntentReceipt.Of(executed.Position, executed.Transaction,
-                    executed.RealizedPnlUsdc)))
-                : Result<IntentExecution>.Fail(result.Problem!)), capacity);
+            // An entry that is no answer is left out: sent again, its intent is refused as a spent nonce and never acts twice.
+            var answer = handled?.Result switch
+            {
+                { Value: { Position: { } position } executed } => Result<IntentExecution>.Ok(new IntentExecution(executed.Nonce,
+                    IntentReceipt.Of(position, executed.Transaction, executed.RealizedPnlUsdc))),
+                { Problem: { } problem } => Result<IntentExecution>.Fail(problem),
+                _ => null,
+            };
+            if (answer is not null) Intents.Remember(nonce, new HandledIntent(handled!.Signature, answer), capacity);
         }
         OlderIntents = null;
     }

@@ -840,7 +840,7 @@ public sealed class PositionGrain(
 
     /// <summary>What an intent's answer reports of <paramref name="l"/>, with the intent's transaction; a sale passes its P/L.</summary>
     private IntentReceipt Receipt(PositionLifecycle l, TransactionRef? transaction, decimal realizedPnlUsdc = 0m) =>
-        new(l.PositionId, PositionKey, Key.Symbol, l.Status, l.Position?.Size ?? 0m, l.Position?.EntryPrice ?? 0m, l.Plan.PendingRules.ToArray(),
+        new(l.PositionId, Key.Symbol, l.Status, l.Position?.Size ?? 0m, l.Position?.EntryPrice ?? 0m, l.Plan.PendingRules.ToArray(),
             transaction, realizedPnlUsdc, l.Exits is [.., var last] ? last.HistoricalSwapId : null);
 
     private PositionSnapshot Snapshot(PositionLifecycle l)

@@ -25,9 +25,7 @@ public sealed class HandledCommandsJsonConverter : JsonConverterFactory
     {
         private readonly string _entriesName = Name(nameof(HandledCommands<TOutcome>.Entries), storage);
         private readonly string _countName = Name(nameof(HandledCommands<TOutcome>.Count), storage);
-        // An outcome whose type the storage already writes once goes through that converter, so its bytes are not kept twice.
-        private readonly SerializedOnce<TOutcome>? _outcomes =
-            storage.Converters.Any(c => c is IWrittenOnce && c.CanConvert(typeof(TOutcome))) ? null : new(storage);
+        private readonly SerializedOnce<TOutcome> _outcomes = new(storage);
 
         public override void Write(Utf8JsonWriter writer, HandledCommands<TOutcome> value, JsonSerializerOptions options)
         {
@@ -38,7 +36,6 @@ public sealed class HandledCommandsJsonConverter : JsonConverterFactory
             {
                 writer.WritePropertyName(options.DictionaryKeyPolicy?.ConvertName(key) ?? key);
                 if (outcome is null) writer.WriteNullValue();
-                else if (_outcomes is null) JsonSerializer.Serialize(writer, outcome, options);
                 else _outcomes.Write(writer, outcome);
             }
             writer.WriteEndObject();

@@ -6,13 +6,13 @@ namespace AgentDesk.Silo.Persistence;
 /// <summary>
 /// The JSON of values that never change once made, worked out once per instance and copied into every later write, for
 /// the storage converters whose values sit in a grain's state through many writes or in more than one state (remembered
-/// outcomes, pending events, position snapshots, signed intents). The bytes are kept in a weak table beside their
+/// outcomes, pending events, signed intents). The bytes are kept in a weak table beside their
 /// instance, so they go when it goes; the table matches by reference, so a copy made with <c>with</c> is written from its
 /// own values. It is safe from any thread, which matters because the ADO.NET provider serialises on a pool thread while
 /// the grain may already be swapping in new values.
 /// </summary>
 /// <remarks>
-/// A value met while another value's bytes are being worked out (a snapshot inside a remembered answer) is copied from
+/// A value met while another value's bytes are being worked out (a signed intent inside a remembered answer) is copied from
 /// its table if it is there, but not added: the outer value's bytes already hold it, and keeping it too would hold it twice.
 /// </remarks>
 /// <param name="options">What the value is written with: the same bytes System.Text.Json would write in its place.</param>

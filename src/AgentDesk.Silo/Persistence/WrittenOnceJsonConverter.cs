@@ -14,7 +14,7 @@ namespace AgentDesk.Silo.Persistence;
 /// its open to its next ladder update, through every add written in between.</item>
 /// </list>
 /// </summary>
-public sealed class WrittenOnceJsonConverter<T> : JsonConverterFactory, IWrittenOnce where T : class
+public sealed class WrittenOnceJsonConverter<T> : JsonConverterFactory where T : class
 {
     public override bool CanConvert(Type typeToConvert) => typeToConvert == typeof(T);
 
@@ -40,5 +40,3 @@ public sealed class WrittenOnceJsonConverter<T> : JsonConverterFactory, IWritten
     }
 }
 
-/// <summary>A storage converter that keeps what it wrote: a container of such values writes them through it rather than keep them again.</summary>
-public interface IWrittenOnce;
