@@ -283,9 +283,12 @@ public sealed class IntentTests(ClusterFixture fixture)
         var authorization = new IntentAuthorization(agent.Id, intents[0], agent.VaultAddress, agent.Token);
         AssertSameAnswer(answers[0], new(0, (await position.OpenAsync(new OpenPositionCommand(IntentCommandIds.For(0), null, _world.Organization, null,
             Side.Long, 1m, [], 1m, 100m, agent.Token.Decimals, agent.Token.Address, 0, 0, 0, 0, StopLoss, 0m, 100, authorization))).Value!));
-        AssertSameAnswer(answers[1], new(1, (await position.AddAsync(new AddToPositionCommand(IntentCommandIds.For(1), 1m, 100m, 0m, 100, authorization))).Value!));
-        AssertSameAnswer(answers[2], new(2, (await position.ReduceAsync(new ReducePositionCommand(IntentCommandIds.For(2), 0.1m, 100m, 0m, 100, authorization))).Value!));
-        AssertSameAnswer(answers[3], new(3, (await position.UpdateExitsAsync(new UpdateExitsCommand(IntentCommandIds.For(3), noExits, authorization))).Value!));
+        AssertSameAnswer(answers[1], new(1,
+            (await position.AddAsync(new AddToPositionCommand(IntentCommandIds.For(1), 1m, 100m, 0m, 100, authorization))).Value!));
+        AssertSameAnswer(answers[2], new(2,
+            (await position.ReduceAsync(new ReducePositionCommand(IntentCommandIds.For(2), 0.1m, 100m, 0m, 100, authorization))).Value!));
+        AssertSameAnswer(answers[3], new(3,
+            (await position.UpdateExitsAsync(new UpdateExitsCommand(IntentCommandIds.For(3), noExits, authorization))).Value!));
         var now = (await position.GetAsync())!;
         Assert.Equal((snapshots[3].Size, snapshots[3].Exits.Count, snapshots[3].UpdatedAt), (now.Size, now.Exits.Count, now.UpdatedAt));
 
@@ -303,7 +306,8 @@ public sealed class IntentTests(ClusterFixture fixture)
     }
 
     /// <summary>A position's memories of intents' answers: as receipts, and as older versions stored them whole.</summary>
-    private static readonly string[] IntentMemories = ["intentOpens", "intentChanges", "intentReductions"], OlderIntentMemories = ["opens", "changes", "reductions"];
+    private static readonly string[] IntentMemories = ["intentOpens", "intentChanges", "intentReductions"];
+    private static readonly string[] OlderIntentMemories = ["opens", "changes", "reductions"];
 
     /// <summary>The same answer, field by field, decimals to their written form (what the HTTP answer shows).</summary>
     private static void AssertSameAnswer(IntentExecution expected, IntentExecution actual)

@@ -135,25 +135,25 @@ public sealed record OpenReceipt(
 }
 
 /// <summary>
-/// What an agent's intent did to its position: the fields the intent's HTTP answer reports (the gateway's IntentResponse). The transaction
-/// is the intent's own (the position's last when it traded nothing), the P/L a sale's, and the trade record the
-/// position's latest sale's (a reduce's answer reports it). The position and the agent each remember this per intent
-/// instead of the whole snapshot, because every intent writes both rows again with all they remember: about 0.7 KB an
-/// answer instead of 2 KB.
+/// What an agent's intent did to its position: the fields the intent's HTTP answer reports (the gateway's
+/// <c>IntentResponse</c>). The transaction is the intent's own (the position's last when it traded nothing), the P/L a
+/// sale's, and the trade record the position's latest sale's (a reduce's answer reports it). The position and the agent
+/// each remember this per intent instead of the whole snapshot, because every intent writes both rows again with all
+/// they remember: about 0.7 KB an answer instead of 2 KB.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("agentdesk.intent-receipt")]
 public sealed record IntentReceipt(
     [property: Id(0)] string PositionId,
-    [property: Id(2)] string Symbol,
-    [property: Id(3)] PositionStatus Status,
-    [property: Id(4)] decimal Size,
-    [property: Id(5)] decimal EntryPrice,
-    [property: Id(6)] IReadOnlyList<ExitRule> PendingExits,
-    [property: Id(7)] TransactionRef? Transaction,
-    [property: Id(8)] decimal RealizedPnlUsdc,
-    [property: Id(9)] string? HistoricalSwapId)
+    [property: Id(1)] string Symbol,
+    [property: Id(2)] PositionStatus Status,
+    [property: Id(3)] decimal Size,
+    [property: Id(4)] decimal EntryPrice,
+    [property: Id(5)] IReadOnlyList<ExitRule> PendingExits,
+    [property: Id(6)] TransactionRef? Transaction,
+    [property: Id(7)] decimal RealizedPnlUsdc,
+    [property: Id(8)] string? HistoricalSwapId)
 {
-    /// <summary>A receipt made from a whole snapshot, as rows stored before the receipts remembered them; a sale passes its own P/L and transaction.</summary>
+    /// <summary>A receipt made from a whole snapshot, as older rows remembered it; a sale passes its own P/L and transaction.</summary>
     public static IntentReceipt Of(PositionSnapshot position, TransactionRef? transaction = null, decimal realizedPnlUsdc = 0m,
         string? historicalSwapId = null) =>
         new(position.PositionId, position.Symbol, position.Status, position.Size, position.EntryPrice, position.PendingExits,

@@ -49,7 +49,8 @@ public sealed class IntentReceiptStorageTests
             position.Changes.Remember($"intent:{i}", receipt, capacity: 3);
             position.Reductions.Remember($"intent:{i + 100}", receipt with { Status = PositionStatus.Closed }, capacity: 3);
             position.BatchOpens.Remember($"batch:{i}", new OpenReceipt(receipt.PositionId, PositionStatus.Open, 100m, [], receipt.Transaction), capacity: 3);
-            position.CloseReceipts.Remember($"batch:c{i}", new CloseReceipt(false, null, receipt.PositionId, PositionStatus.Closed, 1.5m, 131m, receipt.Transaction, $"swap-{i}"), capacity: 3);
+            position.CloseReceipts.Remember($"batch:c{i}",
+                new CloseReceipt(false, null, receipt.PositionId, PositionStatus.Closed, 1.5m, 131m, receipt.Transaction, $"swap-{i}"), capacity: 3);
             agent.Intents.Remember($"{i}", Answer(i, receipt), capacity: 3);
             Assert.Equal(JsonSerializer.Serialize(position, Plain), Stored(position));
             Assert.Equal(JsonSerializer.Serialize(agent, Plain), Stored(agent));
