@@ -51,12 +51,11 @@ public sealed class AgentState
     public SortedSet<string> IntentSymbols { get; set; } = [];
 
     /// <summary>Intents already carried out, by nonce: the same signed intent again answers the first result.</summary>
-    [JsonPropertyName("answeredIntents")]
-    public HandledCommands<HandledIntent> Intents { get; set; } = new();
+    public HandledCommands<HandledIntent> AnsweredIntents { get; set; } = new();
 
     /// <summary>
     /// A row stored before the intents' receipts kept each answer with the whole position here. Read, moved into
-    /// <see cref="Intents"/> on activation (<see cref="MoveOlderIntents"/>), never written.
+    /// <see cref="AnsweredIntents"/> on activation (<see cref="MoveOlderIntents"/>), never written.
     /// </summary>
     [JsonPropertyName("intents"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public HandledCommands<OlderHandledIntent>? OlderIntents { get; set; }
@@ -83,7 +82,7 @@ public sealed class AgentState
     public Dictionary<string, List<Guid>> CompletedBatches { get; set; } = [];
 
     /// <summary>
-    /// Moves the answers an older row kept with whole positions into <see cref="Intents"/>, as receipts, in their order.
+    /// Moves the answers an older row kept with whole positions into <see cref="AnsweredIntents"/>, as receipts, in their order.
     /// Idempotent; the row shrinks at the agent's next write.
     /// </summary>
     public void MoveOlderIntents(int capacity)
@@ -99,7 +98,7 @@ public sealed class AgentState
                 { Problem: { } problem } => Result<IntentExecution>.Fail(problem),
                 _ => null,
             };
-            if (answer is not null) Intents.Remember(nonce, new HandledIntent(handled!.Signature, answer), capacity);
+            if (answer is not null) AnsweredIntents.Remember(nonce, new HandledIntent(handled!.Signature, answer), capacity);
         }
         OlderIntents = null;
     }
@@ -337,7 +336,7 @@ public sealed class AgentGrain(
         if (!S.Registered) return NotRegistered<IntentExecution>();
         var nonceKey = request.Nonce.ToString(System.Globalization.CultureInfo.InvariantCulture);
         // The same signed intent again (a client retry) answers what it answered the first time.
-        if (S.Intents.TryGet(nonceKey, out var handled) && handled.Signature == request.Signature) return handled.Result;
+        if (S.AnsweredIntents.TryGet(nonceKey, out var handled) && handled.Signature == request.Signature) return handled.Result;
         if (S.InFlight is { } inFlight && inFlight.Request.Nonce == request.Nonce && inFlight.Request.Signature == request.Signature)
             return await CarryOutAsync(inFlight, clock.GetUtcNow());
         // An earlier intent whose outcome is still unknown is finished first: intents execute one at a time, in nonce order.
@@ -392,7 +391,8 @@ public sealed class AgentGrain(
         else if (request.Kind == IntentKind.OpenPosition)
             await GrainFactory.GetGrain<IVaultGrain>(GrainKeys.Vault(S.VaultId!)).TrackHoldingAsync(AgentId, symbol, open: true);
         S.InFlight = null;
-        S.Intents.Remember(request.Nonce.ToString(System.Globalization.CultureInfo.InvariantCulture), new HandledIntent(request.Signature, executed), RememberedIntents);
+        S.AnsweredIntents.Remember(request.Nonce.ToString(System.Globalization.CultureInfo.InvariantCulture), new HandledIntent(request.Signature, executed),
+            RememberedIntents);
         Events.Add(IntentEvent(request, executed.IsSuccess ? null : executed.Problem, stage: "venue", symbol, intent.VaultAddress, executed.Value));
         await state.WriteStateAsync();
         Events.Publish();

@@ -24,11 +24,10 @@ public sealed class PositionGrainState
     // Each command's answer is remembered, so a retry answers the same without trading again. A position stays in storage
     // across many lifecycles, every activation reads all it remembers and every write stores it again, so what is kept is
     // what the caller reads (a receipt), not the whole position, and a batch's answers go once the batch has completed.
-    // The intents' memories changed their names with their form: rows stored before are read by the Older… properties.
+    // The intents' memories changed their names with their form (Intent…): rows stored before are read by the Older… properties.
 
     /// <summary>Opens of an agent's intents already carried out, by open id: a retried open answers the same.</summary>
-    [JsonPropertyName("intentOpens")]
-    public HandledCommands<IntentReceipt> Opens { get; set; } = new();
+    public HandledCommands<IntentReceipt> IntentOpens { get; set; } = new();
 
     /// <summary>Batch steps' opens already carried out, by open id.</summary>
     public HandledCommands<OpenReceipt> BatchOpens { get; set; } = new();
@@ -48,12 +47,10 @@ public sealed class PositionGrainState
     public HandledCommands<CloseReceipt> CloseReceipts { get; set; } = new();
 
     /// <summary>Reduces of an agent's intents already carried out, by command id.</summary>
-    [JsonPropertyName("intentReductions")]
-    public HandledCommands<IntentReceipt> Reductions { get; set; } = new();
+    public HandledCommands<IntentReceipt> IntentReductions { get; set; } = new();
 
     /// <summary>Add and exit-update commands of an agent's intents already carried out.</summary>
-    [JsonPropertyName("intentChanges")]
-    public HandledCommands<IntentReceipt> Changes { get; set; } = new();
+    public HandledCommands<IntentReceipt> IntentChanges { get; set; } = new();
 
     // Rows stored by older versions, read and moved into the memories above on activation (MoveOlderAnswers), never written.
 
@@ -114,7 +111,7 @@ public sealed class PositionGrainState
             {
                 if (opened is null) continue;
                 if (opened.BatchId is not null) BatchOpens.Remember(openId, OpenReceipt.Of(opened), batchCapacity);
-                else Opens.Remember(openId, IntentReceipt.Of(opened), intentCapacity);
+                else IntentOpens.Remember(openId, IntentReceipt.Of(opened), intentCapacity);
             }
             OlderOpens = null;
         }
@@ -124,20 +121,20 @@ public sealed class PositionGrainState
             {
                 if (outcome is null) continue;
                 if (!IntentCommandIds.IsIntent(commandId)) CloseReceipts.Remember(commandId, CloseReceipt.Of(outcome), batchCapacity);
-                else if (SaleReceipt(outcome) is { } sale) Reductions.Remember(commandId, sale, intentCapacity);
+                else if (SaleReceipt(outcome) is { } sale) IntentReductions.Remember(commandId, sale, intentCapacity);
             }
             OlderCloses = null;
         }
         if (OlderReductions is not null)
         {
             foreach (var (commandId, outcome) in OlderReductions.Entries)
-                if (outcome is not null && SaleReceipt(outcome) is { } sale) Reductions.Remember(commandId, sale, intentCapacity);
+                if (outcome is not null && SaleReceipt(outcome) is { } sale) IntentReductions.Remember(commandId, sale, intentCapacity);
             OlderReductions = null;
         }
         if (OlderChanges is not null)
         {
             foreach (var (commandId, changed) in OlderChanges.Entries)
-                if (changed is not null) Changes.Remember(commandId, IntentReceipt.Of(changed), intentCapacity);
+                if (changed is not null) IntentChanges.Remember(commandId, IntentReceipt.Of(changed), intentCapacity);
             OlderChanges = null;
         }
     }
@@ -260,7 +257,7 @@ public sealed class PositionGrain(
     public Task<Result<IntentReceipt>> OpenAsync(OpenPositionCommand command)
     {
         if (command.BatchId is not null) throw new ArgumentException("A batch step opens with OpenForBatchAsync.", nameof(command));
-        return OpenAsync(command, S.Opens, lifecycle => Receipt(lifecycle, lifecycle.LastTransaction ?? lifecycle.OpenTransaction),
+        return OpenAsync(command, S.IntentOpens, lifecycle => Receipt(lifecycle, lifecycle.LastTransaction ?? lifecycle.OpenTransaction),
             RememberedIntentCommands);
     }
 
@@ -420,9 +417,9 @@ public sealed class PositionGrain(
 
     public async Task<Result<IntentReceipt>> AddAsync(AddToPositionCommand command)
     {
-        if (S.Changes.TryGet(command.CommandId, out var done)) return Result<IntentReceipt>.Ok(done);
+        if (S.IntentChanges.TryGet(command.CommandId, out var done)) return Result<IntentReceipt>.Ok(done);
         await FinishOtherPendingAsync(command.CommandId);
-        if (S.Changes.TryGet(command.CommandId, out done)) return Result<IntentReceipt>.Ok(done);
+        if (S.IntentChanges.TryGet(command.CommandId, out done)) return Result<IntentReceipt>.Ok(done);
         if (S.Current is not { Status: PositionStatus.Open } current) return NotOpen<IntentReceipt>();
         var position = current.Position!;
         var filled = await SendAsync(VenueOf(current), new PendingCommand { Add = command }, new OpenOrder($"{current.PositionId}:add:{command.CommandId}", Key.AgentId, Key.Account,
@@ -443,9 +440,9 @@ public sealed class PositionGrain(
 
     public async Task<Result<IntentReceipt>> ReduceAsync(ReducePositionCommand command)
     {
-        if (S.Reductions.TryGet(command.CommandId, out var done)) return Result<IntentReceipt>.Ok(done);
+        if (S.IntentReductions.TryGet(command.CommandId, out var done)) return Result<IntentReceipt>.Ok(done);
         await FinishOtherPendingAsync(command.CommandId);
-        if (S.Reductions.TryGet(command.CommandId, out done)) return Result<IntentReceipt>.Ok(done);
+        if (S.IntentReductions.TryGet(command.CommandId, out done)) return Result<IntentReceipt>.Ok(done);
         if (S.Current is not { Status: PositionStatus.Open } current) return NotOpen<IntentReceipt>();
         var position = current.Position!;
         if (command.TokenAmount <= 0 || command.TokenAmount > position.Size)
@@ -461,7 +458,7 @@ public sealed class PositionGrain(
         current.UpdatedAt = clock.GetUtcNow();
         var outcome = Receipt(current, sale.Transaction, reduction.Value!.RealizedPnlUsdc);
         S.Pending = null;
-        S.Reductions.Remember(command.CommandId, outcome, RememberedIntentCommands);
+        S.IntentReductions.Remember(command.CommandId, outcome, RememberedIntentCommands);
         await state.WriteStateAsync();
         Settlements.SendAll();
         Events.Publish();
@@ -471,9 +468,9 @@ public sealed class PositionGrain(
 
     public async Task<Result<IntentReceipt>> UpdateExitsAsync(UpdateExitsCommand command)
     {
-        if (S.Changes.TryGet(command.CommandId, out var done)) return Result<IntentReceipt>.Ok(done);
+        if (S.IntentChanges.TryGet(command.CommandId, out var done)) return Result<IntentReceipt>.Ok(done);
         await FinishOtherPendingAsync(command.CommandId);
-        if (S.Changes.TryGet(command.CommandId, out done)) return Result<IntentReceipt>.Ok(done);
+        if (S.IntentChanges.TryGet(command.CommandId, out done)) return Result<IntentReceipt>.Ok(done);
         if (S.Current is not { Status: PositionStatus.Open } current) return NotOpen<IntentReceipt>();
         if (ExitLadder.Validate(command.Exits, ExitBounds.Unbounded) is { } bad) return bad;
         if (command.Authorization is { } signed)
@@ -552,8 +549,8 @@ public sealed class PositionGrain(
 
     public Task<PositionForCommand> GetForCommandAsync(string commandId) => Task.FromResult(new PositionForCommand(
         S.Current is null ? null : Snapshot(S.Current),
-        S.Opens.Contains(commandId) || S.BatchOpens.Contains(commandId) || S.CloseReceipts.Contains(commandId) || S.Reductions.Contains(commandId)
-        || S.Changes.Contains(commandId)));
+        S.IntentOpens.Contains(commandId) || S.BatchOpens.Contains(commandId) || S.CloseReceipts.Contains(commandId) || S.IntentReductions.Contains(commandId)
+        || S.IntentChanges.Contains(commandId)));
 
     public async Task ReceiveReminder(string reminderName, TickStatus status)
     {
@@ -640,7 +637,7 @@ public sealed class PositionGrain(
     {
         var receipt = Receipt(current, current.LastTransaction ?? current.OpenTransaction);
         S.Pending = null;
-        S.Changes.Remember(commandId, receipt, RememberedIntentCommands);
+        S.IntentChanges.Remember(commandId, receipt, RememberedIntentCommands);
         await state.WriteStateAsync();
         Events.Publish();
         await SyncWatchAsync();

@@ -46,24 +46,24 @@ public sealed class IntentReceiptStorageTests
         for (var i = 0; i < 4; i++)
         {
             var receipt = Receipt(i);
-            position.Changes.Remember($"intent:{i}", receipt, capacity: 3);
-            position.Reductions.Remember($"intent:{i + 100}", receipt with { Status = PositionStatus.Closed }, capacity: 3);
+            position.IntentChanges.Remember($"intent:{i}", receipt, capacity: 3);
+            position.IntentReductions.Remember($"intent:{i + 100}", receipt with { Status = PositionStatus.Closed }, capacity: 3);
             position.BatchOpens.Remember($"batch:{i}", new OpenReceipt(receipt.PositionId, PositionStatus.Open, 100m, [], receipt.Transaction), capacity: 3);
             position.CloseReceipts.Remember($"batch:c{i}",
                 new CloseReceipt(false, null, receipt.PositionId, PositionStatus.Closed, 1.5m, 131m, receipt.Transaction, $"swap-{i}"), capacity: 3);
-            agent.Intents.Remember($"{i}", Answer(i, receipt), capacity: 3);
+            agent.AnsweredIntents.Remember($"{i}", Answer(i, receipt), capacity: 3);
             Assert.Equal(JsonSerializer.Serialize(position, Plain), Stored(position));
             Assert.Equal(JsonSerializer.Serialize(agent, Plain), Stored(agent));
         }
 
         // A receipt made with `with` is written from its own values, never as the form kept for its original.
-        var moved = position.Changes.Entries["intent:3"] with { Size = 1m };
-        position.Changes.Remember("intent:4", moved, capacity: 3);
-        agent.Intents.Remember("4", Answer(4, moved), capacity: 3);
+        var moved = position.IntentChanges.Entries["intent:3"] with { Size = 1m };
+        position.IntentChanges.Remember("intent:4", moved, capacity: 3);
+        agent.AnsweredIntents.Remember("4", Answer(4, moved), capacity: 3);
         Assert.Equal(JsonSerializer.Serialize(position, Plain), Stored(position));
         Assert.Equal(JsonSerializer.Serialize(agent, Plain), Stored(agent));
-        Assert.Equal(1m, Serializer.Deserialize<PositionGrainState>(Serializer.Serialize(position)).Changes.Entries["intent:4"].Size);
-        Assert.Equal(1m, Serializer.Deserialize<AgentState>(Serializer.Serialize(agent)).Intents.Entries["4"].Result.Value!.Position.Size);
+        Assert.Equal(1m, Serializer.Deserialize<PositionGrainState>(Serializer.Serialize(position)).IntentChanges.Entries["intent:4"].Size);
+        Assert.Equal(1m, Serializer.Deserialize<AgentState>(Serializer.Serialize(agent)).AnsweredIntents.Entries["4"].Result.Value!.Position.Size);
     }
 
     [Fact]
@@ -73,8 +73,8 @@ public sealed class IntentReceiptStorageTests
         var agent = new AgentState { Registered = true };
         for (var i = 0; i < 16; i++)
         {
-            position.Changes.Remember($"intent:{i}", Receipt(i), capacity: 8);
-            agent.Intents.Remember($"{i}", Answer(i, Receipt(i)), capacity: 16);
+            position.IntentChanges.Remember($"intent:{i}", Receipt(i), capacity: 8);
+            agent.AnsweredIntents.Remember($"{i}", Answer(i, Receipt(i)), capacity: 16);
         }
         // With whole snapshots they were 37 KB and 14 KB of the 40 KB and 19 KB each intent wrote (docs/benchmarks.md).
         // With realistic ids, hashes and signatures: 14,667 and 5,714 bytes measured.
@@ -89,7 +89,7 @@ public sealed class IntentReceiptStorageTests
         static PositionGrainState WithChanges(int count)
         {
             var state = new PositionGrainState();
-            for (var i = 0; i < count; i++) state.Changes.Remember($"intent:{i}", Receipt(i), capacity: count);
+            for (var i = 0; i < count; i++) state.IntentChanges.Remember($"intent:{i}", Receipt(i), capacity: count);
             return state;
         }
         var small = new PositionGrainState { LastTickSequence = 7 };
