@@ -27,13 +27,23 @@ public static class FanoutBenchmark
         Report.Figure("fanout.plain_loop_10k", loop.TotalMilliseconds, "ms");
 
         var memory = await MeasureAsync(ClusterMode.Memory, null);
-        var memoryMedian = Report.Repeated("fanout.batch_open_10k_memory", memory, "ms");
+        var memoryMedian = Report.Repeated("fanout.batch_open_10k_memory", memory.Select(b => b.Elapsed.TotalMilliseconds).ToList(), "ms");
+        // With memory storage the whole cluster runs in this process, so what the process spends is the batch's. CPU per
+        // subscriber compares two versions of the code on a machine whose speed wanders; CPU over the batch's time says how
+        // busy the cores were (2 is all of them here); the GC's pauses and the bytes allocated say what the heap costs.
+        Report.Repeated("fanout.cpu_per_subscriber_memory", memory.Select(b => b.Cpu.TotalMicroseconds / Subscribers).ToList(), "µs");
+        Report.Repeated("fanout.busy_cores_memory", memory.Select(b => b.Cpu / b.Elapsed).ToList(), "cores");
+        Report.Repeated("fanout.gc_pause_share_memory", memory.Select(b => 100 * b.Paused / b.Elapsed).ToList(), "%");
+        Report.Repeated("fanout.allocated_per_subscriber_memory", memory.Select(b => (double)b.Allocated / Subscribers).ToList(), "bytes");
         Report.Figure("fanout.memory_vs_plain_loop", memoryMedian / loop.TotalMilliseconds, "x");
 
         if (Environment.GetEnvironmentVariable("AGENTDESK_BENCH_POSTGRES") is { Length: > 0 } postgres)
         {
             var pg = await MeasureAsync(ClusterMode.Postgres, postgres);
-            var pgMedian = Report.Repeated("fanout.batch_open_10k_postgres", pg, "ms");
+            var pgMedian = Report.Repeated("fanout.batch_open_10k_postgres", pg.Select(b => b.Elapsed.TotalMilliseconds).ToList(), "ms");
+            // The silo's share only: PostgreSQL's own work is another process's.
+            Report.Repeated("fanout.silo_cpu_per_subscriber_postgres", pg.Select(b => b.Cpu.TotalMicroseconds / Subscribers).ToList(), "µs");
+            Report.Repeated("fanout.gc_pause_share_postgres", pg.Select(b => 100 * b.Paused / b.Elapsed).ToList(), "%");
             Report.Figure("fanout.postgres_vs_memory", pgMedian / memoryMedian, "x");
         }
         else
@@ -61,7 +71,7 @@ public static class FanoutBenchmark
         return watch.Elapsed;
     }
 
-    private static async Task<List<double>> MeasureAsync(ClusterMode mode, string? connectionString)
+    private static async Task<List<BenchCluster.BatchTiming>> MeasureAsync(ClusterMode mode, string? connectionString)
     {
         await using var cluster = await BenchCluster.StartAsync(mode, connectionString);
         var grains = cluster.Grains;
@@ -75,9 +85,8 @@ public static class FanoutBenchmark
         await grains.GetGrain<IBatchGrain>(Guid.NewGuid()).OpenAsync(new BatchOpenRequest(warmAgent, "SOL", Side.Long, 1, 2, 0, 0, 0, 0));
 
         // Five batch-opens, each closed again (untimed) so the next finds every subscriber's collateral free.
-        var times = new List<double>();
-        for (var repetition = 0; repetition < 5; repetition++)
-            times.Add((await cluster.OpenAndCloseBatchAsync(agentId, "SOL", Subscribers)).Elapsed.TotalMilliseconds);
-        return times;
+        var timings = new List<BenchCluster.BatchTiming>();
+        for (var repetition = 0; repetition < 5; repetition++) timings.Add(await cluster.OpenAndCloseBatchAsync(agentId, "SOL", Subscribers));
+        return timings;
     }
 }
