@@ -257,8 +257,7 @@ public sealed class PositionGrain(
     public Task<Result<IntentReceipt>> OpenAsync(OpenPositionCommand command)
     {
         if (command.BatchId is not null) throw new ArgumentException("A batch step opens with OpenForBatchAsync.", nameof(command));
-        return OpenAsync(command, S.IntentOpens, lifecycle => Receipt(lifecycle, lifecycle.LastTransaction ?? lifecycle.OpenTransaction),
-            RememberedIntentCommands);
+        return OpenAsync(command, S.IntentOpens, lifecycle => Receipt(lifecycle), RememberedIntentCommands);
     }
 
     public Task<Result<OpenReceipt>> OpenForBatchAsync(OpenPositionCommand command)
@@ -454,9 +453,9 @@ public sealed class PositionGrain(
         var fill = filled.Value!;
         var reduction = PositionMath.Reduce(position, command.TokenAmount, fill.Price);
         if (!reduction.IsSuccess) return await RefusedAsync<IntentReceipt>(reduction.Rejection!);
-        var sale = Apply(current, reduction.Value!, fill, CloseReasons.Reduce, ladderIndex: null);
+        Apply(current, reduction.Value!, fill, CloseReasons.Reduce, ladderIndex: null);
         current.UpdatedAt = clock.GetUtcNow();
-        var outcome = Receipt(current, sale.Transaction, reduction.Value!.RealizedPnlUsdc);
+        var outcome = Receipt(current, reduction.Value!.RealizedPnlUsdc);
         S.Pending = null;
         S.IntentReductions.Remember(command.CommandId, outcome, RememberedIntentCommands);
         await state.WriteStateAsync();
@@ -635,7 +634,7 @@ public sealed class PositionGrain(
 
     private async Task<Result<IntentReceipt>> RememberChangeAsync(string commandId, PositionLifecycle current)
     {
-        var receipt = Receipt(current, current.LastTransaction ?? current.OpenTransaction);
+        var receipt = Receipt(current);
         S.Pending = null;
         S.IntentChanges.Remember(commandId, receipt, RememberedIntentCommands);
         await state.WriteStateAsync();
@@ -835,10 +834,14 @@ public sealed class PositionGrain(
 
     private static TransactionRef Transaction(VenueFill fill) => new(fill.TransactionId, fill.TransactionHash, fill.ExplorerUrl, fill.ChainId, fill.Simulated, fill.At);
 
-    /// <summary>What an intent's answer reports of <paramref name="l"/>, with the intent's transaction; a sale passes its P/L.</summary>
-    private IntentReceipt Receipt(PositionLifecycle l, TransactionRef? transaction, decimal realizedPnlUsdc = 0m) =>
+    /// <summary>
+    /// What an intent's answer reports of <paramref name="l"/> just after the intent changed it: its last transaction is the
+    /// intent's own (an open's fill, an add's, a sale's, a signed ladder's), or the position's latest when the intent traded
+    /// nothing; a sale passes its P/L.
+    /// </summary>
+    private IntentReceipt Receipt(PositionLifecycle l, decimal realizedPnlUsdc = 0m) =>
         new(l.PositionId, Key.Symbol, l.Status, l.Position?.Size ?? 0m, l.Position?.EntryPrice ?? 0m, l.Plan.PendingRules.ToArray(),
-            transaction, realizedPnlUsdc, l.Exits is [.., var last] ? last.HistoricalSwapId : null);
+            l.LastTransaction ?? l.OpenTransaction, realizedPnlUsdc, l.Exits is [.., var last] ? last.HistoricalSwapId : null);
 
     private PositionSnapshot Snapshot(PositionLifecycle l)
     {
