@@ -30,13 +30,7 @@ public sealed class JsonGrainStorageSerializer : IGrainStorageSerializer
         NewLine = Options.NewLine, MaxDepth = Options.MaxDepth == 0 ? 64 : Options.MaxDepth, SkipValidation = true,
     };
 
-    /// <summary>
-    /// A thread's buffer grown past this is let go after its write rather than kept: an agent's state is some KB, a batch's
-    /// outcomes can be megabytes, and a kept buffer is never given back.
-    /// </summary>
-    private const int KeptBufferBytes = 256 * 1024;
-
-    [ThreadStatic] private static ArrayBufferWriter<byte>? t_buffer;
+    [ThreadStatic] private static SerializationBuffer? t_buffer;
     [ThreadStatic] private static Utf8JsonWriter? t_writer;
 
     public BinaryData Serialize<T>(T? input) => new(SerializeToArray(input));
@@ -49,27 +43,24 @@ public sealed class JsonGrainStorageSerializer : IGrainStorageSerializer
     /// </summary>
     private static byte[] SerializeToArray<T>(T? input)
     {
-        var buffer = t_buffer ??= new ArrayBufferWriter<byte>(64 * 1024);
+        var buffer = t_buffer ??= new SerializationBuffer();
         var writer = t_writer ??= new Utf8JsonWriter(buffer, WriterOptions);
         // Taken for the length of the write, so a write on this thread from inside a converter would get its own.
         t_buffer = null;
         t_writer = null;
         try
         {
-            buffer.ResetWrittenCount();
             writer.Reset(buffer);
             JsonSerializer.Serialize(writer, input, Options);
-            var bytes = GC.AllocateUninitializedArray<byte>(buffer.WrittenCount);
+            var bytes = GC.AllocateUninitializedArray<byte>(buffer.WrittenSpan.Length);
             buffer.WrittenSpan.CopyTo(bytes);
             return bytes;
         }
         finally
         {
-            if (buffer.Capacity <= KeptBufferBytes)
-            {
-                t_buffer = buffer;
-                t_writer = writer;
-            }
+            buffer.Reset();
+            t_buffer = buffer;
+            t_writer = writer;
         }
     }
 
