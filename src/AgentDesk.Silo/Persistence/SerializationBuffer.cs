@@ -17,7 +17,7 @@ namespace AgentDesk.Silo.Persistence;
 internal sealed class SerializationBuffer : IBufferWriter<byte>
 {
     /// <summary>What a thread keeps between writes: an agent's state is some KB, an exit index page some 40 KB.</summary>
-    public const int KeptBytes = 256 * 1024;
+    private const int KeptBytes = 256 * 1024;
 
     private const int InitialBytes = 64 * 1024;
 
