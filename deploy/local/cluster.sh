@@ -13,6 +13,8 @@ mkdir -p "$RUN"
 case "${1:-start}" in
   start)
     export AgentDesk__Cluster__Mode=Postgres
+    # The GC's gen0 budget, as every launcher of the product sets it (docs/operations.md, "Sizing").
+    export DOTNET_GCgen0size="${DOTNET_GCgen0size:-0x2000000}"
     export AgentDesk__Cluster__ConnectionString="$(deploy/local/postgres.sh start)"
     if [ -n "${CLUSTER_ID:-}" ]; then
       export AgentDesk__Cluster__ClusterId=$CLUSTER_ID AgentDesk__Cluster__ServiceId=$CLUSTER_ID

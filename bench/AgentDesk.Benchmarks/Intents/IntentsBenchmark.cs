@@ -115,6 +115,7 @@ public static class IntentsBenchmark
             figures.Add("intents.allocated_per_grain_intent", (double)grainCost.AllocatedBytes / Intents, "bytes");
             figures.Add("intents.gc_pause_share_http", 100 * httpCost.GcPaused / httpTime, "%");
             figures.Add("intents.cpu_per_http_intent", httpCost.Cpu.TotalMicroseconds / Intents, "µs");
+            figures.Add("intents.collections_per_1000_http_intents", 1000.0 * httpCost.Collections / Intents, "collections");
         }
         figures.ReportAll();
 
@@ -194,16 +195,19 @@ public static class IntentsBenchmark
 
     /// <summary>
     /// What the whole process (server, cluster and this HTTP client) has spent so far: bytes allocated, time the GC held
-    /// every thread, and CPU time. Between two phases' snapshots it says what allocation costs, measured rather than read off
-    /// a sampled profile, and the CPU per intent, which compares two versions of the code on a machine whose speed wanders
-    /// (a shared virtual machine) better than a rate measured by the clock. The untimed signing before each HTTP phase lasts
+    /// every thread, CPU time, and collections (of any generation: each collects gen0, whose budget decides how many).
+    /// Between two phases' snapshots it says what allocation costs, measured rather than read off a sampled profile, and
+    /// the CPU per intent, which compares two versions of the code on a machine whose speed wanders (a shared virtual
+    /// machine) better than a rate measured by the clock. The untimed signing before each HTTP phase lasts
     /// seconds, so the previous phase's background work (events, timers) is done by the time a phase starts.
     /// </summary>
-    private readonly record struct ProcessCost(long AllocatedBytes, TimeSpan GcPaused, TimeSpan Cpu)
+    private readonly record struct ProcessCost(long AllocatedBytes, TimeSpan GcPaused, TimeSpan Cpu, int Collections)
     {
-        public static ProcessCost Now() => new(GC.GetTotalAllocatedBytes(precise: true), GC.GetTotalPauseDuration(), Environment.CpuUsage.TotalTime);
+        public static ProcessCost Now() => new(GC.GetTotalAllocatedBytes(precise: true), GC.GetTotalPauseDuration(), Environment.CpuUsage.TotalTime,
+            GC.CollectionCount(0));
 
-        public ProcessCost Since(ProcessCost start) => new(AllocatedBytes - start.AllocatedBytes, GcPaused - start.GcPaused, Cpu - start.Cpu);
+        public ProcessCost Since(ProcessCost start) =>
+            new(AllocatedBytes - start.AllocatedBytes, GcPaused - start.GcPaused, Cpu - start.Cpu, Collections - start.Collections);
     }
 
     /// <summary>The same checks the agent grain makes, in a plain loop: signature, deadline, nonce, track and allocation.</summary>
