@@ -15,8 +15,7 @@ if [ $# -eq 0 ] || printf '%s\n' "$@" | grep -qx chain; then
   # The chain benchmark runs anvil from the contracts' packages.
   [ -d src/AgentDesk.Venues/Evm/Solidity/node_modules/@foundry-rs ] || (cd src/AgentDesk.Venues/Evm/Solidity && npm ci --no-audit --no-fund --silent)
 fi
-# The product's launchers give the GC a gen0 budget of at least 32 MiB per heap (docs/operations.md, "Sizing"); the
-# benchmarks measure the product as it is started.
-export DOTNET_GCgen0size="${DOTNET_GCgen0size:-0x2000000}"
 dotnet build bench/AgentDesk.Benchmarks -c Release -nologo -v quiet -clp:ErrorsOnly > /tmp/agentdesk-bench-build.log || { cat /tmp/agentdesk-bench-build.log; exit 1; }
-exec dotnet bench/AgentDesk.Benchmarks/bin/Release/net10.0/AgentDesk.Benchmarks.dll "$@"
+# The product's launchers give the GC a gen0 budget of 32 MiB per heap (docs/operations.md, "Sizing"); the
+# benchmarks measure the product as it is started.
+DOTNET_GCgen0size="${DOTNET_GCgen0size:-0x2000000}" exec dotnet bench/AgentDesk.Benchmarks/bin/Release/net10.0/AgentDesk.Benchmarks.dll "$@"

@@ -22,8 +22,8 @@ WORKDIR /app
 COPY --from=build /app ./
 ENV AgentDesk__Silo__HealthPort=8080
 EXPOSE 8080 11111 30000
-# A gen0 budget of at least 32 MiB per GC heap: where the CPU's cache size cannot be read (some virtual machines), the
-# server GC's budget falls to about 2.5 MiB per heap, which cost a signed intent a quarter more CPU (docs/operations.md).
+# A gen0 budget of 32 MiB per GC heap: the server GC sizes it from the CPU's cache, and where a virtual machine reports
+# none it starts from almost nothing, which cost a signed intent about a third more CPU (docs/operations.md, "Sizing").
 ENV DOTNET_GCgen0size=0x2000000
 # The image's non-root "app" user (UID 1654).
 USER $APP_UID

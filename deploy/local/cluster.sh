@@ -13,13 +13,13 @@ mkdir -p "$RUN"
 case "${1:-start}" in
   start)
     export AgentDesk__Cluster__Mode=Postgres
-    # The GC's gen0 budget, as every launcher of the product sets it (docs/operations.md, "Sizing").
-    export DOTNET_GCgen0size="${DOTNET_GCgen0size:-0x2000000}"
     export AgentDesk__Cluster__ConnectionString="$(deploy/local/postgres.sh start)"
     if [ -n "${CLUSTER_ID:-}" ]; then
       export AgentDesk__Cluster__ClusterId=$CLUSTER_ID AgentDesk__Cluster__ServiceId=$CLUSTER_ID
     fi
     dotnet build src/AgentDesk.Gateway -c Release -nologo -v quiet -clp:ErrorsOnly
+    # The GC's gen0 budget, as every launcher of the product sets it (docs/operations.md, "Sizing").
+    export DOTNET_GCgen0size="${DOTNET_GCgen0size:-0x2000000}"
     for i in 0 1; do
       AgentDesk__Cluster__SiloPort=$((11111 + i)) AgentDesk__Cluster__GatewayPort=$((30000 + i)) \
         nohup dotnet src/AgentDesk.Silo/bin/Release/net10.0/AgentDesk.Silo.dll > "$RUN/silo$i.log" 2>&1 &
