@@ -11,7 +11,8 @@
 //   - runs that script with bash in a fresh temporary folder, where the gateway keeps its ./data as it would in a
 //     checkout. The README starts the gateway with `dotnet run --project src/AgentDesk.Gateway &`; this test runs
 //     the already-built dll instead, in the same way (same place in the script, same arguments, in the
-//     background, same working folder): `dotnet "$AGENTDESK_GATEWAY_DLL" &`. It never builds. The repository's
+//     background, same working folder, with the environment variables of the gateway's launch profile, which
+//     `dotnet run` applies): `dotnet "$AGENTDESK_GATEWAY_DLL" &`. It never builds. The repository's
 //     examples/ folder is copied in (without node_modules) so that paths the quick start uses from the
 //     repository root resolve; NODE_PATH points at tests/interop/node_modules so that a `require("ethers")` the
 //     README runs finds ethers 6 without a global install.
@@ -135,8 +136,13 @@ if (existsSync(join(repoRoot, "examples"))) {
   cpSync(join(repoRoot, "examples"), join(work, "examples"), { recursive: true, filter: (source) => basename(source) !== "node_modules" });
 }
 
+// `dotnet run` starts the gateway with its launch profile's environment variables (the GC's gen0 budget); the dll
+// started in its place gets them too.
+const launchSettings = JSON.parse(readFileSync(join(repoRoot, "src/AgentDesk.Gateway/Properties/launchSettings.json"), "utf8"));
+const launchProfile = Object.values(launchSettings.profiles).find((profile) => profile.commandName === "Project");
 const env = {
   ...process.env,
+  ...(launchProfile?.environmentVariables ?? {}),
   AGENTDESK_GATEWAY_DLL: dll,
   NODE_PATH: join(repoRoot, "tests/interop/node_modules"),
   DOTNET_NOLOGO: "1",
