@@ -110,7 +110,8 @@ public sealed class IntentReceiptStorageTests
         // A batch's outcomes are megabytes. Growing a plain buffer from 64 KB to hold them left about twice their size in
         // discarded arrays on the large object heap at every write, which started full collections (docs/benchmarks.md);
         // the larger buffers are now borrowed from a pool and given back, so a write allocates about the bytes it stores
-        // (the old writer: four times them). The bound leaves room for a buffer another test's write holds meanwhile.
+        // (the old writer: four times them). The bound leaves room for a 512 KB or 1 MB buffer another thread's write holds
+        // meanwhile (the pool keeps one of each size).
         var large = new PositionGrainState();
         for (var i = 0; i < 2_000; i++) large.IntentChanges.Remember($"intent:{i}", Receipt(i), capacity: 2_000);
         var expected = JsonSerializer.SerializeToUtf8Bytes(large, Plain);
