@@ -8,6 +8,8 @@ using AgentDesk.Contracts.Events;
 using AgentDesk.Contracts.Prices;
 using AgentDesk.Domain.Agents;
 using AgentDesk.Domain.Common;
+using AgentDesk.Domain.Events;
+using AgentDesk.Grains.Events;
 using AgentDesk.Grains.Options;
 using AgentDesk.Silo.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -17,7 +19,7 @@ namespace AgentDesk.Benchmarks.Events;
 /// <summary>
 /// What events cost a batch: batch-open to 1,000 and 10,000 subscribers on memory storage with events on and off
 /// (<c>AgentDesk:Events:Enabled</c>), three timed batches each after a warm-up; with events on, also the time until the
-/// log has stored every fill, and the rate a reader pages through them.
+/// log has stored every fill, and the rate a reader pages through them. Then the hourly prune of memory mode's event store.
 /// </summary>
 public static class EventsBenchmark
 {
@@ -31,6 +33,36 @@ public static class EventsBenchmark
                 Report.Figure($"events.batch_open_{subscribers}_memory_events_{(enabled ? "on" : "off")}_median", Report.Median(times), "ms");
             }
         }
+        Report.Repeated("events.memory_store_prune_hour_of_week", await PruneAnHourOfAWeekAsync(), "ms");
+    }
+
+    /// <summary>
+    /// Memory mode's event store holding a week of events (the default retention) at 10,000 an hour, about one
+    /// 10,000-subscriber batch's fills an hour, while the hourly prune removes the hour that has aged out: one untimed prune,
+    /// then three timed. The prune holds the store's lock, which every organisation's log waits for to append or read.
+    /// </summary>
+    private static async Task<List<double>> PruneAnHourOfAWeekAsync()
+    {
+        const int PerHour = 10_000;
+        const int Prunes = 4;
+        var hours = (int)new EventOptions().Retention.TotalHours;
+        var store = new MemoryEventStore();
+        var first = new DateTimeOffset(2026, 11, 1, 0, 0, 0, TimeSpan.Zero);
+        for (var hour = 0; hour < hours + Prunes; hour++)
+        {
+            var at = first.AddHours(hour);
+            await store.AppendAsync("bench", Enumerable.Range(hour * PerHour + 1, PerHour)
+                .Select(id => new EventRecord(id, "bench", $"fill:{id}", EventTypes.PositionFilled, null, null, "SOL", at, "{}")).ToList());
+        }
+        var times = new List<double>();
+        for (var prune = 1; prune <= Prunes; prune++)
+        {
+            var watch = Stopwatch.StartNew();
+            var pruned = await store.PruneAsync(first.AddHours(prune));
+            if (pruned != PerHour) throw new InvalidOperationException($"the prune removed {pruned} events, not the hour's {PerHour}");
+            if (prune > 1) times.Add(watch.Elapsed.TotalMilliseconds);
+        }
+        return times;
     }
 
     private static async Task<List<double>> MeasureAsync(int subscribers, bool eventsEnabled)

@@ -87,6 +87,34 @@ public abstract class EventStoreContract
         Assert.Single(await neighbour.ReadAsync("Org", 0, 10));
         Assert.Equal(0, await store.PruneAsync(T0.AddDays(-7)));
     }
+
+    [Fact]
+    public async Task Pruning_events_of_mixed_ages_keeps_the_rest_in_id_order_and_lets_a_pruned_source_key_be_stored_again()
+    {
+        var store = await StoreAsync("svc-" + Guid.NewGuid().ToString("N")[..8]);
+        // An organisation with nothing to prune comes first, and is left as it was.
+        var recent = new[] { Event(1, "r1", "Org1", at: T0), Event(2, "r2", "Org1", at: T0) };
+        await store.AppendAsync("Org1", recent);
+        // Every third event is past the cutoff: grains stamp their events before the log numbers them, so ages interleave.
+        var events = Enumerable.Range(1, 3_001).Select(i => Event(i, $"k{i}", at: i % 3 == 0 ? T0.AddDays(-8) : T0)).ToList();
+        await store.AppendAsync("Org", events);
+
+        Assert.Equal(1_000, await store.PruneAsync(T0.AddDays(-7)));
+        Assert.Equal(recent, await store.ReadAsync("Org1", 0, 10));
+        var kept = new List<EventRecord>();
+        var after = 0L;
+        while (await store.ReadAsync("Org", after, 700) is { Count: > 0 } page)
+        {
+            kept.AddRange(page);
+            after = page[^1].Id;
+        }
+        Assert.Equal(events.Where(e => e.Id % 3 != 0), kept);
+        Assert.Equal(3_001, await store.LastIdAsync("Org"));
+
+        var again = await store.AppendAsync("Org", [Event(3_002, "k3"), Event(3_003, "k4")]);
+        Assert.Equal([3_002L], again.Select(e => e.Id));
+        Assert.Equal(["k3"], (await store.ReadAsync("Org", 3_001, 10)).Select(e => e.SourceKey));
+    }
 }
 
 public sealed class SqliteEventStoreTests : EventStoreContract, IDisposable
