@@ -99,7 +99,7 @@ public static class EventsBenchmark
             {
                 // Every fill plus the batch's start and completion reach the log shortly after the batch answers. A batch that
                 // runs past a second also reports its progress, so once the last id has moved on far enough the fills are
-                // counted; the time is when the last id got there, and the count confirms it.
+                // counted; the time is that of the poll whose count found them all, without the count's own reads.
                 var expected = before + subscribers + 2;
                 for (var polls = 0; ; polls++)
                 {
