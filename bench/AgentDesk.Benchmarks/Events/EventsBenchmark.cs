@@ -65,12 +65,18 @@ public static class EventsBenchmark
         return times;
     }
 
+    /// <summary>The log's events after id <paramref name="after"/>, a page of up to 1,000 at a time, as a reader catching up reads them.</summary>
+    private static async IAsyncEnumerable<IReadOnlyList<EventRecord>> PagesAfterAsync(IEventLogGrain log, long after)
+    {
+        for (var page = await log.ReadAsync(after, 1000); page.Events.Count > 0; page = await log.ReadAsync(page.Through, 1000))
+            yield return page.Events;
+    }
+
     /// <summary>How many fills the log holds after id <paramref name="after"/>, read back page by page.</summary>
     private static async Task<int> FillsAfterAsync(IEventLogGrain log, long after)
     {
         var fills = 0;
-        for (var page = await log.ReadAsync(after, 1000); page.Events.Count > 0; page = await log.ReadAsync(page.Through, 1000))
-            fills += page.Events.Count(e => e.Type == EventTypes.PositionFilled);
+        await foreach (var page in PagesAfterAsync(log, after)) fills += page.Count(e => e.Type == EventTypes.PositionFilled);
         return fills;
     }
 
@@ -122,12 +128,8 @@ public static class EventsBenchmark
         {
             // A reader catching up from the start (an SSE client with Last-Event-ID 0, or a webhook's backlog).
             var watch = Stopwatch.StartNew();
-            long cursor = 0, read = 0;
-            for (var page = await log.ReadAsync(cursor, 1000); page.Events.Count > 0; page = await log.ReadAsync(cursor, 1000))
-            {
-                read += page.Events.Count;
-                cursor = page.Through;
-            }
+            long read = 0;
+            await foreach (var page in PagesAfterAsync(log, 0)) read += page.Count;
             Report.Figure($"events.read_{read}_events", watch.Elapsed.TotalMilliseconds, "ms");
             Report.Figure("events.read_rate", read / watch.Elapsed.TotalSeconds, "events/s");
         }
