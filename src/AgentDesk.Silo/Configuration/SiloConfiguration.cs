@@ -74,7 +74,7 @@ public static class SiloConfiguration
         switch (options.Mode)
         {
             case ClusterMode.Memory:
-                services.AddGrainStorage(StorageNames.Provider, (_, _) => new InProcessMemoryGrainStorage(serializer));
+                services.AddGrainStorage(StorageNames.Provider, (_, _) => new InProcessMemoryGrainStorage());
                 silo.UseInMemoryReminderService();
                 services.AddSingleton<IEventStore, MemoryEventStore>();
                 services.AddSingleton<IHistoryStore, MemoryHistoryStore>();

@@ -32,15 +32,25 @@ public sealed class JsonGrainStorageSerializer : IGrainStorageSerializer
     [ThreadStatic] private static SerializationBuffer? t_buffer;
     [ThreadStatic] private static Utf8JsonWriter? t_writer;
 
-    public BinaryData Serialize<T>(T? input) => new(SerializeToArray(input));
+    public BinaryData Serialize<T>(T? input) => new(Serialize(input, 0, static (json, _) =>
+    {
+        var bytes = GC.AllocateUninitializedArray<byte>(json.Length);
+        json.CopyTo(bytes);
+        return bytes;
+    }));
+
+    /// <summary>Receives a state's JSON, which lives only until it returns.</summary>
+    public delegate TResult JsonReceiver<in TArg, out TResult>(ReadOnlySpan<byte> json, TArg arg);
 
     /// <summary>
-    /// The state's JSON in an array of its exact size: the same bytes as <c>JsonSerializer.SerializeToUtf8Bytes</c>, written
-    /// into a buffer this thread keeps. A state is mostly remembered outcomes copied in whole (an account's is some KB), and
-    /// the framework's own path rents a pooled buffer for every call and clears it on return, so each write went over the
-    /// state's bytes four times (copy in, copy out, clear, and the zeroing of the result); this way it is twice.
+    /// Writes the state's JSON (the same bytes as <c>JsonSerializer.SerializeToUtf8Bytes</c>) into a buffer this thread
+    /// keeps, and hands it to <paramref name="receive"/>, which copies what it keeps. A state is mostly remembered outcomes
+    /// copied in whole (an agent's is some KB), and the framework's own path rents a pooled buffer for every call and clears
+    /// it on return, so each write went over the state's bytes four times (copy in, copy out, clear, and the zeroing of the
+    /// result); this way it is twice, and a receiver with an array of its own to copy into allocates nothing
+    /// (<see cref="InProcessMemoryGrainStorage"/>).
     /// </summary>
-    private static byte[] SerializeToArray<T>(T? input)
+    public static TResult Serialize<T, TArg, TResult>(T? input, TArg arg, JsonReceiver<TArg, TResult> receive)
     {
         var buffer = t_buffer ??= new SerializationBuffer();
         var writer = t_writer ??= new Utf8JsonWriter(buffer, WriterOptions);
@@ -51,9 +61,7 @@ public sealed class JsonGrainStorageSerializer : IGrainStorageSerializer
         {
             writer.Reset(buffer);
             JsonSerializer.Serialize(writer, input, Options);
-            var bytes = GC.AllocateUninitializedArray<byte>(buffer.WrittenSpan.Length);
-            buffer.WrittenSpan.CopyTo(bytes);
-            return bytes;
+            return receive(buffer.WrittenSpan, arg);
         }
         finally
         {
@@ -63,5 +71,7 @@ public sealed class JsonGrainStorageSerializer : IGrainStorageSerializer
         }
     }
 
-    public T Deserialize<T>(BinaryData input) => JsonSerializer.Deserialize<T>(input.ToMemory().Span, Options)!;
+    public T Deserialize<T>(BinaryData input) => Deserialize<T>(input.ToMemory().Span);
+
+    public static T Deserialize<T>(ReadOnlySpan<byte> json) => JsonSerializer.Deserialize<T>(json, Options)!;
 }

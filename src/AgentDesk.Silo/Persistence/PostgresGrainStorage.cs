@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime.InteropServices;
 using System.Text;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
@@ -97,13 +98,19 @@ public sealed partial class PostgresGrainStorage : IGrainStorage, IAsyncDisposab
     public async Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
         // Serialised here, inside the caller's turn: the state cannot change while a worker holds it.
-        var payload = _serializer.Serialize(grainState.State).ToArray();
+        var payload = ArrayOf(_serializer.Serialize(grainState.State));
         var expected = ParseVersion(grainState.ETag);
         var row = await RunAsync(new Operation(OperationKind.Write, RowKey.Of(_serviceId, stateName, grainId), expected, payload));
         if (row.Version is null || row.Version == expected) throw Conflict("write", stateName, grainId, grainState.ETag);
         grainState.ETag = row.Version.Value.ToString(CultureInfo.InvariantCulture);
         grainState.RecordExists = true;
     }
+
+    /// <summary>The serialised state's own array when it is exactly that (the JSON serialiser's is), not a copy of it.</summary>
+    private static byte[] ArrayOf(BinaryData data) =>
+        MemoryMarshal.TryGetArray(data.ToMemory(), out var segment) && segment.Offset == 0 && segment.Count == segment.Array!.Length
+            ? segment.Array
+            : data.ToArray();
 
     /// <summary>
     /// As Orleans' providers do: a caller that holds no record reads the row first and clears that version. Unlike the

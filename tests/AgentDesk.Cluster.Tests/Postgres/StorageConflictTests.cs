@@ -23,7 +23,8 @@ public sealed class StorageConflictTests
         if (engine.StartsWith("postgres", StringComparison.Ordinal))
             return await PostgresCluster.StartAsync("occ-" + Guid.NewGuid().ToString("N")[..8], batchedGrainStorage: engine == "postgres");
         var builder = new InProcessTestClusterBuilder(1);
-        builder.ConfigureSilo((_, silo) => silo.AddAgentDeskGrains(new AgentDeskClusterOptions { Mode = ClusterMode.SingleNode, DataDir = dataDir }));
+        var mode = engine == "memory" ? ClusterMode.Memory : ClusterMode.SingleNode;
+        builder.ConfigureSilo((_, silo) => silo.AddAgentDeskGrains(new AgentDeskClusterOptions { Mode = mode, DataDir = dataDir }));
         builder.ConfigureClient(client => client.Services.AddAgentDeskSerialization());
         var cluster = builder.Build();
         await cluster.DeployAsync();
@@ -34,6 +35,7 @@ public sealed class StorageConflictTests
     [InlineData("postgres")] // the batched provider, the default
     [InlineData("postgres-adonet")] // Orleans' ADO.NET provider
     [InlineData("sqlite")]
+    [InlineData("memory")] // memory mode's rows, copied into in place
     public async Task A_writer_holding_a_stale_version_is_refused_and_the_winners_state_stays(string engine)
     {
         var dataDir = Path.Combine(Path.GetTempPath(), "agentdesk-occ-" + Guid.NewGuid().ToString("N")[..8]);
