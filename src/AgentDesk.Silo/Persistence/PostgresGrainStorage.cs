@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Runtime.InteropServices;
 using System.Text;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
@@ -98,19 +97,14 @@ public sealed partial class PostgresGrainStorage : IGrainStorage, IAsyncDisposab
     public async Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
         // Serialised here, inside the caller's turn: the state cannot change while a worker holds it.
-        var payload = ArrayOf(_serializer.Serialize(grainState.State));
+        // The serialised bytes as they are: Npgsql writes a bytea from memory, so no array is copied for it.
+        var payload = _serializer.Serialize(grainState.State).ToMemory();
         var expected = ParseVersion(grainState.ETag);
         var row = await RunAsync(new Operation(OperationKind.Write, RowKey.Of(_serviceId, stateName, grainId), expected, payload));
         if (row.Version is null || row.Version == expected) throw Conflict("write", stateName, grainId, grainState.ETag);
         grainState.ETag = row.Version.Value.ToString(CultureInfo.InvariantCulture);
         grainState.RecordExists = true;
     }
-
-    /// <summary>The serialised state's own array when it is exactly that (the JSON serialiser's is), not a copy of it.</summary>
-    private static byte[] ArrayOf(BinaryData data) =>
-        MemoryMarshal.TryGetArray(data.ToMemory(), out var segment) && segment.Offset == 0 && segment.Count == segment.Array!.Length
-            ? segment.Array
-            : data.ToArray();
 
     /// <summary>
     /// As Orleans' providers do: a caller that holds no record reads the row first and clears that version. Unlike the
@@ -277,11 +271,11 @@ public sealed partial class PostgresGrainStorage : IGrainStorage, IAsyncDisposab
 
     private readonly record struct RowResult(bool Found, byte[]? Payload, int? Version);
 
-    private sealed class Operation(OperationKind kind, RowKey key, int? expectedVersion, byte[]? payload)
+    private sealed class Operation(OperationKind kind, RowKey key, int? expectedVersion, ReadOnlyMemory<byte>? payload)
     {
         public OperationKind Kind => kind;
 
-        public byte[]? Payload => payload;
+        public ReadOnlyMemory<byte>? Payload => payload;
 
         public long Queued { get; } = Stopwatch.GetTimestamp();
 
@@ -299,7 +293,7 @@ public sealed partial class PostgresGrainStorage : IGrainStorage, IAsyncDisposab
             if (kind != OperationKind.Read)
                 command.Parameters.Add(new NpgsqlParameter("GrainStateVersion", NpgsqlDbType.Integer) { Value = (object?)expectedVersion ?? DBNull.Value });
             if (kind == OperationKind.Write)
-                command.Parameters.Add(new NpgsqlParameter("PayloadBinary", NpgsqlDbType.Bytea) { Value = payload! });
+                command.Parameters.Add(new NpgsqlParameter("PayloadBinary", NpgsqlDbType.Bytea) { Value = payload!.Value });
             return command;
         }
 
