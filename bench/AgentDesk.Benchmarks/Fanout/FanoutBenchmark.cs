@@ -26,7 +26,7 @@ public static class FanoutBenchmark
         var loop = PlainLoop();
         Report.Figure("fanout.plain_loop_10k", loop.TotalMilliseconds, "ms");
 
-        var memory = await MeasureAsync(ClusterMode.Memory, null);
+        var (memory, _) = await MeasureAsync(ClusterMode.Memory, null);
         var memoryMedian = Report.Repeated("fanout.batch_open_10k_memory", memory.Select(b => b.Elapsed.TotalMilliseconds).ToList(), "ms");
         // With memory storage the whole cluster runs in this process, so what the process spends is the batch's. CPU per
         // subscriber compares two versions of the code on a machine whose speed wanders; CPU over the batch's time says how
@@ -39,12 +39,13 @@ public static class FanoutBenchmark
 
         if (Environment.GetEnvironmentVariable("AGENTDESK_BENCH_POSTGRES") is { Length: > 0 } postgres)
         {
-            var pg = await MeasureAsync(ClusterMode.Postgres, postgres);
+            var (pg, writes) = await MeasureAsync(ClusterMode.Postgres, postgres);
             var pgMedian = Report.Repeated("fanout.batch_open_10k_postgres", pg.Select(b => b.Elapsed.TotalMilliseconds).ToList(), "ms");
             // The silo's share only: PostgreSQL's own work is another process's.
             Report.Repeated("fanout.silo_cpu_per_subscriber_postgres", pg.Select(b => b.Cpu.TotalMicroseconds / Subscribers).ToList(), "µs");
             Report.Repeated("fanout.gc_pause_share_postgres", pg.Select(b => 100 * b.Paused / b.Elapsed).ToList(), "%");
             Report.Figure("fanout.postgres_vs_memory", pgMedian / memoryMedian, "x");
+            writes!.Report();
         }
         else
         {
@@ -71,7 +72,8 @@ public static class FanoutBenchmark
         return watch.Elapsed;
     }
 
-    private static async Task<List<BenchCluster.BatchTiming>> MeasureAsync(ClusterMode mode, string? connectionString)
+    /// <summary>Five timed batch-opens; on PostgreSQL, then the writes of the rows they stored on their own.</summary>
+    private static async Task<(List<BenchCluster.BatchTiming> Batches, PostgresWrites.Times? Writes)> MeasureAsync(ClusterMode mode, string? connectionString)
     {
         await using var cluster = await BenchCluster.StartAsync(mode, connectionString);
         var grains = cluster.Grains;
@@ -87,6 +89,7 @@ public static class FanoutBenchmark
         // Five batch-opens, each closed again (untimed) so the next finds every subscriber's collateral free.
         var timings = new List<BenchCluster.BatchTiming>();
         for (var repetition = 0; repetition < 5; repetition++) timings.Add(await cluster.OpenAndCloseBatchAsync(agentId, "SOL", Subscribers));
-        return timings;
+        var writes = mode == ClusterMode.Postgres ? await PostgresWrites.MeasureAsync(cluster.Services, connectionString!) : null;
+        return (timings, writes);
     }
 }

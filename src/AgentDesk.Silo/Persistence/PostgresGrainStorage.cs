@@ -22,11 +22,13 @@ namespace AgentDesk.Silo.Persistence;
 /// <para>
 /// Rows and rules are the ADO.NET provider's: the same <c>OrleansStorage</c> table, key columns and hashes, and the
 /// statements are read from the same <c>OrleansQuery</c> catalogue, so rows written by either provider are read by
-/// the other, and every write still carries the version it read (optimistic concurrency, per row).
+/// the other, and every write still carries the version it read (optimistic concurrency, per row). The writes of a batch
+/// go out as one update and one insert for all their rows (<see cref="BatchPlan"/>), two statements of the catalogue's
+/// own that the ADO.NET provider does not use.
 /// </para>
 /// <para>
-/// A batch runs in one implicit transaction. A version conflict is not an error (the statement returns the caller's
-/// own version), so it refuses only its own write. A statement PostgreSQL rejects for its data rolls the whole batch
+/// A batch runs in one implicit transaction. A version conflict is not an error (a single-row write returns the
+/// caller's own version; a grouped one returns no row for it), so it refuses only its own write. A statement PostgreSQL rejects for its data rolls the whole batch
 /// back; each operation of that batch is then sent again on its own, so only the operation at fault fails. Any other
 /// failure (a broken connection, a server shutting down, a timeout) fails every operation of its batch, as it would
 /// have failed each of them one by one; re-sending them one by one would only add load to a database in trouble. The
@@ -48,6 +50,7 @@ public sealed partial class PostgresGrainStorage : IGrainStorage, IAsyncDisposab
     private readonly Task[] _workers;
     private readonly SemaphoreSlim _catalogueLock = new(1, 1);
     private Statements? _statements;
+    private volatile bool _groupedWritesRefused;
 
     public PostgresGrainStorage(
         string connectionString,
@@ -67,7 +70,7 @@ public sealed partial class PostgresGrainStorage : IGrainStorage, IAsyncDisposab
     }
 
     /// <summary>
-    /// A pool of its own: the same three statements run thousands of times a second, so each connection prepares them
+    /// A pool of its own: the same five statements run thousands of times a second, so each connection prepares them
     /// once (without that, parsing and planning took the fan-out benchmark on PostgreSQL from 2.5 s to 4.0 s), and a
     /// connection handed back needs no session reset because these statements leave none.
     /// </summary>
@@ -180,6 +183,15 @@ public sealed partial class PostgresGrainStorage : IGrainStorage, IAsyncDisposab
             _dataSource.Clear();
             await RunBatchAsync(operations, isRetry: true);
         }
+        catch (GroupedWritesRefusedException refused)
+        {
+            // PostgreSQL refused a grouped statement itself, not its data (a catalogue edited by hand, a server without
+            // something it uses): nothing of this batch is stored. From now on this provider writes one statement each,
+            // which every write can still do, and this batch goes again that way.
+            _groupedWritesRefused = true;
+            LogGroupedWritesRefused(refused.InnerException!);
+            await RunBatchAsync(operations, isRetry);
+        }
         catch (PostgresException rejected) when (operations.Count > 1 && IsOneStatementsFault(rejected))
         {
             // PostgreSQL refused one statement and rolled back the rest: nothing of this batch is stored, so each
@@ -196,21 +208,143 @@ public sealed partial class PostgresGrainStorage : IGrainStorage, IAsyncDisposab
     private async Task<RowResult[]> ExecuteAsync(List<Operation> operations)
     {
         var statements = await StatementsAsync();
+        var plan = BatchPlan.Of(operations, statements.Grouped is not null && !_groupedWritesRefused);
+        LogBatchSent(plan.Updates.Count, plan.Inserts.Count, plan.Alone.Count);
         await using var connection = await _dataSource.OpenConnectionAsync();
         await using var batch = connection.CreateBatch();
-        foreach (var operation in operations) batch.BatchCommands.Add(operation.ToCommand(statements));
+        if (plan.Updates.Count > 0) batch.BatchCommands.Add(plan.UpdateCommand(statements.Grouped!.Update, operations));
+        if (plan.Inserts.Count > 0) batch.BatchCommands.Add(plan.InsertCommand(statements.Grouped!.Insert, operations));
+        foreach (var i in plan.Alone) batch.BatchCommands.Add(operations[i].ToCommand(statements));
 
+        // One result set per statement, in the order they were added.
         var results = new RowResult[operations.Count];
-        await using (var reader = await batch.ExecuteReaderAsync())
+        try
         {
-            for (var i = 0; i < operations.Count; i++)
-            {
-                if (i > 0 && !await reader.NextResultAsync()) throw new InvalidOperationException("PostgreSQL returned fewer results than the batch had statements.");
-                results[i] = await operations[i].ReadResultAsync(reader);
-            }
+            await ReadResultsAsync();
+        }
+        catch (PostgresException refused) when (plan.Updates.Count + plan.Inserts.Count > 0 && IsStatementItselfRefused(refused))
+        {
+            // The single-row statements run all the time, alone too; a refusal that comes with grouped ones is theirs.
+            throw new GroupedWritesRefusedException(refused);
         }
         // Results are handed out only now: the reader is closed, so the batch's transaction has committed.
         return results;
+
+        async Task ReadResultsAsync()
+        {
+            await using var reader = await batch.ExecuteReaderAsync();
+            var resultSets = 0;
+            if (plan.Updates.Count > 0)
+            {
+                // A write with no row back was refused by its version check: its result stays "no version", a conflict.
+                await NextResultSetAsync();
+                while (await reader.ReadAsync()) results[reader.GetInt32(0)] = new RowResult(true, null, reader.GetInt32(1));
+            }
+            if (plan.Inserts.Count > 0)
+            {
+                await NextResultSetAsync();
+                while (await reader.ReadAsync()) results[reader.GetInt32(0)] = new RowResult(true, null, 1);
+            }
+            foreach (var i in plan.Alone)
+            {
+                await NextResultSetAsync();
+                results[i] = await operations[i].ReadResultAsync(reader);
+            }
+
+            async Task NextResultSetAsync()
+            {
+                if (resultSets++ > 0 && !await reader.NextResultAsync())
+                    throw new InvalidOperationException("PostgreSQL returned fewer results than the batch had statements.");
+            }
+        }
+    }
+
+    /// <summary>PostgreSQL refused the grouped statements of a batch for what they are; nothing of the batch was stored.</summary>
+    private sealed class GroupedWritesRefusedException(PostgresException refused) : Exception(refused.Message, refused);
+
+    /// <summary>
+    /// How a batch's operations become statements. Writes go out as two statements for the whole batch, one updating every
+    /// row that has a version and one inserting every first write: PostgreSQL then starts one executor and takes one
+    /// snapshot for all of them instead of one per row, and each row still meets its own version check. A write whose
+    /// row another operation of the same batch also touches goes out alone after them, as do reads and clears, so two
+    /// writes of one row (two activations racing) are applied one after the other and the second is refused, exactly as
+    /// when each went alone.
+    /// </summary>
+    private sealed class BatchPlan
+    {
+        public List<int> Updates { get; } = [];
+
+        public List<int> Inserts { get; } = [];
+
+        public List<int> Alone { get; } = [];
+
+        public static BatchPlan Of(List<Operation> operations, bool groupWrites)
+        {
+            var plan = new BatchPlan();
+            var rows = new HashSet<RowKey.Identity>();
+            var shared = new HashSet<RowKey.Identity>();
+            foreach (var operation in operations)
+            {
+                if (!rows.Add(operation.Key.Row)) shared.Add(operation.Key.Row);
+            }
+            for (var i = 0; i < operations.Count; i++)
+            {
+                var operation = operations[i];
+                if (!groupWrites || operation.Kind != OperationKind.Write || shared.Contains(operation.Key.Row)) plan.Alone.Add(i);
+                else if (operation.ExpectedVersion is null) plan.Inserts.Add(i);
+                else plan.Updates.Add(i);
+            }
+            // One write is sent by its own statement, which every connection keeps prepared.
+            if (plan.Updates.Count == 1) MoveAlone(plan.Updates);
+            if (plan.Inserts.Count == 1) MoveAlone(plan.Inserts);
+            return plan;
+
+            void MoveAlone(List<int> single)
+            {
+                plan.Alone.Add(single[0]);
+                plan.Alone.Sort();
+                single.Clear();
+            }
+        }
+
+        public NpgsqlBatchCommand UpdateCommand(string sql, List<Operation> operations)
+        {
+            var command = new NpgsqlBatchCommand(sql);
+            var parameters = command.Parameters;
+            AddColumn(parameters, "Ordinals", NpgsqlDbType.Integer, Updates, i => i);
+            AddColumn(parameters, "ServiceId", NpgsqlDbType.Text, Updates, i => operations[i].Key.ServiceId);
+            AddColumn(parameters, "GrainIdN0", NpgsqlDbType.Bigint, Updates, i => operations[i].Key.N0);
+            AddColumn(parameters, "GrainIdN1", NpgsqlDbType.Bigint, Updates, i => operations[i].Key.N1);
+            AddColumn(parameters, "GrainTypeString", NpgsqlDbType.Text, Updates, i => operations[i].Key.GrainType);
+            AddColumn(parameters, "GrainIdExtensionString", NpgsqlDbType.Text, Updates, i => operations[i].Key.Extension);
+            AddColumn(parameters, "GrainStateVersion", NpgsqlDbType.Integer, Updates, i => operations[i].ExpectedVersion!.Value);
+            AddColumn(parameters, "PayloadBinary", NpgsqlDbType.Bytea, Updates, i => operations[i].Payload!.Value);
+            return command;
+        }
+
+        public NpgsqlBatchCommand InsertCommand(string sql, List<Operation> operations)
+        {
+            var command = new NpgsqlBatchCommand(sql);
+            var parameters = command.Parameters;
+            // One service per provider: every row of the batch has the same service id.
+            parameters.Add(new NpgsqlParameter("ServiceId", NpgsqlDbType.Varchar) { Value = operations[Inserts[0]].Key.ServiceId });
+            AddColumn(parameters, "Ordinals", NpgsqlDbType.Integer, Inserts, i => i);
+            AddColumn(parameters, "GrainIdHash", NpgsqlDbType.Integer, Inserts, i => operations[i].Key.IdHash);
+            AddColumn(parameters, "GrainIdN0", NpgsqlDbType.Bigint, Inserts, i => operations[i].Key.N0);
+            AddColumn(parameters, "GrainIdN1", NpgsqlDbType.Bigint, Inserts, i => operations[i].Key.N1);
+            AddColumn(parameters, "GrainTypeHash", NpgsqlDbType.Integer, Inserts, i => operations[i].Key.TypeHash);
+            AddColumn(parameters, "GrainTypeString", NpgsqlDbType.Text, Inserts, i => operations[i].Key.GrainType);
+            AddColumn(parameters, "GrainIdExtensionString", NpgsqlDbType.Text, Inserts, i => operations[i].Key.Extension);
+            AddColumn(parameters, "PayloadBinary", NpgsqlDbType.Bytea, Inserts, i => operations[i].Payload!.Value);
+            return command;
+        }
+
+        private static void AddColumn<T>(NpgsqlParameterCollection parameters, string name, NpgsqlDbType type, List<int> rows, Func<int, T> value)
+        {
+            var column = new T[rows.Count];
+            for (var r = 0; r < rows.Count; r++) column[r] = value(rows[r]);
+            parameters.Add(new NpgsqlParameter(name, NpgsqlDbType.Array | type) { Value = column });
+        }
     }
 
     /// <summary>The statements, read once from the catalogue the schema migration writes (and the ADO.NET provider reads).</summary>
@@ -222,13 +356,21 @@ public sealed partial class PostgresGrainStorage : IGrainStorage, IAsyncDisposab
         {
             if (_statements is { } loaded) return loaded;
             await using var command = _dataSource.CreateCommand(
-                "SELECT QueryKey, QueryText FROM OrleansQuery WHERE QueryKey IN ('ReadFromStorageKey', 'WriteToStorageKey', 'ClearStorageKey')");
+                "SELECT QueryKey, QueryText FROM OrleansQuery WHERE QueryKey IN ('ReadFromStorageKey', 'WriteToStorageKey', 'ClearStorageKey', "
+                + "'AgentDesk.UpdateManyInStorageKey', 'AgentDesk.InsertManyIntoStorageKey')");
             await using var reader = await command.ExecuteReaderAsync();
             var texts = new Dictionary<string, string>();
             while (await reader.ReadAsync()) texts[reader.GetString(0)] = reader.GetString(1);
             string Text(string key) => texts.TryGetValue(key, out var text) ? text
                 : throw new InvalidOperationException($"OrleansQuery has no {key}: apply deploy/sql/postgres (the silo does at start-up unless told not to migrate).");
-            return _statements = new Statements(Text("ReadFromStorageKey"), Text("WriteToStorageKey"), Text("ClearStorageKey"));
+            // A silo that starts before its schema script 007 is applied (a migration job still running) writes one
+            // statement each, as before, rather than failing every write; it says so once.
+            var updateMany = texts.GetValueOrDefault("AgentDesk.UpdateManyInStorageKey");
+            var insertMany = texts.GetValueOrDefault("AgentDesk.InsertManyIntoStorageKey");
+            var grouped = !_options.GroupWrites ? null
+                : updateMany is not null && insertMany is not null ? new GroupedWrites(updateMany, insertMany) : null;
+            if (_options.GroupWrites && grouped is null) LogGroupedWritesMissing();
+            return _statements = new Statements(Text("ReadFromStorageKey"), Text("WriteToStorageKey"), Text("ClearStorageKey"), grouped);
         }
         finally
         {
@@ -244,6 +386,13 @@ public sealed partial class PostgresGrainStorage : IGrainStorage, IAsyncDisposab
         error.SqlState.StartsWith("22", StringComparison.Ordinal)
         || error.SqlState.StartsWith("23", StringComparison.Ordinal)
         || error.SqlState == PostgresErrorCodes.DeadlockDetected;
+
+    /// <summary>
+    /// A statement refused for what it is rather than for a row's values: an unknown column, type or function, a missing
+    /// privilege (class 42), or a feature the server lacks (0A000).
+    /// </summary>
+    private static bool IsStatementItselfRefused(PostgresException error) =>
+        error.SqlState.StartsWith("42", StringComparison.Ordinal) || error.SqlState == PostgresErrorCodes.FeatureNotSupported;
 
     /// <summary>The session ended under the batch: terminated by the server (a restart, an administrator) or its connection broken.</summary>
     private static bool IsLostSession(NpgsqlException error) => error switch
@@ -262,10 +411,23 @@ public sealed partial class PostgresGrainStorage : IGrainStorage, IAsyncDisposab
     [LoggerMessage(Level = LogLevel.Warning, Message = "The session of a batch of {Count} grain-state operations was lost; sending the batch again on a new one.")]
     private partial void LogSessionLost(Exception exception, int count);
 
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Sending a batch of grain-state operations: {Updates} updates and {Inserts} first writes grouped, {Alone} statements of their own.")]
+    private partial void LogBatchSent(int updates, int inserts, int alone);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "OrleansQuery has no grouped write statements (deploy/sql/postgres/007 is not applied): grain-state writes go out one statement each until the silo restarts on the migrated schema.")]
+    private partial void LogGroupedWritesMissing();
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "PostgreSQL refused a grouped grain-state write statement itself; this silo writes one statement each from now on. Check OrleansQuery against deploy/sql/postgres/007.")]
+    private partial void LogGroupedWritesRefused(Exception exception);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "PostgreSQL rejected a batch of {Count} grain-state operations; sending each on its own.")]
     private partial void LogBatchRejected(Exception exception, int count);
 
-    private sealed record Statements(string Read, string Write, string Clear);
+    /// <summary>The catalogue's statements; <paramref name="Grouped"/> is null when writes go out one statement each.</summary>
+    private sealed record Statements(string Read, string Write, string Clear, GroupedWrites? Grouped);
+
+    /// <summary>The statements that write many rows at once (schema script 007).</summary>
+    private sealed record GroupedWrites(string Update, string Insert);
 
     private enum OperationKind { Read, Write, Clear }
 
@@ -274,6 +436,10 @@ public sealed partial class PostgresGrainStorage : IGrainStorage, IAsyncDisposab
     private sealed class Operation(OperationKind kind, RowKey key, int? expectedVersion, ReadOnlyMemory<byte>? payload)
     {
         public OperationKind Kind => kind;
+
+        public RowKey Key => key;
+
+        public int? ExpectedVersion => expectedVersion;
 
         public ReadOnlyMemory<byte>? Payload => payload;
 
@@ -316,10 +482,25 @@ public sealed partial class PostgresGrainStorage : IGrainStorage, IAsyncDisposab
     {
         private static readonly OrleansDefaultHasher Hasher = new();
 
+        /// <summary>What the table's unique index tells rows apart by (within one service): no extension and an empty one are the same row.</summary>
+        public readonly record struct Identity(string GrainType, long N0, long N1, string Extension);
+
+        public Identity Row => new(GrainType, N0, N1, Extension ?? "");
+
+        private static void RequireFits(string value, int characters, string what)
+        {
+            if (value.Length > characters && value.EnumerateRunes().Count() > characters)
+                throw new ArgumentException($"A {what} of more than {characters} characters does not fit the OrleansStorage table: {value[..40]}…");
+        }
+
         public static RowKey Of(string serviceId, string stateName, GrainId grainId)
         {
             // The ADO.NET provider strips generic arguments from a type name; state names here never have them.
             if (stateName.Contains('`')) throw new ArgumentException($"State name {stateName} looks like a generic type name, which this provider does not file.", nameof(stateName));
+            // PostgreSQL cuts a value too long for its column when only spaces are cut: a row would be filed under a key
+            // that no read finds. Refused here instead, counted as PostgreSQL counts characters.
+            RequireFits(serviceId, 150, "service id");
+            RequireFits(stateName, 512, "state name");
             long n0 = 0, n1 = 0;
             string? extension;
             byte[] hashBytes;
@@ -340,7 +521,11 @@ public sealed partial class PostgresGrainStorage : IGrainStorage, IAsyncDisposab
                 extension = grainId.Key.ToString();
                 hashBytes = [];
             }
-            if (extension is not null) hashBytes = [.. hashBytes, .. Encoding.UTF8.GetBytes(extension)];
+            if (extension is not null)
+            {
+                RequireFits(extension, 512, "grain key");
+                hashBytes = [.. hashBytes, .. Encoding.UTF8.GetBytes(extension)];
+            }
             if (BitConverter.IsLittleEndian) Array.Reverse(hashBytes);
             return new RowKey(serviceId, stateName, n0, n1, extension, Hasher.Hash(hashBytes), Hasher.Hash(Encoding.UTF8.GetBytes(stateName)));
         }
@@ -385,4 +570,10 @@ public sealed class PostgresGrainStorageOptions
     /// <summary>A batch takes no more operations once its payloads reach this many bytes (one larger payload still goes alone).</summary>
     [System.ComponentModel.DataAnnotations.Range(64 * 1024, 256 * 1024 * 1024)]
     public int MaxBatchBytes { get; set; } = 8 * 1024 * 1024;
+
+    /// <summary>
+    /// A batch's writes go out as one update and one insert for all their rows (true), or as one statement each, as the
+    /// ADO.NET provider sends them (false: for comparing the two, and a way back should the grouped statements misbehave).
+    /// </summary>
+    public bool GroupWrites { get; set; } = true;
 }
