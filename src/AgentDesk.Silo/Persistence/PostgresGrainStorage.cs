@@ -50,7 +50,8 @@ public sealed partial class PostgresGrainStorage : IGrainStorage, IAsyncDisposab
     private readonly Task[] _workers;
     private readonly SemaphoreSlim _catalogueLock = new(1, 1);
     private Statements? _statements;
-    private volatile bool _groupedWritesRefused;
+    // 1 once PostgreSQL refused the grouped statements: this provider writes one statement each from then on.
+    private int _groupedWritesRefused;
 
     public PostgresGrainStorage(
         string connectionString,
@@ -166,12 +167,14 @@ public sealed partial class PostgresGrainStorage : IGrainStorage, IAsyncDisposab
         }
     }
 
-    private async Task RunBatchAsync(List<Operation> operations, bool isRetry = false)
+    /// <summary>Sends a batch and hands each operation its outcome; true unless it failed as a whole.</summary>
+    private async Task<bool> RunBatchAsync(List<Operation> operations, bool isRetry = false, bool mayGroup = true)
     {
         try
         {
-            var results = await ExecuteAsync(operations);
+            var results = await ExecuteAsync(operations, mayGroup);
             for (var i = 0; i < operations.Count; i++) operations[i].Done.TrySetResult(results[i]);
+            return true;
         }
         catch (NpgsqlException lost) when (!isRetry && IsLostSession(lost))
         {
@@ -181,16 +184,17 @@ public sealed partial class PostgresGrainStorage : IGrainStorage, IAsyncDisposab
             // never applied twice; reads repeat freely.
             LogSessionLost(lost, operations.Count);
             _dataSource.Clear();
-            await RunBatchAsync(operations, isRetry: true);
+            return await RunBatchAsync(operations, isRetry: true, mayGroup);
         }
         catch (GroupedWritesRefusedException refused)
         {
-            // PostgreSQL refused a grouped statement itself, not its data (a catalogue edited by hand, a server without
-            // something it uses): nothing of this batch is stored. From now on this provider writes one statement each,
-            // which every write can still do, and this batch goes again that way.
-            _groupedWritesRefused = true;
-            LogGroupedWritesRefused(refused.InnerException!);
-            await RunBatchAsync(operations, isRetry);
+            // PostgreSQL refused a statement for what it is, not for its data, in a batch that held grouped ones: nothing
+            // of it is stored. It does not say which statement it refused, so the batch goes again one statement each;
+            // if that goes through, the grouped statements were at fault (a catalogue edited by hand, a server without
+            // something they use) and this provider writes one statement each from now on.
+            var sentOneEach = await RunBatchAsync(operations, isRetry, mayGroup: false);
+            if (sentOneEach && Interlocked.Exchange(ref _groupedWritesRefused, 1) == 0) LogGroupedWritesRefused(refused.InnerException!);
+            return sentOneEach;
         }
         catch (PostgresException rejected) when (operations.Count > 1 && IsOneStatementsFault(rejected))
         {
@@ -198,17 +202,19 @@ public sealed partial class PostgresGrainStorage : IGrainStorage, IAsyncDisposab
             // operation is sent again alone and only the one at fault fails.
             LogBatchRejected(rejected, operations.Count);
             foreach (var operation in operations) await RunBatchAsync([operation], isRetry);
+            return true;
         }
         catch (Exception failed)
         {
             foreach (var operation in operations) operation.Done.TrySetException(failed);
+            return false;
         }
     }
 
-    private async Task<RowResult[]> ExecuteAsync(List<Operation> operations)
+    private async Task<RowResult[]> ExecuteAsync(List<Operation> operations, bool mayGroup)
     {
         var statements = await StatementsAsync();
-        var plan = BatchPlan.Of(operations, statements.Grouped is not null && !_groupedWritesRefused);
+        var plan = BatchPlan.Of(operations, mayGroup && statements.Grouped is not null && Volatile.Read(ref _groupedWritesRefused) == 0);
         LogBatchSent(plan.Updates.Count, plan.Inserts.Count, plan.Alone.Count);
         await using var connection = await _dataSource.OpenConnectionAsync();
         await using var batch = connection.CreateBatch();
@@ -224,7 +230,6 @@ public sealed partial class PostgresGrainStorage : IGrainStorage, IAsyncDisposab
         }
         catch (PostgresException refused) when (plan.Updates.Count + plan.Inserts.Count > 0 && IsStatementItselfRefused(refused))
         {
-            // The single-row statements run all the time, alone too; a refusal that comes with grouped ones is theirs.
             throw new GroupedWritesRefusedException(refused);
         }
         // Results are handed out only now: the reader is closed, so the batch's transaction has committed.
@@ -259,7 +264,7 @@ public sealed partial class PostgresGrainStorage : IGrainStorage, IAsyncDisposab
         }
     }
 
-    /// <summary>PostgreSQL refused the grouped statements of a batch for what they are; nothing of the batch was stored.</summary>
+    /// <summary>PostgreSQL refused a statement for what it is in a batch that held grouped ones; nothing of the batch was stored.</summary>
     private sealed class GroupedWritesRefusedException(PostgresException refused) : Exception(refused.Message, refused);
 
     /// <summary>
@@ -347,35 +352,55 @@ public sealed partial class PostgresGrainStorage : IGrainStorage, IAsyncDisposab
         }
     }
 
-    /// <summary>The statements, read once from the catalogue the schema migration writes (and the ADO.NET provider reads).</summary>
+    /// <summary>
+    /// The statements, read from the catalogue the schema migration writes (and the ADO.NET provider reads): once, or,
+    /// while the grouped ones are missing, again every <see cref="PostgresGrainStorageOptions.CatalogueRecheck"/>.
+    /// </summary>
     private async ValueTask<Statements> StatementsAsync()
     {
-        if (_statements is { } known) return known;
+        if (_statements is { } known && !IsDueForRecheck(known)) return known;
         await _catalogueLock.WaitAsync();
         try
         {
-            if (_statements is { } loaded) return loaded;
-            await using var command = _dataSource.CreateCommand(
-                "SELECT QueryKey, QueryText FROM OrleansQuery WHERE QueryKey IN ('ReadFromStorageKey', 'WriteToStorageKey', 'ClearStorageKey', "
-                + "'AgentDesk.UpdateManyInStorageKey', 'AgentDesk.InsertManyIntoStorageKey')");
-            await using var reader = await command.ExecuteReaderAsync();
-            var texts = new Dictionary<string, string>();
-            while (await reader.ReadAsync()) texts[reader.GetString(0)] = reader.GetString(1);
-            string Text(string key) => texts.TryGetValue(key, out var text) ? text
-                : throw new InvalidOperationException($"OrleansQuery has no {key}: apply deploy/sql/postgres (the silo does at start-up unless told not to migrate).");
-            // A silo that starts before its schema script 007 is applied (a migration job still running) writes one
-            // statement each, as before, rather than failing every write; it says so once.
-            var updateMany = texts.GetValueOrDefault("AgentDesk.UpdateManyInStorageKey");
-            var insertMany = texts.GetValueOrDefault("AgentDesk.InsertManyIntoStorageKey");
-            var grouped = !_options.GroupWrites ? null
-                : updateMany is not null && insertMany is not null ? new GroupedWrites(updateMany, insertMany) : null;
-            if (_options.GroupWrites && grouped is null) LogGroupedWritesMissing();
-            return _statements = new Statements(Text("ReadFromStorageKey"), Text("WriteToStorageKey"), Text("ClearStorageKey"), grouped);
+            var previous = _statements;
+            if (previous is not null && !IsDueForRecheck(previous)) return previous;
+            try
+            {
+                var read = await ReadCatalogueAsync();
+                // A silo that starts before its schema script 007 is applied (a migration job still running) writes one
+                // statement each, as before, rather than failing every write; it says so once, looks again now and then,
+                // and groups its writes from the time it finds them.
+                if (_options.GroupWrites && read.Grouped is null && previous is null) LogGroupedWritesMissing();
+                if (read.Grouped is not null && previous is not null) LogGroupedWritesFound();
+                return _statements = read;
+            }
+            catch (Exception failed) when (previous is not null)
+            {
+                // A look that fails changes nothing: the statements in hand still write, one each, until the next look.
+                LogCatalogueRecheckFailed(failed);
+                return _statements = previous with { ReadAt = Stopwatch.GetTimestamp() };
+            }
         }
         finally
         {
             _catalogueLock.Release();
         }
+    }
+
+    private async Task<Statements> ReadCatalogueAsync()
+    {
+        await using var command = _dataSource.CreateCommand(
+            "SELECT QueryKey, QueryText FROM OrleansQuery WHERE QueryKey IN ('ReadFromStorageKey', 'WriteToStorageKey', 'ClearStorageKey', "
+            + "'AgentDesk.UpdateManyInStorageKey', 'AgentDesk.InsertManyIntoStorageKey')");
+        await using var reader = await command.ExecuteReaderAsync();
+        var texts = new Dictionary<string, string>();
+        while (await reader.ReadAsync()) texts[reader.GetString(0)] = reader.GetString(1);
+        string Text(string key) => texts.TryGetValue(key, out var text) ? text
+            : throw new InvalidOperationException($"OrleansQuery has no {key}: apply deploy/sql/postgres (the silo does at start-up unless told not to migrate).");
+        var updateMany = texts.GetValueOrDefault("AgentDesk.UpdateManyInStorageKey");
+        var insertMany = texts.GetValueOrDefault("AgentDesk.InsertManyIntoStorageKey");
+        var grouped = _options.GroupWrites && updateMany is not null && insertMany is not null ? new GroupedWrites(updateMany, insertMany) : null;
+        return new Statements(Text("ReadFromStorageKey"), Text("WriteToStorageKey"), Text("ClearStorageKey"), grouped, Stopwatch.GetTimestamp());
     }
 
     /// <summary>
@@ -414,17 +439,26 @@ public sealed partial class PostgresGrainStorage : IGrainStorage, IAsyncDisposab
     [LoggerMessage(Level = LogLevel.Debug, Message = "Sending a batch of grain-state operations: {Updates} updates and {Inserts} first writes grouped, {Alone} statements of their own.")]
     private partial void LogBatchSent(int updates, int inserts, int alone);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "OrleansQuery has no grouped write statements (deploy/sql/postgres/007 is not applied): grain-state writes go out one statement each until the silo restarts on the migrated schema.")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "OrleansQuery has no grouped write statements (deploy/sql/postgres/007 is not applied): grain-state writes go out one statement each until they are there.")]
     private partial void LogGroupedWritesMissing();
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "PostgreSQL refused a grouped grain-state write statement itself; this silo writes one statement each from now on. Check OrleansQuery against deploy/sql/postgres/007.")]
+    [LoggerMessage(Level = LogLevel.Information, Message = "OrleansQuery now has the grouped write statements: grain-state writes are grouped from now on.")]
+    private partial void LogGroupedWritesFound();
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Looking for the grouped write statements in OrleansQuery failed; grain-state writes go on one statement each.")]
+    private partial void LogCatalogueRecheckFailed(Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "PostgreSQL refused a grouped grain-state write statement itself (the same writes went through one statement each); this silo writes one statement each from now on. Check OrleansQuery against deploy/sql/postgres/007.")]
     private partial void LogGroupedWritesRefused(Exception exception);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "PostgreSQL rejected a batch of {Count} grain-state operations; sending each on its own.")]
     private partial void LogBatchRejected(Exception exception, int count);
 
     /// <summary>The catalogue's statements; <paramref name="Grouped"/> is null when writes go out one statement each.</summary>
-    private sealed record Statements(string Read, string Write, string Clear, GroupedWrites? Grouped);
+    private sealed record Statements(string Read, string Write, string Clear, GroupedWrites? Grouped, long ReadAt);
+
+    private bool IsDueForRecheck(Statements statements) =>
+        _options.GroupWrites && statements.Grouped is null && Stopwatch.GetElapsedTime(statements.ReadAt) >= _options.CatalogueRecheck;
 
     /// <summary>The statements that write many rows at once (schema script 007).</summary>
     private sealed record GroupedWrites(string Update, string Insert);
@@ -576,4 +610,8 @@ public sealed class PostgresGrainStorageOptions
     /// ADO.NET provider sends them (false: for comparing the two, and a way back should the grouped statements misbehave).
     /// </summary>
     public bool GroupWrites { get; set; } = true;
+
+    /// <summary>How often a silo that found the grouped statements missing from the catalogue looks for them again.</summary>
+    [System.ComponentModel.DataAnnotations.Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    public TimeSpan CatalogueRecheck { get; set; } = TimeSpan.FromMinutes(1);
 }
