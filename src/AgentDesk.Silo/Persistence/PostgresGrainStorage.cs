@@ -314,33 +314,33 @@ public sealed partial class PostgresGrainStorage : IGrainStorage, IAsyncDisposab
 
         public NpgsqlBatchCommand UpdateCommand(string sql, List<Operation> operations)
         {
-            var command = new NpgsqlBatchCommand(sql);
-            var parameters = command.Parameters;
-            AddColumn(parameters, "Ordinals", NpgsqlDbType.Integer, Updates, i => i);
-            AddColumn(parameters, "ServiceId", NpgsqlDbType.Text, Updates, i => operations[i].Key.ServiceId);
-            AddColumn(parameters, "GrainIdN0", NpgsqlDbType.Bigint, Updates, i => operations[i].Key.N0);
-            AddColumn(parameters, "GrainIdN1", NpgsqlDbType.Bigint, Updates, i => operations[i].Key.N1);
-            AddColumn(parameters, "GrainTypeString", NpgsqlDbType.Text, Updates, i => operations[i].Key.GrainType);
-            AddColumn(parameters, "GrainIdExtensionString", NpgsqlDbType.Text, Updates, i => operations[i].Key.Extension);
-            AddColumn(parameters, "GrainStateVersion", NpgsqlDbType.Integer, Updates, i => operations[i].ExpectedVersion!.Value);
-            AddColumn(parameters, "PayloadBinary", NpgsqlDbType.Bytea, Updates, i => operations[i].Payload!.Value);
+            var command = RowsCommand(sql, operations, Updates);
+            AddColumn(command.Parameters, "ServiceId", NpgsqlDbType.Text, Updates, i => operations[i].Key.ServiceId);
+            AddColumn(command.Parameters, "GrainStateVersion", NpgsqlDbType.Integer, Updates, i => operations[i].ExpectedVersion!.Value);
             return command;
         }
 
         public NpgsqlBatchCommand InsertCommand(string sql, List<Operation> operations)
         {
+            var command = RowsCommand(sql, operations, Inserts);
+            // One service per provider: every row of the batch has the same service id.
+            command.Parameters.Add(new NpgsqlParameter("ServiceId", NpgsqlDbType.Varchar) { Value = operations[Inserts[0]].Key.ServiceId });
+            AddColumn(command.Parameters, "GrainIdHash", NpgsqlDbType.Integer, Inserts, i => operations[i].Key.IdHash);
+            AddColumn(command.Parameters, "GrainTypeHash", NpgsqlDbType.Integer, Inserts, i => operations[i].Key.TypeHash);
+            return command;
+        }
+
+        /// <summary>A grouped statement with the columns both take: each write's ordinal, its row's key and its payload.</summary>
+        private static NpgsqlBatchCommand RowsCommand(string sql, List<Operation> operations, List<int> rows)
+        {
             var command = new NpgsqlBatchCommand(sql);
             var parameters = command.Parameters;
-            // One service per provider: every row of the batch has the same service id.
-            parameters.Add(new NpgsqlParameter("ServiceId", NpgsqlDbType.Varchar) { Value = operations[Inserts[0]].Key.ServiceId });
-            AddColumn(parameters, "Ordinals", NpgsqlDbType.Integer, Inserts, i => i);
-            AddColumn(parameters, "GrainIdHash", NpgsqlDbType.Integer, Inserts, i => operations[i].Key.IdHash);
-            AddColumn(parameters, "GrainIdN0", NpgsqlDbType.Bigint, Inserts, i => operations[i].Key.N0);
-            AddColumn(parameters, "GrainIdN1", NpgsqlDbType.Bigint, Inserts, i => operations[i].Key.N1);
-            AddColumn(parameters, "GrainTypeHash", NpgsqlDbType.Integer, Inserts, i => operations[i].Key.TypeHash);
-            AddColumn(parameters, "GrainTypeString", NpgsqlDbType.Text, Inserts, i => operations[i].Key.GrainType);
-            AddColumn(parameters, "GrainIdExtensionString", NpgsqlDbType.Text, Inserts, i => operations[i].Key.Extension);
-            AddColumn(parameters, "PayloadBinary", NpgsqlDbType.Bytea, Inserts, i => operations[i].Payload!.Value);
+            AddColumn(parameters, "Ordinals", NpgsqlDbType.Integer, rows, i => i);
+            AddColumn(parameters, "GrainIdN0", NpgsqlDbType.Bigint, rows, i => operations[i].Key.N0);
+            AddColumn(parameters, "GrainIdN1", NpgsqlDbType.Bigint, rows, i => operations[i].Key.N1);
+            AddColumn(parameters, "GrainTypeString", NpgsqlDbType.Text, rows, i => operations[i].Key.GrainType);
+            AddColumn(parameters, "GrainIdExtensionString", NpgsqlDbType.Text, rows, i => operations[i].Key.Extension);
+            AddColumn(parameters, "PayloadBinary", NpgsqlDbType.Bytea, rows, i => operations[i].Payload!.Value);
             return command;
         }
 

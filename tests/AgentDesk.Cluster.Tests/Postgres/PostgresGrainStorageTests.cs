@@ -51,8 +51,9 @@ public sealed class PostgresGrainStorageTests : IAsyncLifetime
         // rejects the statement that holds it, which rolls back its batch.
         var full = NewGrain();
         await storage.WriteStateAsync(StateName, full, new GrainState<Balance>(new Balance { FreeUsdc = 1 }));
-        await ExecuteAsync("UPDATE OrleansStorage SET Version = 2147483647 WHERE ServiceId = @service AND GrainTypeString = @first AND GrainIdExtensionString = @key",
-            ("service", ServiceId), ("first", StateName), ("key", full.Key.ToString()));
+        Assert.Equal(1, await ExecuteAsync(PostgresCluster.ConnectionString,
+            "UPDATE OrleansStorage SET Version = 2147483647 WHERE ServiceId = @service AND GrainTypeString = @first AND GrainIdExtensionString = @key",
+            ("service", ServiceId), ("first", StateName), ("key", full.Key.ToString())));
 
         var writes = grains.Select((grain, i) => (Task)storage.WriteStateAsync(StateName, grain, new GrainState<Balance>(new Balance { FreeUsdc = i }))).ToList();
         var rejected = storage.WriteStateAsync(StateName, full, new GrainState<Balance>(new Balance { FreeUsdc = -1 }) { ETag = "2147483647", RecordExists = true });
@@ -98,13 +99,14 @@ public sealed class PostgresGrainStorageTests : IAsyncLifetime
 
     private string ServiceId => Services.GetRequiredService<IOptions<ClusterOptions>>().Value.ServiceId;
 
-    private static async Task ExecuteAsync(string sql, params (string Name, object Value)[] parameters)
+    /// <summary>One statement on a connection of its own; the rows it changed.</summary>
+    private static async Task<int> ExecuteAsync(string connectionString, string sql, params (string Name, object Value)[] parameters)
     {
-        await using var connection = new NpgsqlConnection(PostgresCluster.ConnectionString);
+        await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand(sql, connection);
         foreach (var (name, value) in parameters) command.Parameters.AddWithValue(name, value);
-        Assert.Equal(1, await command.ExecuteNonQueryAsync());
+        return await command.ExecuteNonQueryAsync();
     }
 
     [Fact]
@@ -349,25 +351,14 @@ public sealed class PostgresGrainStorageTests : IAsyncLifetime
     {
         // A database of its own: the shared one's catalogue is in use by every other test.
         var database = "gst_schema_" + Guid.NewGuid().ToString("N")[..8];
-        await using (var admin = new NpgsqlConnection(PostgresCluster.ConnectionString))
-        {
-            await admin.OpenAsync();
-            await using var create = new NpgsqlCommand($"CREATE DATABASE {database}", admin);
-            await create.ExecuteNonQueryAsync();
-        }
+        await ExecuteAsync(PostgresCluster.ConnectionString, $"CREATE DATABASE {database}");
         var connectionString = new NpgsqlConnectionStringBuilder(PostgresCluster.ConnectionString) { Database = database, Pooling = false }.ConnectionString;
         try
         {
             await Silo.Persistence.SchemaMigrator.MigratePostgresAsync(connectionString);
-            await using (var connection = new NpgsqlConnection(connectionString))
-            {
-                await connection.OpenAsync();
-                await using var change = new NpgsqlCommand(schema == "missing"
-                    ? "DELETE FROM OrleansQuery WHERE QueryKey LIKE 'AgentDesk.%ManyIn%Storage%'"
-                    : "UPDATE OrleansQuery SET QueryText = replace(QueryText, 's.Version + 1', 's.NoSuchColumn + 1') WHERE QueryKey = 'AgentDesk.UpdateManyInStorageKey'",
-                    connection);
-                Assert.Equal(schema == "missing" ? 2 : 1, await change.ExecuteNonQueryAsync());
-            }
+            Assert.Equal(schema == "missing" ? 2 : 1, await ExecuteAsync(connectionString, schema == "missing"
+                ? "DELETE FROM OrleansQuery WHERE QueryKey LIKE 'AgentDesk.%ManyIn%Storage%'"
+                : "UPDATE OrleansQuery SET QueryText = replace(QueryText, 's.Version + 1', 's.NoSuchColumn + 1') WHERE QueryKey = 'AgentDesk.UpdateManyInStorageKey'"));
             var logger = new RecordingLogger();
             await using var storage = ActivatorUtilities.CreateInstance<PostgresGrainStorage>(Services, connectionString,
                 new Silo.Persistence.JsonGrainStorageSerializer(),
@@ -394,12 +385,12 @@ public sealed class PostgresGrainStorageTests : IAsyncLifetime
             {
                 // A look at the catalogue that fails (here the table is gone for a moment) changes nothing: the
                 // statements in hand still write, one each, and the next look is a recheck later.
-                await ExecuteOnAsync(connectionString, "ALTER TABLE OrleansQuery RENAME TO OrleansQueryAway");
+                await ExecuteAsync(connectionString, "ALTER TABLE OrleansQuery RENAME TO OrleansQueryAway");
                 await Task.Delay(TimeSpan.FromSeconds(1.5));
                 var during = Enumerable.Range(0, 20).Select(_ => NewGrain()).ToArray();
                 await Task.WhenAll(during.Select(grain => storage.WriteStateAsync(StateName, grain, new GrainState<Balance>(new Balance { FreeUsdc = 5 }))));
                 Assert.Contains(logger.Messages, message => message.Contains("Looking for the grouped write statements in OrleansQuery failed", StringComparison.Ordinal));
-                await ExecuteOnAsync(connectionString, "ALTER TABLE OrleansQueryAway RENAME TO OrleansQuery");
+                await ExecuteAsync(connectionString, "ALTER TABLE OrleansQueryAway RENAME TO OrleansQuery");
             }
 
             // The migration catches up (the missing statements written, the edited one restored). A silo that found the
@@ -420,19 +411,8 @@ public sealed class PostgresGrainStorageTests : IAsyncLifetime
         }
         finally
         {
-            await using var admin = new NpgsqlConnection(PostgresCluster.ConnectionString);
-            await admin.OpenAsync();
-            await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS {database} WITH (FORCE)", admin);
-            await drop.ExecuteNonQueryAsync();
+            await ExecuteAsync(PostgresCluster.ConnectionString, $"DROP DATABASE IF EXISTS {database} WITH (FORCE)");
         }
-    }
-
-    private static async Task ExecuteOnAsync(string connectionString, string sql)
-    {
-        await using var connection = new NpgsqlConnection(connectionString);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection);
-        await command.ExecuteNonQueryAsync();
     }
 
     /// <summary>A batch that sent grouped updates, from the provider's debug log.</summary>
