@@ -5,6 +5,8 @@
 # (AgentDesk:Cluster:BatchedGrainStorage=false).
 # AGENTDESK_BENCH_POSITIONS=1000000 ./bench.sh exits runs tick-to-exit at production scale, on PostgreSQL only (about 10
 # minutes here); its figures are named with the scale (exits.tick_to_1000_exits_filled_of_1000k_postgres).
+# AGENTDESK_BENCH_SUBSCRIBERS=50000 ./bench.sh fanout runs the batches to 50,000 subscribers (about 12 minutes here); its
+# figures are named with the scale (fanout.batch_open_50k_postgres, fanout.postgres_vs_memory_at_50k).
 set -euo pipefail
 cd "$(dirname "$0")"
 if [ $# -eq 0 ] || printf '%s\n' "$@" | grep -qxE 'fanout|exits|history'; then

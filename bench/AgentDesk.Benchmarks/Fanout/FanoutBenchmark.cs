@@ -19,37 +19,64 @@ namespace AgentDesk.Benchmarks.Fanout;
 /// </summary>
 public static class FanoutBenchmark
 {
-    public const int Subscribers = 10_000;
+    private const int DefaultSubscribers = 10_000;
+
+    /// <summary>
+    /// Subscribers: 10,000, or <c>AGENTDESK_BENCH_SUBSCRIBERS</c> (a multiple of 1,000, at least 10,000) to see how the
+    /// batch grows with its size.
+    /// </summary>
+    public static readonly int Subscribers = ReadSubscribers();
+
+    /// <summary>
+    /// A figure's name at this run's scale: the goals' names at 10,000; at another scale the count in the name follows it
+    /// (<c>fanout.batch_open_50k_memory</c>) and a name without one says it (<c>fanout.postgres_vs_memory_at_50k</c>), so no
+    /// figure is read off another scale's run.
+    /// </summary>
+    public static string Named(string figure)
+    {
+        if (Subscribers == DefaultSubscribers) return figure;
+        var scaled = figure.Replace("_10k", $"_{Subscribers / 1_000}k").Replace("_20k", $"_{2 * Subscribers / 1_000}k");
+        return scaled == figure ? $"{figure}_at_{Subscribers / 1_000}k" : scaled;
+    }
+
+    private static int ReadSubscribers()
+    {
+        var setting = Environment.GetEnvironmentVariable("AGENTDESK_BENCH_SUBSCRIBERS");
+        if (string.IsNullOrEmpty(setting)) return DefaultSubscribers;
+        if (!int.TryParse(setting, out var subscribers) || subscribers < DefaultSubscribers || subscribers % 1_000 != 0)
+            throw new ArgumentException($"AGENTDESK_BENCH_SUBSCRIBERS must be a multiple of 1,000 and at least {DefaultSubscribers:N0}, not '{setting}'.");
+        return subscribers;
+    }
 
     public static async Task RunAsync()
     {
         var loop = PlainLoop();
-        Report.Figure("fanout.plain_loop_10k", loop.TotalMilliseconds, "ms");
+        Report.Figure(Named("fanout.plain_loop_10k"), loop.TotalMilliseconds, "ms");
 
         var (memory, _) = await MeasureAsync(ClusterMode.Memory, null);
-        var memoryMedian = Report.Repeated("fanout.batch_open_10k_memory", memory.Select(b => b.Elapsed.TotalMilliseconds).ToList(), "ms");
+        var memoryMedian = Report.Repeated(Named("fanout.batch_open_10k_memory"), memory.Select(b => b.Elapsed.TotalMilliseconds).ToList(), "ms");
         // With memory storage the whole cluster runs in this process, so what the process spends is the batch's. CPU per
         // subscriber compares two versions of the code on a machine whose speed wanders; CPU over the batch's time says how
         // busy the cores were (2 is all of them here); the GC's pauses and the bytes allocated say what the heap costs.
-        Report.Repeated("fanout.cpu_per_subscriber_memory", memory.Select(b => b.Cpu.TotalMicroseconds / Subscribers).ToList(), "µs");
-        Report.Repeated("fanout.busy_cores_memory", memory.Select(b => b.Cpu / b.Elapsed).ToList(), "cores");
-        Report.Repeated("fanout.gc_pause_share_memory", memory.Select(b => 100 * b.Paused / b.Elapsed).ToList(), "%");
-        Report.Repeated("fanout.allocated_per_subscriber_memory", memory.Select(b => (double)b.Allocated / Subscribers).ToList(), "bytes");
-        Report.Figure("fanout.memory_vs_plain_loop", memoryMedian / loop.TotalMilliseconds, "x");
+        Report.Repeated(Named("fanout.cpu_per_subscriber_memory"), memory.Select(b => b.Cpu.TotalMicroseconds / Subscribers).ToList(), "µs");
+        Report.Repeated(Named("fanout.busy_cores_memory"), memory.Select(b => b.Cpu / b.Elapsed).ToList(), "cores");
+        Report.Repeated(Named("fanout.gc_pause_share_memory"), memory.Select(b => 100 * b.Paused / b.Elapsed).ToList(), "%");
+        Report.Repeated(Named("fanout.allocated_per_subscriber_memory"), memory.Select(b => (double)b.Allocated / Subscribers).ToList(), "bytes");
+        Report.Figure(Named("fanout.memory_vs_plain_loop"), memoryMedian / loop.TotalMilliseconds, "x");
 
         if (Environment.GetEnvironmentVariable("AGENTDESK_BENCH_POSTGRES") is { Length: > 0 } postgres)
         {
             var (pg, writes) = await MeasureAsync(ClusterMode.Postgres, postgres);
-            var pgMedian = Report.Repeated("fanout.batch_open_10k_postgres", pg.Select(b => b.Elapsed.TotalMilliseconds).ToList(), "ms");
+            var pgMedian = Report.Repeated(Named("fanout.batch_open_10k_postgres"), pg.Select(b => b.Elapsed.TotalMilliseconds).ToList(), "ms");
             // The silo's share only: PostgreSQL's own work is another process's.
-            Report.Repeated("fanout.silo_cpu_per_subscriber_postgres", pg.Select(b => b.Cpu.TotalMicroseconds / Subscribers).ToList(), "µs");
-            Report.Repeated("fanout.gc_pause_share_postgres", pg.Select(b => 100 * b.Paused / b.Elapsed).ToList(), "%");
-            Report.Figure("fanout.postgres_vs_memory", pgMedian / memoryMedian, "x");
+            Report.Repeated(Named("fanout.silo_cpu_per_subscriber_postgres"), pg.Select(b => b.Cpu.TotalMicroseconds / Subscribers).ToList(), "µs");
+            Report.Repeated(Named("fanout.gc_pause_share_postgres"), pg.Select(b => 100 * b.Paused / b.Elapsed).ToList(), "%");
+            Report.Figure(Named("fanout.postgres_vs_memory"), pgMedian / memoryMedian, "x");
             writes!.Report();
         }
         else
         {
-            Console.WriteLine("# fanout.batch_open_10k_postgres: skipped (AGENTDESK_BENCH_POSTGRES not set; ./bench.sh sets it)");
+            Console.WriteLine($"# {Named("fanout.batch_open_10k_postgres")}: skipped (AGENTDESK_BENCH_POSTGRES not set; ./bench.sh sets it)");
         }
     }
 

@@ -26,9 +26,9 @@ internal static class PostgresWrites
     {
         public void Report()
         {
-            var grouped = Benchmarks.Report.Repeated("fanout.postgres_writes_20k_grouped", Grouped, "ms");
-            var oneEach = Benchmarks.Report.Repeated("fanout.postgres_writes_20k_one_statement_each", OneStatementEach, "ms");
-            Benchmarks.Report.Figure("fanout.postgres_writes_grouped_vs_one_statement_each", grouped / oneEach, "x");
+            var grouped = Benchmarks.Report.Repeated(FanoutBenchmark.Named("fanout.postgres_writes_20k_grouped"), Grouped, "ms");
+            var oneEach = Benchmarks.Report.Repeated(FanoutBenchmark.Named("fanout.postgres_writes_20k_one_statement_each"), OneStatementEach, "ms");
+            Benchmarks.Report.Figure(FanoutBenchmark.Named("fanout.postgres_writes_grouped_vs_one_statement_each"), grouped / oneEach, "x");
         }
     }
 

@@ -72,6 +72,13 @@ public sealed class BatchOptions
     [Range(1, 100_000)]
     public int Parallelism { get; set; } = 500;
 
+    /// <summary>
+    /// Outcomes per stored page: a checkpoint writes the pages that filled since the last one and the batch's row with the
+    /// rest, so its cost is what is new, not the whole batch so far (a page of 1,000 is about 650 KB of JSON).
+    /// </summary>
+    [Range(1, 100_000)]
+    public int OutcomesPerPage { get; set; } = 1_000;
+
     /// <summary>Token decimals for batch (perpetual) positions, whose size is synthetic.</summary>
     [Range(0, 18)]
     public int PositionDecimals { get; set; } = 8;

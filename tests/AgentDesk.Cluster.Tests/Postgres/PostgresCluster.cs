@@ -15,7 +15,7 @@ public static class PostgresCluster
     public static string ConnectionString => Testing.TestEnvironment.PostgresConnectionString;
 
     public static async Task<InProcessTestCluster> StartAsync(string serviceId, short silos = 1, TimeSpan? venueDelay = null, int? batchParallelism = null,
-        bool? batchedGrainStorage = null)
+        bool? batchedGrainStorage = null, int? outcomesPerPage = null)
     {
         var builder = new InProcessTestClusterBuilder(silos);
         // A fixed service id: a restarted cluster must find the rows the previous one wrote.
@@ -29,6 +29,7 @@ public static class PostgresCluster
             silo.Services.Configure<Grains.Options.PriceOptions>(o => o.MaxJumpBps = 1_000_000);
             if (venueDelay is { } delay) silo.Services.Configure<PaperVenueOptions>(o => o.FillLatencyMs = (int)delay.TotalMilliseconds);
             if (batchParallelism is { } parallelism) silo.Services.Configure<Grains.Options.BatchOptions>(o => o.Parallelism = parallelism);
+            if (outcomesPerPage is { } perPage) silo.Services.Configure<Grains.Options.BatchOptions>(o => o.OutcomesPerPage = perPage);
             // Declare a killed silo dead quickly so the survivors take over its grains within the test's deadline.
             silo.Configure<ClusterMembershipOptions>(o =>
             {
