@@ -35,8 +35,10 @@ public static class FanoutBenchmark
     public static string Named(string figure)
     {
         if (Subscribers == DefaultSubscribers) return figure;
-        var scaled = figure.Replace("_10k", $"_{Subscribers / 1_000}k").Replace("_20k", $"_{2 * Subscribers / 1_000}k");
-        return scaled == figure ? $"{figure}_at_{Subscribers / 1_000}k" : scaled;
+        // The 20,000 writes' figures are twice the subscribers; every other count in a name is the subscribers.
+        if (figure.Contains("_20k", StringComparison.Ordinal)) return figure.Replace("_20k", $"_{2 * Subscribers / 1_000}k", StringComparison.Ordinal);
+        if (figure.Contains("_10k", StringComparison.Ordinal)) return figure.Replace("_10k", $"_{Subscribers / 1_000}k", StringComparison.Ordinal);
+        return $"{figure}_at_{Subscribers / 1_000}k";
     }
 
     private static int ReadSubscribers()

@@ -12,7 +12,7 @@ namespace AgentDesk.Benchmarks.Fanout;
 
 /// <summary>
 /// The grain-state writes of a batch-open on their own: a subscriber's account and position rows (the real ones the timed
-/// batches just stored), written for 10,000 subscribers by the batched provider with its writes grouped into one update and
+/// batches just stored), written for every subscriber (10,000 by default) by the batched provider with its writes grouped into one update and
 /// one insert per round trip, and with one statement per write as Orleans' ADO.NET provider sends them. The two alternate,
 /// each on rows of its own, after a first round that inserts them.
 /// </summary>
@@ -66,7 +66,7 @@ internal static class PostgresWrites
         }
     }
 
-    /// <summary>The rows the two ways wrote: 40,000 of them a run, which would otherwise grow the table for later runs.</summary>
+    /// <summary>The rows the two ways wrote: four per subscriber a run, which would otherwise grow the table for later runs.</summary>
     private static async Task DeleteRowsAsync(string connectionString, params string[] serviceIds)
     {
         await using var database = NpgsqlDataSource.Create(connectionString);

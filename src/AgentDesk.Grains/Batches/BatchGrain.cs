@@ -44,8 +44,11 @@ public sealed class BatchState
     /// </summary>
     public Dictionary<string, BatchStepOutcome> Outcomes { get; set; } = [];
 
-    /// <summary>Pages of outcomes stored in rows of their own (<see cref="BatchOutcomePage"/>), numbered from 0.</summary>
-    public int OutcomePages { get; set; }
+    /// <summary>
+    /// The keys of the pages of outcomes stored in rows of their own (<see cref="BatchOutcomePage"/>), in order. Each key is
+    /// new (a Guid) and its row written once, before this row names it.
+    /// </summary>
+    public List<string> OutcomePages { get; set; } = [];
 
     public bool FeesCredited { get; set; }
     public DateTimeOffset StartedAt { get; set; }
@@ -60,7 +63,8 @@ public sealed class BatchState
 
 /// <summary>
 /// <see cref="BatchOptions.OutcomesPerPage"/> outcomes of a batch, in the order they were recorded, in a row of their own
-/// (<see cref="StorageNames.BatchOutcomePage"/>). Written once, when it fills, and never again.
+/// (state <see cref="StorageNames.BatchOutcomes"/>, the batch's id with the page's key as its extension). Written once, when
+/// it fills, under a key never used before, and never again.
 /// </summary>
 public sealed class BatchOutcomePage
 {
@@ -78,7 +82,9 @@ public sealed class BatchOutcomePage
 /// The outcomes are stored in pages: each checkpoint writes the pages that filled since the last one, once each, and the
 /// batch's own row with the few outcomes not in a page yet. So a checkpoint costs what is new, not everything done so far:
 /// rewriting every outcome at every checkpoint grew with the square of the batch's size (a 50,000-subscriber batch's last
-/// writes were 33 MB of JSON and took about a second each on PostgreSQL; docs/benchmarks.md).
+/// writes were 33 MB of JSON and took about a second each on PostgreSQL; docs/benchmarks.md). A page is inserted under a
+/// new key and only then named in the batch's row, whose version check decides: pages a failed or stale activation wrote
+/// are named by no row and never read, and no writer can overwrite a page a row names.
 /// </remarks>
 [GrainType("batch")]
 public sealed class BatchGrain(
@@ -130,9 +136,17 @@ public sealed class BatchGrain(
     {
         try
         {
-            var pages = Enumerable.Range(0, S.OutcomePages).Select(_ => new GrainState<BatchOutcomePage>(new BatchOutcomePage())).ToList();
-            await Task.WhenAll(pages.Select((page, i) => Storage.ReadStateAsync(StorageNames.BatchOutcomePage(i), this.GetGrainId(), page)));
-            foreach (var outcome in pages.SelectMany(page => page.State?.Outcomes ?? [])) _outcomes[outcome.Account] = outcome;
+            var pages = S.OutcomePages.Select(_ => new GrainState<BatchOutcomePage>(new BatchOutcomePage())).ToList();
+            foreach (var chunk in Enumerable.Range(0, pages.Count).Chunk(PagesAtOnce))
+                await Task.WhenAll(chunk.Select(i => Storage.ReadStateAsync(StorageNames.BatchOutcomes, PageId(S.OutcomePages[i]), pages[i])));
+            for (var i = 0; i < pages.Count; i++)
+            {
+                // Named only once written, and never empty, so a page missing or empty (cleared) is a row changed behind the
+                // cluster's back: not read as no outcomes.
+                if (!pages[i].RecordExists || pages[i].State is not { Outcomes.Count: > 0 } page)
+                    throw new InvalidOperationException($"Batch {BatchId} names outcome page {S.OutcomePages[i]}, which is not stored.");
+                foreach (var outcome in page.Outcomes) _outcomes[outcome.Account] = outcome;
+            }
         }
         catch (Exception e) when (DiscardStateOnFailure.FromDatabase(e) is { } database)
         {
@@ -238,28 +252,28 @@ public sealed class BatchGrain(
     }
 
     /// <summary>
-    /// Writes every full page of the outcomes not in a page yet, side by side, before the row that names them: a page whose
-    /// row never learned of it (the silo died between the two) is written again, after a read of its version.
+    /// Inserts every full page of the outcomes not in a page yet, each under a new key, before the row that names them. If
+    /// the row's write then fails, or this activation is a stale one, the pages are named by nothing (and stay, unread).
     /// </summary>
     private async Task StoreFullPagesAsync()
     {
         var perPage = options.Value.OutcomesPerPage;
-        var full = _unpaged.Count / perPage;
-        if (full == 0) return;
-        await Task.WhenAll(Enumerable.Range(0, full).Select(i => StorePageAsync(S.OutcomePages + i,
-            _unpaged.GetRange(i * perPage, perPage).Select(account => _outcomes[account]).ToList())));
-        _unpaged.RemoveRange(0, full * perPage);
-        S.OutcomePages += full;
+        var keys = Enumerable.Range(0, _unpaged.Count / perPage).Select(_ => Guid.NewGuid().ToString("N")).ToArray();
+        if (keys.Length == 0) return;
+        foreach (var chunk in Enumerable.Range(0, keys.Length).Chunk(PagesAtOnce))
+        {
+            await Task.WhenAll(chunk.Select(i => Storage.WriteStateAsync(StorageNames.BatchOutcomes, PageId(keys[i]),
+                new GrainState<BatchOutcomePage>(new BatchOutcomePage { Outcomes = [.. _unpaged.GetRange(i * perPage, perPage).Select(a => _outcomes[a])] }))));
+        }
+        _unpaged.RemoveRange(0, keys.Length * perPage);
+        S.OutcomePages = [.. S.OutcomePages, .. keys];
     }
 
-    private async Task StorePageAsync(int page, List<BatchStepOutcome> outcomes)
-    {
-        var name = StorageNames.BatchOutcomePage(page);
-        var row = new GrainState<BatchOutcomePage>(new BatchOutcomePage());
-        await Storage.ReadStateAsync(name, this.GetGrainId(), row);
-        row.State = new BatchOutcomePage { Outcomes = outcomes };
-        await Storage.WriteStateAsync(name, this.GetGrainId(), row);
-    }
+    /// <summary>A page's row: the batch's id, with the page's key as its extension.</summary>
+    private GrainId PageId(string key) => GrainId.Create(this.GetGrainId().Type, GrainIdKeyExtensions.CreateGuidKey(BatchId, key));
+
+    /// <summary>Page rows read or written side by side: enough to fill the storage's round trips, not its connection pool.</summary>
+    private const int PagesAtOnce = 16;
 
     public async Task ReceiveReminder(string reminderName, TickStatus status)
     {

@@ -27,6 +27,6 @@ public static class StorageNames
     /// <summary>One of an exit-index page's stored parts (<c>ExitIndex.PartsPerPage</c>), each its own row.</summary>
     public static string ExitWatchPart(int part) => $"exitWatchPart{part.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
 
-    /// <summary>A page of a batch's outcomes (<c>BatchOutcomePage</c>), each its own row.</summary>
-    public static string BatchOutcomePage(int page) => $"batchOutcomes{page.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
+    /// <summary>A page of a batch's outcomes (<c>BatchOutcomePage</c>), each its own row: the batch's id, the page's key as its extension.</summary>
+    public const string BatchOutcomes = "batchOutcomes";
 }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 using AgentDesk.Contracts.Events;
 using AgentDesk.Domain.Intents;
 using Orleans.Storage;
@@ -8,7 +9,8 @@ namespace AgentDesk.Silo.Persistence;
 
 /// <summary>
 /// Stores grain state as plain System.Text.Json (camelCase, enums as names): readable in the database, with
-/// no .NET type names in it, so renaming a class never orphans stored rows.
+/// no .NET type names in it, so renaming a class never orphans stored rows. An event draft's payload is stored as the JSON
+/// it is (<see cref="EventPayloadJsonConverter"/>).
 /// </summary>
 public sealed class JsonGrainStorageSerializer : IGrainStorageSerializer
 {
@@ -20,6 +22,7 @@ public sealed class JsonGrainStorageSerializer : IGrainStorageSerializer
             new WrittenOnceJsonConverter<IntentAuthorization>(),
         },
         NumberHandling = JsonNumberHandling.Strict,
+        TypeInfoResolver = new DefaultJsonTypeInfoResolver { Modifiers = { EventPayloadJsonConverter.Apply } },
     };
 
     /// <summary>What <see cref="JsonSerializer.SerializeToUtf8Bytes{TValue}(TValue, JsonSerializerOptions?)"/> writes with for <see cref="Options"/>.</summary>

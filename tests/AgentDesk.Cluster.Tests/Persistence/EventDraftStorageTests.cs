@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 using AgentDesk.Contracts.Events;
 using AgentDesk.Silo.Persistence;
 
@@ -53,6 +54,79 @@ public sealed class EventDraftStorageTests
             Assert.Equal(state.Events, read.Events); // every field, the JSON payload's quotes and accents included
             Assert.Equal(JsonSerializer.Serialize(read, Plain), Stored(read));
         }
+    }
+
+    /// <summary>How rows stored a draft's payload before it was stored as itself: as a JSON string.</summary>
+    private static readonly JsonSerializerOptions PayloadAsString = new(Plain) { TypeInfoResolver = new DefaultJsonTypeInfoResolver() };
+
+    [Fact]
+    public void A_payload_is_stored_as_the_json_it_is_and_read_back_byte_for_byte()
+    {
+        var draft = Draft(3) with { Data = JsonSerializer.Serialize(new { note = "say \"3\" ünïcode <&> 1+1", inner = new { a = 1, b = "two" } }) };
+        var state = new State { Name = "position", Events = [draft] };
+
+        var stored = Stored(state);
+        var payload = JsonDocument.Parse(stored).RootElement.GetProperty("events")[0].GetProperty("data");
+        Assert.Equal(JsonValueKind.Object, payload.ValueKind);
+        Assert.Equal(draft.Data, payload.GetRawText());
+        Assert.True(stored.Length < JsonSerializer.Serialize(state, PayloadAsString).Length - 5 * draft.Data.Count(c => c == '"'));
+
+        var read = Serializer.Deserialize<State>(Serializer.Serialize(state));
+        Assert.Equal(draft, Assert.Single(read.Events)); // the payload's text exactly, escapes and all
+    }
+
+    [Fact]
+    public void Rows_that_stored_payloads_as_strings_read_back_the_same_drafts()
+    {
+        var state = new State { Name = "agent", Events = [Draft(4), Draft(5)] };
+        var row = JsonSerializer.SerializeToUtf8Bytes(state, PayloadAsString);
+        Assert.Equal(JsonValueKind.String, JsonDocument.Parse(row).RootElement.GetProperty("events")[0].GetProperty("data").ValueKind);
+
+        var read = Serializer.Deserialize<State>(new BinaryData(row));
+        Assert.Equal(state.Events, read.Events);
+        Assert.Equal(JsonSerializer.Serialize(read, Plain), Stored(read));
+    }
+
+    /// <summary>Only an object or an array is stored as itself: anything else would read back as another value, or is not JSON.</summary>
+    [Theory]
+    [InlineData("not json", JsonValueKind.String)]
+    [InlineData("\"a json string\"", JsonValueKind.String)]
+    [InlineData("42", JsonValueKind.String)]
+    [InlineData("null", JsonValueKind.String)]
+    [InlineData("", JsonValueKind.String)]
+    [InlineData(" {\"padded\":1}", JsonValueKind.String)]
+    [InlineData("{\"a\":1} {\"b\":2}", JsonValueKind.String)]
+    [InlineData("{not: json}", JsonValueKind.String)]
+    [InlineData("{\"trailing\":1,}", JsonValueKind.String)]
+    [InlineData("{/* a comment */}", JsonValueKind.String)]
+    [InlineData("[1, {\"spaced\" : true}]", JsonValueKind.Array)]
+    [InlineData("{\"twice\":1.0,\"twice\":2,\"raw\":\"ü\\u00fc\"}", JsonValueKind.Object)]
+    [InlineData("{}", JsonValueKind.Object)]
+    public void Any_payload_reads_back_exactly_as_recorded(string data, JsonValueKind storedAs)
+    {
+        var state = new State { Events = [Draft(6) with { Data = data }] };
+
+        var stored = JsonDocument.Parse(Stored(state)).RootElement.GetProperty("events")[0].GetProperty("data");
+        Assert.Equal(storedAs, stored.ValueKind);
+        Assert.Equal(data, Serializer.Deserialize<State>(Serializer.Serialize(state)).Events.Single().Data);
+    }
+
+    /// <summary>
+    /// A row is read within a depth of 64 and a payload sits some levels down in it, so a payload stored as itself may
+    /// nest 32 deep; a deeper one is stored as a string and still reads back (as itself, its row would never read again).
+    /// </summary>
+    [Theory]
+    [InlineData(32, JsonValueKind.Object)]
+    [InlineData(33, JsonValueKind.String)]
+    [InlineData(200, JsonValueKind.String)]
+    public void A_payload_nested_deeper_than_a_row_can_hold_is_stored_as_a_string(int depth, JsonValueKind storedAs)
+    {
+        var data = string.Concat(Enumerable.Repeat("{\"a\":", depth)) + "1" + new string('}', depth);
+        var state = new State { Events = [Draft(9) with { Data = data }] };
+
+        var stored = JsonDocument.Parse(Stored(state)).RootElement.GetProperty("events")[0].GetProperty("data");
+        Assert.Equal(storedAs, stored.ValueKind);
+        Assert.Equal(data, Serializer.Deserialize<State>(Serializer.Serialize(state)).Events.Single().Data);
     }
 
     [Fact]

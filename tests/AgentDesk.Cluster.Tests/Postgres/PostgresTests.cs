@@ -70,64 +70,108 @@ public sealed class PostgresTests
     }
 
     /// <remarks>
-    /// Pages of two: five outcomes are two pages in rows of their own and one in the batch's row. A page row the batch's
-    /// row never named (a silo that died between the two writes leaves one) is there before the batch starts, and is
-    /// written over, not taken for an outcome.
+    /// Pages of two, one subscriber at a time and a slow venue, so that checkpoints store pages after pages: five outcomes
+    /// are two pages in rows of their own and one in the batch's row. Beside it, a batch stored before pages (every outcome
+    /// in its own row) reads as it did. Both grain-state providers, which write and read the same rows.
     /// </remarks>
-    [Fact]
-    public async Task A_batch_stores_its_outcomes_in_pages_of_their_own_and_reads_every_one_back_after_a_restart()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_batch_stores_its_outcomes_in_pages_of_their_own_and_reads_every_one_back_after_a_restart(bool batchedGrainStorage)
     {
         var serviceId = NewServiceId();
-        var batchId = Guid.NewGuid();
+        var (batchId, storedBefore) = (Guid.NewGuid(), Guid.NewGuid());
         string poor;
         BatchResult opened;
-        await using (var first = await PostgresCluster.StartAsync(serviceId, outcomesPerPage: 2))
+        BatchStepOutcome[] before;
+        await using (var first = await PostgresCluster.StartAsync(serviceId, venueDelay: TimeSpan.FromMilliseconds(600), batchParallelism: 1,
+                         batchedGrainStorage: batchedGrainStorage, outcomesPerPage: 2))
         {
             var world = new Scenario(first.Client);
             var agent = await world.AgentAsync();
             for (var i = 0; i < 4; i++) await world.AccountAsync(100m + i, agent);
             poor = await world.AccountAsync(6m, agent);
             await world.PriceAsync(100m);
-            var storage = first.Silos[0].ServiceProvider.GetRequiredKeyedService<IGrainStorage>(StorageNames.Provider);
-            var stray = new BatchStepOutcome(TestData.NewAddress(), true, Guid.NewGuid().ToString(), false, 1m, [], null, null);
-            await storage.WriteStateAsync(StorageNames.BatchOutcomePage(0), first.Client.GetGrain<IBatchGrain>(batchId).GetGrainId(),
-                new GrainState<BatchOutcomePage>(new BatchOutcomePage { Outcomes = [stray] }));
-
             opened = await world.BatchOpenAsync(agent, weight: 50, leverage: 2, batchId: batchId);
             Assert.Equal(5, opened.Results.Count);
-            Assert.DoesNotContain(opened.Results, r => r.Account == stray.Account);
+
+            before = [.. opened.Results.Take(3)];
+            var storage = first.Silos[0].ServiceProvider.GetRequiredKeyedService<IGrainStorage>(StorageNames.Provider);
+            await storage.WriteStateAsync(StorageNames.Batch, first.Client.GetGrain<IBatchGrain>(storedBefore).GetGrainId(), new GrainState<BatchState>(
+                new BatchState
+                {
+                    Kind = BatchKind.Open, Open = new BatchOpenRequest(agent, world.Symbol, Side.Long, 50, 2, 0, 0, 0, 0), Organization = world.Organization,
+                    Status = BatchStatus.Completed, Symbol = world.Symbol, Subscribers = before.Length,
+                    Outcomes = before.ToDictionary(o => o.Account),
+                }));
             await first.StopAllSilosAsync();
         }
+        // As a release before pages stored it: no page keys at all.
+        Assert.Equal(1, await ExecuteAsync("""
+            UPDATE orleansstorage SET payloadbinary = convert_to(replace(convert_from(payloadbinary, 'UTF8'), ',"outcomePages":[]', ''), 'UTF8')
+            WHERE serviceid = @service AND graintypestring = 'batch' AND convert_from(payloadbinary, 'UTF8') LIKE '%"subscribers":3,%'
+            """, serviceId));
 
-        var rows = await BatchRowsAsync(serviceId);
-        Assert.Equal(["batch", "batchOutcomes0", "batchOutcomes1"], rows.Keys.Order());
-        Assert.Equal(2, rows["batch"].GetProperty("outcomePages").GetInt32());
-        var stored = new[] { rows["batchOutcomes0"], rows["batchOutcomes1"] }
-            .SelectMany(page => page.GetProperty("outcomes").EnumerateArray().Select(o => o.GetProperty("account").GetString()))
-            .Concat(rows["batch"].GetProperty("outcomes").EnumerateObject().Select(o => o.Name))
+        var rows = await BatchRowsAsync(serviceId, batchId);
+        var header = rows.Single(r => r.State == StorageNames.Batch).Json;
+        var pageKeys = header.GetProperty("outcomePages").EnumerateArray().Select(k => k.GetString()).ToList();
+        Assert.Equal(2, pageKeys.Count);
+        var stored = pageKeys
+            .SelectMany(key => rows.Single(r => r.State == StorageNames.BatchOutcomes && r.Extension == key).Json.GetProperty("outcomes").EnumerateArray())
+            .Select(o => o.GetProperty("account").GetString())
+            .Concat(header.GetProperty("outcomes").EnumerateObject().Select(o => o.Name))
             .ToList();
         Assert.Equal(opened.Results.Select(r => r.Account), stored);
+        // Stored by two checkpoints, a second apart, not by one write at the end.
+        var written = pageKeys.Select(key => rows.Single(r => r.Extension == key).ModifiedOn).ToList();
+        Assert.True(written[1] - written[0] >= TimeSpan.FromMilliseconds(500), $"pages written at {written[0]:O} and {written[1]:O}");
 
-        await using var second = await PostgresCluster.StartAsync(serviceId, outcomesPerPage: 2);
+        await using var second = await PostgresCluster.StartAsync(serviceId, batchedGrainStorage: batchedGrainStorage, outcomesPerPage: 2);
         var again = (await second.Client.GetGrain<IBatchGrain>(batchId).GetAsync())!;
         Assert.Equal(BatchStatus.Completed, again.Status);
         Assert.Equal((4, 1), (again.Successful, again.Failed));
-        Assert.Equal(opened.Results.Select(r => (r.Account, r.Success, r.PositionId, r.Transaction?.Hash, r.Problem?.Code)),
-            again.Results.Select(r => (r.Account, r.Success, r.PositionId, r.Transaction?.Hash, r.Problem?.Code)));
+        Assert.Equal(opened.Results.Select(Summary), again.Results.Select(Summary));
         Assert.Equal(Errors.BelowMinTradeSize, again.Results.Single(r => r.Account == poor).Problem!.Code);
+        var old = (await second.Client.GetGrain<IBatchGrain>(storedBefore).GetAsync())!;
+        Assert.Equal(before.Select(Summary), old.Results.Select(Summary));
+        await second.StopAllSilosAsync();
+
+        // A page its row names, gone behind the cluster's back: the batch refuses to load rather than answer without it.
+        Assert.Equal(1, await ExecuteAsync("DELETE FROM orleansstorage WHERE serviceid = @service AND grainidextensionstring = @key", serviceId, pageKeys[1]));
+        await using var third = await PostgresCluster.StartAsync(serviceId, batchedGrainStorage: batchedGrainStorage, outcomesPerPage: 2);
+        var refused = await Assert.ThrowsAnyAsync<Exception>(() => third.Client.GetGrain<IBatchGrain>(batchId).GetAsync());
+        Assert.Contains(pageKeys[1]!, refused.ToString(), StringComparison.Ordinal);
+
+        static (string, bool, string?, string?, Domain.Common.ErrorCode?) Summary(BatchStepOutcome r) => (r.Account, r.Success, r.PositionId, r.Transaction?.Hash, r.Problem?.Code);
     }
 
-    /// <summary>The service's batch rows by state name, their JSON parsed.</summary>
-    private static async Task<Dictionary<string, JsonElement>> BatchRowsAsync(string serviceId)
+    private static async Task<int> ExecuteAsync(string sql, string serviceId, string? key = null)
     {
         await using var connection = new NpgsqlConnection(PostgresCluster.ConnectionString);
         await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(
-            "SELECT graintypestring, payloadbinary FROM orleansstorage WHERE serviceid = @service AND graintypestring LIKE 'batch%'", connection);
+        await using var command = new NpgsqlCommand(sql, connection);
         command.Parameters.AddWithValue("service", serviceId);
-        var rows = new Dictionary<string, JsonElement>();
+        if (key is not null) command.Parameters.AddWithValue("key", key);
+        return await command.ExecuteNonQueryAsync();
+    }
+
+    /// <summary>A batch's rows (its own and its pages), their JSON parsed.</summary>
+    private static async Task<List<(string State, string? Extension, DateTime ModifiedOn, JsonElement Json)>> BatchRowsAsync(string serviceId, Guid batchId)
+    {
+        var halves = batchId.ToByteArray();
+        await using var connection = new NpgsqlConnection(PostgresCluster.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("""
+            SELECT graintypestring, grainidextensionstring, modifiedon, payloadbinary FROM orleansstorage
+            WHERE serviceid = @service AND grainidn0 = @n0 AND grainidn1 = @n1
+            """, connection);
+        command.Parameters.AddWithValue("service", serviceId);
+        command.Parameters.AddWithValue("n0", BitConverter.ToInt64(halves, 0));
+        command.Parameters.AddWithValue("n1", BitConverter.ToInt64(halves, 8));
+        var rows = new List<(string, string?, DateTime, JsonElement)>();
         await using var reader = await command.ExecuteReaderAsync();
-        while (await reader.ReadAsync()) rows.Add(reader.GetString(0), JsonDocument.Parse((byte[])reader[1]).RootElement.Clone());
+        while (await reader.ReadAsync())
+            rows.Add((reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1), reader.GetDateTime(2), JsonDocument.Parse((byte[])reader[3]).RootElement.Clone()));
         return rows;
     }
 
