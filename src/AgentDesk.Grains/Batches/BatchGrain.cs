@@ -82,7 +82,7 @@ public sealed class BatchOutcomePage
 /// The outcomes are stored in pages: each checkpoint writes the pages that filled since the last one, once each, and the
 /// batch's own row with the few outcomes not in a page yet. So a checkpoint costs what is new, not everything done so far:
 /// rewriting every outcome at every checkpoint grew with the square of the batch's size (a 50,000-subscriber batch's last
-/// writes were 33 MB of JSON and took about a second each on PostgreSQL; docs/benchmarks.md). A page is inserted under a
+/// writes were 33 MB of JSON and took up to a second each on PostgreSQL; docs/benchmarks.md). A page is inserted under a
 /// new key and only then named in the batch's row, whose version check decides: pages a failed or stale activation wrote
 /// are named by no row and never read, and no writer can overwrite a page a row names.
 /// </remarks>
@@ -102,6 +102,9 @@ public sealed class BatchGrain(
     private const int StepAttempts = 3;
     public const int MaxResumes = 5;
     private static readonly TimeSpan CheckpointInterval = TimeSpan.FromSeconds(1);
+
+    /// <summary>Page rows read or written side by side: enough to fill the storage's round trips, not its connection pool.</summary>
+    private const int PagesAtOnce = 16;
 
     private EventOutbox? _events;
 
@@ -271,9 +274,6 @@ public sealed class BatchGrain(
 
     /// <summary>A page's row: the batch's id, with the page's key as its extension.</summary>
     private GrainId PageId(string key) => GrainId.Create(this.GetGrainId().Type, GrainIdKeyExtensions.CreateGuidKey(BatchId, key));
-
-    /// <summary>Page rows read or written side by side: enough to fill the storage's round trips, not its connection pool.</summary>
-    private const int PagesAtOnce = 16;
 
     public async Task ReceiveReminder(string reminderName, TickStatus status)
     {
