@@ -158,7 +158,7 @@ public sealed class BatchGrain(
             logger.LogWarning(database, "Batch {BatchId} could not load its outcomes", BatchId);
             throw new StorageUnavailableException($"The database failed while batch {BatchId} loaded its outcomes: {database.Message}");
         }
-        foreach (var (account, outcome) in S.Outcomes) Record(account, outcome);
+        foreach (var (account, outcome) in S.Outcomes) RecordOutcome(account, outcome);
         _stored = Stored ? Result() : null;
         Events.Publish();
     }
@@ -248,7 +248,7 @@ public sealed class BatchGrain(
         _stored = Stored ? snapshot : null;
     }
 
-    private void Record(string account, BatchStepOutcome outcome)
+    private void RecordOutcome(string account, BatchStepOutcome outcome)
     {
         _outcomes[account] = outcome;
         _unpaged.Add(account);
@@ -376,7 +376,7 @@ public sealed class BatchGrain(
                 var results = await Task.WhenAll(chunk.Select(account => StepAsync(account, step, price, attempt)));
                 foreach (var (account, outcome, transient) in results)
                 {
-                    if (outcome is not null) Record(account, outcome);
+                    if (outcome is not null) RecordOutcome(account, outcome);
                     else
                     {
                         retry.Add(account);
@@ -412,7 +412,7 @@ public sealed class BatchGrain(
         {
             foreach (var (account, outcome) in await Task.WhenAll(chunk.Select(account => ConcludeStepAsync(account, step))))
             {
-                if (outcome is not null) Record(account, outcome);
+                if (outcome is not null) RecordOutcome(account, outcome);
                 else unknown++;
             }
         }

@@ -51,7 +51,7 @@ public sealed class PostgresGrainStorageTests : IAsyncLifetime
         // rejects the statement that holds it, which rolls back its batch.
         var full = NewGrain();
         await storage.WriteStateAsync(StateName, full, new GrainState<Balance>(new Balance { FreeUsdc = 1 }));
-        Assert.Equal(1, await ExecuteAsync(PostgresCluster.ConnectionString,
+        Assert.Equal(1, await PostgresCluster.ExecuteAsync(PostgresCluster.ConnectionString,
             "UPDATE OrleansStorage SET Version = 2147483647 WHERE ServiceId = @service AND GrainTypeString = @first AND GrainIdExtensionString = @key",
             ("service", ServiceId), ("first", StateName), ("key", full.Key.ToString())));
 
@@ -98,16 +98,6 @@ public sealed class PostgresGrainStorageTests : IAsyncLifetime
     }
 
     private string ServiceId => Services.GetRequiredService<IOptions<ClusterOptions>>().Value.ServiceId;
-
-    /// <summary>One statement on a connection of its own; the rows it changed.</summary>
-    private static async Task<int> ExecuteAsync(string connectionString, string sql, params (string Name, object Value)[] parameters)
-    {
-        await using var connection = new NpgsqlConnection(connectionString);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection);
-        foreach (var (name, value) in parameters) command.Parameters.AddWithValue(name, value);
-        return await command.ExecuteNonQueryAsync();
-    }
 
     [Fact]
     public async Task After_the_server_ends_every_pooled_session_the_next_reads_and_writes_succeed_on_new_ones()
@@ -351,12 +341,12 @@ public sealed class PostgresGrainStorageTests : IAsyncLifetime
     {
         // A database of its own: the shared one's catalogue is in use by every other test.
         var database = "gst_schema_" + Guid.NewGuid().ToString("N")[..8];
-        await ExecuteAsync(PostgresCluster.ConnectionString, $"CREATE DATABASE {database}");
+        await PostgresCluster.ExecuteAsync(PostgresCluster.ConnectionString, $"CREATE DATABASE {database}");
         var connectionString = new NpgsqlConnectionStringBuilder(PostgresCluster.ConnectionString) { Database = database, Pooling = false }.ConnectionString;
         try
         {
             await Silo.Persistence.SchemaMigrator.MigratePostgresAsync(connectionString);
-            Assert.Equal(schema == "missing" ? 2 : 1, await ExecuteAsync(connectionString, schema == "missing"
+            Assert.Equal(schema == "missing" ? 2 : 1, await PostgresCluster.ExecuteAsync(connectionString, schema == "missing"
                 ? "DELETE FROM OrleansQuery WHERE QueryKey LIKE 'AgentDesk.%ManyIn%Storage%'"
                 : "UPDATE OrleansQuery SET QueryText = replace(QueryText, 's.Version + 1', 's.NoSuchColumn + 1') WHERE QueryKey = 'AgentDesk.UpdateManyInStorageKey'"));
             var logger = new RecordingLogger();
@@ -385,12 +375,12 @@ public sealed class PostgresGrainStorageTests : IAsyncLifetime
             {
                 // A look at the catalogue that fails (here the table is gone for a moment) changes nothing: the
                 // statements in hand still write, one each, and the next look is a recheck later.
-                await ExecuteAsync(connectionString, "ALTER TABLE OrleansQuery RENAME TO OrleansQueryAway");
+                await PostgresCluster.ExecuteAsync(connectionString, "ALTER TABLE OrleansQuery RENAME TO OrleansQueryAway");
                 await Task.Delay(TimeSpan.FromSeconds(1.5));
                 var during = Enumerable.Range(0, 20).Select(_ => NewGrain()).ToArray();
                 await Task.WhenAll(during.Select(grain => storage.WriteStateAsync(StateName, grain, new GrainState<Balance>(new Balance { FreeUsdc = 5 }))));
                 Assert.Contains(logger.Messages, message => message.Contains("Looking for the grouped write statements in OrleansQuery failed", StringComparison.Ordinal));
-                await ExecuteAsync(connectionString, "ALTER TABLE OrleansQueryAway RENAME TO OrleansQuery");
+                await PostgresCluster.ExecuteAsync(connectionString, "ALTER TABLE OrleansQueryAway RENAME TO OrleansQuery");
             }
 
             // The migration catches up (the missing statements written, the edited one restored). A silo that found the
@@ -411,7 +401,7 @@ public sealed class PostgresGrainStorageTests : IAsyncLifetime
         }
         finally
         {
-            await ExecuteAsync(PostgresCluster.ConnectionString, $"DROP DATABASE IF EXISTS {database} WITH (FORCE)");
+            await PostgresCluster.ExecuteAsync(PostgresCluster.ConnectionString, $"DROP DATABASE IF EXISTS {database} WITH (FORCE)");
         }
     }
 

@@ -107,10 +107,10 @@ public sealed class PostgresTests
             await first.StopAllSilosAsync();
         }
         // As a release before pages stored it: no page keys at all.
-        Assert.Equal(1, await ExecuteAsync("""
+        Assert.Equal(1, await PostgresCluster.ExecuteAsync(PostgresCluster.ConnectionString, """
             UPDATE orleansstorage SET payloadbinary = convert_to(replace(convert_from(payloadbinary, 'UTF8'), ',"outcomePages":[]', ''), 'UTF8')
             WHERE serviceid = @service AND graintypestring = 'batch' AND convert_from(payloadbinary, 'UTF8') LIKE '%"subscribers":3,%'
-            """, serviceId));
+            """, ("service", serviceId)));
 
         var rows = await BatchRowsAsync(serviceId, batchId);
         var header = rows.Single(r => r.State == StorageNames.Batch).Json;
@@ -137,22 +137,13 @@ public sealed class PostgresTests
         await second.StopAllSilosAsync();
 
         // A page its row names, gone behind the cluster's back: the batch refuses to load rather than answer without it.
-        Assert.Equal(1, await ExecuteAsync("DELETE FROM orleansstorage WHERE serviceid = @service AND grainidextensionstring = @key", serviceId, pageKeys[1]));
+        Assert.Equal(1, await PostgresCluster.ExecuteAsync(PostgresCluster.ConnectionString,
+            "DELETE FROM orleansstorage WHERE serviceid = @service AND grainidextensionstring = @key", ("service", serviceId), ("key", pageKeys[1]!)));
         await using var third = await PostgresCluster.StartAsync(serviceId, batchedGrainStorage: batchedGrainStorage, outcomesPerPage: 2);
         var refused = await Assert.ThrowsAnyAsync<Exception>(() => third.Client.GetGrain<IBatchGrain>(batchId).GetAsync());
         Assert.Contains(pageKeys[1]!, refused.ToString(), StringComparison.Ordinal);
 
         static (string, bool, string?, string?, Domain.Common.ErrorCode?) Summary(BatchStepOutcome r) => (r.Account, r.Success, r.PositionId, r.Transaction?.Hash, r.Problem?.Code);
-    }
-
-    private static async Task<int> ExecuteAsync(string sql, string serviceId, string? key = null)
-    {
-        await using var connection = new NpgsqlConnection(PostgresCluster.ConnectionString);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection);
-        command.Parameters.AddWithValue("service", serviceId);
-        if (key is not null) command.Parameters.AddWithValue("key", key);
-        return await command.ExecuteNonQueryAsync();
     }
 
     /// <summary>A batch's rows (its own and its pages), their JSON parsed.</summary>
