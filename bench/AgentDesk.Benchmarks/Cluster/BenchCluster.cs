@@ -86,8 +86,11 @@ public sealed class BenchCluster : IAsyncDisposable
         return agentId;
     }
 
-    /// <summary>What one timed batch-open took: its time, and the process's CPU time, GC pauses and bytes allocated meanwhile.</summary>
-    public sealed record BatchTiming(TimeSpan Elapsed, TimeSpan Cpu, TimeSpan Paused, long Allocated);
+    /// <summary>
+    /// What one timed batch-open took: its time, and the process's CPU time, GC pauses, bytes allocated and collections (of
+    /// any generation: each collects gen0) meanwhile.
+    /// </summary>
+    public sealed record BatchTiming(TimeSpan Elapsed, TimeSpan Cpu, TimeSpan Paused, long Allocated, int Collections);
 
     /// <summary>
     /// A batch-open (weight 50, leverage 2, long) to every one of the agent's <paramref name="subscribers"/>, timed until it
@@ -100,11 +103,12 @@ public sealed class BenchCluster : IAsyncDisposable
         var cpu = Environment.CpuUsage.TotalTime;
         var paused = GC.GetTotalPauseDuration();
         var allocated = GC.GetTotalAllocatedBytes();
+        var collections = GC.CollectionCount(0);
         var watch = System.Diagnostics.Stopwatch.StartNew();
         var opened = await Grains.GetGrain<IBatchGrain>(openId).OpenAsync(new BatchOpenRequest(agentId, symbol, Side.Long, 50, 2, 0, 0, 0, 0));
         watch.Stop();
         var timing = new BatchTiming(watch.Elapsed, Environment.CpuUsage.TotalTime - cpu, GC.GetTotalPauseDuration() - paused,
-            GC.GetTotalAllocatedBytes() - allocated);
+            GC.GetTotalAllocatedBytes() - allocated, GC.CollectionCount(0) - collections);
         if (!opened.IsSuccess || opened.Value!.Successful != subscribers)
             throw new InvalidOperationException($"batch did not open for every subscriber: {opened.Problem?.Message} {opened.Value?.Successful}/{opened.Value?.Failed}");
         var closed = await Grains.GetGrain<IBatchGrain>(Guid.NewGuid()).CloseAsync(new BatchCloseRequest(agentId, openId));

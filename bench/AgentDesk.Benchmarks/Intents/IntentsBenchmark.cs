@@ -80,8 +80,10 @@ public static class IntentsBenchmark
         for (var repetition = -WarmUpRounds; repetition < Repetitions; repetition++)
         {
             await QuotePriceAsync(http);
-            // HTTP: every agent's adds in nonce order, agents side by side. Signed and encoded beforehand, untimed.
+            // Every agent's adds, signed and encoded beforehand, untimed.
             var bodies = agents.Select(agent => Enumerable.Range(0, IntentsPerAgent).Select(_ => AddBody(digests, agent, deadline)).ToList()).ToList();
+
+            // HTTP: every agent's adds in nonce order, agents side by side.
             var start = ProcessCost.Now();
             var watch = Stopwatch.StartNew();
             await Task.WhenAll(agents.Select(async (agent, a) =>
@@ -104,6 +106,22 @@ public static class IntentsBenchmark
             var grainTime = watch.Elapsed;
             var grainCost = ProcessCost.Now().Since(start);
 
+            // The same bodies once more, to a route whose agent id is no UUID: the gateway refuses each (400 invalid_agent_id)
+            // after its whole HTTP path (Kestrel, authentication, the rate limit, routing, reading and binding the body, a
+            // problem answer), with the client's side, and before any grain call. Beside the grains' CPU per intent it says
+            // what HTTP adds. The grains first finish what the phase before left them (its events still go to the log after
+            // its last answer), so none of that falls in this one.
+            await Task.Delay(TimeSpan.FromSeconds(1));
+            if (repetition == -WarmUpRounds) await ExpectRefusedAsync(http, bodies[0][0]);
+            start = ProcessCost.Now();
+            watch.Restart();
+            await Task.WhenAll(bodies.Select(async agentBodies =>
+            {
+                foreach (var body in agentBodies) await PostRefusedAsync(http, body);
+            }));
+            var refusedTime = watch.Elapsed;
+            var refusedCost = ProcessCost.Now().Since(start);
+
             var checkRate = InProcessChecks(domain, deadline);
             if (repetition < 0) continue;
             var httpRate = Intents / httpTime.TotalSeconds;
@@ -115,6 +133,9 @@ public static class IntentsBenchmark
             figures.Add("intents.allocated_per_grain_intent", (double)grainCost.AllocatedBytes / Intents, "bytes");
             figures.Add("intents.gc_pause_share_http", 100 * httpCost.GcPaused / httpTime, "%");
             figures.Add("intents.cpu_per_http_intent", httpCost.Cpu.TotalMicroseconds / Intents, "µs");
+            figures.Add("intents.cpu_per_grain_intent", grainCost.Cpu.TotalMicroseconds / Intents, "µs");
+            figures.Add("intents.cpu_per_refused_http_request", refusedCost.Cpu.TotalMicroseconds / Intents, "µs");
+            figures.Add("intents.refused_http_requests_per_s", Intents / refusedTime.TotalSeconds, "requests/s");
             figures.Add("intents.collections_per_1000_http_intents", 1000.0 * httpCost.Collections / Intents, "collections");
         }
         figures.ReportAll();
@@ -261,9 +282,37 @@ public static class IntentsBenchmark
     /// </summary>
     private static async Task PostEncoded(HttpClient http, string path, byte[] json)
     {
-        using var content = new ByteArrayContent(json);
-        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        using var content = Json(json);
         await EnsureSuccessAsync(path, await http.PostAsync(path, content));
+    }
+
+    /// <summary>The route of <see cref="PostRefusedAsync"/>: an add intent's, with an agent id that is no UUID.</summary>
+    private const string RefusedPath = "/agents/not-an-agent-id/add-intents";
+
+    /// <summary>Sends a body the gateway must refuse before any grain call; timed, so it reads the status only.</summary>
+    private static async Task PostRefusedAsync(HttpClient http, byte[] json)
+    {
+        using var content = Json(json);
+        using var response = await http.PostAsync(RefusedPath, content);
+        if (response.StatusCode != System.Net.HttpStatusCode.BadRequest) throw new InvalidOperationException($"{RefusedPath}: {(int)response.StatusCode}, expected 400");
+    }
+
+    /// <summary>Checks once, untimed, that the refusal the timed requests count is the agent id's, not another 400.</summary>
+    private static async Task ExpectRefusedAsync(HttpClient http, byte[] json)
+    {
+        using var content = Json(json);
+        using var response = await http.PostAsync(RefusedPath, content);
+        var answer = await response.Content.ReadAsStringAsync();
+        if (response.StatusCode != System.Net.HttpStatusCode.BadRequest || !answer.Contains("\"invalid_agent_id\"", StringComparison.Ordinal))
+            throw new InvalidOperationException($"{RefusedPath}: {(int)response.StatusCode} {answer}, expected 400 invalid_agent_id");
+    }
+
+    /// <summary>An encoded JSON body, sent with its Content-Length.</summary>
+    private static ByteArrayContent Json(byte[] json)
+    {
+        var content = new ByteArrayContent(json);
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        return content;
     }
 
     private static async Task Put(HttpClient http, string path, object body) =>

@@ -95,7 +95,8 @@ public sealed partial class PostgresGrainStorage : IGrainStorage, IAsyncDisposab
         var row = await RunAsync(new Operation(OperationKind.Read, RowKey.Of(_serviceId, stateName, grainId), null, null));
         grainState.State = row.Payload is null ? _activators.GetActivator<T>().Create() : _serializer.Deserialize<T>(new BinaryData(row.Payload));
         grainState.ETag = row.Version?.ToString(CultureInfo.InvariantCulture);
-        grainState.RecordExists = row.Found;
+        // A cleared row keeps its version (the next write must name it) but holds no state, as Orleans' ADO.NET provider reads it.
+        grainState.RecordExists = row.Payload is not null;
     }
 
     public async Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
@@ -111,13 +112,14 @@ public sealed partial class PostgresGrainStorage : IGrainStorage, IAsyncDisposab
     }
 
     /// <summary>
-    /// As Orleans' providers do: a caller that holds no record reads the row first and clears that version. Unlike the
-    /// ADO.NET provider, a clear that matches no row is refused as a conflict rather than ignored. No grain clears
+    /// As Orleans' ADO.NET provider does: a caller that holds no version reads the row first and clears that version; one
+    /// that holds a version (a cleared row's too) clears only that version, so a write made since is never wiped. Unlike
+    /// the ADO.NET provider, a clear that matches no row is refused as a conflict rather than ignored. No grain clears
     /// its state today.
     /// </summary>
     public async Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
-        if (!grainState.RecordExists)
+        if (!grainState.RecordExists && grainState.ETag is null)
         {
             await ReadStateAsync(stateName, grainId, grainState);
             if (!grainState.RecordExists) return;
@@ -243,12 +245,12 @@ public sealed partial class PostgresGrainStorage : IGrainStorage, IAsyncDisposab
             {
                 // A write with no row back was refused by its version check: its result stays "no version", a conflict.
                 await NextResultSetAsync();
-                while (await reader.ReadAsync()) results[reader.GetInt32(0)] = new RowResult(true, null, reader.GetInt32(1));
+                while (await reader.ReadAsync()) results[reader.GetInt32(0)] = new RowResult(null, reader.GetInt32(1));
             }
             if (plan.Inserts.Count > 0)
             {
                 await NextResultSetAsync();
-                while (await reader.ReadAsync()) results[reader.GetInt32(0)] = new RowResult(true, null, 1);
+                while (await reader.ReadAsync()) results[reader.GetInt32(0)] = new RowResult(null, 1);
             }
             foreach (var i in plan.Alone)
             {
@@ -465,7 +467,7 @@ public sealed partial class PostgresGrainStorage : IGrainStorage, IAsyncDisposab
 
     private enum OperationKind { Read, Write, Clear }
 
-    private readonly record struct RowResult(bool Found, byte[]? Payload, int? Version);
+    private readonly record struct RowResult(byte[]? Payload, int? Version);
 
     private sealed class Operation(OperationKind kind, RowKey key, int? expectedVersion, ReadOnlyMemory<byte>? payload)
     {
@@ -501,8 +503,8 @@ public sealed partial class PostgresGrainStorage : IGrainStorage, IAsyncDisposab
         {
             if (!await reader.ReadAsync()) return default;
             var result = kind == OperationKind.Read
-                ? new RowResult(true, reader.IsDBNull(0) ? null : reader.GetFieldValue<byte[]>(0), reader.IsDBNull(1) ? null : reader.GetInt32(1))
-                : new RowResult(true, null, reader.IsDBNull(0) ? null : reader.GetInt32(0));
+                ? new RowResult(reader.IsDBNull(0) ? null : reader.GetFieldValue<byte[]>(0), reader.IsDBNull(1) ? null : reader.GetInt32(1))
+                : new RowResult(null, reader.IsDBNull(0) ? null : reader.GetInt32(0));
             while (await reader.ReadAsync()) { }
             return result;
         }

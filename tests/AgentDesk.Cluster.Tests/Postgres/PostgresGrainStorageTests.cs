@@ -489,16 +489,32 @@ public sealed class PostgresGrainStorageTests : IAsyncLifetime
         read.State!.FreeUsdc = 4;
         await adoNet.WriteStateAsync(StateName, grain, read);
 
-        // Cleared rows keep their version, and a read of one gives a fresh state.
+        // Cleared rows keep their version, and a read of one gives a fresh state and no record, from either provider.
         var again = new GrainState<Balance>();
         await batched.ReadStateAsync(StateName, grain, again);
         Assert.Equal(4, again.State!.FreeUsdc);
         await batched.ClearStateAsync(StateName, grain, again);
-        Assert.False(again.RecordExists);
+        Assert.Equal(("3", false), (again.ETag, again.RecordExists));
         var cleared = new GrainState<Balance>();
         await batched.ReadStateAsync(StateName, grain, cleared);
-        Assert.Equal(0, cleared.State!.FreeUsdc);
-        Assert.Equal("3", cleared.ETag);
+        Assert.Equal((0m, "3", false), (cleared.State!.FreeUsdc, cleared.ETag, cleared.RecordExists));
+        var clearedByAdoNet = new GrainState<Balance>();
+        await adoNet.ReadStateAsync(StateName, grain, clearedByAdoNet);
+        Assert.Equal((0m, "3", false), (clearedByAdoNet.State!.FreeUsdc, clearedByAdoNet.ETag, clearedByAdoNet.RecordExists));
+
+        // Clearing it again, holding no version, changes nothing.
+        var clearedAgain = new GrainState<Balance>();
+        await batched.ClearStateAsync(StateName, grain, clearedAgain);
+        Assert.Equal(("3", false), (clearedAgain.ETag, clearedAgain.RecordExists));
+
+        // The next write names the cleared version and stores the next one; a clear still holding the cleared version is
+        // then refused rather than wiping that write.
+        cleared.State.FreeUsdc = 9;
+        await batched.WriteStateAsync(StateName, grain, cleared);
+        await Assert.ThrowsAsync<InconsistentStateException>(() => batched.ClearStateAsync(StateName, grain, clearedAgain));
+        var rewritten = new GrainState<Balance>();
+        await adoNet.ReadStateAsync(StateName, grain, rewritten);
+        Assert.Equal((9m, "4", true), (rewritten.State!.FreeUsdc, rewritten.ETag, rewritten.RecordExists));
     }
 
     [Fact]
