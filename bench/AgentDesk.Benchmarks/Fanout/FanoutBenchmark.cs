@@ -63,7 +63,7 @@ public static class FanoutBenchmark
         Report.Repeated(Named("fanout.cpu_per_subscriber_memory"), memory.Select(b => b.Cpu.TotalMicroseconds / Subscribers).ToList(), "µs");
         Report.Repeated(Named("fanout.busy_cores_memory"), memory.Select(b => b.Cpu / b.Elapsed).ToList(), "cores");
         Report.Repeated(Named("fanout.gc_pause_share_memory"), memory.Select(b => 100 * b.Paused / b.Elapsed).ToList(), "%");
-        // How many collections ran during each batch, beside its time: a batch with none is the fast one (docs/benchmarks.md).
+        // How many collections ran during each batch, beside its time: each pauses the batch for hundreds of milliseconds.
         Report.Repeated(Named("fanout.collections_memory"), memory.Select(b => (double)b.Collections).ToList(), "collections");
         Report.Repeated(Named("fanout.allocated_per_subscriber_memory"), memory.Select(b => (double)b.Allocated / Subscribers).ToList(), "bytes");
         Report.Figure(Named("fanout.memory_vs_plain_loop"), memoryMedian / loop.TotalMilliseconds, "x");

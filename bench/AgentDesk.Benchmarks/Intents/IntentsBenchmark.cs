@@ -19,7 +19,8 @@ namespace AgentDesk.Benchmarks.Intents;
 /// Signed intents per second through HTTP → agent grain → position grain → paper venue, beside the same
 /// checks (signature, deadline, nonce, track limits) run in-process in a plain loop. Each figure is the median of
 /// five repetitions after two untimed ones; a repetition measures HTTP, the grains without HTTP and the checks alone one
-/// after another, so the ratio compares figures taken side by side.
+/// after another, so the ratio compares figures taken side by side, and then the same requests refused before any grain
+/// call, which say what the HTTP path costs on its own.
 /// </summary>
 public static class IntentsBenchmark
 {
@@ -106,11 +107,13 @@ public static class IntentsBenchmark
             var grainTime = watch.Elapsed;
             var grainCost = ProcessCost.Now().Since(start);
 
+            var checkRate = InProcessChecks(domain, deadline);
+
             // The same bodies once more, to a route whose agent id is no UUID: the gateway refuses each (400 invalid_agent_id)
             // after its whole HTTP path (Kestrel, authentication, the rate limit, routing, reading and binding the body, a
             // problem answer), with the client's side, and before any grain call. Beside the grains' CPU per intent it says
-            // what HTTP adds. The grains first finish what the phase before left them (its events still go to the log after
-            // its last answer), so none of that falls in this one.
+            // what HTTP adds. It comes after the checks alone, which keep their place in the repetition, and a second after
+            // them, so that the events the grains' phase still sends to the log after its last answer do not fall in it.
             await Task.Delay(TimeSpan.FromSeconds(1));
             if (repetition == -WarmUpRounds) await ExpectRefusedAsync(http, bodies[0][0]);
             start = ProcessCost.Now();
@@ -122,7 +125,6 @@ public static class IntentsBenchmark
             var refusedTime = watch.Elapsed;
             var refusedCost = ProcessCost.Now().Since(start);
 
-            var checkRate = InProcessChecks(domain, deadline);
             if (repetition < 0) continue;
             var httpRate = Intents / httpTime.TotalSeconds;
             figures.Add("intents.http_to_paper_venue", httpRate, "intents/s");
@@ -220,7 +222,8 @@ public static class IntentsBenchmark
     /// Between two phases' snapshots it says what allocation costs, measured rather than read off a sampled profile, and
     /// the CPU per intent, which compares two versions of the code on a machine whose speed wanders (a shared virtual
     /// machine) better than a rate measured by the clock. The untimed signing before each HTTP phase lasts
-    /// seconds, so the previous phase's background work (events, timers) is done by the time a phase starts.
+    /// seconds, and the refused requests wait a second, so the previous phase's background work (events, timers) is done
+    /// by the time a phase starts.
     /// </summary>
     private readonly record struct ProcessCost(long AllocatedBytes, TimeSpan GcPaused, TimeSpan Cpu, int Collections)
     {

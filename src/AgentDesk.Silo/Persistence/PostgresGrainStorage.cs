@@ -112,14 +112,14 @@ public sealed partial class PostgresGrainStorage : IGrainStorage, IAsyncDisposab
     }
 
     /// <summary>
-    /// As Orleans' ADO.NET provider does: a caller that holds no version reads the row first and clears that version; one
-    /// that holds a version (a cleared row's too) clears only that version, so a write made since is never wiped. Unlike
-    /// the ADO.NET provider, a clear that matches no row is refused as a conflict rather than ignored. No grain clears
-    /// its state today.
+    /// Clears the version the caller holds, so a write made since is never wiped; a cleared row's version too (it clears
+    /// again). A caller that holds neither a record nor a version reads the row first: a missing or cleared row is left as
+    /// it is, and a stored one is cleared at the version read. So far as Orleans' ADO.NET provider; unlike it, a clear that
+    /// matches no row is refused as a conflict rather than ignored. No grain clears its state today.
     /// </summary>
     public async Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
-        if (!grainState.RecordExists && grainState.ETag is null)
+        if (!grainState.RecordExists && string.IsNullOrWhiteSpace(grainState.ETag))
         {
             await ReadStateAsync(stateName, grainId, grainState);
             if (!grainState.RecordExists) return;

@@ -515,6 +515,17 @@ public sealed class PostgresGrainStorageTests : IAsyncLifetime
         var rewritten = new GrainState<Balance>();
         await adoNet.ReadStateAsync(StateName, grain, rewritten);
         Assert.Equal((9m, "4", true), (rewritten.State!.FreeUsdc, rewritten.ETag, rewritten.RecordExists));
+
+        // A clear holding nothing clears a stored row at the version it reads, and leaves a missing one missing.
+        var clearedFresh = new GrainState<Balance>();
+        await batched.ClearStateAsync(StateName, grain, clearedFresh);
+        Assert.Equal(("5", false), (clearedFresh.ETag, clearedFresh.RecordExists));
+        var afterFreshClear = new GrainState<Balance>();
+        await adoNet.ReadStateAsync(StateName, grain, afterFreshClear);
+        Assert.Equal((0m, "5", false), (afterFreshClear.State!.FreeUsdc, afterFreshClear.ETag, afterFreshClear.RecordExists));
+        var missing = new GrainState<Balance>();
+        await batched.ClearStateAsync(StateName, NewGrain(), missing);
+        Assert.Equal(((string?)null, false), (missing.ETag, missing.RecordExists));
     }
 
     [Fact]
