@@ -114,8 +114,8 @@ public sealed partial class PostgresGrainStorage : IGrainStorage, IAsyncDisposab
     /// <summary>
     /// Clears the version the caller holds, so a write made since is never wiped; a cleared row's version too (it clears
     /// again). A caller that holds neither a record nor a version reads the row first: a missing or cleared row is left as
-    /// it is, and a stored one is cleared at the version read. So far as Orleans' ADO.NET provider; unlike it, a clear that
-    /// matches no row is refused as a conflict rather than ignored. No grain clears its state today.
+    /// it is, and a stored one is cleared at the version read. Orleans' ADO.NET provider does the same, except that it
+    /// ignores a clear that matches no row, which this one refuses as a conflict. No grain clears its state today.
     /// </summary>
     public async Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
