@@ -140,8 +140,7 @@ public sealed class BatchGrain(
         try
         {
             var pages = S.OutcomePages.Select(_ => new GrainState<BatchOutcomePage>(new BatchOutcomePage())).ToList();
-            foreach (var chunk in Enumerable.Range(0, pages.Count).Chunk(PagesAtOnce))
-                await Task.WhenAll(chunk.Select(i => Storage.ReadStateAsync(StorageNames.BatchOutcomes, PageId(S.OutcomePages[i]), pages[i])));
+            await ForEachPageAsync(pages.Count, i => Storage.ReadStateAsync(StorageNames.BatchOutcomes, PageId(S.OutcomePages[i]), pages[i]));
             for (var i = 0; i < pages.Count; i++)
             {
                 // Named only once written, and never empty, so a page missing or empty (cleared) is a row changed behind the
@@ -263,13 +262,16 @@ public sealed class BatchGrain(
         var perPage = options.Value.OutcomesPerPage;
         var keys = Enumerable.Range(0, _unpaged.Count / perPage).Select(_ => Guid.NewGuid().ToString("N")).ToArray();
         if (keys.Length == 0) return;
-        foreach (var chunk in Enumerable.Range(0, keys.Length).Chunk(PagesAtOnce))
-        {
-            await Task.WhenAll(chunk.Select(i => Storage.WriteStateAsync(StorageNames.BatchOutcomes, PageId(keys[i]),
-                new GrainState<BatchOutcomePage>(new BatchOutcomePage { Outcomes = [.. _unpaged.GetRange(i * perPage, perPage).Select(a => _outcomes[a])] }))));
-        }
+        await ForEachPageAsync(keys.Length, i => Storage.WriteStateAsync(StorageNames.BatchOutcomes, PageId(keys[i]),
+            new GrainState<BatchOutcomePage>(new BatchOutcomePage { Outcomes = [.. _unpaged.GetRange(i * perPage, perPage).Select(a => _outcomes[a])] })));
         _unpaged.RemoveRange(0, keys.Length * perPage);
-        S.OutcomePages = [.. S.OutcomePages, .. keys];
+        S.OutcomePages.AddRange(keys);
+    }
+
+    /// <summary>Runs <paramref name="pageWork"/> for pages 0 to <paramref name="count"/> - 1, <see cref="PagesAtOnce"/> side by side.</summary>
+    private static async Task ForEachPageAsync(int count, Func<int, Task> pageWork)
+    {
+        foreach (var chunk in Enumerable.Range(0, count).Chunk(PagesAtOnce)) await Task.WhenAll(chunk.Select(pageWork));
     }
 
     /// <summary>A page's row: the batch's id, with the page's key as its extension.</summary>

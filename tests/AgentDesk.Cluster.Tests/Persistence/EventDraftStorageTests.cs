@@ -66,7 +66,7 @@ public sealed class EventDraftStorageTests
         var state = new State { Name = "position", Events = [draft] };
 
         var stored = Stored(state);
-        var payload = JsonDocument.Parse(stored).RootElement.GetProperty("events")[0].GetProperty("data");
+        var payload = StoredPayload(state);
         Assert.Equal(JsonValueKind.Object, payload.ValueKind);
         Assert.Equal(draft.Data, payload.GetRawText());
         Assert.True(stored.Length < JsonSerializer.Serialize(state, PayloadAsString).Length - 5 * draft.Data.Count(c => c == '"'));
@@ -102,14 +102,7 @@ public sealed class EventDraftStorageTests
     [InlineData("[1, {\"spaced\" : true}]", JsonValueKind.Array)]
     [InlineData("{\"twice\":1.0,\"twice\":2,\"raw\":\"ü\\u00fc\"}", JsonValueKind.Object)]
     [InlineData("{}", JsonValueKind.Object)]
-    public void Any_payload_reads_back_exactly_as_recorded(string data, JsonValueKind storedAs)
-    {
-        var state = new State { Events = [Draft(6) with { Data = data }] };
-
-        var stored = JsonDocument.Parse(Stored(state)).RootElement.GetProperty("events")[0].GetProperty("data");
-        Assert.Equal(storedAs, stored.ValueKind);
-        Assert.Equal(data, Serializer.Deserialize<State>(Serializer.Serialize(state)).Events.Single().Data);
-    }
+    public void Any_payload_reads_back_exactly_as_recorded(string data, JsonValueKind storedAs) => AssertStoredAsAndReadBack(data, storedAs);
 
     /// <summary>
     /// A row is read within a depth of 64 and a payload sits some levels down in it, so a payload stored as itself may
@@ -121,13 +114,19 @@ public sealed class EventDraftStorageTests
     [InlineData(200, JsonValueKind.String)]
     public void A_payload_nested_deeper_than_a_row_can_hold_is_stored_as_a_string(int depth, JsonValueKind storedAs)
     {
-        var data = string.Concat(Enumerable.Repeat("{\"a\":", depth)) + "1" + new string('}', depth);
-        var state = new State { Events = [Draft(9) with { Data = data }] };
+        AssertStoredAsAndReadBack(string.Concat(Enumerable.Repeat("{\"a\":", depth)) + "1" + new string('}', depth), storedAs);
+    }
 
-        var stored = JsonDocument.Parse(Stored(state)).RootElement.GetProperty("events")[0].GetProperty("data");
-        Assert.Equal(storedAs, stored.ValueKind);
+    /// <summary>A draft with this payload is stored as a value of <paramref name="storedAs"/>'s kind and reads back as exactly <paramref name="data"/>.</summary>
+    private static void AssertStoredAsAndReadBack(string data, JsonValueKind storedAs)
+    {
+        var state = new State { Events = [Draft(6) with { Data = data }] };
+        Assert.Equal(storedAs, StoredPayload(state).ValueKind);
         Assert.Equal(data, Serializer.Deserialize<State>(Serializer.Serialize(state)).Events.Single().Data);
     }
+
+    /// <summary>The first draft's payload as the storage writes it into the state's row.</summary>
+    private static JsonElement StoredPayload(State state) => JsonDocument.Parse(Stored(state)).RootElement.GetProperty("events")[0].GetProperty("data");
 
     [Fact]
     public void Each_draft_is_serialized_once_however_often_its_state_is_written()

@@ -498,9 +498,7 @@ public sealed class PostgresGrainStorageTests : IAsyncLifetime
         var cleared = new GrainState<Balance>();
         await batched.ReadStateAsync(StateName, grain, cleared);
         Assert.Equal((0m, "3", false), (cleared.State!.FreeUsdc, cleared.ETag, cleared.RecordExists));
-        var clearedByAdoNet = new GrainState<Balance>();
-        await adoNet.ReadStateAsync(StateName, grain, clearedByAdoNet);
-        Assert.Equal((0m, "3", false), (clearedByAdoNet.State!.FreeUsdc, clearedByAdoNet.ETag, clearedByAdoNet.RecordExists));
+        Assert.Equal((0m, "3", false), await ReadRowAsync(adoNet, grain));
 
         // Clearing it again, holding no version, changes nothing.
         var clearedAgain = new GrainState<Balance>();
@@ -512,20 +510,24 @@ public sealed class PostgresGrainStorageTests : IAsyncLifetime
         cleared.State.FreeUsdc = 9;
         await batched.WriteStateAsync(StateName, grain, cleared);
         await Assert.ThrowsAsync<InconsistentStateException>(() => batched.ClearStateAsync(StateName, grain, clearedAgain));
-        var rewritten = new GrainState<Balance>();
-        await adoNet.ReadStateAsync(StateName, grain, rewritten);
-        Assert.Equal((9m, "4", true), (rewritten.State!.FreeUsdc, rewritten.ETag, rewritten.RecordExists));
+        Assert.Equal((9m, "4", true), await ReadRowAsync(adoNet, grain));
 
         // A clear holding nothing clears a stored row at the version it reads, and leaves a missing one missing.
         var clearedFresh = new GrainState<Balance>();
         await batched.ClearStateAsync(StateName, grain, clearedFresh);
         Assert.Equal(("5", false), (clearedFresh.ETag, clearedFresh.RecordExists));
-        var afterFreshClear = new GrainState<Balance>();
-        await adoNet.ReadStateAsync(StateName, grain, afterFreshClear);
-        Assert.Equal((0m, "5", false), (afterFreshClear.State!.FreeUsdc, afterFreshClear.ETag, afterFreshClear.RecordExists));
+        Assert.Equal((0m, "5", false), await ReadRowAsync(adoNet, grain));
         var missing = new GrainState<Balance>();
         await batched.ClearStateAsync(StateName, NewGrain(), missing);
         Assert.Equal(((string?)null, false), (missing.ETag, missing.RecordExists));
+    }
+
+    /// <summary>What <paramref name="storage"/> reads of the grain's balance row: the balance, its version and whether it holds a record.</summary>
+    private static async Task<(decimal FreeUsdc, string? ETag, bool RecordExists)> ReadRowAsync(IGrainStorage storage, GrainId grain)
+    {
+        var row = new GrainState<Balance>();
+        await storage.ReadStateAsync(StateName, grain, row);
+        return (row.State!.FreeUsdc, row.ETag, row.RecordExists);
     }
 
     [Fact]
