@@ -265,7 +265,9 @@ public sealed class BatchGrain(
         await ForEachPageAsync(keys.Length, i => Storage.WriteStateAsync(StorageNames.BatchOutcomes, PageId(keys[i]),
             new GrainState<BatchOutcomePage>(new BatchOutcomePage { Outcomes = [.. _unpaged.GetRange(i * perPage, perPage).Select(a => _outcomes[a])] })));
         _unpaged.RemoveRange(0, keys.Length * perPage);
-        S.OutcomePages.AddRange(keys);
+        // A list of its own, like the outcomes' dictionary in WriteAsync: the last write's provider may still be serialising
+        // the old one.
+        S.OutcomePages = [.. S.OutcomePages, .. keys];
     }
 
     /// <summary>Runs <paramref name="pageWork"/> for pages 0 to <paramref name="count"/> - 1, <see cref="PagesAtOnce"/> side by side.</summary>

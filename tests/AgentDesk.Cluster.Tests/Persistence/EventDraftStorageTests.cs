@@ -66,7 +66,7 @@ public sealed class EventDraftStorageTests
         var state = new State { Name = "position", Events = [draft] };
 
         var stored = Stored(state);
-        var payload = StoredPayload(state);
+        var payload = StoredPayload(stored);
         Assert.Equal(JsonValueKind.Object, payload.ValueKind);
         Assert.Equal(draft.Data, payload.GetRawText());
         Assert.True(stored.Length < JsonSerializer.Serialize(state, PayloadAsString).Length - 5 * draft.Data.Count(c => c == '"'));
@@ -112,21 +112,19 @@ public sealed class EventDraftStorageTests
     [InlineData(32, JsonValueKind.Object)]
     [InlineData(33, JsonValueKind.String)]
     [InlineData(200, JsonValueKind.String)]
-    public void A_payload_nested_deeper_than_a_row_can_hold_is_stored_as_a_string(int depth, JsonValueKind storedAs)
-    {
+    public void A_payload_nested_deeper_than_a_row_can_hold_is_stored_as_a_string(int depth, JsonValueKind storedAs) =>
         AssertStoredAsAndReadBack(string.Concat(Enumerable.Repeat("{\"a\":", depth)) + "1" + new string('}', depth), storedAs);
-    }
 
     /// <summary>A draft with this payload is stored as a value of <paramref name="storedAs"/>'s kind and reads back as exactly <paramref name="data"/>.</summary>
     private static void AssertStoredAsAndReadBack(string data, JsonValueKind storedAs)
     {
         var state = new State { Events = [Draft(6) with { Data = data }] };
-        Assert.Equal(storedAs, StoredPayload(state).ValueKind);
+        Assert.Equal(storedAs, StoredPayload(Stored(state)).ValueKind);
         Assert.Equal(data, Serializer.Deserialize<State>(Serializer.Serialize(state)).Events.Single().Data);
     }
 
-    /// <summary>The first draft's payload as the storage writes it into the state's row.</summary>
-    private static JsonElement StoredPayload(State state) => JsonDocument.Parse(Stored(state)).RootElement.GetProperty("events")[0].GetProperty("data");
+    /// <summary>The first draft's payload in a state's stored JSON.</summary>
+    private static JsonElement StoredPayload(string stored) => JsonDocument.Parse(stored).RootElement.GetProperty("events")[0].GetProperty("data");
 
     [Fact]
     public void Each_draft_is_serialized_once_however_often_its_state_is_written()
