@@ -93,6 +93,8 @@ public static class ChainBenchmark
         await app.StartAsync();
         using var http = new HttpClient { BaseAddress = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First()) };
         http.DefaultRequestHeaders.Add("x-api-key", AdminKey);
+        // The agents send their signed intents with no credential, as agents do (docs/security.md).
+        using var signedIntents = new HttpClient { BaseAddress = http.BaseAddress };
         var domain = new Eip712Domain(Eip712Domain.DefaultName, Eip712Domain.DefaultVersion, Anvil.ChainId, deployment.Router);
         var deadline = DateTimeOffset.UtcNow.AddHours(1).ToUnixTimeSeconds();
         var vault = deployment.Vaults["equities"];
@@ -129,11 +131,11 @@ public static class ChainBenchmark
             agents.Add((agentId, bodies));
         }
         // Opens first (not timed: they also register each agent's signer on the chain), then the adds.
-        foreach (var agent in agents) await Send(http, HttpMethod.Post, $"/agents/{agent.AgentId}/trade-intents", agent.Bodies[0]);
+        foreach (var agent in agents) await Send(signedIntents, HttpMethod.Post, $"/agents/{agent.AgentId}/trade-intents", agent.Bodies[0]);
         var watch = Stopwatch.StartNew();
         await Task.WhenAll(agents.Select(async agent =>
         {
-            foreach (var body in agent.Bodies.Skip(1)) await Send(http, HttpMethod.Post, $"/agents/{agent.AgentId}/add-intents", body);
+            foreach (var body in agent.Bodies.Skip(1)) await Send(signedIntents, HttpMethod.Post, $"/agents/{agent.AgentId}/add-intents", body);
         }));
         var rate = Agents * IntentsPerAgent / watch.Elapsed.TotalSeconds;
         await app.StopAsync();

@@ -44,8 +44,11 @@ public static class IntentsBenchmark
 
         await using var app = await StartGatewayAsync();
         var baseAddress = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        using var http = new HttpClient { BaseAddress = new Uri(baseAddress) };
-        http.DefaultRequestHeaders.Add("x-api-key", AdminKey);
+        // The operator sets the benchmark up and quotes prices with the admin key. The agents send their signed intents with
+        // no credential, as agents do: the intent routes are public and the signature authenticates (docs/security.md).
+        using var operatorHttp = new HttpClient { BaseAddress = new Uri(baseAddress) };
+        operatorHttp.DefaultRequestHeaders.Add("x-api-key", AdminKey);
+        using var signedIntents = new HttpClient { BaseAddress = new Uri(baseAddress) };
 
         // Each agent: a vault with one token and an open position (nonce 0); every later intent adds to it.
         var agents = new List<BenchAgent>();
@@ -53,19 +56,19 @@ public static class IntentsBenchmark
         {
             var agent = new BenchAgent(Guid.NewGuid(), EthECKey.GenerateKey(), $"0x{a + 1:x40}", $"0x{a + 1000:x40}");
             var vaultId = $"bench-{a}";
-            await Post(http, "/agent/register", new { agentId = agent.AgentId, agentType = "SWAP", signerAddress = agent.Key.GetPublicAddress() });
-            await Post(http, "/api/v1/vaults", new { vaultId, address = agent.Vault, name = "bench", capitalUsdc = "1000000000" });
-            await Put(http, $"/api/v1/vaults/{vaultId}/tokens/NVDA", new { address = agent.Token, decimals = 18 });
-            await Put(http, $"/api/v1/agents/{agent.AgentId}/vault", new { vaultId, allocationUsdc = "1000000000" });
-            await Put(http, $"/api/v1/agents/{agent.AgentId}/track", new { track = "Prime" });
+            await Post(operatorHttp, "/agent/register", new { agentId = agent.AgentId, agentType = "SWAP", signerAddress = agent.Key.GetPublicAddress() });
+            await Post(operatorHttp, "/api/v1/vaults", new { vaultId, address = agent.Vault, name = "bench", capitalUsdc = "1000000000" });
+            await Put(operatorHttp, $"/api/v1/vaults/{vaultId}/tokens/NVDA", new { address = agent.Token, decimals = 18 });
+            await Put(operatorHttp, $"/api/v1/agents/{agent.AgentId}/vault", new { vaultId, allocationUsdc = "1000000000" });
+            await Put(operatorHttp, $"/api/v1/agents/{agent.AgentId}/track", new { track = "Prime" });
             agents.Add(agent);
         }
-        await QuotePriceAsync(http);
+        await QuotePriceAsync(operatorHttp);
         foreach (var agent in agents)
         {
             var exits = ExitsHash.Compute([new ExitRule(ExitTriggerType.TakeProfit, 1000, 5000), new ExitRule(ExitTriggerType.StopLoss, -1000, 10_000)]);
             var intent = new OpenPositionIntent(AgentIds.ToUint256(agent.AgentId), agent.Vault, agent.Token, 100_000_000, 0, 100, exits, deadline, agent.NextNonce++);
-            await Post(http, $"/agents/{agent.AgentId}/trade-intents", new
+            await Post(signedIntents, $"/agents/{agent.AgentId}/trade-intents", new
             {
                 symbol = "NVDA", usdcAmount = "100", minTokenOut = "0", maxSlippageBps = 100, deadline, nonce = (long)intent.Nonce,
                 exits = new[] { new { triggerType = "TakeProfit", triggerBps = 1000, exitBps = 5000 }, new { triggerType = "StopLoss", triggerBps = -1000, exitBps = 10000 } },
@@ -80,7 +83,7 @@ public static class IntentsBenchmark
         // run a while (tiered compilation), and the first round ran at under half the speed of the third.
         for (var repetition = -WarmUpRounds; repetition < Repetitions; repetition++)
         {
-            await QuotePriceAsync(http);
+            await QuotePriceAsync(operatorHttp);
             // Every agent's adds, signed and encoded beforehand, untimed.
             var bodies = agents.Select(agent => Enumerable.Range(0, IntentsPerAgent).Select(_ => AddBody(digests, agent, deadline)).ToList()).ToList();
 
@@ -89,7 +92,7 @@ public static class IntentsBenchmark
             var watch = Stopwatch.StartNew();
             await Task.WhenAll(agents.Select(async (agent, a) =>
             {
-                foreach (var body in bodies[a]) await PostEncoded(http, $"/agents/{agent.AgentId}/add-intents", body);
+                foreach (var body in bodies[a]) await PostEncoded(signedIntents, $"/agents/{agent.AgentId}/add-intents", body);
             }));
             var httpTime = watch.Elapsed;
             var httpCost = ProcessCost.Now().Since(start);
@@ -110,17 +113,17 @@ public static class IntentsBenchmark
             var checkRate = InProcessChecks(domain, deadline);
 
             // The same bodies once more, to a route whose agent id is no UUID: the gateway refuses each (400 invalid_agent_id)
-            // after its whole HTTP path (Kestrel, authentication, the rate limit, routing, reading and binding the body, a
-            // problem answer), with the client's side, and before any grain call. Beside the grains' CPU per intent it says
+            // after its whole HTTP path (Kestrel, routing, authentication finding no credential, the rate limit, reading and
+            // binding the body, a problem answer), with the client's side, and before any grain call. Beside the grains' CPU per intent it says
             // what HTTP adds. It comes after the checks alone, which keep their place in the repetition, and a second after
             // them, so that the events the grains' phase still sends to the log after its last answer do not fall in it.
             await Task.Delay(TimeSpan.FromSeconds(1));
-            if (repetition == -WarmUpRounds) await ExpectRefusedAsync(http, bodies[0][0]);
+            if (repetition == -WarmUpRounds) await ExpectRefusedAsync(signedIntents, bodies[0][0]);
             start = ProcessCost.Now();
             watch.Restart();
             await Task.WhenAll(bodies.Select(async agentBodies =>
             {
-                foreach (var body in agentBodies) await PostRefusedAsync(http, body);
+                foreach (var body in agentBodies) await PostRefusedAsync(signedIntents, body);
             }));
             var refusedTime = watch.Elapsed;
             var refusedCost = ProcessCost.Now().Since(start);
@@ -142,7 +145,7 @@ public static class IntentsBenchmark
         }
         figures.ReportAll();
 
-        await FixedLoadAsync(http, agents, digests, deadline);
+        await FixedLoadAsync(operatorHttp, signedIntents, agents, digests, deadline);
     }
 
     /// <summary>
@@ -185,15 +188,16 @@ public static class IntentsBenchmark
     /// Latency at a fixed offered load: 1,000 signed add intents a second over HTTP for 3 s, spread evenly over the agents
     /// (each agent's in nonce order, as a real agent sends them), five times. A latency counts from when the intent was due
     /// to be sent, not from when it went out, so a slow answer that delays the agent's next intent is charged to that one too.
+    /// The operator's client quotes the price; the agents' client, with no credential, sends the intents.
     /// </summary>
-    private static async Task FixedLoadAsync(HttpClient http, List<BenchAgent> agents, FastIntentVerifier digests, long deadline)
+    private static async Task FixedLoadAsync(HttpClient operatorHttp, HttpClient signedIntents, List<BenchAgent> agents, FastIntentVerifier digests, long deadline)
     {
         var perAgent = OfferedPerSecond * LoadSeconds / agents.Count;
         var interval = TimeSpan.FromSeconds((double)agents.Count / OfferedPerSecond);
         var figures = new Report.RepeatedFigures();
         for (var repetition = 0; repetition < Repetitions; repetition++)
         {
-            await QuotePriceAsync(http);
+            await QuotePriceAsync(operatorHttp);
             var bodies = agents.Select(agent => Enumerable.Range(0, perAgent).Select(_ => AddBody(digests, agent, deadline)).ToList()).ToList();
             var latencies = new System.Collections.Concurrent.ConcurrentBag<double>();
             var clock = Stopwatch.StartNew();
@@ -203,7 +207,7 @@ public static class IntentsBenchmark
                 {
                     var due = interval * i + interval * a / agents.Count;
                     if (due - clock.Elapsed is { Ticks: > 0 } wait) await Task.Delay(wait);
-                    await PostEncoded(http, $"/agents/{agent.AgentId}/add-intents", bodies[a][i]);
+                    await PostEncoded(signedIntents, $"/agents/{agent.AgentId}/add-intents", bodies[a][i]);
                     latencies.Add((clock.Elapsed - due).TotalMilliseconds);
                 }
             }));
