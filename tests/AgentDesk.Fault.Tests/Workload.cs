@@ -54,9 +54,12 @@ public sealed class Workload(HttpClient http, string scenario) : IDisposable
         (_signerKey, var signer) = TestData.NewKey();
         _vaultAgent = await AgentAsync("SWAP", signer);
         var vaultId = "fv-" + Guid.NewGuid().ToString("N")[..8];
-        await RetryAsync("vault", () => SendAsync(HttpMethod.Post, "/api/v1/vaults", new { vaultId, address = TestData.NewAddress(), name = "Fault", capitalUsdc = "100000" }));
+        await RetryAsync("vault", () => SendAsync(HttpMethod.Post, "/api/v1/vaults", new { vaultId, address = TestData.NewAddress(), name = "Fault", capitalUsdc = "10000000" }));
         await RetryAsync("token", () => SendAsync(HttpMethod.Put, $"/api/v1/vaults/{vaultId}/tokens/{_vaultSymbol}", new { address = TestData.NewAddress(), decimals = 18 }));
-        await RetryAsync("bind", () => SendAsync(HttpMethod.Put, $"/api/v1/agents/{_vaultAgent}/vault", new { vaultId, allocationUsdc = "10000" }));
+        // An allocation whose daily turnover (half of it on the default track) outlasts any scenario: the intents loop opens
+        // 20 USDC every other intent for as long as the scenario runs, and with 10,000 it reached the day's 5,000 on a
+        // slow run of the partition scenario (250 opens), whose next open was then refused as it should be.
+        await RetryAsync("bind", () => SendAsync(HttpMethod.Put, $"/api/v1/agents/{_vaultAgent}/vault", new { vaultId, allocationUsdc = "1000000" }));
     }
 
     /// <summary>Runs the three client loops until <paramref name="stop"/>; a batch round in progress is finished first.</summary>

@@ -11,7 +11,7 @@ public sealed class RateLimitOptions
 {
     public const string Section = "AgentDesk:RateLimit";
 
-    /// <summary>Requests per second per authenticated credential, and per (agent, client address) for signed intents.</summary>
+    /// <summary>Requests per second per authenticated credential, and per client address on the public agent routes (signed intents).</summary>
     [Range(1, 1_000_000)]
     public int PermitsPerSecond { get; set; } = 200;
 
@@ -22,9 +22,10 @@ public sealed class RateLimitOptions
 
 /// <summary>
 /// Rate limits keyed by who the caller turned out to be, so they run after authentication: a resolved credential
-/// has its own bucket; signed-intent traffic is keyed by agent and client address (an attacker's junk cannot drain
-/// an agent's own bucket); anything anonymous or refused shares a small bucket per client address, so inventing a
-/// new key per request buys nothing.
+/// has its own bucket; the public agent routes (signed intents, an agent's positions) share a bucket per client address at
+/// the credential's rate, so an agent sends at that rate and another address's junk cannot drain it; anything else
+/// anonymous or refused shares a small bucket per client address. Inventing a new key or a new agent id per request buys
+/// nothing.
 /// </summary>
 public static class RateLimits
 {
@@ -49,10 +50,12 @@ public static class RateLimits
 
     private static (string Partition, int Permits) PartitionFor(HttpContext context, RateLimitOptions options)
     {
-        var address = context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
         if (context.User.CredentialId() is { } credential) return ("credential:" + credential, options.PermitsPerSecond);
-        if (context.Request.Path.StartsWithSegments("/agents") && context.GetRouteValue("agentId") is string agent)
-            return ($"agent:{agent}:{address}", options.PermitsPerSecond);
+        var address = context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+        // Not keyed by the agent as well: the id comes from the caller, and a bucket per id gave a caller that invented an
+        // id per request a fresh bucket each time, each request an agent grain activated and its state read.
+        if (context.Request.Path.StartsWithSegments("/agents") && context.GetRouteValue("agentId") is string)
+            return ("agents:" + address, options.PermitsPerSecond);
         return ("address:" + address, options.AnonymousPermitsPerSecond);
     }
 }

@@ -21,13 +21,14 @@ using AgentDesk.Grains.Options;
 using AgentDesk.Silo.Configuration;
 using AgentDesk.Silo.Hosting;
 using Microsoft.AspNetCore.Http.Json;
+using Microsoft.AspNetCore.HttpOverrides;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
 
 namespace AgentDesk.Gateway.Hosting;
 
 /// <summary>Section <c>AgentDesk:Gateway</c>.</summary>
-public sealed class GatewayOptions
+public sealed class GatewayOptions : IValidatableObject
 {
     public const string Section = "AgentDesk:Gateway";
 
@@ -37,6 +38,16 @@ public sealed class GatewayOptions
     /// <summary>How long a batch request waits for its batch before answering 202 Accepted with the batch's status URL.</summary>
     [Range(1, 600)]
     public int BatchBudgetSeconds { get; set; } = 15;
+
+    /// <summary>
+    /// Reverse proxies (addresses, or networks as CIDR) whose <c>X-Forwarded-For</c> names the client: the address the rate
+    /// limits key anonymous callers by. Empty (the default): the header is ignored, and the address is the connection's.
+    /// </summary>
+    public List<string> TrustedProxies { get; set; } = [];
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext) => TrustedProxies
+        .Where(proxy => !System.Net.IPAddress.TryParse(proxy, out _) && !System.Net.IPNetwork.TryParse(proxy, out _))
+        .Select(proxy => new ValidationResult($"'{proxy}' is neither an IP address nor a network in CIDR notation.", [nameof(TrustedProxies)]));
 }
 
 /// <summary>
@@ -130,6 +141,9 @@ public static class GatewayHost
 
     private static WebApplication Map(WebApplication app)
     {
+        // First, so that every later step (the rate limits above all) sees the client behind a trusted proxy.
+        if (app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<GatewayOptions>>().Value.TrustedProxies is { Count: > 0 } proxies)
+            app.UseForwardedHeaders(ForwardedFrom(proxies));
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseConsole();
@@ -152,6 +166,24 @@ public static class GatewayHost
         app.MapHistoryEndpoints();
         app.MapWebhookEndpoints();
         return app;
+    }
+
+    /// <summary>
+    /// The client address from <c>X-Forwarded-For</c>, only when the connection comes from one of <paramref name="proxies"/>,
+    /// and only the address that proxy added (the header's last): the ones before it are whatever the client sent.
+    /// </summary>
+    private static ForwardedHeadersOptions ForwardedFrom(IEnumerable<string> proxies)
+    {
+        var options = new ForwardedHeadersOptions { ForwardedHeaders = ForwardedHeaders.XForwardedFor, ForwardLimit = 1 };
+        // The framework trusts loopback by default; only what is configured is trusted here.
+        options.KnownProxies.Clear();
+        options.KnownIPNetworks.Clear();
+        foreach (var proxy in proxies)
+        {
+            if (System.Net.IPAddress.TryParse(proxy, out var address)) options.KnownProxies.Add(address);
+            else options.KnownIPNetworks.Add(System.Net.IPNetwork.Parse(proxy));
+        }
+        return options;
     }
 
     private static ErrorCode DefaultError(int status) => status switch

@@ -1,4 +1,5 @@
 using AgentDesk.Testing;
+using AgentDesk.Gateway.Hosting;
 
 namespace AgentDesk.Gateway.Tests.Trust;
 
@@ -40,6 +41,79 @@ public sealed class RateLimitTests(StrictRatesFixture gateway) : IClassFixture<S
         Assert.Contains(429, answers);
         Assert.True(answers.Count(s => s == 401) <= 10, $"{answers.Count(s => s == 401)} refusals got through a limit of 5 a second");
         Assert.Equal(before, await management.GetTotalActivationCount());
+    }
+
+    [Fact]
+    public async Task Inventing_an_agent_id_per_request_buys_nothing_on_the_public_agent_routes()
+    {
+        using var caller = gateway.ClientFrom("203.0.113.10");
+        // Each to an agent id nobody registered: without a limit, each is an agent grain activated and its state read.
+        var statuses = await Task.WhenAll(Enumerable.Range(0, 100).Select(_ => caller.StatusOfAsync($"/agents/{Guid.NewGuid()}/positions")));
+        Assert.All(statuses, status => Assert.True(status is 404 or 429, $"got {status}"));
+        Assert.Contains(404, statuses);
+        Assert.Contains(429, statuses);
+    }
+
+    [Fact]
+    public async Task Another_address_cannot_drain_an_agents_bucket_and_the_anonymous_limit_does_not_hold_it()
+    {
+        using var stranger = gateway.ClientFrom("203.0.113.11");
+        using var agent = gateway.ClientFrom("203.0.113.12");
+        var agentId = Guid.NewGuid();
+        var junk = await Task.WhenAll(Enumerable.Range(0, 100).Select(_ => stranger.StatusOfAsync($"/agents/{agentId}/positions")));
+        Assert.Contains(429, junk);
+        // The agent's own address still has its whole bucket: twenty at once, four times the anonymous limit (5 a second).
+        var own = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => agent.StatusOfAsync($"/agents/{agentId}/positions")));
+        Assert.All(own, status => Assert.Equal(404, status));
+    }
+
+    [Fact]
+    public void A_trusted_proxy_must_be_an_address_or_a_network()
+    {
+        static bool Valid(params string[] proxies)
+        {
+            var options = new GatewayOptions { TrustedProxies = [.. proxies] };
+            return System.ComponentModel.DataAnnotations.Validator.TryValidateObject(options, new(options), null, validateAllProperties: true);
+        }
+        Assert.True(Valid("10.0.0.0/8", "127.0.0.1", "::1", "fd00::/8"));
+        Assert.False(Valid("10.0.0.0/8", "ingress-nginx"));
+        Assert.False(Valid("10.0.0.0/33"));
+    }
+}
+
+/// <summary>With no trusted proxy, a client that names another address in <c>X-Forwarded-For</c> is still its connection's address.</summary>
+public sealed class UntrustedForwardingTests(StrictRatesWithoutProxyFixture gateway) : IClassFixture<StrictRatesWithoutProxyFixture>
+{
+    [Fact]
+    public async Task Without_a_trusted_proxy_x_forwarded_for_buys_no_bucket_of_its_own()
+    {
+        // Up to three tries, in case one falls across the limiter's one-second window. With the header ignored, the second
+        // caller shares the bucket the first just emptied; honoured, it would have a full one of its own every time.
+        for (var attempt = 0; attempt < 3; attempt++)
+        {
+            using var first = gateway.ClientFrom("203.0.113.20");
+            using var second = gateway.ClientFrom("203.0.113.21");
+            await Task.WhenAll(Enumerable.Range(0, 60).Select(_ => first.StatusOfAsync($"/agents/{Guid.NewGuid()}/positions")));
+            if (await second.StatusOfAsync($"/agents/{Guid.NewGuid()}/positions") == 429) return;
+        }
+        Assert.Fail("A client naming another address in X-Forwarded-For got a bucket of its own from a gateway that trusts no proxy.");
+    }
+}
+
+internal static class ForwardingClients
+{
+    /// <summary>An anonymous client that a proxy says is <paramref name="address"/>.</summary>
+    public static HttpClient ClientFrom(this GatewayFixture gateway, string address)
+    {
+        var client = gateway.Client();
+        client.DefaultRequestHeaders.Add("X-Forwarded-For", address);
+        return client;
+    }
+
+    public static async Task<int> StatusOfAsync(this HttpClient client, string path)
+    {
+        using var response = await client.GetAsync(path);
+        return (int)response.StatusCode;
     }
 }
 
