@@ -68,6 +68,21 @@ public sealed class RateLimitTests(StrictRatesFixture gateway) : IClassFixture<S
     }
 
     [Fact]
+    public async Task Addresses_a_client_puts_before_the_proxys_own_choose_no_bucket()
+    {
+        // Up to three tries, in case one falls across the limiter's one-second window. The proxy's entry is the last; the
+        // second caller shares the bucket the first just emptied whatever it wrote before that entry.
+        for (var attempt = 0; attempt < 3; attempt++)
+        {
+            using var first = gateway.ClientFrom("198.51.100.1, 203.0.113.30");
+            using var second = gateway.ClientFrom("198.51.100.2, 203.0.113.30");
+            await Task.WhenAll(Enumerable.Range(0, 60).Select(_ => first.StatusOfAsync($"/agents/{Guid.NewGuid()}/positions")));
+            if (await second.StatusOfAsync($"/agents/{Guid.NewGuid()}/positions") == 429) return;
+        }
+        Assert.Fail("A client chose its rate-limit bucket with an address written before its proxy's.");
+    }
+
+    [Fact]
     public void A_trusted_proxy_must_be_an_address_or_a_network()
     {
         static bool Valid(params string[] proxies)
