@@ -22,6 +22,7 @@ using AgentDesk.Silo.Configuration;
 using AgentDesk.Silo.Hosting;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.AspNetCore.HttpOverrides;
+using Microsoft.Extensions.Options;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
 
@@ -142,7 +143,7 @@ public static class GatewayHost
     private static WebApplication Map(WebApplication app)
     {
         // First, so that every later step (the rate limits above all) sees the client behind a trusted proxy.
-        if (app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<GatewayOptions>>().Value.TrustedProxies is { Count: > 0 } proxies)
+        if (app.Services.GetRequiredService<IOptions<GatewayOptions>>().Value.TrustedProxies is { Count: > 0 } proxies)
             app.UseForwardedHeaders(ForwardedFrom(proxies));
         app.UseExceptionHandler();
         app.UseStatusCodePages();

@@ -70,16 +70,12 @@ public sealed class RateLimitTests(StrictRatesFixture gateway) : IClassFixture<S
     [Fact]
     public async Task Addresses_a_client_puts_before_the_proxys_own_choose_no_bucket()
     {
-        // Up to three tries, in case one falls across the limiter's one-second window. The proxy's entry is the last; the
-        // second caller shares the bucket the first just emptied whatever it wrote before that entry.
-        for (var attempt = 0; attempt < 3; attempt++)
-        {
-            using var first = gateway.ClientFrom("198.51.100.1, 203.0.113.30");
-            using var second = gateway.ClientFrom("198.51.100.2, 203.0.113.30");
-            await Task.WhenAll(Enumerable.Range(0, 60).Select(_ => first.StatusOfAsync($"/agents/{Guid.NewGuid()}/positions")));
-            if (await second.StatusOfAsync($"/agents/{Guid.NewGuid()}/positions") == 429) return;
-        }
-        Assert.Fail("A client chose its rate-limit bucket with an address written before its proxy's.");
+        // The proxy's entry is the last: the second caller shares the first's bucket whatever it wrote before that entry.
+        Assert.True(await gateway.SharesAgentRoutesBucketAsync("198.51.100.1, 203.0.113.30", "198.51.100.2, 203.0.113.30"),
+            "A client chose its rate-limit bucket with an address written before its proxy's.");
+        // A last entry that is no address leaves the proxy's own: served, not refused.
+        using var garbled = gateway.ClientFrom("203.0.113.31, not an address");
+        Assert.Equal(404, await garbled.StatusOfAsync($"/agents/{Guid.NewGuid()}/positions"));
     }
 
     [Fact]
@@ -102,16 +98,9 @@ public sealed class UntrustedForwardingTests(StrictRatesWithoutProxyFixture gate
     [Fact]
     public async Task Without_a_trusted_proxy_x_forwarded_for_buys_no_bucket_of_its_own()
     {
-        // Up to three tries, in case one falls across the limiter's one-second window. With the header ignored, the second
-        // caller shares the bucket the first just emptied; honoured, it would have a full one of its own every time.
-        for (var attempt = 0; attempt < 3; attempt++)
-        {
-            using var first = gateway.ClientFrom("203.0.113.20");
-            using var second = gateway.ClientFrom("203.0.113.21");
-            await Task.WhenAll(Enumerable.Range(0, 60).Select(_ => first.StatusOfAsync($"/agents/{Guid.NewGuid()}/positions")));
-            if (await second.StatusOfAsync($"/agents/{Guid.NewGuid()}/positions") == 429) return;
-        }
-        Assert.Fail("A client naming another address in X-Forwarded-For got a bucket of its own from a gateway that trusts no proxy.");
+        // Ignored, the header leaves the second caller in the bucket the first emptied; honoured, it would give it its own.
+        Assert.True(await gateway.SharesAgentRoutesBucketAsync("203.0.113.20", "203.0.113.21"),
+            "A client naming another address in X-Forwarded-For got a bucket of its own from a gateway that trusts no proxy.");
     }
 }
 
@@ -129,6 +118,23 @@ internal static class ForwardingClients
     {
         using var response = await client.GetAsync(path);
         return (int)response.StatusCode;
+    }
+
+    /// <summary>
+    /// Whether a caller whose <c>X-Forwarded-For</c> is <paramref name="second"/> lands in the public agent routes' bucket of one
+    /// whose header is <paramref name="first"/>: the first empties its bucket (60 requests against the fixtures' 50 a second),
+    /// then the second sends one. Up to three tries, in case one falls across the limiter's one-second window.
+    /// </summary>
+    public static async Task<bool> SharesAgentRoutesBucketAsync(this GatewayFixture gateway, string first, string second)
+    {
+        for (var attempt = 0; attempt < 3; attempt++)
+        {
+            using var emptying = gateway.ClientFrom(first);
+            using var next = gateway.ClientFrom(second);
+            await Task.WhenAll(Enumerable.Range(0, 60).Select(_ => emptying.StatusOfAsync($"/agents/{Guid.NewGuid()}/positions")));
+            if (await next.StatusOfAsync($"/agents/{Guid.NewGuid()}/positions") == 429) return true;
+        }
+        return false;
     }
 }
 
