@@ -51,7 +51,7 @@ public static class RateLimits
     private static (string Partition, int Permits) PartitionFor(HttpContext context, RateLimitOptions options)
     {
         if (context.User.CredentialId() is { } credential) return ("credential:" + credential, options.PermitsPerSecond);
-        var address = context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+        var address = ClientAddresses.BucketKey(context.Connection.RemoteIpAddress);
         // Not keyed by the agent as well: the id comes from the caller, and a bucket per id gave a caller that invented an
         // id per request a fresh bucket each time, each request an agent grain activated and its state read.
         if (context.Request.Path.StartsWithSegments("/agents") && context.GetRouteValue("agentId") is string)

@@ -21,7 +21,6 @@ using AgentDesk.Grains.Options;
 using AgentDesk.Silo.Configuration;
 using AgentDesk.Silo.Hosting;
 using Microsoft.AspNetCore.Http.Json;
-using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.Extensions.Options;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
@@ -46,9 +45,15 @@ public sealed class GatewayOptions : IValidatableObject
     /// </summary>
     public List<string> TrustedProxies { get; set; } = [];
 
+    /// <summary><see cref="TrustedProxies"/> as networks (an address is a network of one); valid once the options validated.</summary>
+    public IReadOnlyList<System.Net.IPNetwork> TrustedProxyNetworks() =>
+        [.. TrustedProxies.Select(proxy => ClientAddresses.TryParseProxy(proxy, out var network) ? network : throw new FormatException(proxy))];
+
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext) => TrustedProxies
-        .Where(proxy => !System.Net.IPAddress.TryParse(proxy, out _) && !System.Net.IPNetwork.TryParse(proxy, out _))
-        .Select(proxy => new ValidationResult($"'{proxy}' is neither an IP address nor a network in CIDR notation.", [nameof(TrustedProxies)]));
+        .Where(proxy => !ClientAddresses.TryParseProxy(proxy, out _))
+        .Select(proxy => new ValidationResult(
+            $"'{proxy}' is neither an IP address nor a network in CIDR notation (IPv4 in its four-part dotted form: 10.0.0.0/8, not 10/8).",
+            [nameof(TrustedProxies)]));
 }
 
 /// <summary>
@@ -143,8 +148,9 @@ public static class GatewayHost
     private static WebApplication Map(WebApplication app)
     {
         // First, so that every later step (the rate limits above all) sees the client behind a trusted proxy.
-        if (app.Services.GetRequiredService<IOptions<GatewayOptions>>().Value.TrustedProxies is { Count: > 0 } proxies)
-            app.UseForwardedHeaders(ForwardedFrom(proxies));
+        var proxies = app.Services.GetRequiredService<IOptions<GatewayOptions>>().Value.TrustedProxyNetworks();
+        app.WarnOfUntrustedForwarding(proxies);
+        if (proxies.Count > 0) app.UseForwardedHeaders(ClientAddresses.ForwardedFrom(proxies));
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseConsole();
@@ -167,24 +173,6 @@ public static class GatewayHost
         app.MapHistoryEndpoints();
         app.MapWebhookEndpoints();
         return app;
-    }
-
-    /// <summary>
-    /// The client address from <c>X-Forwarded-For</c>, only when the connection comes from one of <paramref name="proxies"/>,
-    /// and only the address that proxy added (the header's last): the ones before it are whatever the client sent.
-    /// </summary>
-    private static ForwardedHeadersOptions ForwardedFrom(IEnumerable<string> proxies)
-    {
-        var options = new ForwardedHeadersOptions { ForwardedHeaders = ForwardedHeaders.XForwardedFor, ForwardLimit = 1 };
-        // The framework trusts loopback by default; only what is configured is trusted here.
-        options.KnownProxies.Clear();
-        options.KnownIPNetworks.Clear();
-        foreach (var proxy in proxies)
-        {
-            if (System.Net.IPAddress.TryParse(proxy, out var address)) options.KnownProxies.Add(address);
-            else options.KnownIPNetworks.Add(System.Net.IPNetwork.Parse(proxy));
-        }
-        return options;
     }
 
     private static ErrorCode DefaultError(int status) => status switch

@@ -86,9 +86,26 @@ public sealed class RateLimitTests(StrictRatesFixture gateway) : IClassFixture<S
             var options = new GatewayOptions { TrustedProxies = [.. proxies] };
             return System.ComponentModel.DataAnnotations.Validator.TryValidateObject(options, new(options), null, validateAllProperties: true);
         }
-        Assert.True(Valid("10.0.0.0/8", "127.0.0.1", "::1", "fd00::/8"));
+        Assert.True(Valid("10.0.0.0/8", "127.0.0.1", "::1", "fd00::/8", "2001:db8::7"));
         Assert.False(Valid("10.0.0.0/8", "ingress-nginx"));
         Assert.False(Valid("10.0.0.0/33"));
+        // Forms the address parser reads as some other host: 0.0.0.10, 10.0.0.1, 8.0.0.1 and 10.0.0.0/8 by its rules.
+        Assert.False(Valid("10"));
+        Assert.False(Valid("10.1"));
+        Assert.False(Valid("010.0.0.1"));
+        Assert.False(Valid("10/8"));
+    }
+
+    [Fact]
+    public async Task An_ipv6_client_is_one_caller_per_64_and_an_ipv4_client_one_in_either_form()
+    {
+        Assert.True(await gateway.SharesAgentRoutesBucketAsync("2001:db8:0:1::1", "2001:db8:0:1:ffff:ffff:ffff:ffff"),
+            "Two addresses of one IPv6 /64 got a bucket each: a holder of a /64 could rotate past every limit.");
+        Assert.False(await gateway.SharesAgentRoutesBucketAsync("2001:db8:0:2::1", "2001:db8:0:3::1"),
+            "Two IPv6 /64s shared a bucket.");
+        // A dual-stack socket reports an IPv4 client as ::ffff:a.b.c.d.
+        Assert.True(await gateway.SharesAgentRoutesBucketAsync("203.0.113.40", "::ffff:203.0.113.40"),
+            "An IPv4 client written as an IPv4-mapped IPv6 address got a bucket of its own.");
     }
 }
 

@@ -1,0 +1,69 @@
+using AgentDesk.Gateway.Hosting;
+using AgentDesk.Testing;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace AgentDesk.Gateway.Tests.Trust;
+
+/// <summary>
+/// The one sign a gateway has that its client address has collapsed to a proxy's: <c>X-Forwarded-For</c> from a peer it
+/// does not trust. It is logged once, so an operator who forgot <c>TrustedProxies</c> sees it without a log flood.
+/// </summary>
+public sealed class ForwardingWarningTests
+{
+    [Theory]
+    [InlineData(null)] // no proxy named: the tests' loopback connection is not trusted
+    [InlineData("10.0.0.0/8")] // a proxy named, and the tests' connection is not it
+    public async Task X_forwarded_for_from_a_peer_not_trusted_is_logged_once_naming_the_peer_and_the_setting(string? trustedProxy)
+    {
+        var warnings = new List<string>();
+        string Port() => Ports.Next().ToString(System.Globalization.CultureInfo.InvariantCulture);
+        await using var app = GatewayHost.Build(
+        [
+            "--urls", "http://127.0.0.1:0", "--AgentDesk:Cluster:Mode", "Memory", "--AgentDesk:Cluster:SiloPort", Port(),
+            "--AgentDesk:Cluster:GatewayPort", Port(), "--AgentDesk:Auth:AdminKey", GatewayFixture.AdminKey, "--Logging:LogLevel:Default", "Warning",
+            .. trustedProxy is null ? Array.Empty<string>() : ["--AgentDesk:Gateway:TrustedProxies:0", trustedProxy],
+        ], builder => builder.Logging.AddProvider(new WarningsOf(typeof(Access.ClientAddresses).FullName!, warnings)));
+        await app.StartAsync();
+        using var http = new HttpClient { BaseAddress = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First()) };
+
+        Assert.Equal(200, (int)(await http.GetAsync("/health/live")).StatusCode);
+        Assert.Empty(warnings);
+        for (var i = 0; i < 3; i++)
+        {
+            using var forwarded = new HttpRequestMessage(HttpMethod.Get, "/health/live");
+            forwarded.Headers.Add("X-Forwarded-For", "203.0.113.50");
+            Assert.Equal(200, (int)(await http.SendAsync(forwarded)).StatusCode);
+        }
+
+        var warning = Assert.Single(warnings);
+        Assert.Contains("127.0.0.1", warning, StringComparison.Ordinal);
+        Assert.Contains("AgentDesk:Gateway:TrustedProxies", warning, StringComparison.Ordinal);
+        await app.StopAsync();
+    }
+
+    private sealed class WarningsOf(string category, List<string> written) : ILoggerProvider
+    {
+        public ILogger CreateLogger(string categoryName) => categoryName == category ? new Capturing(written) : Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
+
+        public void Dispose()
+        {
+        }
+
+        private sealed class Capturing(List<string> written) : ILogger
+        {
+            public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+            public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Warning;
+
+            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+            {
+                if (!IsEnabled(logLevel)) return;
+                lock (written) written.Add(formatter(state, exception));
+            }
+        }
+    }
+}
