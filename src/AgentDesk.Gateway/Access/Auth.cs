@@ -69,21 +69,29 @@ public sealed class AgentDeskAuthHandler(
     UrlEncoder encoder,
     IOptions<AuthOptions> auth,
     IClusterClient cluster,
+    UnknownKeyLimit unknownKeys,
     TimeProvider clock) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "AgentDesk";
+    public const string ApiKeyHeader = "x-api-key";
     private const string RejectedItem = "agentdesk.credential-rejected";
 
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
-        if (Request.Headers.TryGetValue("x-api-key", out var keys) && keys.ToString() is { Length: > 0 } key)
+        if (Request.Headers.TryGetValue(ApiKeyHeader, out var keys) && keys.ToString() is { Length: > 0 } key)
         {
-            if (auth.Value.AdminKey is { Length: > 0 } admin && FixedTimeEquals(key, admin))
-                return Success(ApiKeyRoles.Admin, AdminOrganization(), "admin");
+            if (IsAdminKey(key, auth.Value)) return Success(ApiKeyRoles.Admin, AdminOrganization(), "admin");
             // Keys longer than any issued key are refused before hashing or any grain call.
             if (key.Length > 128) return Reject("Unknown API key.");
-            var issued = await cluster.GetGrain<IApiKeyDirectoryGrain>(GrainKeys.ApiKeyDirectory).AuthenticateAsync(HashKey(key), clock.GetUtcNow());
-            return issued is null ? Reject("Unknown, expired or revoked API key.") : Success(issued.Role, issued.Organization, issued.KeyId);
+            var hash = HashKey(key);
+            var issued = await cluster.GetGrain<IApiKeyDirectoryGrain>(GrainKeys.ApiKeyDirectory).AuthenticateAsync(hash, clock.GetUtcNow());
+            if (issued is not null)
+            {
+                unknownKeys.Found(hash);
+                return Success(issued.Role, issued.Organization, issued.KeyId);
+            }
+            unknownKeys.Refused(Context);
+            return Reject("Unknown, expired or revoked API key.");
         }
 
         var authorization = Request.Headers.Authorization.ToString();
@@ -115,6 +123,8 @@ public sealed class AgentDeskAuthHandler(
 
     protected override Task HandleForbiddenAsync(AuthenticationProperties properties) =>
         ApiProblems.WriteAsync(Context, Errors.Forbidden, $"The {Context.User.Role()} role may not call this endpoint.");
+
+    public static bool IsAdminKey(string key, AuthOptions auth) => auth.AdminKey is { Length: > 0 } admin && FixedTimeEquals(key, admin);
 
     public static string HashKey(string key) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)));
 

@@ -114,7 +114,9 @@ public static class GatewayHost
         services.AddAuthentication(AgentDeskAuthHandler.SchemeName)
             .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, AgentDeskAuthHandler>(AgentDeskAuthHandler.SchemeName, null);
         Policies.Add(services.AddAuthorizationBuilder());
-        RateLimits.Add(services, builder.Configuration.GetSection(RateLimitOptions.Section).Get<RateLimitOptions>() ?? new RateLimitOptions());
+        var rateLimits = builder.Configuration.GetSection(RateLimitOptions.Section).Get<RateLimitOptions>() ?? new RateLimitOptions();
+        RateLimits.Add(services, rateLimits);
+        services.AddSingleton(_ => new UnknownKeyLimit(rateLimits));
 
         services.AddAgentDeskOpenApi();
         services.AddSingleton<ClusterReadiness>();
@@ -154,6 +156,7 @@ public static class GatewayHost
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseConsole();
+        UnknownKeyLimit.Use(app);
         app.UseAuthentication();
         app.UseRateLimiter();
         app.UseAuthorization();

@@ -16,4 +16,7 @@ public static class AgentDeskMetrics
     public static readonly Histogram<double> FanOutDuration = Meter.CreateHistogram<double>("agentdesk.batches.fanout_duration", "ms", "Time for a batch to reach every subscriber.");
 
     public static readonly Counter<long> Intents = Meter.CreateCounter<long>("agentdesk.intents", "{intent}", "Signed intents by outcome code.");
+
+    public static readonly Counter<long> UnknownKeys = Meter.CreateCounter<long>("agentdesk.auth.unknown_keys", "{request}",
+        "Requests with an API key the gateway does not know, by whether the key directory was asked (looked_up=false: the address was over its limit of unknown keys, answered 429).");
 }

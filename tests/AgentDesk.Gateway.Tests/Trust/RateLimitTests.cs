@@ -32,7 +32,8 @@ public sealed class RateLimitTests(StrictRatesFixture gateway) : IClassFixture<S
         var answers = new List<int>();
         for (var i = 0; i < 30; i++)
         {
-            using var invented = gateway.Client("adk_" + Guid.NewGuid().ToString("N"));
+            using var invented = gateway.ClientFrom("203.0.113.61");
+            invented.DefaultRequestHeaders.Add("x-api-key", "adk_" + Guid.NewGuid().ToString("N"));
             answers.Add((await invented.GetJsonAsync($"/api/v1/accounts/{TestData.NewAddress()}")).Status);
         }
         Assert.Equal(30, answers.Count);
@@ -41,6 +42,71 @@ public sealed class RateLimitTests(StrictRatesFixture gateway) : IClassFixture<S
         Assert.Contains(429, answers);
         Assert.True(answers.Count(s => s == 401) <= 10, $"{answers.Count(s => s == 401)} refusals got through a limit of 5 a second");
         Assert.Equal(before, await management.GetTotalActivationCount());
+    }
+
+    [Fact]
+    public async Task Invented_keys_from_one_address_stop_reaching_the_key_directory_at_its_limit_and_keys_in_use_there_still_work()
+    {
+        var lookedUp = new Dictionary<bool, long> { [true] = 0, [false] = 0 };
+        using var listener = new System.Diagnostics.Metrics.MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Name == "agentdesk.auth.unknown_keys") l.EnableMeasurementEvents(instrument);
+        };
+        listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
+        {
+            foreach (var tag in tags)
+                if (tag.Key == "looked_up") lock (lookedUp) lookedUp[(bool)tag.Value!] += value;
+        });
+        listener.Start();
+
+        // A key in use from the address before the invented ones start.
+        using var issued = await gateway.KeyAsync("operator", TestData.NewOrganization("K"));
+        var issuedKey = issued.DefaultRequestHeaders.GetValues("x-api-key").Single();
+        using var before = gateway.ClientFrom("203.0.113.60");
+        before.DefaultRequestHeaders.Add("x-api-key", issuedKey);
+        Assert.Equal(404, await before.StatusOfAsync($"/api/v1/accounts/{TestData.NewAddress()}")); // served: no such account
+
+        // One address, a new key each time: only the address's first 5 a second (the fixture's anonymous limit) are looked up.
+        var answers = new List<int>();
+        var spraying = System.Diagnostics.Stopwatch.StartNew();
+        for (var i = 0; i < 60; i++) answers.Add(await InventedKeyAsync());
+        // Five in each one-second window the sequence touched.
+        var allowed = 5 * ((int)Math.Ceiling(spraying.Elapsed.TotalSeconds) + 1);
+        Assert.All(answers, status => Assert.True(status is 401 or 429, $"got {status}"));
+        lock (lookedUp)
+        {
+            Assert.True(lookedUp[true] <= allowed, $"the key directory looked up {lookedUp[true]} invented keys from one address (at most {allowed})");
+            Assert.Equal(60, lookedUp[true] + lookedUp[false]);
+        }
+        Assert.True(answers.Count(s => s == 429) >= 45, $"only {answers.Count(s => s == 429)} of 60 were limited");
+
+        // Neither the admin key nor a key found lately is held back by the invented ones from the same address.
+        using var admin = gateway.ClientFrom("203.0.113.60");
+        admin.DefaultRequestHeaders.Add("x-api-key", GatewayFixture.AdminKey);
+        Assert.Equal(200, await admin.StatusOfAsync("/api/v1/api-keys"));
+        using var after = gateway.ClientFrom("203.0.113.60");
+        after.DefaultRequestHeaders.Add("x-api-key", issuedKey);
+        Assert.Equal(404, await after.StatusOfAsync($"/api/v1/accounts/{TestData.NewAddress()}"));
+        // A key just issued, never used, waits out the address's second like an invented one (sent right after six more
+        // invented ones, so that the limiter's window cannot have turned in between; up to three tries, a new key each).
+        var freshLimited = false;
+        for (var attempt = 0; attempt < 3 && !freshLimited; attempt++)
+        {
+            using var fresh = await gateway.KeyAsync("operator", TestData.NewOrganization("K"));
+            using var freshFrom = gateway.ClientFrom("203.0.113.60");
+            freshFrom.DefaultRequestHeaders.Add("x-api-key", fresh.DefaultRequestHeaders.GetValues("x-api-key").Single());
+            for (var i = 0; i < 6; i++) await InventedKeyAsync();
+            freshLimited = await freshFrom.StatusOfAsync($"/api/v1/accounts/{TestData.NewAddress()}") == 429;
+        }
+        Assert.True(freshLimited, "A key never found before was looked up from an address over its limit of unknown keys.");
+
+        async Task<int> InventedKeyAsync()
+        {
+            using var invented = gateway.ClientFrom("203.0.113.60");
+            invented.DefaultRequestHeaders.Add("x-api-key", "adk_" + Guid.NewGuid().ToString("N"));
+            return await invented.StatusOfAsync($"/api/v1/accounts/{TestData.NewAddress()}");
+        }
     }
 
     [Fact]
