@@ -74,6 +74,11 @@ public sealed class AgentDeskAuthHandler(
 {
     public const string SchemeName = "AgentDesk";
     public const string ApiKeyHeader = "x-api-key";
+
+    /// <summary>Longer than any key the directory issues: refused without hashing or a lookup.</summary>
+    public const int MaxKeyLength = 128;
+
+    private const string UnknownKeyMessage = "Unknown, expired or revoked API key.";
     private const string RejectedItem = "agentdesk.credential-rejected";
 
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
@@ -82,16 +87,18 @@ public sealed class AgentDeskAuthHandler(
         {
             if (IsAdminKey(key, auth.Value)) return Success(ApiKeyRoles.Admin, AdminOrganization(), "admin");
             // Keys longer than any issued key are refused before hashing or any grain call.
-            if (key.Length > 128) return Reject("Unknown API key.");
-            var hash = HashKey(key);
+            if (key.Length > MaxKeyLength) return Reject("Unknown API key.");
+            // The directory refused this key before, and no key it refused becomes valid later (UnknownKeyLimit).
+            if (Context.Items.ContainsKey(UnknownKeyLimit.RefusedBeforeItem)) return Reject(UnknownKeyMessage);
+            var hash = Context.Items[UnknownKeyLimit.HashItem] as string ?? HashKey(key);
             var issued = await cluster.GetGrain<IApiKeyDirectoryGrain>(GrainKeys.ApiKeyDirectory).AuthenticateAsync(hash, clock.GetUtcNow());
             if (issued is not null)
             {
                 unknownKeys.Found(hash);
                 return Success(issued.Role, issued.Organization, issued.KeyId);
             }
-            unknownKeys.Refused(Context);
-            return Reject("Unknown, expired or revoked API key.");
+            unknownKeys.Refused(hash);
+            return Reject(UnknownKeyMessage);
         }
 
         var authorization = Request.Headers.Authorization.ToString();

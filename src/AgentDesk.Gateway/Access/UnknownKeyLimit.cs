@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Threading.RateLimiting;
 using AgentDesk.Domain.Common;
 using AgentDesk.Gateway.Http;
@@ -6,26 +7,39 @@ using AgentDesk.Grains.Infrastructure;
 namespace AgentDesk.Gateway.Access;
 
 /// <summary>
-/// How many unknown API keys a client address may have looked up each second (<c>AnonymousPermitsPerSecond</c>).
-/// Every issued key is checked against the key directory, one grain for the whole cluster, and the rate limits run
-/// after authentication, so without this a caller inventing a key per request made the directory look up every one of
-/// them, as fast as it could send, and slowed every tenant's authentication. Over the limit, a request answers 429
-/// without asking the directory until the second is out, unless its key is the admin's or one this gateway found in
-/// the directory in the last ten minutes: keys in use behind the same address keep working. Requests in flight when
-/// the limit is reached still finish their lookups, so a burst can exceed it by what was already in flight.
+/// Keeps callers guessing API keys away from the key directory (docs/security.md, "Unknown keys"). Every issued key is
+/// checked against the directory, one grain for the whole cluster, and the rate limits run after authentication, so
+/// without this a caller inventing a key per request had every one looked up, as fast as it could send, and slowed
+/// every tenant's authentication. Before authentication, a key is sorted by what this gateway has seen of it:
+/// <list type="bullet">
+/// <item>found in the directory in the last ten minutes: it goes on to its lookup (each time, so a revocation holds at once);</item>
+/// <item>refused by the directory before (unknown, expired or revoked; none becomes valid later): refused again without a lookup;</item>
+/// <item>new: its address may have <c>AnonymousPermitsPerSecond</c> new keys looked up a second, the permit taken before
+/// the lookup, so lookups in flight count; past that it answers 429 without a lookup until the second is out.</item>
+/// </list>
+/// The admin key and keys longer than any issued key never reach the directory, and pass untouched.
 /// </summary>
 public sealed class UnknownKeyLimit(RateLimitOptions options) : IDisposable
 {
-    /// <summary>How long a key found in the directory passes an address's limit (it is still looked up each time, so a revocation holds at once).</summary>
+    /// <summary>The key's hash, worked out here once for the authentication handler's lookup.</summary>
+    public const string HashItem = "agentdesk.api-key-hash";
+
+    /// <summary>Set when the key was refused before: the handler refuses it without a lookup.</summary>
+    public const string RefusedBeforeItem = "agentdesk.api-key-refused-before";
+
+    /// <summary>How long a key found in the directory counts as in use.</summary>
     private const long FoundForMilliseconds = 10 * 60 * 1000;
 
-    /// <summary>Bounds the keys remembered as found: past it the memory starts again (their next lookups pass while the address is under its limit).</summary>
-    private const int MaxFound = 100_000;
+    /// <summary>Bounds each memory: past it, it starts again (a found key then counts as new once; a refused one is looked up once more).</summary>
+    private const int MaxRemembered = 100_000;
 
     /// <summary>Hashes of keys the directory found, with when (<see cref="Environment.TickCount64"/>).</summary>
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, long> _found = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, long> _found = new(StringComparer.Ordinal);
 
-    private readonly PartitionedRateLimiter<string> _refusals = PartitionedRateLimiter.Create<string, string>(address =>
+    /// <summary>Hashes of keys the directory refused.</summary>
+    private readonly ConcurrentDictionary<string, byte> _refused = new(StringComparer.Ordinal);
+
+    private readonly PartitionedRateLimiter<string> _newKeys = PartitionedRateLimiter.Create<string, string>(address =>
         RateLimitPartition.GetFixedWindowLimiter(address, _ => new FixedWindowRateLimiterOptions
         {
             PermitLimit = options.AnonymousPermitsPerSecond,
@@ -33,37 +47,26 @@ public sealed class UnknownKeyLimit(RateLimitOptions options) : IDisposable
             QueueLimit = 0,
         }));
 
-    /// <summary>Whether the caller's address may still have an unknown key looked up this second.</summary>
-    public bool MayLookUp(HttpContext context)
-    {
-        using var state = _refusals.AttemptAcquire(ClientAddresses.BucketKey(context.Connection.RemoteIpAddress), 0);
-        return state.IsAcquired;
-    }
-
     /// <summary>The directory found the key whose hash is <paramref name="keyHash"/>.</summary>
     public void Found(string keyHash)
     {
         var now = Environment.TickCount64;
-        // Written at most once a minute per key: every authenticated request passes here.
+        // Written at most once a minute per key: every request with an issued key passes here.
         if (_found.TryGetValue(keyHash, out var at) && now - at < 60_000) return;
-        if (_found.Count >= MaxFound) _found.Clear();
+        if (_found.Count >= MaxRemembered) _found.Clear();
         _found[keyHash] = now;
     }
 
-    private bool FoundLately(string key) =>
-        _found.TryGetValue(AgentDeskAuthHandler.HashKey(key), out var at) && Environment.TickCount64 - at < FoundForMilliseconds;
-
-    /// <summary>The directory did not know the caller's key: one of its address's unknown keys this second.</summary>
-    public void Refused(HttpContext context)
+    /// <summary>The directory refused the key whose hash is <paramref name="keyHash"/>: it is never looked up again.</summary>
+    public void Refused(string keyHash)
     {
-        using var _ = _refusals.AttemptAcquire(ClientAddresses.BucketKey(context.Connection.RemoteIpAddress));
-        AgentDeskMetrics.UnknownKeys.Add(1, new KeyValuePair<string, object?>("looked_up", true));
+        _found.TryRemove(keyHash, out _);
+        if (_refused.Count >= MaxRemembered) _refused.Clear();
+        _refused.TryAdd(keyHash, 0);
+        Count("looked_up");
     }
 
-    /// <summary>
-    /// Answers 429 before authentication when the caller's address is over its unknown keys and sends a key that is neither
-    /// the admin's nor one found lately.
-    /// </summary>
+    /// <summary>Sorts each request's key before authentication (the class summary says how).</summary>
     public static void Use(IApplicationBuilder app)
     {
         var limit = app.ApplicationServices.GetRequiredService<UnknownKeyLimit>();
@@ -71,13 +74,26 @@ public sealed class UnknownKeyLimit(RateLimitOptions options) : IDisposable
         app.Use((context, next) =>
         {
             if (!context.Request.Headers.TryGetValue(AgentDeskAuthHandler.ApiKeyHeader, out var keys) || keys.ToString() is not { Length: > 0 } key
-                || limit.MayLookUp(context) || AgentDeskAuthHandler.IsAdminKey(key, auth.Value) || limit.FoundLately(key))
+                || key.Length > AgentDeskAuthHandler.MaxKeyLength || AgentDeskAuthHandler.IsAdminKey(key, auth.Value))
                 return next(context);
-            AgentDeskMetrics.UnknownKeys.Add(1, new KeyValuePair<string, object?>("looked_up", false));
+            var hash = AgentDeskAuthHandler.HashKey(key);
+            context.Items[HashItem] = hash;
+            if (limit._found.TryGetValue(hash, out var at) && Environment.TickCount64 - at < FoundForMilliseconds) return next(context);
+            if (limit._refused.ContainsKey(hash))
+            {
+                Count("refused_before");
+                context.Items[RefusedBeforeItem] = true;
+                return next(context);
+            }
+            using (var lease = limit._newKeys.AttemptAcquire(ClientAddresses.BucketKey(context.Connection.RemoteIpAddress)))
+                if (lease.IsAcquired) return next(context);
+            Count("limited");
             context.Response.Headers.RetryAfter = "1";
-            return ApiProblems.WriteAsync(context, Errors.RateLimited, "Too many unknown API keys from this address in this second; slow down.");
+            return ApiProblems.WriteAsync(context, Errors.RateLimited, "Too many new API keys from this address in this second; slow down.");
         });
     }
 
-    public void Dispose() => _refusals.Dispose();
+    private static void Count(string outcome) => AgentDeskMetrics.UnknownKeys.Add(1, new KeyValuePair<string, object?>("outcome", outcome));
+
+    public void Dispose() => _newKeys.Dispose();
 }

@@ -52,7 +52,8 @@ public sealed class GatewayOptions : IValidatableObject
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext) => TrustedProxies
         .Where(proxy => !ClientAddresses.TryParseProxy(proxy, out _))
         .Select(proxy => new ValidationResult(
-            $"'{proxy}' is neither an IP address nor a network in CIDR notation (IPv4 in its four-part dotted form: 10.0.0.0/8, not 10/8).",
+            $"'{proxy}' is neither an IP address nor a network in CIDR notation (IPv4 in its four-part dotted form, and a network's "
+            + "address with no bits set past its prefix: 10.0.0.0/8, not 10/8 or 10.0.0.1/8).",
             [nameof(TrustedProxies)]));
 }
 

@@ -18,5 +18,5 @@ public static class AgentDeskMetrics
     public static readonly Counter<long> Intents = Meter.CreateCounter<long>("agentdesk.intents", "{intent}", "Signed intents by outcome code.");
 
     public static readonly Counter<long> UnknownKeys = Meter.CreateCounter<long>("agentdesk.auth.unknown_keys", "{request}",
-        "Requests with an API key the gateway does not know, by whether the key directory was asked (looked_up=false: the address was over its limit of unknown keys, answered 429).");
+        "Requests with an API key the key directory does not know (keys over 128 characters are not counted), by outcome: looked_up (refused by the directory), refused_before (refused again without a lookup), limited (a new key over its address's limit, answered 429 without a lookup).");
 }

@@ -47,7 +47,7 @@ public sealed class RateLimitTests(StrictRatesFixture gateway) : IClassFixture<S
     [Fact]
     public async Task Invented_keys_from_one_address_stop_reaching_the_key_directory_at_its_limit_and_keys_in_use_there_still_work()
     {
-        var lookedUp = new Dictionary<bool, long> { [true] = 0, [false] = 0 };
+        var outcomes = new Dictionary<string, long> { ["looked_up"] = 0, ["limited"] = 0, ["refused_before"] = 0 };
         using var listener = new System.Diagnostics.Metrics.MeterListener();
         listener.InstrumentPublished = (instrument, l) =>
         {
@@ -56,7 +56,7 @@ public sealed class RateLimitTests(StrictRatesFixture gateway) : IClassFixture<S
         listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
         {
             foreach (var tag in tags)
-                if (tag.Key == "looked_up") lock (lookedUp) lookedUp[(bool)tag.Value!] += value;
+                if (tag.Key == "outcome") lock (outcomes) outcomes[(string)tag.Value!] += value;
         });
         listener.Start();
 
@@ -67,27 +67,45 @@ public sealed class RateLimitTests(StrictRatesFixture gateway) : IClassFixture<S
         before.DefaultRequestHeaders.Add("x-api-key", issuedKey);
         Assert.Equal(404, await before.StatusOfAsync($"/api/v1/accounts/{TestData.NewAddress()}")); // served: no such account
 
-        // One address, a new key each time: only the address's first 5 a second (the fixture's anonymous limit) are looked up.
-        var answers = new List<int>();
+        // One address, a new key each time, all at once: only the address's first 5 a second (the fixture's anonymous limit)
+        // are looked up, however many are in flight.
         var spraying = System.Diagnostics.Stopwatch.StartNew();
-        for (var i = 0; i < 60; i++) answers.Add(await InventedKeyAsync());
+        var answers = await Task.WhenAll(Enumerable.Range(0, 60).Select(_ => InventedKeyAsync()));
         // Five in each one-second window the sequence touched.
         var allowed = 5 * ((int)Math.Ceiling(spraying.Elapsed.TotalSeconds) + 1);
         Assert.All(answers, status => Assert.True(status is 401 or 429, $"got {status}"));
-        lock (lookedUp)
+        lock (outcomes)
         {
-            Assert.True(lookedUp[true] <= allowed, $"the key directory looked up {lookedUp[true]} invented keys from one address (at most {allowed})");
-            Assert.Equal(60, lookedUp[true] + lookedUp[false]);
+            Assert.True(outcomes["looked_up"] <= allowed, $"the key directory looked up {outcomes["looked_up"]} invented keys from one address (at most {allowed})");
+            Assert.Equal(60, outcomes["looked_up"] + outcomes["limited"]);
         }
         Assert.True(answers.Count(s => s == 429) >= 45, $"only {answers.Count(s => s == 429)} of 60 were limited");
 
-        // Neither the admin key nor a key found lately is held back by the invented ones from the same address.
+        // Neither the admin key nor a key found lately is held back by the invented ones from the same address (each sent right
+        // after six more invented ones, so that the address is over its limit when it arrives).
         using var admin = gateway.ClientFrom("203.0.113.60");
         admin.DefaultRequestHeaders.Add("x-api-key", GatewayFixture.AdminKey);
+        for (var i = 0; i < 6; i++) await InventedKeyAsync();
         Assert.Equal(200, await admin.StatusOfAsync("/api/v1/api-keys"));
         using var after = gateway.ClientFrom("203.0.113.60");
         after.DefaultRequestHeaders.Add("x-api-key", issuedKey);
+        for (var i = 0; i < 6; i++) await InventedKeyAsync();
         Assert.Equal(404, await after.StatusOfAsync($"/api/v1/accounts/{TestData.NewAddress()}"));
+
+        // A key the directory refused is refused again, 401 and not 429, without a lookup: a client retrying an expired key
+        // spends none of its address's new keys.
+        using var refused = gateway.ClientFrom("203.0.113.62");
+        refused.DefaultRequestHeaders.Add("x-api-key", "adk_" + Guid.NewGuid().ToString("N"));
+        var lookedUpBefore = outcomes["looked_up"];
+        var retries = new List<int>();
+        for (var i = 0; i < 20; i++) retries.Add(await refused.StatusOfAsync($"/api/v1/accounts/{TestData.NewAddress()}"));
+        Assert.Equal(401, retries[0]);
+        Assert.All(retries, status => Assert.True(status is 401 or 429, $"got {status}")); // 429: the anonymous limit after authentication
+        lock (outcomes)
+        {
+            Assert.Equal(lookedUpBefore + 1, outcomes["looked_up"]);
+            Assert.Equal(19, outcomes["refused_before"]);
+        }
         // A key just issued, never used, waits out the address's second like an invented one (sent right after six more
         // invented ones, so that the limiter's window cannot have turned in between; up to three tries, a new key each).
         var freshLimited = false;
@@ -155,11 +173,14 @@ public sealed class RateLimitTests(StrictRatesFixture gateway) : IClassFixture<S
         Assert.True(Valid("10.0.0.0/8", "127.0.0.1", "::1", "fd00::/8", "2001:db8::7"));
         Assert.False(Valid("10.0.0.0/8", "ingress-nginx"));
         Assert.False(Valid("10.0.0.0/33"));
-        // Forms the address parser reads as some other host: 0.0.0.10, 10.0.0.1, 8.0.0.1 and 10.0.0.0/8 by its rules.
+        // Forms the address parser reads as some other host: 0.0.0.10, 10.0.0.1, 8.0.0.1, and the network 0.0.0.10/32.
         Assert.False(Valid("10"));
         Assert.False(Valid("10.1"));
         Assert.False(Valid("010.0.0.1"));
-        Assert.False(Valid("10/8"));
+        Assert.False(Valid("10/32"));
+        // Bits set past the prefix: a typo for 10.0.0.0/8 or for the host 10.0.0.1.
+        Assert.False(Valid("10.0.0.1/8"));
+        Assert.False(Valid("fd00::1/8"));
     }
 
     [Fact]
@@ -169,9 +190,18 @@ public sealed class RateLimitTests(StrictRatesFixture gateway) : IClassFixture<S
             "Two addresses of one IPv6 /64 got a bucket each: a holder of a /64 could rotate past every limit.");
         Assert.False(await gateway.SharesAgentRoutesBucketAsync("2001:db8:0:2::1", "2001:db8:0:3::1"),
             "Two IPv6 /64s shared a bucket.");
-        // A dual-stack socket reports an IPv4 client as ::ffff:a.b.c.d.
+        // A dual-stack socket reports an IPv4 client as ::ffff:a.b.c.d; NAT64, 6to4 and Teredo addresses carry one inside.
         Assert.True(await gateway.SharesAgentRoutesBucketAsync("203.0.113.40", "::ffff:203.0.113.40"),
             "An IPv4 client written as an IPv4-mapped IPv6 address got a bucket of its own.");
+        Assert.True(await gateway.SharesAgentRoutesBucketAsync("203.0.113.41", "64:ff9b::cb00:7129"), "A NAT64 address got a bucket apart from its IPv4 client's.");
+        Assert.True(await gateway.SharesAgentRoutesBucketAsync("203.0.113.42", "2002:cb00:712a:1::1"), "A 6to4 address got a bucket apart from its IPv4 host's.");
+        Assert.True(await gateway.SharesAgentRoutesBucketAsync("2002:cb00:712b:1::1", "2002:cb00:712b:2::1"),
+            "One IPv4 host's 6to4 networks got a bucket each.");
+        // Teredo: the client's address, 203.0.113.44, inverted in the last 32 bits.
+        Assert.True(await gateway.SharesAgentRoutesBucketAsync("203.0.113.44", "2001:0:4136:e378:8000:63bf:34ff:8ed3"),
+            "A Teredo address got a bucket apart from its IPv4 client's.");
+        Assert.False(await gateway.SharesAgentRoutesBucketAsync("64:ff9b::cb00:712d", "64:ff9b::cb00:712e"),
+            "Two IPv4 clients of one NAT64 gateway shared a bucket.");
     }
 }
 
