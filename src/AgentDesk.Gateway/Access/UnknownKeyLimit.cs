@@ -78,19 +78,34 @@ public sealed class UnknownKeyLimit(RateLimitOptions options) : IDisposable
                 return next(context);
             var hash = AgentDeskAuthHandler.HashKey(key);
             context.Items[HashItem] = hash;
-            if (limit._found.TryGetValue(hash, out var at) && Environment.TickCount64 - at < FoundForMilliseconds) return next(context);
-            if (limit._refused.ContainsKey(hash))
+            switch (limit.Sort(hash, context.Connection.RemoteIpAddress))
             {
-                Count("refused_before");
-                context.Items[RefusedBeforeItem] = true;
-                return next(context);
+                case Verdict.RefusedBefore:
+                    context.Items[RefusedBeforeItem] = true;
+                    return next(context);
+                case Verdict.Limited:
+                    context.Response.Headers.RetryAfter = "1";
+                    return ApiProblems.WriteAsync(context, Errors.RateLimited, "Too many new API keys from this address in this second; slow down.");
+                default:
+                    return next(context);
             }
-            using (var lease = limit._newKeys.AttemptAcquire(ClientAddresses.BucketKey(context.Connection.RemoteIpAddress)))
-                if (lease.IsAcquired) return next(context);
-            Count("limited");
-            context.Response.Headers.RetryAfter = "1";
-            return ApiProblems.WriteAsync(context, Errors.RateLimited, "Too many new API keys from this address in this second; slow down.");
         });
+    }
+
+    private enum Verdict { LookUp, RefusedBefore, Limited }
+
+    private Verdict Sort(string keyHash, System.Net.IPAddress? client)
+    {
+        if (_found.TryGetValue(keyHash, out var at) && Environment.TickCount64 - at < FoundForMilliseconds) return Verdict.LookUp;
+        if (_refused.ContainsKey(keyHash))
+        {
+            Count("refused_before");
+            return Verdict.RefusedBefore;
+        }
+        using var lease = _newKeys.AttemptAcquire(ClientAddresses.BucketKey(client));
+        if (lease.IsAcquired) return Verdict.LookUp;
+        Count("limited");
+        return Verdict.Limited;
     }
 
     private static void Count(string outcome) => AgentDeskMetrics.UnknownKeys.Add(1, new KeyValuePair<string, object?>("outcome", outcome));
