@@ -88,17 +88,12 @@ public sealed class AgentDeskAuthHandler(
             if (IsAdminKey(key, auth.Value)) return Success(ApiKeyRoles.Admin, AdminOrganization(), "admin");
             // Keys longer than any issued key are refused before hashing or any grain call.
             if (key.Length > MaxKeyLength) return Reject("Unknown API key.");
-            // The directory refused this key before, and no key it refused becomes valid later (UnknownKeyLimit).
+            // The directory refused this key a moment ago (UnknownKeyLimit).
             if (Context.Items.ContainsKey(UnknownKeyLimit.RefusedBeforeItem)) return Reject(UnknownKeyMessage);
             var hash = Context.Items[UnknownKeyLimit.HashItem] as string ?? HashKey(key);
-            var issued = await cluster.GetGrain<IApiKeyDirectoryGrain>(GrainKeys.ApiKeyDirectory).AuthenticateAsync(hash, clock.GetUtcNow());
-            if (issued is not null)
-            {
-                unknownKeys.Found(hash);
-                return Success(issued.Role, issued.Organization, issued.KeyId);
-            }
-            unknownKeys.Refused(hash);
-            return Reject(UnknownKeyMessage);
+            var issued = await unknownKeys.LookUpAsync(hash,
+                keyHash => cluster.GetGrain<IApiKeyDirectoryGrain>(GrainKeys.ApiKeyDirectory).AuthenticateAsync(keyHash, clock.GetUtcNow()));
+            return issued is null ? Reject(UnknownKeyMessage) : Success(issued.Role, issued.Organization, issued.KeyId);
         }
 
         var authorization = Request.Headers.Authorization.ToString();

@@ -15,9 +15,16 @@ public sealed class RateLimitOptions
     [Range(1, 1_000_000)]
     public int PermitsPerSecond { get; set; } = 200;
 
-    /// <summary>Requests per second per client address for anonymous requests and requests whose credential was refused.</summary>
+    /// <summary>
+    /// Requests per second per client address for anonymous requests and requests whose credential was refused; and API
+    /// keys new to the gateway looked up per second per client address.
+    /// </summary>
     [Range(1, 1_000_000)]
     public int AnonymousPermitsPerSecond { get; set; } = 20;
+
+    /// <summary>API keys new to the gateway looked up per second, from every address together: what the key directory, one grain, is asked at most.</summary>
+    [Range(1, 1_000_000)]
+    public int NewKeysPerSecond { get; set; } = 1_000;
 }
 
 /// <summary>

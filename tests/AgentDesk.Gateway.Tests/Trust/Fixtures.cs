@@ -15,7 +15,7 @@ public sealed class StrictRatesFixture : GatewayFixture
 {
     protected override int PermitsPerSecond => 50;
     protected override int AnonymousPermitsPerSecond => 5;
-    protected override IEnumerable<string> ExtraSettings => ["--AgentDesk:Gateway:TrustedProxies:0", "127.0.0.1"];
+    protected override IEnumerable<string> ExtraSettings => ["--AgentDesk:Gateway:TrustedProxies:0", "127.0.0.1", "--AgentDesk:RateLimit:NewKeysPerSecond", "20"];
 }
 
 /// <summary>The same small limits with no trusted proxy: <c>X-Forwarded-For</c> must change nothing.</summary>

@@ -1,3 +1,5 @@
+using System.Net;
+using System.Net.Sockets;
 using AgentDesk.Gateway.Hosting;
 using AgentDesk.Testing;
 using Microsoft.AspNetCore.Builder;
@@ -50,9 +52,37 @@ public sealed class ForwardingWarningTests
             var warning = Assert.Single(warnings);
             Assert.Contains("127.0.0.1", warning, StringComparison.Ordinal);
             Assert.Contains("AgentDesk:Gateway:TrustedProxies", warning, StringComparison.Ordinal);
+
+            // Another peer is warned of on its own: a client writing the header cannot use up the warning of a proxy.
+            using var fromAnotherPeer = new HttpClient(From(IPAddress.Parse("127.0.0.2"))) { BaseAddress = http.BaseAddress };
+            using var forwarded = new HttpRequestMessage(HttpMethod.Get, "/health/live");
+            forwarded.Headers.Add("X-Forwarded-For", "203.0.113.51");
+            Assert.Equal(200, (int)(await fromAnotherPeer.SendAsync(forwarded)).StatusCode);
+            Assert.Equal(2, warnings.Count);
+            Assert.Contains("127.0.0.2", warnings[1], StringComparison.Ordinal);
         }
         await app.StopAsync();
     }
+
+    /// <summary>A handler whose connections leave from <paramref name="source"/> (any 127.x address is this host's loopback).</summary>
+    private static SocketsHttpHandler From(IPAddress source) => new()
+    {
+        ConnectCallback = async (context, cancellation) =>
+        {
+            var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            try
+            {
+                socket.Bind(new IPEndPoint(source, 0));
+                await socket.ConnectAsync(context.DnsEndPoint, cancellation);
+                return new NetworkStream(socket, ownsSocket: true);
+            }
+            catch
+            {
+                socket.Dispose();
+                throw;
+            }
+        },
+    };
 
     private sealed class WarningsOf(string category, List<string> written) : ILoggerProvider
     {

@@ -10,13 +10,16 @@ public sealed class RateLimitTests(StrictRatesFixture gateway) : IClassFixture<S
     public async Task A_key_over_its_rate_answers_429_with_retry_after_and_another_key_is_unaffected()
     {
         using var busy = await gateway.KeyAsync("operator", TestData.NewOrganization("R"));
+        await busy.GetJsonAsync($"/api/v1/accounts/{TestData.NewAddress()}").ProblemAsync(404, "account_not_found"); // the key is found once
         var statuses = await Task.WhenAll(Enumerable.Range(0, 80).Select(_ => busy.GetAsync($"/api/v1/accounts/{TestData.NewAddress()}")));
         Assert.Equal(80, statuses.Length);
         Assert.Contains(statuses, r => (int)r.StatusCode == 404); // served
         var limited = statuses.Where(r => (int)r.StatusCode == 429).ToList();
         Assert.NotEmpty(limited);
         Assert.Equal("1", limited[0].Headers.RetryAfter!.ToString());
-        Assert.Equal("rate_limited", (await limited[0].Content.ReadFromJsonNodeAsync())["code"]!.GetValue<string>());
+        var problem = await limited[0].Content.ReadFromJsonNodeAsync();
+        Assert.Equal("rate_limited", problem["code"]!.GetValue<string>());
+        Assert.Contains("for this caller", problem["detail"]!.GetValue<string>(), StringComparison.Ordinal); // the key's own limit
 
         using var other = await gateway.KeyAsync("operator", TestData.NewOrganization("Q"));
         await other.GetJsonAsync($"/api/v1/accounts/{TestData.NewAddress()}").ProblemAsync(404, "account_not_found");
@@ -92,8 +95,8 @@ public sealed class RateLimitTests(StrictRatesFixture gateway) : IClassFixture<S
         for (var i = 0; i < 6; i++) await InventedKeyAsync();
         Assert.Equal(404, await after.StatusOfAsync($"/api/v1/accounts/{TestData.NewAddress()}"));
 
-        // A key the directory refused is refused again, 401 and not 429, without a lookup: a client retrying an expired key
-        // spends none of its address's new keys.
+        // A key the directory refused is refused again without a lookup (401, or 429 from the anonymous limit after
+        // authentication): a client retrying an expired key spends none of its address's new keys.
         using var refused = gateway.ClientFrom("203.0.113.62");
         refused.DefaultRequestHeaders.Add("x-api-key", "adk_" + Guid.NewGuid().ToString("N"));
         var lookedUpBefore = outcomes["looked_up"];
@@ -125,6 +128,38 @@ public sealed class RateLimitTests(StrictRatesFixture gateway) : IClassFixture<S
             invented.DefaultRequestHeaders.Add("x-api-key", "adk_" + Guid.NewGuid().ToString("N"));
             return await invented.StatusOfAsync($"/api/v1/accounts/{TestData.NewAddress()}");
         }
+    }
+
+    [Fact]
+    public async Task New_keys_from_many_addresses_reach_the_key_directory_at_the_gateways_limit_in_all()
+    {
+        long lookedUp = 0;
+        using var listener = new System.Diagnostics.Metrics.MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Name == "agentdesk.auth.unknown_keys") l.EnableMeasurementEvents(instrument);
+        };
+        listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
+        {
+            foreach (var tag in tags)
+                if (tag is { Key: "outcome", Value: "looked_up" }) Interlocked.Add(ref lookedUp, value);
+        });
+        listener.Start();
+
+        // Sixteen addresses, each within its own 5 a second: 80 new keys at once against the fixture's 20 a second in all.
+        var spraying = System.Diagnostics.Stopwatch.StartNew();
+        var statuses = await Task.WhenAll(Enumerable.Range(0, 80).Select(async i =>
+        {
+            using var invented = gateway.ClientFrom($"198.51.100.{100 + i % 16}");
+            invented.DefaultRequestHeaders.Add("x-api-key", "adk_" + Guid.NewGuid().ToString("N"));
+            return await invented.StatusOfAsync($"/api/v1/accounts/{TestData.NewAddress()}");
+        }));
+        var allowed = 20 * ((int)Math.Ceiling(spraying.Elapsed.TotalSeconds) + 1);
+        Assert.All(statuses, status => Assert.True(status is 401 or 429, $"got {status}"));
+        Assert.True(Interlocked.Read(ref lookedUp) <= allowed, $"the key directory looked up {lookedUp} new keys (at most {allowed})");
+        Assert.Contains(429, statuses);
+        // The next test starts in a window of its own.
+        await Task.Delay(TimeSpan.FromSeconds(1.1));
     }
 
     [Fact]
