@@ -68,9 +68,7 @@ public sealed class AgentDeskAuthHandler(
     ILoggerFactory logger,
     UrlEncoder encoder,
     IOptions<AuthOptions> auth,
-    IClusterClient cluster,
-    UnknownKeyLimit unknownKeys,
-    TimeProvider clock) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+    UnknownKeyLimit unknownKeys) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "AgentDesk";
     public const string ApiKeyHeader = "x-api-key";
@@ -91,8 +89,7 @@ public sealed class AgentDeskAuthHandler(
             // The directory refused this key a moment ago (UnknownKeyLimit).
             if (Context.Items.ContainsKey(UnknownKeyLimit.RefusedBeforeItem)) return Reject(UnknownKeyMessage);
             var hash = Context.Items[UnknownKeyLimit.HashItem] as string ?? HashKey(key);
-            var issued = await unknownKeys.LookUpAsync(hash,
-                keyHash => cluster.GetGrain<IApiKeyDirectoryGrain>(GrainKeys.ApiKeyDirectory).AuthenticateAsync(keyHash, clock.GetUtcNow()));
+            var issued = await unknownKeys.LookUpAsync(hash);
             return issued is null ? Reject(UnknownKeyMessage) : Success(issued.Role, issued.Organization, issued.KeyId);
         }
 

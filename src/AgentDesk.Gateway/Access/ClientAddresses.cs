@@ -84,38 +84,46 @@ public static class ClientAddresses
     /// <summary>How often the warning of <see cref="WarnOfUntrustedForwarding"/> may be repeated for one peer.</summary>
     private static readonly TimeSpan WarningInterval = TimeSpan.FromMinutes(10);
 
-    /// <summary>Peers remembered as warned of; past this many the memory starts again, so a flood of peers costs at most one warning each per start.</summary>
-    private const int MaxWarnedPeers = 1_000;
+    /// <summary>Peers warned of in one interval at most: a client sending from many addresses cannot flood the log.</summary>
+    private const int MaxWarningsPerInterval = 100;
 
     /// <summary>
-    /// Logs a request that carries <c>X-Forwarded-For</c> from a peer not named in <paramref name="proxies"/>, at most once
-    /// every ten minutes per peer. The header is ignored then, so the client address is the peer's: if the peer is the
-    /// operator's proxy, every caller behind it shares its rate limits, which nothing else would show. A client writing
-    /// the header itself is logged the same way, under its own address, so it cannot hide a proxy's warning.
+    /// Logs a request that carries <c>X-Forwarded-For</c> from a peer not named in <paramref name="proxies"/>: once per
+    /// peer (an IPv6 peer per /64, as the rate limits count it) in each ten-minute interval, and for at most 100 peers an
+    /// interval. The header is ignored then, so the client address is the peer's: if the peer is the operator's proxy,
+    /// every caller behind it shares its rate limits, which nothing else would show. A client writing the header itself is
+    /// logged the same way, under its own address, so one such client cannot hide a proxy's warning.
     /// </summary>
     public static void WarnOfUntrustedForwarding(this IApplicationBuilder app, IReadOnlyList<IPNetwork> proxies)
     {
         var logger = app.ApplicationServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ClientAddresses).FullName!);
         var clock = app.ApplicationServices.GetRequiredService<TimeProvider>();
-        var warnedUntil = new System.Collections.Concurrent.ConcurrentDictionary<IPAddress, long>(); // peer → TimeProvider timestamp
+        var interval = (long)(WarningInterval.TotalSeconds * clock.TimestampFrequency);
+        var gate = new Lock();
+        var warned = new HashSet<string>(StringComparer.Ordinal); // this interval's peers, under gate
+        var intervalEnds = long.MinValue;
         app.Use((context, next) =>
         {
             if (context.Request.Headers.ContainsKey(ForwardedHeadersDefaults.XForwardedForHeaderName)
                 && context.Connection.RemoteIpAddress is { } peer && !IsTrusted(proxies, peer))
             {
                 var now = clock.GetTimestamp();
-                if (!warnedUntil.TryGetValue(peer, out var until) || now >= until)
+                bool first;
+                lock (gate)
                 {
-                    if (warnedUntil.Count >= MaxWarnedPeers) warnedUntil.Clear();
-                    var nextWarning = now + (long)(WarningInterval.TotalSeconds * clock.TimestampFrequency);
-                    // Of two requests from one peer at the same moment, only the one that moves its time on logs.
-                    if (until == 0 ? warnedUntil.TryAdd(peer, nextWarning) : warnedUntil.TryUpdate(peer, nextWarning, until))
+                    if (now >= intervalEnds)
                     {
-                        logger.LogWarning(
-                            "A request from {Peer} carried X-Forwarded-For, which was ignored: that address is not in AgentDesk:Gateway:TrustedProxies. "
-                            + "If it is your proxy, name it there; until then every caller behind it shares its rate limits. (Logged at most every ten minutes per address.)",
-                            peer);
+                        warned.Clear();
+                        intervalEnds = now + interval;
                     }
+                    first = warned.Count < MaxWarningsPerInterval && warned.Add(BucketKey(peer));
+                }
+                if (first)
+                {
+                    logger.LogWarning(
+                        "A request from {Peer} carried X-Forwarded-For, which was ignored: that address is not in AgentDesk:Gateway:TrustedProxies. "
+                        + "If it is your proxy, name it there; until then every caller behind it shares its rate limits. (Logged once per address every ten minutes.)",
+                        peer);
                 }
             }
             return next(context);

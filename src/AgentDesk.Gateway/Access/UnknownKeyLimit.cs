@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Threading.RateLimiting;
 using AgentDesk.Contracts.Access;
+using AgentDesk.Contracts.Common;
 using AgentDesk.Domain.Common;
 using AgentDesk.Gateway.Http;
 using AgentDesk.Grains.Infrastructure;
@@ -22,8 +23,18 @@ namespace AgentDesk.Gateway.Access;
 /// </list>
 /// The admin key and keys longer than any issued key never reach the directory, and pass untouched.
 /// </summary>
-public sealed class UnknownKeyLimit(RateLimitOptions options) : IDisposable
+/// <param name="options">The limits.</param>
+/// <param name="lookUp">Asks the key directory about a key hash: what it is, or null for a key it does not know.</param>
+public sealed class UnknownKeyLimit(RateLimitOptions options, Func<string, Task<ApiKeyView?>> lookUp) : IDisposable
 {
+    /// <summary>The limit in front of the cluster's key directory, for the gateway's services.</summary>
+    public static UnknownKeyLimit ForDirectory(RateLimitOptions options, IServiceProvider services)
+    {
+        var cluster = services.GetRequiredService<IClusterClient>();
+        var clock = services.GetRequiredService<TimeProvider>();
+        return new UnknownKeyLimit(options, keyHash => cluster.GetGrain<IApiKeyDirectoryGrain>(GrainKeys.ApiKeyDirectory).AuthenticateAsync(keyHash, clock.GetUtcNow()));
+    }
+
     /// <summary>The key's hash, worked out here once for the authentication handler's lookup.</summary>
     public const string HashItem = "agentdesk.api-key-hash";
 
@@ -39,13 +50,16 @@ public sealed class UnknownKeyLimit(RateLimitOptions options) : IDisposable
     /// </summary>
     private static readonly long RefusedForMilliseconds = (long)TimeSpan.FromMinutes(1).TotalMilliseconds;
 
-    /// <summary>Bounds each memory: past it, it starts again (a found key then counts as new once; a refused one is looked up once more).</summary>
+    /// <summary>Bounds each memory: when full, what it no longer holds is dropped, and if nothing is, it starts again (a found key then counts as new once; a refused one is looked up once more).</summary>
     private const int MaxRemembered = 100_000;
 
-    private readonly Memory _found = new();
-    private readonly Memory _refused = new();
+    private readonly Memory _found = new(FoundForMilliseconds);
+    private readonly Memory _refused = new(RefusedForMilliseconds);
 
-    /// <summary>Lookups in flight, by key hash: requests with the same key at the same time wait for one.</summary>
+    /// <summary>
+    /// Lookups in flight, by key hash, from when the request that makes one is admitted until it has its answer: requests
+    /// with the same key meanwhile wait for that one, with no permit of their own.
+    /// </summary>
     private readonly ConcurrentDictionary<string, Lazy<Task<ApiKeyView?>>> _lookups = new(StringComparer.Ordinal);
 
     private readonly PartitionedRateLimiter<string> _newKeysPerAddress = PartitionedRateLimiter.Create<string, string>(address =>
@@ -54,38 +68,43 @@ public sealed class UnknownKeyLimit(RateLimitOptions options) : IDisposable
     private readonly FixedWindowRateLimiter _newKeys = new(PerSecond(options.NewKeysPerSecond));
 
     /// <summary>
-    /// Looks the key up in the directory (<paramref name="lookUp"/>), sharing the lookup with any other request for the same
-    /// key in flight, and remembers the answer.
+    /// What the directory says of the key whose hash is <paramref name="keyHash"/>: the lookup in flight for it if there
+    /// is one, else a new one; null without a lookup if it refused the key a moment ago. The answer is remembered.
     /// </summary>
-    public async Task<ApiKeyView?> LookUpAsync(string keyHash, Func<string, Task<ApiKeyView?>> lookUp)
+    public Task<ApiKeyView?> LookUpAsync(string keyHash) =>
+        _refused.Holds(keyHash) ? Task.FromResult<ApiKeyView?>(null) : _lookups.GetOrAdd(keyHash, NewLookup).Value;
+
+    /// <summary>A lookup not yet started, which leaves <see cref="_lookups"/> when it has its answer.</summary>
+    private Lazy<Task<ApiKeyView?>> NewLookup(string keyHash)
     {
-        var lookup = _lookups.GetOrAdd(keyHash, hash => new Lazy<Task<ApiKeyView?>>(() => LookUpAndRememberAsync(hash, lookUp)));
+        Lazy<Task<ApiKeyView?>>? lookup = null;
+        lookup = new Lazy<Task<ApiKeyView?>>(() => LookUpAndRememberAsync(keyHash, lookup!));
+        return lookup;
+    }
+
+    private async Task<ApiKeyView?> LookUpAndRememberAsync(string keyHash, Lazy<Task<ApiKeyView?>> lookup)
+    {
         try
         {
-            return await lookup.Value;
+            var issued = await lookUp(keyHash);
+            if (issued is null)
+            {
+                _found.Forget(keyHash);
+                _refused.Remember(keyHash);
+                Count("looked_up");
+            }
+            else
+            {
+                _refused.Forget(keyHash);
+                _found.Remember(keyHash);
+            }
+            return issued;
         }
         finally
         {
             // Only this lookup: a later one for the same key may have taken its place.
             _lookups.TryRemove(new KeyValuePair<string, Lazy<Task<ApiKeyView?>>>(keyHash, lookup));
         }
-    }
-
-    private async Task<ApiKeyView?> LookUpAndRememberAsync(string keyHash, Func<string, Task<ApiKeyView?>> lookUp)
-    {
-        var issued = await lookUp(keyHash);
-        if (issued is null)
-        {
-            _found.Forget(keyHash);
-            _refused.Remember(keyHash);
-            Count("looked_up");
-        }
-        else
-        {
-            _refused.Forget(keyHash);
-            _found.Remember(keyHash);
-        }
-        return issued;
     }
 
     /// <summary>Sorts each request's key before authentication (the class summary says how).</summary>
@@ -130,18 +149,24 @@ public sealed class UnknownKeyLimit(RateLimitOptions options) : IDisposable
     /// <summary>Sorts a request's key, whose hash is <paramref name="keyHash"/>, sent from <paramref name="client"/> (the class summary says how).</summary>
     public Verdict Admit(string keyHash, IPAddress? client)
     {
-        if (_found.Holds(keyHash, FoundForMilliseconds) || _lookups.ContainsKey(keyHash)) return Verdict.LookUp;
-        if (_refused.Holds(keyHash, RefusedForMilliseconds))
+        // Refused first: a request that joined a lookup which then refused the key must not start another (LookUpAsync).
+        if (_refused.Holds(keyHash))
         {
             Count("refused_before");
             return Verdict.RefusedBefore;
         }
+        if (_found.Holds(keyHash) || _lookups.ContainsKey(keyHash)) return Verdict.LookUp;
         using (var perAddress = _newKeysPerAddress.AttemptAcquire(ClientAddresses.BucketKey(client)))
         {
             if (perAddress.IsAcquired)
             {
                 using var inAll = _newKeys.AttemptAcquire();
-                if (inAll.IsAcquired) return Verdict.LookUp;
+                if (inAll.IsAcquired)
+                {
+                    // In flight from now: the same key's next requests join this lookup instead of taking permits.
+                    _lookups.GetOrAdd(keyHash, NewLookup);
+                    return Verdict.LookUp;
+                }
             }
         }
         Count("limited");
@@ -158,30 +183,42 @@ public sealed class UnknownKeyLimit(RateLimitOptions options) : IDisposable
         _newKeys.Dispose();
     }
 
-    /// <summary>Key hashes with when each was last remembered (<see cref="Environment.TickCount64"/>), at most <see cref="MaxRemembered"/>.</summary>
-    private sealed class Memory
+    /// <summary>Key hashes with when each was last remembered (<see cref="Environment.TickCount64"/>), each held for a while.</summary>
+    private sealed class Memory(long forMilliseconds)
     {
         private readonly ConcurrentDictionary<string, long> _at = new(StringComparer.Ordinal);
 
-        /// <summary>Counted here: a dictionary's own count takes every one of its locks, on a path a guessing caller drives.</summary>
+        /// <summary>Kept here: a dictionary's own count takes every one of its locks, on a path a guessing caller drives.</summary>
         private int _count;
 
-        public bool Holds(string keyHash, long forMilliseconds) =>
-            _at.TryGetValue(keyHash, out var at) && Environment.TickCount64 - at < forMilliseconds;
+        public bool Holds(string keyHash) => _at.TryGetValue(keyHash, out var at) && Environment.TickCount64 - at < forMilliseconds;
 
         public void Remember(string keyHash)
         {
             var now = Environment.TickCount64;
-            // Written at most once a minute per key: every request with an issued key passes here.
-            if (_at.TryGetValue(keyHash, out var at) && now - at < 60_000) return;
-            if (Interlocked.Increment(ref _count) > MaxRemembered)
+            if (_at.TryGetValue(keyHash, out var at))
             {
-                _at.Clear();
-                Interlocked.Exchange(ref _count, 1);
+                // Written at most once a minute per key: every request with an issued key passes here.
+                if (now - at >= 60_000) _at[keyHash] = now;
+                return;
             }
-            _at[keyHash] = now;
+            if (Volatile.Read(ref _count) >= MaxRemembered) MakeRoom(now);
+            if (_at.TryAdd(keyHash, now)) Interlocked.Increment(ref _count);
         }
 
-        public void Forget(string keyHash) => _at.TryRemove(keyHash, out _);
+        public void Forget(string keyHash)
+        {
+            if (_at.TryRemove(keyHash, out _)) Interlocked.Decrement(ref _count);
+        }
+
+        /// <summary>Drops what is no longer held; if everything still is, starts again.</summary>
+        private void MakeRoom(long now)
+        {
+            foreach (var (keyHash, at) in _at)
+                if (now - at >= forMilliseconds) Forget(keyHash);
+            if (Volatile.Read(ref _count) < MaxRemembered) return;
+            _at.Clear();
+            Interlocked.Exchange(ref _count, 0);
+        }
     }
 }

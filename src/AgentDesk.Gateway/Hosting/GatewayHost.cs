@@ -117,7 +117,7 @@ public static class GatewayHost
         Policies.Add(services.AddAuthorizationBuilder());
         var rateLimits = builder.Configuration.GetSection(RateLimitOptions.Section).Get<RateLimitOptions>() ?? new RateLimitOptions();
         RateLimits.Add(services, rateLimits);
-        services.AddSingleton(_ => new UnknownKeyLimit(rateLimits));
+        services.AddSingleton(sp => UnknownKeyLimit.ForDirectory(rateLimits, sp));
 
         services.AddAgentDeskOpenApi();
         services.AddSingleton<ClusterReadiness>();

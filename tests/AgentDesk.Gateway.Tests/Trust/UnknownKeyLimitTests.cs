@@ -14,51 +14,83 @@ public sealed class UnknownKeyLimitTests
     private static readonly IPAddress Client = IPAddress.Parse("203.0.113.70");
     private static readonly ApiKeyView Issued = new("key-1", "OrgA", ApiKeyRoles.Operator, DateTimeOffset.UnixEpoch, null, null);
 
-    [Fact]
-    public async Task Requests_with_one_new_key_at_the_same_time_share_one_lookup_and_one_permit()
+    /// <summary>A directory whose answers the test gives, counting the lookups it is asked for.</summary>
+    private sealed class Directory
     {
-        // One new key a second for the address: a second request with the same key must not need another.
-        using var limit = new UnknownKeyLimit(new RateLimitOptions { AnonymousPermitsPerSecond = 1, NewKeysPerSecond = 100 });
-        var answer = new TaskCompletionSource<ApiKeyView?>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var lookups = 0;
-        Task<ApiKeyView?> LookUp(string hash)
+        public readonly Dictionary<string, TaskCompletionSource<ApiKeyView?>> Answers = [];
+        public int Lookups;
+
+        public Task<ApiKeyView?> LookUp(string keyHash)
         {
-            Interlocked.Increment(ref lookups);
-            return answer.Task;
+            Interlocked.Increment(ref Lookups);
+            return Answers[keyHash].Task;
         }
 
-        Assert.Equal(Verdict.LookUp, limit.Admit("hash-a", Client));
-        var first = limit.LookUpAsync("hash-a", LookUp);
-        Assert.Equal(Verdict.LookUp, limit.Admit("hash-a", Client));
-        var second = limit.LookUpAsync("hash-a", LookUp);
-        // Another new key from the same address is over its one a second.
-        Assert.Equal(Verdict.Limited, limit.Admit("hash-b", Client));
+        public void Answer(string keyHash, ApiKeyView? view) => Answers[keyHash].SetResult(view);
 
-        answer.SetResult(Issued);
-        Assert.Same(Issued, await first);
-        Assert.Same(Issued, await second);
-        Assert.Equal(1, lookups);
-        // Found: it passes while the address is over its limit, and is looked up again each time.
-        Assert.Equal(Verdict.LookUp, limit.Admit("hash-a", Client));
-        Assert.Same(Issued, await limit.LookUpAsync("hash-a", _ => Task.FromResult<ApiKeyView?>(Issued)));
-        Assert.Equal(Verdict.LookUp, limit.Admit("hash-a", Client));
+        public Directory Expecting(params string[] keyHashes)
+        {
+            foreach (var hash in keyHashes) Answers[hash] = new TaskCompletionSource<ApiKeyView?>(TaskCreationOptions.RunContinuationsAsynchronously);
+            return this;
+        }
     }
 
     [Fact]
-    public async Task A_refused_key_is_refused_again_without_a_permit_and_a_found_key_refused_later_is_no_longer_found()
+    public async Task Requests_with_one_new_key_at_the_same_time_share_one_lookup_and_one_permit()
     {
-        using var limit = new UnknownKeyLimit(new RateLimitOptions { AnonymousPermitsPerSecond = 1, NewKeysPerSecond = 100 });
+        var directory = new Directory().Expecting("hash-a");
+        // One new key a second for the address: the same key's later requests must not need another.
+        using var limit = new UnknownKeyLimit(new RateLimitOptions { AnonymousPermitsPerSecond = 1, NewKeysPerSecond = 100 }, directory.LookUp);
+
+        // Every request is admitted before the first one's lookup has even started.
+        Assert.Equal(Verdict.LookUp, limit.Admit("hash-a", Client));
+        Assert.Equal(Verdict.LookUp, limit.Admit("hash-a", Client));
+        Assert.Equal(Verdict.Limited, limit.Admit("hash-b", Client)); // another new key: over the address's one
+        var first = limit.LookUpAsync("hash-a");
+        var second = limit.LookUpAsync("hash-a");
+        directory.Answer("hash-a", Issued);
+        Assert.Same(Issued, await first);
+        Assert.Same(Issued, await second);
+        Assert.Equal(1, directory.Lookups);
+
+        // Found: it passes while the address is over its limit, and is looked up again each time.
+        directory.Expecting("hash-a").Answer("hash-a", Issued);
+        Assert.Equal(Verdict.LookUp, limit.Admit("hash-a", Client));
+        Assert.Same(Issued, await limit.LookUpAsync("hash-a"));
+        Assert.Equal(2, directory.Lookups);
+    }
+
+    [Fact]
+    public async Task A_refused_key_is_refused_again_without_a_lookup_even_by_a_request_that_joined_its_lookup()
+    {
+        var directory = new Directory().Expecting("unknown");
+        using var limit = new UnknownKeyLimit(new RateLimitOptions { AnonymousPermitsPerSecond = 1, NewKeysPerSecond = 100 }, directory.LookUp);
         Assert.Equal(Verdict.LookUp, limit.Admit("unknown", Client));
-        Assert.Null(await limit.LookUpAsync("unknown", _ => Task.FromResult<ApiKeyView?>(null)));
-        // The address has spent its one new key; the refused key needs none.
+        Assert.Equal(Verdict.LookUp, limit.Admit("unknown", Client)); // joins the lookup in flight
+        var first = limit.LookUpAsync("unknown");
+        directory.Answer("unknown", null);
+        Assert.Null(await first);
+        // The joined request reaches its lookup only now, after the first ended: it gets the refusal, not a lookup of its own.
+        Assert.Null(await limit.LookUpAsync("unknown"));
+        Assert.Equal(1, directory.Lookups);
+        // From any address, with no permit spent: the address's one new key a second is gone already.
         Assert.Equal(Verdict.RefusedBefore, limit.Admit("unknown", Client));
         Assert.Equal(Verdict.RefusedBefore, limit.Admit("unknown", IPAddress.Parse("198.51.100.9")));
+    }
 
-        // A key found, then revoked: the next lookup refuses it, and from then on it is refused before, not waved through.
-        using var other = new UnknownKeyLimit(new RateLimitOptions { AnonymousPermitsPerSecond = 5, NewKeysPerSecond = 100 });
-        Assert.Same(Issued, await other.LookUpAsync("revoked", _ => Task.FromResult<ApiKeyView?>(Issued)));
-        Assert.Equal(Verdict.LookUp, other.Admit("revoked", Client));
-        Assert.Null(await other.LookUpAsync("revoked", _ => Task.FromResult<ApiKeyView?>(null)));
-        Assert.Equal(Verdict.RefusedBefore, other.Admit("revoked", Client));
+    [Fact]
+    public async Task A_found_key_refused_later_is_refused_before_and_no_longer_waved_through()
+    {
+        var directory = new Directory().Expecting("revoked");
+        using var limit = new UnknownKeyLimit(new RateLimitOptions { AnonymousPermitsPerSecond = 5, NewKeysPerSecond = 100 }, directory.LookUp);
+        var found = limit.LookUpAsync("revoked");
+        directory.Answer("revoked", Issued);
+        Assert.Same(Issued, await found);
+        Assert.Equal(Verdict.LookUp, limit.Admit("revoked", Client));
+        directory.Expecting("revoked");
+        var revoked = limit.LookUpAsync("revoked");
+        directory.Answer("revoked", null);
+        Assert.Null(await revoked);
+        Assert.Equal(Verdict.RefusedBefore, limit.Admit("revoked", Client));
     }
 }
