@@ -92,7 +92,8 @@ public static class ClientAddresses
     /// peer (an IPv6 peer per /64, as the rate limits count it) in each ten-minute interval, and for at most 100 peers an
     /// interval. The header is ignored then, so the client address is the peer's: if the peer is the operator's proxy,
     /// every caller behind it shares its rate limits, which nothing else would show. A client writing the header itself is
-    /// logged the same way, under its own address, so one such client cannot hide a proxy's warning.
+    /// logged the same way, under its own address; one that sends from more than 100 addresses (a /56 holds 256 /64s) in
+    /// an interval can use up its warnings, and a last line of the interval says so.
     /// </summary>
     public static void WarnOfUntrustedForwarding(this IApplicationBuilder app, IReadOnlyList<IPNetwork> proxies)
     {
@@ -108,7 +109,7 @@ public static class ClientAddresses
                 && context.Connection.RemoteIpAddress is { } peer && !IsTrusted(proxies, peer))
             {
                 var now = clock.GetTimestamp();
-                bool first;
+                bool first, last;
                 lock (gate)
                 {
                     if (now >= intervalEnds)
@@ -117,6 +118,7 @@ public static class ClientAddresses
                         intervalEnds = now + interval;
                     }
                     first = warned.Count < MaxWarningsPerInterval && warned.Add(BucketKey(peer));
+                    last = first && warned.Count == MaxWarningsPerInterval;
                 }
                 if (first)
                 {
@@ -124,6 +126,11 @@ public static class ClientAddresses
                         "A request from {Peer} carried X-Forwarded-For, which was ignored: that address is not in AgentDesk:Gateway:TrustedProxies. "
                         + "If it is your proxy, name it there; until then every caller behind it shares its rate limits. (Logged once per address every ten minutes.)",
                         peer);
+                }
+                if (last)
+                {
+                    logger.LogWarning("X-Forwarded-For came from {Count} addresses not trusted in ten minutes; no more are logged until the next ten minutes.",
+                        MaxWarningsPerInterval);
                 }
             }
             return next(context);

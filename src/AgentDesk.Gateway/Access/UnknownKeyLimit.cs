@@ -155,7 +155,8 @@ public sealed class UnknownKeyLimit(RateLimitOptions options, Func<string, Task<
             Count("refused_before");
             return Verdict.RefusedBefore;
         }
-        if (_found.Holds(keyHash) || _lookups.ContainsKey(keyHash)) return Verdict.LookUp;
+        // In flight before found: a lookup records what it found before it leaves the in-flight set, so no moment falls between.
+        if (_lookups.ContainsKey(keyHash) || _found.Holds(keyHash)) return Verdict.LookUp;
         using (var perAddress = _newKeysPerAddress.AttemptAcquire(ClientAddresses.BucketKey(client)))
         {
             if (perAddress.IsAcquired)
@@ -164,8 +165,12 @@ public sealed class UnknownKeyLimit(RateLimitOptions options, Func<string, Task<
                 if (inAll.IsAcquired)
                 {
                     // In flight from now: the same key's next requests join this lookup instead of taking permits.
-                    _lookups.GetOrAdd(keyHash, NewLookup);
-                    return Verdict.LookUp;
+                    var lookup = _lookups.GetOrAdd(keyHash, NewLookup);
+                    // A lookup that refused the key may have ended since the first check; this one would never start.
+                    if (!_refused.Holds(keyHash)) return Verdict.LookUp;
+                    _lookups.TryRemove(new KeyValuePair<string, Lazy<Task<ApiKeyView?>>>(keyHash, lookup));
+                    Count("refused_before");
+                    return Verdict.RefusedBefore;
                 }
             }
         }
@@ -191,6 +196,9 @@ public sealed class UnknownKeyLimit(RateLimitOptions options, Func<string, Task<
         /// <summary>Kept here: a dictionary's own count takes every one of its locks, on a path a guessing caller drives.</summary>
         private int _count;
 
+        /// <summary>1 while a thread makes room: one scan at a time.</summary>
+        private int _makingRoom;
+
         public bool Holds(string keyHash) => _at.TryGetValue(keyHash, out var at) && Environment.TickCount64 - at < forMilliseconds;
 
         public void Remember(string keyHash)
@@ -199,7 +207,7 @@ public sealed class UnknownKeyLimit(RateLimitOptions options, Func<string, Task<
             if (_at.TryGetValue(keyHash, out var at))
             {
                 // Written at most once a minute per key: every request with an issued key passes here.
-                if (now - at >= 60_000) _at[keyHash] = now;
+                if (now - at >= 60_000) _at.TryUpdate(keyHash, now, at);
                 return;
             }
             if (Volatile.Read(ref _count) >= MaxRemembered) MakeRoom(now);
@@ -211,14 +219,23 @@ public sealed class UnknownKeyLimit(RateLimitOptions options, Func<string, Task<
             if (_at.TryRemove(keyHash, out _)) Interlocked.Decrement(ref _count);
         }
 
-        /// <summary>Drops what is no longer held; if everything still is, starts again.</summary>
+        /// <summary>Drops what is no longer held; if everything still is, starts again. The count is approximate under races.</summary>
         private void MakeRoom(long now)
         {
-            foreach (var (keyHash, at) in _at)
-                if (now - at >= forMilliseconds) Forget(keyHash);
-            if (Volatile.Read(ref _count) < MaxRemembered) return;
-            _at.Clear();
-            Interlocked.Exchange(ref _count, 0);
+            if (Interlocked.CompareExchange(ref _makingRoom, 1, 0) != 0) return;
+            try
+            {
+                foreach (var entry in _at)
+                    // Only the entry as read: another thread may have just refreshed it.
+                    if (now - entry.Value >= forMilliseconds && _at.TryRemove(entry)) Interlocked.Decrement(ref _count);
+                if (Volatile.Read(ref _count) < MaxRemembered) return;
+                _at.Clear();
+                Interlocked.Exchange(ref _count, 0);
+            }
+            finally
+            {
+                Volatile.Write(ref _makingRoom, 0);
+            }
         }
     }
 }
