@@ -38,6 +38,11 @@ public class GatewayFixture : IAsyncLifetime
     /// <summary>Further settings a fixture adds, as command-line pairs.</summary>
     protected virtual IEnumerable<string> ExtraSettings => [];
 
+    /// <summary>Anything else a fixture changes on the host before it is built (a log provider, say).</summary>
+    protected virtual void Configure(WebApplicationBuilder builder)
+    {
+    }
+
     /// <summary>The organisation the admin key acts in.</summary>
     public const string AdminOrganization = "AgentDesk";
 
@@ -57,7 +62,7 @@ public class GatewayFixture : IAsyncLifetime
             "--AgentDesk:Prices:MaxJumpBps", MaxJumpBps.ToString(System.Globalization.CultureInfo.InvariantCulture),
             "--Logging:LogLevel:Default", "Warning",
             .. ExtraSettings,
-        ]);
+        ], Configure);
         await _app.StartAsync();
         var address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         BaseAddress = new Uri(address);

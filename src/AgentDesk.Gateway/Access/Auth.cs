@@ -76,7 +76,6 @@ public sealed class AgentDeskAuthHandler(
     /// <summary>Longer than any key the directory issues: refused without hashing or a lookup.</summary>
     public const int MaxKeyLength = 128;
 
-    private const string UnknownKeyMessage = "Unknown, expired or revoked API key.";
     private const string RejectedItem = "agentdesk.credential-rejected";
 
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
@@ -86,11 +85,10 @@ public sealed class AgentDeskAuthHandler(
             if (IsAdminKey(key, auth.Value)) return Success(ApiKeyRoles.Admin, AdminOrganization(), "admin");
             // Keys longer than any issued key are refused before hashing or any grain call.
             if (key.Length > MaxKeyLength) return Reject("Unknown API key.");
-            // The directory refused this key a moment ago (UnknownKeyLimit).
-            if (Context.Items.ContainsKey(UnknownKeyLimit.RefusedBeforeItem)) return Reject(UnknownKeyMessage);
             var hash = Context.Items[UnknownKeyLimit.HashItem] as string ?? HashKey(key);
+            // Shared with requests for the same key in flight; a key refused a moment ago is refused without asking (UnknownKeyLimit).
             var issued = await unknownKeys.LookUpAsync(hash);
-            return issued is null ? Reject(UnknownKeyMessage) : Success(issued.Role, issued.Organization, issued.KeyId);
+            return issued is null ? Reject("Unknown, expired or revoked API key.") : Success(issued.Role, issued.Organization, issued.KeyId);
         }
 
         var authorization = Request.Headers.Authorization.ToString();

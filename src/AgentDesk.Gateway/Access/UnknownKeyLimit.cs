@@ -38,9 +38,6 @@ public sealed class UnknownKeyLimit(RateLimitOptions options, Func<string, Task<
     /// <summary>The key's hash, worked out here once for the authentication handler's lookup.</summary>
     public const string HashItem = "agentdesk.api-key-hash";
 
-    /// <summary>Set when the key was refused lately: the handler refuses it without a lookup.</summary>
-    public const string RefusedBeforeItem = "agentdesk.api-key-refused-before";
-
     /// <summary>How long a key found in the directory counts as in use: it is looked up each time anyway, so this only decides which keys skip the new-key limits.</summary>
     private static readonly long FoundForMilliseconds = (long)TimeSpan.FromDays(1).TotalMilliseconds;
 
@@ -119,17 +116,10 @@ public sealed class UnknownKeyLimit(RateLimitOptions options, Func<string, Task<
                 return next(context);
             var hash = AgentDeskAuthHandler.HashKey(key);
             context.Items[HashItem] = hash;
-            switch (limit.Admit(hash, context.Connection.RemoteIpAddress))
-            {
-                case Verdict.RefusedBefore:
-                    context.Items[RefusedBeforeItem] = true;
-                    return next(context);
-                case Verdict.Limited:
-                    context.Response.Headers.RetryAfter = "1";
-                    return ApiProblems.WriteAsync(context, Errors.RateLimited, "Too many new API keys in this second; slow down.");
-                default:
-                    return next(context);
-            }
+            // A key refused before goes on too: its lookup answers the refusal without asking the directory (LookUpAsync).
+            if (limit.Admit(hash, context.Connection.RemoteIpAddress) != Verdict.Limited) return next(context);
+            context.Response.Headers.RetryAfter = "1";
+            return ApiProblems.WriteAsync(context, Errors.RateLimited, "Too many new API keys in this second; slow down.");
         });
     }
 

@@ -1,18 +1,13 @@
 using System.Net;
 using System.Net.Sockets;
-using AgentDesk.Gateway.Hosting;
-using AgentDesk.Testing;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace AgentDesk.Gateway.Tests.Trust;
 
 /// <summary>
 /// The one sign a gateway has that its client address has collapsed to a proxy's: <c>X-Forwarded-For</c> from a peer it
-/// does not trust. It is logged at most every ten minutes, so an operator who forgot <c>TrustedProxies</c> sees it
+/// does not trust. It is logged once per peer every ten minutes, so an operator who forgot <c>TrustedProxies</c> sees it
 /// without a log flood.
 /// </summary>
 public sealed class ForwardingWarningTests
@@ -24,44 +19,52 @@ public sealed class ForwardingWarningTests
     public async Task X_forwarded_for_from_a_peer_not_trusted_is_logged_once_naming_the_peer_and_the_setting(string? trustedProxy, bool warns)
     {
         var warnings = new List<string>();
-        string Port() => Ports.Next().ToString(System.Globalization.CultureInfo.InvariantCulture);
-        await using var app = GatewayHost.Build(
-        [
-            "--urls", "http://127.0.0.1:0", "--AgentDesk:Cluster:Mode", "Memory", "--AgentDesk:Cluster:SiloPort", Port(),
-            "--AgentDesk:Cluster:GatewayPort", Port(), "--AgentDesk:Auth:AdminKey", GatewayFixture.AdminKey, "--Logging:LogLevel:Default", "Warning",
-            .. trustedProxy is null ? Array.Empty<string>() : ["--AgentDesk:Gateway:TrustedProxies:0", trustedProxy],
-        ], builder => builder.Logging.AddProvider(new WarningsOf(typeof(Access.ClientAddresses).FullName!, warnings)));
-        await app.StartAsync();
-        using var http = new HttpClient { BaseAddress = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First()) };
-
-        Assert.Equal(200, (int)(await http.GetAsync("/health/live")).StatusCode);
-        Assert.Empty(warnings);
-        for (var i = 0; i < 3; i++)
+        var gateway = new WatchedGateway(trustedProxy, warnings);
+        await gateway.InitializeAsync();
+        try
         {
-            using var forwarded = new HttpRequestMessage(HttpMethod.Get, "/health/live");
-            forwarded.Headers.Add("X-Forwarded-For", "203.0.113.50");
-            Assert.Equal(200, (int)(await http.SendAsync(forwarded)).StatusCode);
-        }
-
-        if (!warns)
-        {
+            using var http = gateway.Client();
+            Assert.Equal(200, (int)(await http.GetAsync("/health/live")).StatusCode);
             Assert.Empty(warnings);
-        }
-        else
-        {
-            var warning = Assert.Single(warnings);
-            Assert.Contains("127.0.0.1", warning, StringComparison.Ordinal);
-            Assert.Contains("AgentDesk:Gateway:TrustedProxies", warning, StringComparison.Ordinal);
+            for (var i = 0; i < 3; i++)
+            {
+                using var forwarded = new HttpRequestMessage(HttpMethod.Get, "/health/live");
+                forwarded.Headers.Add("X-Forwarded-For", "203.0.113.50");
+                Assert.Equal(200, (int)(await http.SendAsync(forwarded)).StatusCode);
+            }
 
-            // Another peer is warned of on its own: a client writing the header cannot use up the warning of a proxy.
-            using var fromAnotherPeer = new HttpClient(From(IPAddress.Parse("127.0.0.2"))) { BaseAddress = http.BaseAddress };
-            using var forwarded = new HttpRequestMessage(HttpMethod.Get, "/health/live");
-            forwarded.Headers.Add("X-Forwarded-For", "203.0.113.51");
-            Assert.Equal(200, (int)(await fromAnotherPeer.SendAsync(forwarded)).StatusCode);
-            Assert.Equal(2, warnings.Count);
-            Assert.Contains("127.0.0.2", warnings[1], StringComparison.Ordinal);
+            if (!warns)
+            {
+                Assert.Empty(warnings);
+            }
+            else
+            {
+                var warning = Assert.Single(warnings);
+                Assert.Contains("127.0.0.1", warning, StringComparison.Ordinal);
+                Assert.Contains("AgentDesk:Gateway:TrustedProxies", warning, StringComparison.Ordinal);
+
+                // Another peer is warned of on its own: one client writing the header does not silence the others.
+                using var fromAnotherPeer = new HttpClient(From(IPAddress.Parse("127.0.0.2"))) { BaseAddress = http.BaseAddress };
+                using var forwarded = new HttpRequestMessage(HttpMethod.Get, "/health/live");
+                forwarded.Headers.Add("X-Forwarded-For", "203.0.113.51");
+                Assert.Equal(200, (int)(await fromAnotherPeer.SendAsync(forwarded)).StatusCode);
+                Assert.Equal(2, warnings.Count);
+                Assert.Contains("127.0.0.2", warnings[1], StringComparison.Ordinal);
+            }
         }
-        await app.StopAsync();
+        finally
+        {
+            await gateway.DisposeAsync();
+        }
+    }
+
+    /// <summary>The tests' gateway, trusting <paramref name="trustedProxy"/> if any, with the client-address warnings kept in <paramref name="warnings"/>.</summary>
+    private sealed class WatchedGateway(string? trustedProxy, List<string> warnings) : GatewayFixture
+    {
+        protected override IEnumerable<string> ExtraSettings => trustedProxy is null ? [] : ["--AgentDesk:Gateway:TrustedProxies:0", trustedProxy];
+
+        protected override void Configure(WebApplicationBuilder builder) =>
+            builder.Logging.AddProvider(new WarningsOf(typeof(Access.ClientAddresses).FullName!, warnings));
     }
 
     /// <summary>A handler whose connections leave from <paramref name="source"/> (any 127.x address is this host's loopback).</summary>

@@ -35,8 +35,7 @@ public sealed class RateLimitTests(StrictRatesFixture gateway) : IClassFixture<S
         var answers = new List<int>();
         for (var i = 0; i < 30; i++)
         {
-            using var invented = gateway.ClientFrom("203.0.113.61");
-            invented.DefaultRequestHeaders.Add("x-api-key", "adk_" + Guid.NewGuid().ToString("N"));
+            using var invented = gateway.ClientFrom("203.0.113.61", ForwardingClients.InventedKey());
             answers.Add((await invented.GetJsonAsync($"/api/v1/accounts/{TestData.NewAddress()}")).Status);
         }
         Assert.Equal(30, answers.Count);
@@ -50,24 +49,12 @@ public sealed class RateLimitTests(StrictRatesFixture gateway) : IClassFixture<S
     [Fact]
     public async Task Invented_keys_from_one_address_stop_reaching_the_key_directory_at_its_limit_and_keys_in_use_there_still_work()
     {
-        var outcomes = new Dictionary<string, long> { ["looked_up"] = 0, ["limited"] = 0, ["refused_before"] = 0 };
-        using var listener = new System.Diagnostics.Metrics.MeterListener();
-        listener.InstrumentPublished = (instrument, l) =>
-        {
-            if (instrument.Name == "agentdesk.auth.unknown_keys") l.EnableMeasurementEvents(instrument);
-        };
-        listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
-        {
-            foreach (var tag in tags)
-                if (tag.Key == "outcome") lock (outcomes) outcomes[(string)tag.Value!] += value;
-        });
-        listener.Start();
+        using var outcomes = new UnknownKeyOutcomes();
 
         // A key in use from the address before the invented ones start.
         using var issued = await gateway.KeyAsync("operator", TestData.NewOrganization("K"));
         var issuedKey = issued.DefaultRequestHeaders.GetValues("x-api-key").Single();
-        using var before = gateway.ClientFrom("203.0.113.60");
-        before.DefaultRequestHeaders.Add("x-api-key", issuedKey);
+        using var before = gateway.ClientFrom("203.0.113.60", issuedKey);
         Assert.Equal(404, await before.StatusOfAsync($"/api/v1/accounts/{TestData.NewAddress()}")); // served: no such account
 
         // One address, a new key each time, all at once: only the address's first 5 a second (the fixture's anonymous limit)
@@ -77,46 +64,36 @@ public sealed class RateLimitTests(StrictRatesFixture gateway) : IClassFixture<S
         // Five in each one-second window the sequence touched.
         var allowed = 5 * ((int)Math.Ceiling(spraying.Elapsed.TotalSeconds) + 1);
         Assert.All(answers, status => Assert.True(status is 401 or 429, $"got {status}"));
-        lock (outcomes)
-        {
-            Assert.True(outcomes["looked_up"] <= allowed, $"the key directory looked up {outcomes["looked_up"]} invented keys from one address (at most {allowed})");
-            Assert.Equal(60, outcomes["looked_up"] + outcomes["limited"]);
-        }
+        Assert.True(outcomes["looked_up"] <= allowed, $"the key directory looked up {outcomes["looked_up"]} invented keys from one address (at most {allowed})");
+        Assert.Equal(60, outcomes["looked_up"] + outcomes["limited"]);
         Assert.True(answers.Count(s => s == 429) >= 45, $"only {answers.Count(s => s == 429)} of 60 were limited");
 
         // Neither the admin key nor a key found lately is held back by the invented ones from the same address (each sent right
         // after six more invented ones, so that the address is over its limit when it arrives).
-        using var admin = gateway.ClientFrom("203.0.113.60");
-        admin.DefaultRequestHeaders.Add("x-api-key", GatewayFixture.AdminKey);
+        using var admin = gateway.ClientFrom("203.0.113.60", GatewayFixture.AdminKey);
         for (var i = 0; i < 6; i++) await InventedKeyAsync();
         Assert.Equal(200, await admin.StatusOfAsync("/api/v1/api-keys"));
-        using var after = gateway.ClientFrom("203.0.113.60");
-        after.DefaultRequestHeaders.Add("x-api-key", issuedKey);
+        using var after = gateway.ClientFrom("203.0.113.60", issuedKey);
         for (var i = 0; i < 6; i++) await InventedKeyAsync();
         Assert.Equal(404, await after.StatusOfAsync($"/api/v1/accounts/{TestData.NewAddress()}"));
 
         // A key the directory refused is refused again without a lookup (401, or 429 from the anonymous limit after
         // authentication): a client retrying an expired key spends none of its address's new keys.
-        using var refused = gateway.ClientFrom("203.0.113.62");
-        refused.DefaultRequestHeaders.Add("x-api-key", "adk_" + Guid.NewGuid().ToString("N"));
+        using var refused = gateway.ClientFrom("203.0.113.62", ForwardingClients.InventedKey());
         var lookedUpBefore = outcomes["looked_up"];
         var retries = new List<int>();
         for (var i = 0; i < 20; i++) retries.Add(await refused.StatusOfAsync($"/api/v1/accounts/{TestData.NewAddress()}"));
         Assert.Equal(401, retries[0]);
         Assert.All(retries, status => Assert.True(status is 401 or 429, $"got {status}")); // 429: the anonymous limit after authentication
-        lock (outcomes)
-        {
-            Assert.Equal(lookedUpBefore + 1, outcomes["looked_up"]);
-            Assert.Equal(19, outcomes["refused_before"]);
-        }
+        Assert.Equal(lookedUpBefore + 1, outcomes["looked_up"]);
+        Assert.Equal(19, outcomes["refused_before"]);
         // A key just issued, never used, waits out the address's second like an invented one (sent right after six more
         // invented ones, so that the limiter's window cannot have turned in between; up to three tries, a new key each).
         var freshLimited = false;
         for (var attempt = 0; attempt < 3 && !freshLimited; attempt++)
         {
             using var fresh = await gateway.KeyAsync("operator", TestData.NewOrganization("K"));
-            using var freshFrom = gateway.ClientFrom("203.0.113.60");
-            freshFrom.DefaultRequestHeaders.Add("x-api-key", fresh.DefaultRequestHeaders.GetValues("x-api-key").Single());
+            using var freshFrom = gateway.ClientFrom("203.0.113.60", fresh.DefaultRequestHeaders.GetValues("x-api-key").Single());
             for (var i = 0; i < 6; i++) await InventedKeyAsync();
             freshLimited = await freshFrom.StatusOfAsync($"/api/v1/accounts/{TestData.NewAddress()}") == 429;
         }
@@ -124,8 +101,7 @@ public sealed class RateLimitTests(StrictRatesFixture gateway) : IClassFixture<S
 
         async Task<int> InventedKeyAsync()
         {
-            using var invented = gateway.ClientFrom("203.0.113.60");
-            invented.DefaultRequestHeaders.Add("x-api-key", "adk_" + Guid.NewGuid().ToString("N"));
+            using var invented = gateway.ClientFrom("203.0.113.60", ForwardingClients.InventedKey());
             return await invented.StatusOfAsync($"/api/v1/accounts/{TestData.NewAddress()}");
         }
     }
@@ -133,30 +109,18 @@ public sealed class RateLimitTests(StrictRatesFixture gateway) : IClassFixture<S
     [Fact]
     public async Task New_keys_from_many_addresses_reach_the_key_directory_at_the_gateways_limit_in_all()
     {
-        long lookedUp = 0;
-        using var listener = new System.Diagnostics.Metrics.MeterListener();
-        listener.InstrumentPublished = (instrument, l) =>
-        {
-            if (instrument.Name == "agentdesk.auth.unknown_keys") l.EnableMeasurementEvents(instrument);
-        };
-        listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
-        {
-            foreach (var tag in tags)
-                if (tag is { Key: "outcome", Value: "looked_up" }) Interlocked.Add(ref lookedUp, value);
-        });
-        listener.Start();
+        using var outcomes = new UnknownKeyOutcomes();
 
         // Sixteen addresses, each within its own 5 a second: 80 new keys at once against the fixture's 20 a second in all.
         var spraying = System.Diagnostics.Stopwatch.StartNew();
         var statuses = await Task.WhenAll(Enumerable.Range(0, 80).Select(async i =>
         {
-            using var invented = gateway.ClientFrom($"198.51.100.{100 + i % 16}");
-            invented.DefaultRequestHeaders.Add("x-api-key", "adk_" + Guid.NewGuid().ToString("N"));
+            using var invented = gateway.ClientFrom($"198.51.100.{100 + i % 16}", ForwardingClients.InventedKey());
             return await invented.StatusOfAsync($"/api/v1/accounts/{TestData.NewAddress()}");
         }));
         var allowed = 20 * ((int)Math.Ceiling(spraying.Elapsed.TotalSeconds) + 1);
         Assert.All(statuses, status => Assert.True(status is 401 or 429, $"got {status}"));
-        Assert.True(Interlocked.Read(ref lookedUp) <= allowed, $"the key directory looked up {lookedUp} new keys (at most {allowed})");
+        Assert.True(outcomes["looked_up"] <= allowed, $"the key directory looked up {outcomes["looked_up"]} new keys (at most {allowed})");
         Assert.Contains(429, statuses);
         // The next test starts in a window of its own.
         await Task.Delay(TimeSpan.FromSeconds(1.1));
@@ -254,13 +218,16 @@ public sealed class UntrustedForwardingTests(StrictRatesWithoutProxyFixture gate
 
 internal static class ForwardingClients
 {
-    /// <summary>An anonymous client that a proxy says is <paramref name="address"/>.</summary>
-    public static HttpClient ClientFrom(this GatewayFixture gateway, string address)
+    /// <summary>A client that a proxy says is <paramref name="address"/>, sending <paramref name="apiKey"/> if any.</summary>
+    public static HttpClient ClientFrom(this GatewayFixture gateway, string address, string? apiKey = null)
     {
-        var client = gateway.Client();
+        var client = gateway.Client(apiKey);
         client.DefaultRequestHeaders.Add("X-Forwarded-For", address);
         return client;
     }
+
+    /// <summary>A key of the issued keys' form that nobody issued.</summary>
+    public static string InventedKey() => "adk_" + Guid.NewGuid().ToString("N");
 
     public static async Task<int> StatusOfAsync(this HttpClient client, string path)
     {
@@ -284,6 +251,38 @@ internal static class ForwardingClients
         }
         return false;
     }
+}
+
+/// <summary>Counts <c>agentdesk.auth.unknown_keys</c> by outcome while it lives (the tests run one at a time, so the counts are one test's).</summary>
+internal sealed class UnknownKeyOutcomes : IDisposable
+{
+    private readonly System.Diagnostics.Metrics.MeterListener _listener = new();
+    private readonly Dictionary<string, long> _counts = new(StringComparer.Ordinal);
+
+    public UnknownKeyOutcomes()
+    {
+        _listener.InstrumentPublished = (instrument, listener) =>
+        {
+            if (instrument.Name == "agentdesk.auth.unknown_keys") listener.EnableMeasurementEvents(instrument);
+        };
+        _listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
+        {
+            foreach (var tag in tags)
+                if (tag is { Key: "outcome", Value: string outcome }) lock (_counts) _counts[outcome] = _counts.GetValueOrDefault(outcome) + value;
+        });
+        _listener.Start();
+    }
+
+    /// <summary>How many requests had <paramref name="outcome"/> (looked_up, refused_before, limited) so far.</summary>
+    public long this[string outcome]
+    {
+        get
+        {
+            lock (_counts) return _counts.GetValueOrDefault(outcome);
+        }
+    }
+
+    public void Dispose() => _listener.Dispose();
 }
 
 internal static class ResponseJson

@@ -15,7 +15,7 @@ public sealed class UnknownKeyLimitTests
     private static readonly ApiKeyView Issued = new("key-1", "OrgA", ApiKeyRoles.Operator, DateTimeOffset.UnixEpoch, null, null);
 
     /// <summary>A directory whose answers the test gives, counting the lookups it is asked for.</summary>
-    private sealed class Directory
+    private sealed class HeldBackDirectory
     {
         public readonly Dictionary<string, TaskCompletionSource<ApiKeyView?>> Answers = [];
         public int Lookups;
@@ -28,7 +28,7 @@ public sealed class UnknownKeyLimitTests
 
         public void Answer(string keyHash, ApiKeyView? view) => Answers[keyHash].SetResult(view);
 
-        public Directory Expecting(params string[] keyHashes)
+        public HeldBackDirectory Expecting(params string[] keyHashes)
         {
             foreach (var hash in keyHashes) Answers[hash] = new TaskCompletionSource<ApiKeyView?>(TaskCreationOptions.RunContinuationsAsynchronously);
             return this;
@@ -38,7 +38,7 @@ public sealed class UnknownKeyLimitTests
     [Fact]
     public async Task Requests_with_one_new_key_at_the_same_time_share_one_lookup_and_one_permit()
     {
-        var directory = new Directory().Expecting("hash-a");
+        var directory = new HeldBackDirectory().Expecting("hash-a");
         // One new key a second for the address: the same key's later requests must not need another.
         using var limit = new UnknownKeyLimit(new RateLimitOptions { AnonymousPermitsPerSecond = 1, NewKeysPerSecond = 100 }, directory.LookUp);
 
@@ -63,7 +63,7 @@ public sealed class UnknownKeyLimitTests
     [Fact]
     public async Task A_refused_key_is_refused_again_without_a_lookup_even_by_a_request_that_joined_its_lookup()
     {
-        var directory = new Directory().Expecting("unknown");
+        var directory = new HeldBackDirectory().Expecting("unknown");
         using var limit = new UnknownKeyLimit(new RateLimitOptions { AnonymousPermitsPerSecond = 1, NewKeysPerSecond = 100 }, directory.LookUp);
         Assert.Equal(Verdict.LookUp, limit.Admit("unknown", Client));
         Assert.Equal(Verdict.LookUp, limit.Admit("unknown", Client)); // joins the lookup in flight
@@ -81,7 +81,7 @@ public sealed class UnknownKeyLimitTests
     [Fact]
     public async Task A_found_key_refused_later_is_refused_before_and_no_longer_waved_through()
     {
-        var directory = new Directory().Expecting("revoked");
+        var directory = new HeldBackDirectory().Expecting("revoked");
         using var limit = new UnknownKeyLimit(new RateLimitOptions { AnonymousPermitsPerSecond = 5, NewKeysPerSecond = 100 }, directory.LookUp);
         var found = limit.LookUpAsync("revoked");
         directory.Answer("revoked", Issued);
