@@ -16,6 +16,9 @@ public static class GrainKeys
     public static string Position(Guid agentId, string account, string symbol) =>
         $"pos:{agentId:D}:{account.ToLowerInvariant()}:{symbol.ToUpperInvariant()}";
 
+    /// <summary>A position's close by hand, named by the position's id (a UUID, which a closed position keeps).</summary>
+    public static string ManualClose(Guid agentId, Guid positionId) => $"close:{agentId:D}:{positionId:D}";
+
     public static string SubscriberPage(Guid agentId, int page) => $"subs:{agentId:D}:{page.ToString(CultureInfo.InvariantCulture)}";
 
     public static string Vault(string vaultId) => $"vault:{vaultId}";
@@ -62,6 +65,14 @@ public static class GrainKeys
         var parts = key.Split(':');
         if (parts.Length != 4 || parts[0] != "pos") throw new FormatException($"Not a position key: {key}");
         return (Guid.Parse(parts[1]), parts[2], parts[3]);
+    }
+
+    /// <summary>Splits a close-by-hand key into the agent's id and the position's.</summary>
+    public static (Guid AgentId, Guid PositionId) ParseManualClose(string key)
+    {
+        var parts = key.Split(':');
+        if (parts.Length != 3 || parts[0] != "close") throw new FormatException($"Not a close-by-hand key: {key}");
+        return (Guid.Parse(parts[1]), Guid.Parse(parts[2]));
     }
 
     /// <summary>Splits a webhook key into its organisation and id.</summary>

@@ -133,19 +133,29 @@ public static class PositionEndpoints
         var reason = body?.Reason ?? CloseReasons.Manual;
         if (reason is not (CloseReasons.Manual or CloseReasons.StopLoss)) return TypedResults.BadRequest(new ErrorBody("Invalid reason: use manual or stop_loss"));
 
-        var position = (await LivePositionsAsync(cluster, agent.Profile, null)).FirstOrDefault(p => p.PositionId == positionId);
-        if (position is null || position.Status != PositionStatus.Open) return TypedResults.NotFound(new ErrorBody("Position not found"));
-        var price = await cluster.GetGrain<IPriceFeedGrain>(GrainKeys.PriceFeed(position.Symbol)).GetLatestAsync();
-        var closed = await cluster.GetGrain<IPositionGrain>(position.Key).CloseAsync(
-            new ClosePositionCommand($"manual:{positionId}", reason, null, positionId, price?.PriceUsd ?? 0m));
+        // Position ids are UUIDs; anything else names no position, and no close-by-hand grain is asked about it.
+        if (!Guid.TryParse(positionId, out var id)) return TypedResults.NotFound(new ErrorBody("Position not found"));
+        var canonicalId = id.ToString("D");
+
+        // A live position is closed through its close-by-hand grain, which stores which position the id names first: once
+        // closed, the position is in no list, and a retry of this close is answered by that grain with the first answer.
+        var position = (await LivePositionsAsync(cluster, agent.Profile, null)).FirstOrDefault(p => p.PositionId == canonicalId);
+        ManualCloseRequest? request = null;
+        if (position is { Status: PositionStatus.Open })
+        {
+            var price = await cluster.GetGrain<IPriceFeedGrain>(GrainKeys.PriceFeed(position.Symbol)).GetLatestAsync();
+            var native = await cluster.GetGrain<IPriceFeedGrain>(GrainKeys.PriceFeed(prices.Value.NativeSymbol)).GetLatestAsync();
+            request = new ManualCloseRequest(position.Key, reason, price?.PriceUsd ?? 0m, position.EntryPrice, native?.PriceUsd ?? 0m);
+        }
+        var closed = await cluster.GetGrain<IManualCloseGrain>(GrainKeys.ManualClose(agent.Id, id)).CloseAsync(request);
         if (!closed.IsSuccess)
-            return TypedResults.BadRequest(new ErrorBody(closed.Problem!.Code == Errors.InsufficientPositionSize ? "Insufficient token balance" : closed.Problem.Message));
-        var outcome = closed.Value!;
-        if (outcome.Skipped) return TypedResults.NotFound(new ErrorBody("Position not found"));
-        var native = (await cluster.GetGrain<IPriceFeedGrain>(GrainKeys.PriceFeed(prices.Value.NativeSymbol)).GetLatestAsync())?.PriceUsd ?? 0m;
-        var change = position.EntryPrice > 0 ? (outcome.ExitPrice - position.EntryPrice) / position.EntryPrice * 100m : 0m;
+            return closed.Problem!.Code == Errors.PositionNotFound
+                ? TypedResults.NotFound(new ErrorBody("Position not found"))
+                : TypedResults.BadRequest(new ErrorBody(closed.Problem.Code == Errors.InsufficientPositionSize ? "Insufficient token balance" : closed.Problem.Message));
+        var (outcome, entryPrice, nativePrice) = closed.Value!;
+        var change = entryPrice > 0 ? (outcome.ExitPrice - entryPrice) / entryPrice * 100m : 0m;
         return TypedResults.Ok(new ClosePositionResponse(true, outcome.Transaction!.Id, outcome.HistoricalSwapId!,
-            Math.Round(PositionMath.ToNative(outcome.RealizedPnlUsdc, native), 10, MidpointRounding.ToZero),
+            Math.Round(PositionMath.ToNative(outcome.RealizedPnlUsdc, nativePrice), 10, MidpointRounding.ToZero),
             outcome.RealizedPnlUsdc, Math.Round(change, 4, MidpointRounding.ToZero), outcome.Transaction.Hash));
     }
 

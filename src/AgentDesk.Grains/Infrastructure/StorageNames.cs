@@ -13,6 +13,7 @@ public static class StorageNames
     public const string SubscriberPage = "subscriberPage";
     public const string Account = "account";
     public const string Position = "position";
+    public const string ManualClose = "manualClose";
     public const string Batch = "batch";
     public const string Vault = "vault";
     public const string FeeLedger = "feeLedger";

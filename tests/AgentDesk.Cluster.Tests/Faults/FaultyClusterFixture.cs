@@ -17,6 +17,7 @@ public sealed class AccountFaults
 {
     private int _settlementsToDrop, _transientStepFailures, _brokenStepFailures, _stepAnswersToLose, _positionAnswersToLose;
     private int _settlementsDropped, _settlementsDelivered, _stepsFailed, _venueCloseAnswersToLose, _venueClosesExecuted, _venueClosesResent;
+    private int _positionCloseAnswersToLose;
     private volatile bool _failPositionCloses;
 
     /// <summary>Settlements to swallow before letting one through (the sender believes it sent them).</summary>
@@ -50,6 +51,12 @@ public sealed class AccountFaults
     /// account's write fails after its position opened).
     /// </summary>
     public int PositionAnswersToLose { set => Volatile.Write(ref _positionAnswersToLose, value); }
+
+    /// <summary>
+    /// Closes of this account's position to carry out and then fail before the caller hears of them (as when the caller's
+    /// silo died while the position answered).
+    /// </summary>
+    public int PositionCloseAnswersToLose { set => Volatile.Write(ref _positionCloseAnswersToLose, value); }
 
     /// <summary>
     /// Once an open's answer has been lost, every later step of this batch fails as unreachable until
@@ -117,6 +124,8 @@ public sealed class AccountFaults
         return true;
     }
 
+    internal bool LosePositionCloseAnswer() => Take(ref _positionCloseAnswersToLose);
+
     internal bool Holds(Guid batchId)
     {
         if (HoldBatchAfterLostAnswer != batchId) return false;
@@ -172,6 +181,8 @@ public sealed class FaultFilter(IGrainFactory grains) : IIncomingGrainCallFilter
             await context.Invoke();
             if (context.InterfaceMethod.Name == nameof(IPositionGrain.OpenForBatchAsync) && faults.LosePositionAnswer())
                 throw new InvalidOperationException("Injected: the position opened, and its answer was lost.");
+            if (context.InterfaceMethod.Name == nameof(IPositionGrain.CloseAsync) && faults.LosePositionCloseAnswer())
+                throw new InvalidOperationException("Injected: the position closed, and its answer was lost.");
             return;
         }
         switch (context.InterfaceMethod.Name)
