@@ -116,8 +116,7 @@ public sealed class SymphonyStoryTests(GatewayFixture gateway)
         Assert.NotNull(closed["historicalSwapId"]);
         // a retry (say, of a close whose answer was lost) gets the first answer, and sells nothing more
         var again = await _http.PostAsync($"/api/v1/agent-positions/{agentId}/{first}/close", new { reason = "manual" }).OkAsync();
-        Assert.Equal(closed.ToJsonString(), again.ToJsonString());
-        Assert.DoesNotContain(first, (await _http.GetJsonAsync($"/api/v1/agent-positions/{agentId}").OkAsync()).AsArray().Select(p => p!["id"]!.GetValue<string>()));
+        Assert.Equal(closed.ToJsonString(), again.ToJsonString()); // a second sale would be another transaction
         Assert.Equal(400, (await _http.PostAsync($"/api/v1/agent-positions/{agentId}/{positions[1]!["id"]}/close", new { reason = "whim" })).Status);
 
         var close = await _http.PostAsync("/agent/batch-close", new { agentId, batchId = batch["batchId"]!.GetValue<string>() }).OkAsync();

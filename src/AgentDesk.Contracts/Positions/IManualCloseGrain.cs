@@ -13,13 +13,21 @@ namespace AgentDesk.Contracts.Positions;
 public interface IManualCloseGrain : IGrainWithStringKey
 {
     /// <summary>
-    /// Closes the position <paramref name="request"/> names (the live position the gateway found), or, with no request
-    /// (the gateway found none), finishes or answers the close started earlier: the stored answer if there is one, the
-    /// position's remembered receipt if the answer was lost before it was stored. Refused with position_not_found when
-    /// no close by hand of this position was ever started, or the position was closed some other way first.
+    /// The answer of the close by hand already carried out: the stored one, or the position's remembered receipt if the
+    /// answer was lost before it was stored. Never sells. Refused with position_not_found when no such close was carried
+    /// out (none was asked for, or every one asked for was refused, broke off before the sale, or found the position
+    /// closed some other way).
+    /// </summary>
+    [Alias("answer")]
+    Task<Result<ManualCloseAnswer>> AnswerAsync();
+
+    /// <summary>
+    /// Closes the live position <paramref name="request"/> names (idempotent: a close already carried out answers its
+    /// answer). Refused with position_not_found when the position was closed some other way first, and with the
+    /// position's refusal when it refuses the sale (which a later close may try again).
     /// </summary>
     [Alias("close")]
-    Task<Result<ManualClose>> CloseAsync(ManualCloseRequest? request);
+    Task<Result<ManualCloseAnswer>> CloseAsync(ManualCloseRequest request);
 }
 
 /// <summary>
@@ -34,9 +42,9 @@ public sealed record ManualCloseRequest(
     [property: Id(3)] decimal EntryPrice,
     [property: Id(4)] decimal NativePriceUsd);
 
-/// <summary>What a close by hand did (the position's receipt) and the prices its answer is worked out with.</summary>
+/// <summary>What a close by hand did (the position's receipt, a sale) and the prices its answer is worked out with.</summary>
 [GenerateSerializer, Immutable, Alias("agentdesk.manual-close-answer")]
-public sealed record ManualClose(
+public sealed record ManualCloseAnswer(
     [property: Id(0)] CloseReceipt Receipt,
     [property: Id(1)] decimal EntryPrice,
     [property: Id(2)] decimal NativePriceUsd);

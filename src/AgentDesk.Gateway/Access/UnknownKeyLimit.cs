@@ -25,33 +25,37 @@ namespace AgentDesk.Gateway.Access;
 /// </summary>
 /// <param name="options">The limits.</param>
 /// <param name="lookUp">Asks the key directory about a key hash: what it is, or null for a key it does not know.</param>
-public sealed class UnknownKeyLimit(RateLimitOptions options, Func<string, Task<ApiKeyView?>> lookUp) : IDisposable
+/// <param name="clock">What the memories age by; the system's clock when null. (The one-second windows are the rate limiter's own.)</param>
+/// <param name="remembered">How many keys each memory holds at most.</param>
+public sealed class UnknownKeyLimit(RateLimitOptions options, Func<string, Task<ApiKeyView?>> lookUp, TimeProvider? clock = null,
+    int remembered = UnknownKeyLimit.MaxRemembered) : IDisposable
 {
     /// <summary>The limit in front of the cluster's key directory, for the gateway's services.</summary>
     public static UnknownKeyLimit ForDirectory(RateLimitOptions options, IServiceProvider services)
     {
         var cluster = services.GetRequiredService<IClusterClient>();
         var clock = services.GetRequiredService<TimeProvider>();
-        return new UnknownKeyLimit(options, keyHash => cluster.GetGrain<IApiKeyDirectoryGrain>(GrainKeys.ApiKeyDirectory).AuthenticateAsync(keyHash, clock.GetUtcNow()));
+        return new UnknownKeyLimit(options, keyHash => cluster.GetGrain<IApiKeyDirectoryGrain>(GrainKeys.ApiKeyDirectory).AuthenticateAsync(keyHash, clock.GetUtcNow()),
+            clock);
     }
 
     /// <summary>The key's hash, worked out here once for the authentication handler's lookup.</summary>
     public const string HashItem = "agentdesk.api-key-hash";
 
     /// <summary>How long a key found in the directory counts as in use: it is looked up each time anyway, so this only decides which keys skip the new-key limits.</summary>
-    private static readonly long FoundForMilliseconds = (long)TimeSpan.FromDays(1).TotalMilliseconds;
+    public static readonly TimeSpan FoundFor = TimeSpan.FromDays(1);
 
     /// <summary>
     /// How long a refused key is refused without a lookup. Short, because a directory that reads as empty for a while (a
     /// silo pointed at the wrong database, say) refuses every key, and each must be looked up again once it is back.
     /// </summary>
-    private static readonly long RefusedForMilliseconds = (long)TimeSpan.FromMinutes(1).TotalMilliseconds;
+    public static readonly TimeSpan RefusedFor = TimeSpan.FromMinutes(1);
 
     /// <summary>Bounds each memory: when full, what it no longer holds is dropped, and if nothing is, it starts again (a found key then counts as new once; a refused one is looked up once more).</summary>
-    private const int MaxRemembered = 100_000;
+    public const int MaxRemembered = 100_000;
 
-    private readonly Memory _found = new(FoundForMilliseconds);
-    private readonly Memory _refused = new(RefusedForMilliseconds);
+    private readonly Memory _found = new(FoundFor, clock ?? TimeProvider.System, remembered);
+    private readonly Memory _refused = new(RefusedFor, clock ?? TimeProvider.System, remembered);
 
     /// <summary>
     /// Lookups in flight, by key hash, from when the request that makes one is admitted until it has its answer: requests
@@ -178,9 +182,14 @@ public sealed class UnknownKeyLimit(RateLimitOptions options, Func<string, Task<
         _newKeys.Dispose();
     }
 
-    /// <summary>Key hashes with when each was last remembered (<see cref="Environment.TickCount64"/>), each held for a while.</summary>
-    private sealed class Memory(long forMilliseconds)
+    /// <summary>Key hashes with when each was last remembered (the clock's timestamp), each held for <paramref name="heldFor"/>.</summary>
+    private sealed class Memory(TimeSpan heldFor, TimeProvider clock, int capacity)
     {
+        private readonly long _heldFor = Ticks(heldFor, clock);
+
+        /// <summary>How often a key still held is written again: every request with an issued key passes here.</summary>
+        private readonly long _refreshEvery = Ticks(TimeSpan.FromMinutes(1), clock);
+
         private readonly ConcurrentDictionary<string, long> _at = new(StringComparer.Ordinal);
 
         /// <summary>Kept here: a dictionary's own count takes every one of its locks, on a path a guessing caller drives.</summary>
@@ -189,18 +198,17 @@ public sealed class UnknownKeyLimit(RateLimitOptions options, Func<string, Task<
         /// <summary>1 while a thread makes room: one scan at a time.</summary>
         private int _makingRoom;
 
-        public bool Holds(string keyHash) => _at.TryGetValue(keyHash, out var at) && Environment.TickCount64 - at < forMilliseconds;
+        public bool Holds(string keyHash) => _at.TryGetValue(keyHash, out var at) && clock.GetTimestamp() - at < _heldFor;
 
         public void Remember(string keyHash)
         {
-            var now = Environment.TickCount64;
+            var now = clock.GetTimestamp();
             if (_at.TryGetValue(keyHash, out var at))
             {
-                // Written at most once a minute per key: every request with an issued key passes here.
-                if (now - at >= 60_000) _at.TryUpdate(keyHash, now, at);
+                if (now - at >= _refreshEvery) _at.TryUpdate(keyHash, now, at);
                 return;
             }
-            if (Volatile.Read(ref _count) >= MaxRemembered) MakeRoom(now);
+            if (Volatile.Read(ref _count) >= capacity) MakeRoom(now);
             if (_at.TryAdd(keyHash, now)) Interlocked.Increment(ref _count);
         }
 
@@ -217,8 +225,8 @@ public sealed class UnknownKeyLimit(RateLimitOptions options, Func<string, Task<
             {
                 foreach (var entry in _at)
                     // Only the entry as read: another thread may have just refreshed it.
-                    if (now - entry.Value >= forMilliseconds && _at.TryRemove(entry)) Interlocked.Decrement(ref _count);
-                if (Volatile.Read(ref _count) < MaxRemembered) return;
+                    if (now - entry.Value >= _heldFor && _at.TryRemove(entry)) Interlocked.Decrement(ref _count);
+                if (Volatile.Read(ref _count) < capacity) return;
                 _at.Clear();
                 Interlocked.Exchange(ref _count, 0);
             }
@@ -227,5 +235,7 @@ public sealed class UnknownKeyLimit(RateLimitOptions options, Func<string, Task<
                 Volatile.Write(ref _makingRoom, 0);
             }
         }
+
+        private static long Ticks(TimeSpan span, TimeProvider clock) => (long)(span.TotalSeconds * clock.TimestampFrequency);
     }
 }

@@ -135,28 +135,32 @@ public static class PositionEndpoints
 
         // Position ids are UUIDs; anything else names no position, and no close-by-hand grain is asked about it.
         if (!Guid.TryParse(positionId, out var id)) return TypedResults.NotFound(new ErrorBody("Position not found"));
-        var canonicalId = id.ToString("D");
 
-        // A live position is closed through its close-by-hand grain, which stores which position the id names first: once
-        // closed, the position is in no list, and a retry of this close is answered by that grain with the first answer.
+        // Closed by hand already (this is a retry): the first close's answer. A closed position is in no list, so only its
+        // close-by-hand grain can answer; asking it first also spares a retry the scan of every subscriber below.
+        var closes = cluster.GetGrain<IManualCloseGrain>(GrainKeys.ManualClose(agent.Id, id));
+        var answered = await closes.AnswerAsync();
+        if (answered.IsSuccess) return Answer(answered.Value!);
+
+        var canonicalId = id.ToString("D");
         var position = (await LivePositionsAsync(cluster, agent.Profile, null)).FirstOrDefault(p => p.PositionId == canonicalId);
-        ManualCloseRequest? request = null;
-        if (position is { Status: PositionStatus.Open })
+        if (position is not { Status: PositionStatus.Open }) return TypedResults.NotFound(new ErrorBody("Position not found"));
+        var price = await cluster.GetGrain<IPriceFeedGrain>(GrainKeys.PriceFeed(position.Symbol)).GetLatestAsync();
+        var native = await cluster.GetGrain<IPriceFeedGrain>(GrainKeys.PriceFeed(prices.Value.NativeSymbol)).GetLatestAsync();
+        var closed = await closes.CloseAsync(new ManualCloseRequest(position.Key, reason, price?.PriceUsd ?? 0m, position.EntryPrice, native?.PriceUsd ?? 0m));
+        if (closed.IsSuccess) return Answer(closed.Value!);
+        return closed.Problem!.Code == Errors.PositionNotFound
+            ? TypedResults.NotFound(new ErrorBody("Position not found"))
+            : TypedResults.BadRequest(new ErrorBody(closed.Problem.Code == Errors.InsufficientPositionSize ? "Insufficient token balance" : closed.Problem.Message));
+
+        static Ok<ClosePositionResponse> Answer(ManualCloseAnswer answer)
         {
-            var price = await cluster.GetGrain<IPriceFeedGrain>(GrainKeys.PriceFeed(position.Symbol)).GetLatestAsync();
-            var native = await cluster.GetGrain<IPriceFeedGrain>(GrainKeys.PriceFeed(prices.Value.NativeSymbol)).GetLatestAsync();
-            request = new ManualCloseRequest(position.Key, reason, price?.PriceUsd ?? 0m, position.EntryPrice, native?.PriceUsd ?? 0m);
+            var (sale, entryPrice, nativePrice) = answer;
+            var change = entryPrice > 0 ? (sale.ExitPrice - entryPrice) / entryPrice * 100m : 0m;
+            return TypedResults.Ok(new ClosePositionResponse(true, sale.Transaction!.Id, sale.HistoricalSwapId!,
+                Math.Round(PositionMath.ToNative(sale.RealizedPnlUsdc, nativePrice), 10, MidpointRounding.ToZero),
+                sale.RealizedPnlUsdc, Math.Round(change, 4, MidpointRounding.ToZero), sale.Transaction.Hash));
         }
-        var closed = await cluster.GetGrain<IManualCloseGrain>(GrainKeys.ManualClose(agent.Id, id)).CloseAsync(request);
-        if (!closed.IsSuccess)
-            return closed.Problem!.Code == Errors.PositionNotFound
-                ? TypedResults.NotFound(new ErrorBody("Position not found"))
-                : TypedResults.BadRequest(new ErrorBody(closed.Problem.Code == Errors.InsufficientPositionSize ? "Insufficient token balance" : closed.Problem.Message));
-        var (outcome, entryPrice, nativePrice) = closed.Value!;
-        var change = entryPrice > 0 ? (outcome.ExitPrice - entryPrice) / entryPrice * 100m : 0m;
-        return TypedResults.Ok(new ClosePositionResponse(true, outcome.Transaction!.Id, outcome.HistoricalSwapId!,
-            Math.Round(PositionMath.ToNative(outcome.RealizedPnlUsdc, nativePrice), 10, MidpointRounding.ToZero),
-            outcome.RealizedPnlUsdc, Math.Round(change, 4, MidpointRounding.ToZero), outcome.Transaction.Hash));
     }
 
     private static async Task<Ok<List<VaultPositionView>>> VaultPositionsAsync(HttpContext http, IClusterClient cluster)

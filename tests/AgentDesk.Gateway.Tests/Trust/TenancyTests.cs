@@ -67,6 +67,12 @@ public sealed class TenancyTests(GatewayFixture gateway)
         Assert.Equal(1, (await b.Http.GetJsonAsync($"/api/v1/agents/{bAgent}/subscribers").OkAsync())["subscriberCount"]!.GetValue<int>());
         Assert.Single((await b.Http.GetJsonAsync($"/api/v1/agent-positions/{bAgent}").OkAsync()).AsArray());
         Assert.False((await b.Http.GetJsonAsync($"/api/v1/agents/{bAgent}").OkAsync())["paused"]!.GetValue<bool>());
+
+        // Closed by hand by B, its answer is B's: A asking the same close is told of no position, not the sale.
+        await b.Http.PostAsync($"/api/v1/agent-positions/{bAgent}/{positionId}/close", new { reason = "manual" }).OkAsync();
+        var retried = await a.Http.PostAsync($"/api/v1/agent-positions/{bAgent}/{positionId}/close", new { reason = "manual" });
+        Assert.Equal(404, retried.Status);
+        Assert.Equal("""{"error":"Position not found"}""", retried.Body!.ToJsonString());
     }
 
     [Fact]

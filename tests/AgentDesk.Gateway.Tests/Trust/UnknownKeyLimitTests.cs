@@ -93,4 +93,65 @@ public sealed class UnknownKeyLimitTests
         Assert.Null(await revoked);
         Assert.Equal(Verdict.RefusedBefore, limit.Admit("revoked", Client));
     }
+
+    [Fact]
+    public async Task A_refusal_is_remembered_for_a_minute_and_the_key_is_looked_up_again_after()
+    {
+        var clock = new SteppedClock();
+        var directory = new HeldBackDirectory().Expecting("expired");
+        using var limit = new UnknownKeyLimit(new RateLimitOptions { AnonymousPermitsPerSecond = 5, NewKeysPerSecond = 100 }, directory.LookUp, clock);
+        Assert.Equal(Verdict.LookUp, limit.Admit("expired", Client));
+        directory.Answer("expired", null);
+        Assert.Null(await limit.LookUpAsync("expired"));
+
+        clock.Advance(UnknownKeyLimit.RefusedFor - TimeSpan.FromSeconds(1));
+        Assert.Equal(Verdict.RefusedBefore, limit.Admit("expired", Client));
+        Assert.Null(await limit.LookUpAsync("expired"));
+        Assert.Equal(1, directory.Lookups);
+
+        // A minute on (the key issued meanwhile, say): new again, so it takes a permit, and the directory is asked.
+        clock.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal(Verdict.LookUp, limit.Admit("expired", Client));
+        directory.Expecting("expired").Answer("expired", Issued);
+        Assert.Same(Issued, await limit.LookUpAsync("expired"));
+        Assert.Equal(2, directory.Lookups);
+    }
+
+    [Fact]
+    public async Task A_full_memory_drops_what_aged_out_and_starts_again_only_when_nothing_has()
+    {
+        var clock = new SteppedClock();
+        var directory = new HeldBackDirectory().Expecting("old", "kept", "third", "fourth");
+        using var limit = new UnknownKeyLimit(new RateLimitOptions { AnonymousPermitsPerSecond = 100, NewKeysPerSecond = 100 }, directory.LookUp, clock,
+            remembered: 2);
+        async Task RefuseAsync(string keyHash)
+        {
+            Assert.Equal(Verdict.LookUp, limit.Admit(keyHash, Client));
+            directory.Answer(keyHash, null);
+            Assert.Null(await limit.LookUpAsync(keyHash));
+        }
+
+        await RefuseAsync("old");
+        clock.Advance(UnknownKeyLimit.RefusedFor);
+        await RefuseAsync("kept"); // the memory is full: "old", aged out, and "kept"
+        await RefuseAsync("third"); // room made by dropping "old" only
+        Assert.Equal(Verdict.RefusedBefore, limit.Admit("kept", Client));
+        Assert.Equal(Verdict.RefusedBefore, limit.Admit("third", Client));
+
+        await RefuseAsync("fourth"); // full of keys still held: it starts again with "fourth" alone
+        Assert.Equal(Verdict.RefusedBefore, limit.Admit("fourth", Client));
+        Assert.Equal(Verdict.LookUp, limit.Admit("kept", Client));
+    }
+
+    /// <summary>A clock that moves only when the test says.</summary>
+    private sealed class SteppedClock : TimeProvider
+    {
+        private long _timestamp = 1;
+
+        public override long TimestampFrequency => TimeSpan.TicksPerSecond;
+
+        public override long GetTimestamp() => _timestamp;
+
+        public void Advance(TimeSpan by) => _timestamp += by.Ticks;
+    }
 }
