@@ -81,56 +81,33 @@ public static class ClientAddresses
         return options;
     }
 
-    /// <summary>How often the warning of <see cref="WarnOfUntrustedForwarding"/> may be repeated for one peer.</summary>
-    private static readonly TimeSpan WarningInterval = TimeSpan.FromMinutes(10);
-
-    /// <summary>Peers warned of in one interval at most: a client sending from many addresses cannot flood the log.</summary>
-    private const int MaxWarningsPerInterval = 100;
-
     /// <summary>
-    /// Logs a request that carries <c>X-Forwarded-For</c> from a peer not named in <paramref name="proxies"/>: once per
-    /// peer (an IPv6 peer per /64, as the rate limits count it) in each ten-minute interval, and for at most 100 peers an
-    /// interval. The header is ignored then, so the client address is the peer's: if the peer is the operator's proxy,
-    /// every caller behind it shares its rate limits, which nothing else would show. A client writing the header itself is
-    /// logged the same way, under its own address; one that sends from more than 100 addresses (a /56 holds 256 /64s) in
-    /// an interval can use up its warnings, and a last line of the interval says so.
+    /// Logs a request that carries <c>X-Forwarded-For</c> from a peer not named in <paramref name="proxies"/>, as
+    /// <see cref="ForwardingWarnings"/> decides (once per peer in ten minutes, at most 100 peers). The header is ignored
+    /// then, so the client address is the peer's: if the peer is the operator's proxy, every caller behind it shares its
+    /// rate limits, which nothing else would show. A client writing the header itself is logged the same way.
     /// </summary>
     public static void WarnOfUntrustedForwarding(this IApplicationBuilder app, IReadOnlyList<IPNetwork> proxies)
     {
         var logger = app.ApplicationServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ClientAddresses).FullName!);
-        var clock = app.ApplicationServices.GetRequiredService<TimeProvider>();
-        var interval = (long)(WarningInterval.TotalSeconds * clock.TimestampFrequency);
-        var gate = new Lock();
-        var warned = new HashSet<string>(StringComparer.Ordinal); // this interval's peers, under gate
-        var intervalEnds = long.MinValue;
+        var warnings = new ForwardingWarnings(app.ApplicationServices.GetRequiredService<TimeProvider>());
         app.Use((context, next) =>
         {
             if (context.Request.Headers.ContainsKey(ForwardedHeadersDefaults.XForwardedForHeaderName)
                 && context.Connection.RemoteIpAddress is { } peer && !IsTrusted(proxies, peer))
             {
-                var now = clock.GetTimestamp();
-                bool first, last;
-                lock (gate)
-                {
-                    if (now >= intervalEnds)
-                    {
-                        warned.Clear();
-                        intervalEnds = now + interval;
-                    }
-                    first = warned.Count < MaxWarningsPerInterval && warned.Add(BucketKey(peer));
-                    last = first && warned.Count == MaxWarningsPerInterval;
-                }
-                if (first)
+                var decision = warnings.Record(peer);
+                if (decision != ForwardingWarnings.Decision.Quiet)
                 {
                     logger.LogWarning(
                         "A request from {Peer} carried X-Forwarded-For, which was ignored: that address is not in AgentDesk:Gateway:TrustedProxies. "
                         + "If it is your proxy, name it there; until then every caller behind it shares its rate limits. (Logged once per address every ten minutes.)",
                         peer);
                 }
-                if (last)
+                if (decision == ForwardingWarnings.Decision.LogLast)
                 {
                     logger.LogWarning("X-Forwarded-For came from {Count} addresses not trusted in ten minutes; no more are logged until the next ten minutes.",
-                        MaxWarningsPerInterval);
+                        ForwardingWarnings.MaxPeersPerInterval);
                 }
             }
             return next(context);

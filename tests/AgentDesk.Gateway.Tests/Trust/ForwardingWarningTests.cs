@@ -1,7 +1,10 @@
 using System.Net;
 using System.Net.Sockets;
+using AgentDesk.Gateway.Access;
+using AgentDesk.Testing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Logging;
+using Decision = AgentDesk.Gateway.Access.ForwardingWarnings.Decision;
 
 namespace AgentDesk.Gateway.Tests.Trust;
 
@@ -12,6 +15,29 @@ namespace AgentDesk.Gateway.Tests.Trust;
 /// </summary>
 public sealed class ForwardingWarningTests
 {
+    // Which requests are logged, with a clock the test moves (the tests below log over HTTP).
+    [Fact]
+    public void Each_peer_is_logged_once_an_interval_and_an_interval_logs_at_most_its_cap_of_peers()
+    {
+        var clock = new SteppedClock();
+        var warnings = new ForwardingWarnings(clock);
+        Assert.Equal(Decision.Log, warnings.Record(IPAddress.Parse("2001:db8:1:2::1")));
+        Assert.Equal(Decision.Quiet, warnings.Record(IPAddress.Parse("2001:db8:1:2::1")));
+        Assert.Equal(Decision.Quiet, warnings.Record(IPAddress.Parse("2001:db8:1:2:ffff::9"))); // the same /64
+
+        // 98 more peers are logged, the one that makes 100 with a last line, and none after it.
+        for (var i = 1; i <= 98; i++) Assert.Equal(Decision.Log, warnings.Record(IPAddress.Parse($"198.51.100.{i}")));
+        Assert.Equal(Decision.LogLast, warnings.Record(IPAddress.Parse("203.0.113.1")));
+        Assert.Equal(Decision.Quiet, warnings.Record(IPAddress.Parse("203.0.113.2")));
+
+        clock.Advance(ForwardingWarnings.Interval - TimeSpan.FromSeconds(1));
+        Assert.Equal(Decision.Quiet, warnings.Record(IPAddress.Parse("203.0.113.3")));
+        Assert.Equal(Decision.Quiet, warnings.Record(IPAddress.Parse("2001:db8:1:2::1")));
+        clock.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal(Decision.Log, warnings.Record(IPAddress.Parse("2001:db8:1:2::1")));
+        Assert.Equal(Decision.Log, warnings.Record(IPAddress.Parse("203.0.113.3")));
+    }
+
     [Theory]
     [InlineData(null, true)] // no proxy named: the tests' loopback connection is not trusted
     [InlineData("10.0.0.0/8", true)] // a proxy named, and the tests' connection is not it

@@ -1,6 +1,7 @@
 using System.Net;
 using AgentDesk.Contracts.Access;
 using AgentDesk.Gateway.Access;
+using AgentDesk.Testing;
 using Verdict = AgentDesk.Gateway.Access.UnknownKeyLimit.Verdict;
 
 namespace AgentDesk.Gateway.Tests.Trust;
@@ -141,17 +142,5 @@ public sealed class UnknownKeyLimitTests
         await RefuseAsync("fourth"); // full of keys still held: it starts again with "fourth" alone
         Assert.Equal(Verdict.RefusedBefore, limit.Admit("fourth", Client));
         Assert.Equal(Verdict.LookUp, limit.Admit("kept", Client));
-    }
-
-    /// <summary>A clock that moves only when the test says.</summary>
-    private sealed class SteppedClock : TimeProvider
-    {
-        private long _timestamp = 1;
-
-        public override long TimestampFrequency => TimeSpan.TicksPerSecond;
-
-        public override long GetTimestamp() => _timestamp;
-
-        public void Advance(TimeSpan by) => _timestamp += by.Ticks;
     }
 }
