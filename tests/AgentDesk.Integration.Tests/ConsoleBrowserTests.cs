@@ -6,8 +6,9 @@ namespace AgentDesk.Integration.Tests;
 /// <summary>
 /// The operator console in a real browser (Debian's headless Chromium driven by playwright-core, tests/console) against the
 /// gateway process as a user runs it: no configuration, a fresh data folder, SQLite. The script signs in, watches a batch
-/// complete, sees the stop-loss exits appear live without a reload, pauses and resumes the agent, and saves the README's
-/// screenshots into docs/screenshots.
+/// complete, sees the stop-loss exits appear live without a reload, pauses and resumes the agent, and takes the README's
+/// screenshots: into the run's own folder, and into docs/screenshots only with <c>AGENTDESK_UPDATE_SCREENSHOTS=1</c>, so
+/// that running the tests leaves a clone as it was.
 /// </summary>
 public sealed class ConsoleBrowserTests
 {
@@ -43,7 +44,8 @@ public sealed class ConsoleBrowserTests
             }
             await http.PostAsync("/api/v1/prices", new { prices = new[] { new { symbol, priceUsd = "100" } } }).OkAsync();
 
-            var screenshots = Path.Combine(TestEnvironment.RepoRoot(), "docs", "screenshots");
+            var screenshots = Path.Combine(workDir, "screenshots");
+            Directory.CreateDirectory(screenshots);
             var run = await ChildProcess.RunAsync("node", [Path.Combine(TestEnvironment.RepoRoot(), "tests", "console", "console.test.mjs")],
                 TimeSpan.FromMinutes(4), environment: new Dictionary<string, string>
                 {
@@ -70,6 +72,8 @@ public sealed class ConsoleBrowserTests
                 var header = new byte[8];
                 await using (var png = file.OpenRead()) await png.ReadExactlyAsync(header);
                 Assert.Equal(new byte[] { 0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A }, header);
+                if (Environment.GetEnvironmentVariable("AGENTDESK_UPDATE_SCREENSHOTS") == "1")
+                    file.CopyTo(Path.Combine(TestEnvironment.RepoRoot(), "docs", "screenshots", name), overwrite: true);
             }
         }
         finally
