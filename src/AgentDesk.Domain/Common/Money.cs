@@ -70,33 +70,66 @@ public static class Money
 
     /// <summary>
     /// Converts a human amount to on-chain base units. An amount with more precision than the
-    /// token carries is refused rather than rounded: the user signed that exact number.
+    /// token carries is refused rather than rounded: the user signed that exact number. Trailing zeros carry no value,
+    /// however many are written ("1.90000000" is 1.9).
     /// </summary>
     public static Outcome<BigInteger> ToBaseUnits(decimal amount, int decimals, string field)
     {
         if (amount < 0) return new Rejection(Errors.InvalidAmount, $"{field} must not be negative.");
         if (SignificantScale(amount) > decimals)
             return new Rejection(Errors.InvalidAmount, $"{field} has more than {decimals} decimal places.");
-        var scaled = amount;
-        var result = BigInteger.Zero;
-        // decimal holds 28 digits; scale in steps to stay inside its range for 18-decimal tokens.
-        var integral = decimal.Truncate(scaled);
-        var fraction = scaled - integral;
-        result = new BigInteger(integral) * BigInteger.Pow(10, decimals);
-        if (fraction != 0)
-        {
-            var fractionDigits = fraction.ToString(CultureInfo.InvariantCulture)[2..].PadRight(decimals, '0');
-            result += BigInteger.Parse(fractionDigits, CultureInfo.InvariantCulture);
-        }
-        return result;
+        // amount = mantissa / 10^scale exactly, with the trailing zeros gone, so scale ≤ decimals.
+        var (mantissa, scale) = Exact(amount / 1.000000000000000000000000000000000m);
+        return mantissa * BigInteger.Pow(10, decimals - scale);
     }
 
-    /// <summary>Converts base units back to a human amount (exact for up to 28 significant digits).</summary>
+    /// <summary>
+    /// Converts base units back to a human amount: exact when it fits a decimal's 28 to 29 significant digits; beyond
+    /// that, the smallest units that do not fit are dropped (toward zero), never rounded up.
+    /// </summary>
     public static decimal FromBaseUnits(BigInteger units, int decimals)
     {
-        var divisor = BigInteger.Pow(10, decimals);
-        var integral = BigInteger.DivRem(units, divisor, out var remainder);
-        return (decimal)integral + (decimal)remainder / (decimal)divisor;
+        var negative = units.Sign < 0;
+        var magnitude = BigInteger.Abs(units);
+        var scale = decimals;
+        while (scale > 28 || (magnitude > MaxMantissa && scale > 0))
+        {
+            magnitude /= 10;
+            scale--;
+        }
+        // Still too large with no places left: as large as a decimal cannot hold, the conversion's own overflow.
+        if (magnitude > MaxMantissa) throw new OverflowException($"{units} base units are beyond a decimal.");
+        Span<byte> bytes = stackalloc byte[12];
+        magnitude.TryWriteBytes(bytes, out _, isUnsigned: true);
+        var value = new decimal(BitConverter.ToInt32(bytes[..4]), BitConverter.ToInt32(bytes[4..8]), BitConverter.ToInt32(bytes[8..]), negative, (byte)scale);
+        return value / 1.000000000000000000000000000000000m; // without trailing zeros ("1.5", not "1.500000"), exactly
+    }
+
+    /// <summary>
+    /// <paramref name="dividend"/> ÷ <paramref name="divisor"/>, both positive, floored at <paramref name="decimals"/> places
+    /// exactly. A decimal division keeps 28 to 29 significant digits and rounds the last to nearest, which a floor applied
+    /// after cannot undo: a size of an 18-decimal token in the billions came out one smallest unit above what the
+    /// collateral buys.
+    /// </summary>
+    public static decimal FloorDivide(decimal dividend, decimal divisor, int decimals)
+    {
+        if (dividend < 0 || divisor <= 0) throw new ArgumentOutOfRangeException(nameof(divisor), "Both must be positive.");
+        var (a, aScale) = Exact(dividend);
+        var (b, bScale) = Exact(divisor);
+        // (a / 10^aScale) / (b / 10^bScale) × 10^decimals, floored: the quotient in units of 10^-decimals.
+        var units = BigInteger.Divide(a * BigInteger.Pow(10, bScale + decimals), b * BigInteger.Pow(10, aScale));
+        return FromBaseUnits(units, decimals);
+    }
+
+    private static readonly BigInteger MaxMantissa = (BigInteger.One << 96) - 1;
+
+    /// <summary>A non-negative decimal as its integer mantissa and scale: the value is mantissa / 10^scale.</summary>
+    private static (BigInteger Mantissa, int Scale) Exact(decimal value)
+    {
+        Span<int> bits = stackalloc int[4];
+        decimal.GetBits(value, bits);
+        var mantissa = new BigInteger((uint)bits[0]) | (new BigInteger((uint)bits[1]) << 32) | (new BigInteger((uint)bits[2]) << 64);
+        return (mantissa, (bits[3] >> 16) & 0xFF);
     }
 
     /// <summary>Parses a decimal string in human units ("100", "0.5"); no exponents, no thousands separators.</summary>

@@ -52,11 +52,46 @@ public class MoneyTests
         Assert.True(Money.ToBaseUnits(1.000000m, 6, "usdcAmount").IsSuccess); // trailing zeros carry no value
     }
 
+    [Theory]
+    [InlineData("1.90000000", 6, "1900000")] // was 91,000,000: the padded fraction read as 90,000,000 units
+    [InlineData("5.9000000000", 6, "5900000")]
+    [InlineData("0.5000000000000000000", 18, "500000000000000000")] // 19 places for an 18-decimal token
+    [InlineData("10.500000", 6, "10500000")]
+    [InlineData("79228162514.264337593543950335", 18, "79228162514264337593543950335")]
+    public void Trailing_zeros_carry_no_value_in_base_units(string amount, int decimals, string units)
+    {
+        var parsed = Money.ParseAmount(amount, "amount").Unwrap();
+        Assert.Equal(BigInteger.Parse(units, System.Globalization.CultureInfo.InvariantCulture), Money.ToBaseUnits(parsed, decimals, "amount").Unwrap());
+        // What arithmetic leaves behind counts the same: 0.95 × 2.0000000 is 1.900000000.
+        Assert.Equal(new BigInteger(1_900_000), Money.ToBaseUnits(0.95m * 2.0000000m, 6, "amount").Unwrap());
+    }
+
     [Fact]
     public void Base_units_convert_back()
     {
         Assert.Equal(1.5m, Money.FromBaseUnits(1_500_000, 6));
+        Assert.Equal("1.5", Money.FromBaseUnits(1_500_000, 6).ToString(System.Globalization.CultureInfo.InvariantCulture));
         Assert.Equal(0.000001m, Money.FromBaseUnits(1, 6));
+        Assert.Equal(0m, Money.FromBaseUnits(0, 18));
+    }
+
+    [Fact]
+    public void Base_units_beyond_a_decimals_digits_lose_their_smallest_units_and_never_round_up()
+    {
+        // 80,000,000,000.999999999999999999 tokens of 18 decimals: 29 digits, one more than a decimal holds here.
+        var units = BigInteger.Parse("80000000000999999999999999999", System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Equal(80_000_000_000.99999999999999999m, Money.FromBaseUnits(units, 18));
+        Assert.True(Money.ToBaseUnits(Money.FromBaseUnits(units, 18), 18, "amount").Unwrap() <= units);
+    }
+
+    [Fact]
+    public void A_floored_quotient_is_exact_where_a_decimal_division_rounds_its_last_digit_up()
+    {
+        // 1,000 ÷ 0.00000011 = 9,090,909,090.909090909090909090|909…: the decimal division ends …091.
+        Assert.Equal(9_090_909_090.909090909090909091m, Money.RoundDown(1_000m / 0.00000011m, 18));
+        Assert.Equal(9_090_909_090.909090909090909090m, Money.FloorDivide(1_000m, 0.00000011m, 18));
+        Assert.Equal(15.00750375m, Money.FloorDivide(150m, 9.995m, 8));
+        Assert.Equal(20m, Money.FloorDivide(150m, 7.5m, 8));
     }
 
     [Theory]

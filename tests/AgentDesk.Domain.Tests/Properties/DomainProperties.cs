@@ -33,6 +33,23 @@ public class DomainProperties
         }, iter: 5_000);
     }
 
+    [Fact]
+    public void Base_units_are_the_amount_exactly_however_many_trailing_zeros_it_is_written_with()
+    {
+        // An amount of an 18-decimal token below 10^10 with 0 to 18 places, written with 0 to 10 trailing zeros more.
+        var invariant = System.Globalization.CultureInfo.InvariantCulture;
+        Gen.Select(Gen.Long[0, 9_999_999_999], Gen.Long[0, 999_999_999_999_999_999], Gen.Int[0, 18], Gen.Int[0, 10]).Sample((whole, fraction, places, padding) =>
+        {
+            var divisor = 1m;
+            for (var i = 0; i < places; i++) divisor *= 10;
+            var amount = whole + fraction % divisor / divisor;
+            var written = Money.ParseAmount(amount.ToString("F" + (places + padding), invariant), "a").Unwrap();
+            var units = Money.ToBaseUnits(written, 18, "a").Unwrap();
+            return units == System.Numerics.BigInteger.Parse(amount.ToString("F18", invariant).Replace(".", "", StringComparison.Ordinal), invariant)
+                && Money.FromBaseUnits(units, 18) == amount;
+        }, iter: 5_000);
+    }
+
     private static readonly Gen<ExitRule[]> ValidLadder =
         Gen.Select(
                 Gen.Int[-3_000, -1].Select(Gen.Int[1, 10_000], (t, e) => new ExitRule(ExitTriggerType.StopLoss, t, e)).Array[0, 3],
