@@ -51,6 +51,32 @@ public sealed class BatchTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task A_trigger_order_cancelled_before_it_fills_hands_its_fees_back_to_the_account_and_takes_them_from_the_ledger()
+    {
+        var feeAddress = TestData.NewAddress();
+        var fees = new[] { new AgentFee("owner_flat", 0.1m, feeAddress, FeeType.Flat), new AgentFee("owner_bps", 50m, feeAddress, FeeType.Bps) };
+        var agent = await _world.AgentAsync(fees: fees);
+        var account = await _world.AccountAsync(1000m, agent);
+        await _world.PriceAsync(100m);
+        var openId = Guid.NewGuid();
+        Assert.True((await _world.BatchOpenAsync(agent, weight: 10, leverage: 2, trigger: 90m, batchId: openId)).Results.Single().IsOrder);
+
+        // 100 allocated: 0.1 flat and 100 × 2 × 50 bps = 1.00, so 98.9 of collateral is locked.
+        var placed = (await _world.Account(account).GetAsync())!;
+        Assert.Equal((900m, 98.9m, 1.1m), (placed.FreeUsdc, placed.LockedUsdc, placed.FeesPaidUsdc));
+        var ledger = fixture.Client.GetGrain<IFeeLedgerGrain>(GrainKeys.FeeLedger(_world.Organization, feeAddress));
+        Assert.Equal(1.1m, (await ledger.GetAsync()).TotalUsdc);
+
+        await _world.BatchCloseAsync(agent, openId);
+        var view = await Eventually.WaitForAsync(() => _world.Account(account).GetAsync(), v => v!.LockedUsdc == 0m, TimeSpan.FromSeconds(30), "the cancelled order's settlement");
+        Assert.Equal((1000m, 0m), (view!.FreeUsdc, view.FeesPaidUsdc));
+        Assert.Equal(PositionStatus.Cancelled, (await _world.Position(agent, account).GetAsync())!.Status);
+        var refunded = await Eventually.WaitForAsync(() => ledger.GetAsync(), l => l.TotalUsdc == 0m, TimeSpan.FromSeconds(30), "the ledger's refund");
+        Assert.Equal(0m, refunded.ByPartner["owner_flat"]);
+        Assert.Equal(0m, refunded.ByPartner["owner_bps"]);
+    }
+
+    [Fact]
     public async Task The_same_batch_request_again_returns_the_first_result_and_a_different_one_conflicts()
     {
         var agent = await _world.AgentAsync();

@@ -103,7 +103,11 @@ public sealed record BatchStepOutcome(
     [property: Id(7)] Rejection? Problem,
     [property: Id(8)] bool Skipped = false);
 
-/// <summary>Money a position hands back to its account: released margin and the payout (margin ± P/L).</summary>
+/// <summary>
+/// Money a position hands back to its account: released margin and the payout (margin ± P/L). An order cancelled before it
+/// filled also hands back the fees its placing charged (<see cref="RefundedFees"/>, in the payout too): fees are charged
+/// only on trades that happen.
+/// </summary>
 [GenerateSerializer, Immutable, Alias("agentdesk.settlement")]
 public sealed record Settlement(
     [property: Id(0)] string SettlementId,
@@ -112,4 +116,5 @@ public sealed record Settlement(
     [property: Id(3)] decimal ReleasedMarginUsdc,
     [property: Id(4)] decimal PayoutUsdc,
     [property: Id(5)] decimal RealizedPnlUsdc,
-    [property: Id(6)] bool Closed);
+    [property: Id(6)] bool Closed,
+    [property: Id(7)] IReadOnlyList<FeeCharge>? RefundedFees = null);

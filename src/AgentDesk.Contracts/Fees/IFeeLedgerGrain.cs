@@ -10,6 +10,14 @@ public interface IFeeLedgerGrain : IGrainWithStringKey
     [Alias("credit")]
     Task CreditAsync(string creditId, IReadOnlyList<FeeCharge> charges);
 
+    /// <summary>
+    /// Takes back fees credited for an order that never filled; repeating a <paramref name="refundId"/> takes nothing
+    /// more. A refund may arrive before its batch's credit (an order refused as soon as it triggered), and the partner's
+    /// total is below zero until then.
+    /// </summary>
+    [Alias("refund")]
+    Task RefundAsync(string refundId, IReadOnlyList<FeeCharge> charges);
+
     [Alias("get")]
     Task<FeeLedgerView> GetAsync();
 }

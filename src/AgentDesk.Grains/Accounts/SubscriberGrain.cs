@@ -1,6 +1,7 @@
 using AgentDesk.Contracts.Accounts;
 using AgentDesk.Contracts.Common;
 using AgentDesk.Contracts.Events;
+using AgentDesk.Contracts.Fees;
 using AgentDesk.Contracts.Positions;
 using AgentDesk.Domain.Agents;
 using AgentDesk.Domain.Common;
@@ -194,6 +195,7 @@ public sealed class SubscriberGrain(
         {
             S.LockedUsdc -= settlement.ReleasedMarginUsdc;
             S.FreeUsdc += settlement.PayoutUsdc;
+            S.FeesPaidUsdc -= settlement.RefundedFees?.Sum(f => f.AmountUsdc) ?? 0m;
             S.RealizedPnlUsdc += settlement.RealizedPnlUsdc;
             if (settlement.Closed) S.OpenPositions.Remove(settlement.PositionKey);
             S.Settlements.Remember(settlement.SettlementId, true, RememberedSettlements);
@@ -204,6 +206,11 @@ public sealed class SubscriberGrain(
             await state.WriteStateAsync();
             Events.Publish();
         }
+        // Fees handed back leave the fee addresses' ledgers too, before the position hears the settlement went through: a
+        // crash in between makes the position send it again, and each ledger takes a refund id once.
+        foreach (var byAddress in (settlement.RefundedFees ?? []).GroupBy(f => f.FeeAddress))
+            await GrainFactory.GetGrain<IFeeLedgerGrain>(GrainKeys.FeeLedger(Key.Organization, byAddress.Key))
+                .RefundAsync($"refund:{settlement.SettlementId}", byAddress.ToArray());
         // The position keeps re-sending until it hears this; it never waits on an account, so no call cycle forms.
         await GrainFactory.GetGrain<IPositionGrain>(settlement.PositionKey).ConfirmSettlementAsync(settlement.SettlementId);
     }

@@ -13,6 +13,12 @@ public sealed class FeeLedgerState
     /// <summary>Credits already applied (one per batch), so a retried or resumed batch credits once.</summary>
     public HandledCommands<bool> Credits { get; set; } = new();
 
+    /// <summary>
+    /// Refunds already taken (one per cancelled order), so a re-sent one takes once. Kept apart from the credits: a batch-close
+    /// of thousands of orders must not push a batch's credit out of memory while that batch may still retry it.
+    /// </summary>
+    public HandledCommands<bool> Refunds { get; set; } = new();
+
     public int CreditCount { get; set; }
 }
 
@@ -31,6 +37,16 @@ public sealed class FeeLedgerGrain(
             state.State.ByPartner[charge.Partner] = state.State.ByPartner.GetValueOrDefault(charge.Partner) + charge.AmountUsdc;
         state.State.Credits.Remember(creditId, true, RememberedCredits);
         state.State.CreditCount++;
+        await state.WriteStateAsync();
+    }
+
+    public async Task RefundAsync(string refundId, IReadOnlyList<FeeCharge> charges)
+    {
+        if (state.State.Refunds.Contains(refundId)) return;
+        foreach (var charge in charges)
+            state.State.ByPartner[charge.Partner] = state.State.ByPartner.GetValueOrDefault(charge.Partner) - charge.AmountUsdc;
+        // An account re-sends a refund only until its position hears the settlement, seconds later at most.
+        state.State.Refunds.Remember(refundId, true, RememberedCredits);
         await state.WriteStateAsync();
     }
 

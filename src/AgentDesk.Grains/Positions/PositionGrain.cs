@@ -387,7 +387,7 @@ public sealed class PositionGrain(
             current.Status = PositionStatus.Cancelled;
             current.CloseReason = command.Reason;
             current.UpdatedAt = clock.GetUtcNow();
-            QueueSettlement(current, current.CollateralUsdc, current.CollateralUsdc, 0m, closed: true);
+            QueueCancelledOrderSettlement(current);
             Events.Add(PositionEvents.Cancelled(PositionKey, current));
             outcome = new CloseReceipt(false, "Order cancelled", current.PositionId, current.Status, 0m, 0m, null, null);
         }
@@ -660,7 +660,7 @@ public sealed class PositionGrain(
             current.Status = PositionStatus.Cancelled;
             current.CloseReason = $"{CloseReasons.OrderRejected}:{filled.Rejection!.Code}";
             current.UpdatedAt = clock.GetUtcNow();
-            QueueSettlement(current, current.CollateralUsdc, current.CollateralUsdc, 0m, closed: true);
+            QueueCancelledOrderSettlement(current);
             Events.Add(PositionEvents.Cancelled(PositionKey, current));
             return true;
         }
@@ -770,10 +770,18 @@ public sealed class PositionGrain(
         return sale;
     }
 
-    private void QueueSettlement(PositionLifecycle lifecycle, decimal released, decimal payout, decimal pnl, bool closed)
+    private void QueueSettlement(PositionLifecycle lifecycle, decimal released, decimal payout, decimal pnl, bool closed,
+        IReadOnlyList<Domain.Agents.FeeCharge>? refundedFees = null)
     {
         var id = $"{lifecycle.PositionId}:s{lifecycle.SettlementCount++}";
-        Settlements.Add(new Settlement(id, PositionKey, lifecycle.PositionId, released, payout, pnl, closed));
+        Settlements.Add(new Settlement(id, PositionKey, lifecycle.PositionId, released, payout, pnl, closed, refundedFees));
+    }
+
+    /// <summary>An order that never filled hands back its collateral and the fees its placing charged (docs/domain.md, "Sizing").</summary>
+    private void QueueCancelledOrderSettlement(PositionLifecycle order)
+    {
+        var fees = order.Fees.Where(f => f.AmountUsdc > 0).ToArray();
+        QueueSettlement(order, order.CollateralUsdc, order.CollateralUsdc + fees.Sum(f => f.AmountUsdc), 0m, closed: true, fees.Length > 0 ? fees : null);
     }
 
     /// <summary>Where a settlement goes: the subscriber's account, or the agent's vault allocation for signed intents.</summary>
