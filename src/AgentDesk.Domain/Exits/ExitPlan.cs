@@ -1,4 +1,5 @@
 using AgentDesk.Domain.Common;
+using AgentDesk.Domain.Prices;
 
 namespace AgentDesk.Domain.Exits;
 
@@ -39,8 +40,10 @@ public static class AbsoluteExits
     /// </summary>
     public static Outcome<ExitPlan> Build(Side side, decimal referencePrice, decimal stopLossPrice, decimal takeProfitPrice, decimal trailingStopPercentage)
     {
-        if (stopLossPrice < 0 || takeProfitPrice < 0)
-            return new Rejection(Errors.InvalidExitPrice, "stopLossPrice and takeProfitPrice must be 0 (unset) or positive.");
+        if (!IsUnsetOrPrice(stopLossPrice) || !IsUnsetOrPrice(takeProfitPrice))
+            return new Rejection(Errors.InvalidExitPrice,
+                    $"stopLossPrice and takeProfitPrice must be 0 (unset) or between {PriceGuard.MinPriceUsd} and {PriceGuard.MaxPriceUsd} USD.")
+                .With("minimum", PriceGuard.MinPriceUsd).With("maximum", PriceGuard.MaxPriceUsd);
         if (trailingStopPercentage is < 0 or >= 100)
             return new Rejection(Errors.InvalidTrailingStop, $"trailingStopPercentage must be 0 (unset) or between 0 and 100; got {trailingStopPercentage}.");
         var isLong = side == Side.Long;
@@ -57,4 +60,10 @@ public static class AbsoluteExits
             Trailing = trailingStopPercentage > 0 ? new TrailingStop(trailingStopPercentage, referencePrice) : null,
         };
     }
+
+    /// <summary>
+    /// 0 (unset), or a price a feed could quote (<see cref="PriceGuard.Validate"/>): one beyond would be kept on a position
+    /// that can never reach it, and its arithmetic (a trailing level above it) would overflow.
+    /// </summary>
+    public static bool IsUnsetOrPrice(decimal price) => price == 0 || PriceGuard.Validate(price, "") is null;
 }

@@ -51,6 +51,8 @@ public static class ExitLadder
             var rule = rules[i];
             Rejection Bad(ErrorCode code, string message) => new Rejection(code, $"exits[{i}]: {message}").With("index", i);
 
+            if (rule is null) return Bad(Errors.InvalidExitRule, "a rule is required here, not null.");
+
             if (!Enum.IsDefined(rule.TriggerType))
                 return Bad(Errors.InvalidExitRule, "triggerType must be StopLoss or TakeProfit.");
             if (rule.ExitBps is < 1 or > FullExitBps)

@@ -126,6 +126,8 @@ public static class SignerRotations
         if (currentSigner is null) return new Rejection(Errors.NoSigner, "The agent has no signer to sign the rotation; the admin can set one.");
         if (rotation.Signature is null || rotation.Nonce < 0)
             return new Rejection(Errors.InvalidSignature, "A rotation needs the current signer's signature over RotateSigner, with deadline and nonce.");
+        // A uint256 in the signed struct: a negative one cannot be hashed, let alone signed.
+        if (rotation.Deadline <= 0) return new Rejection(Errors.InvalidDeadline, "deadline is required (unix seconds, as in the signed RotateSigner).");
         var signed = new RotateSignerIntent(AgentIds.ToUint256(agentId), EthAddress.Normalize(rotation.NewSigner), rotation.Deadline, rotation.Nonce);
         if (!verifier.IsSignedBy(signed, rotation.Signature, currentSigner))
             return new Rejection(Errors.InvalidSignature, "The signature does not recover to the agent's current signer.");

@@ -63,7 +63,7 @@ public static class AgentEndpoints
         // Rotation authenticates by the current signer's signature, or by the admin key.
         agents.MapGroup("").WithVisibleAgent(publicRead: true).MapPut("/signer", RotateSignerAsync).AllowAnonymous().WithName("rotateSigner")
             .WithSummary("Rotate the agent's EIP-712 signer: signed by the current signer, or by the admin")
-            .ProducesErrors(Errors.InvalidAddress, Errors.InvalidSignature, Errors.NoSigner, Errors.DeadlineExpired, Errors.NonceMismatch);
+            .ProducesErrors(Errors.InvalidAddress, Errors.InvalidSignature, Errors.InvalidDeadline, Errors.NoSigner, Errors.DeadlineExpired, Errors.NonceMismatch);
     }
 
     private static async Task<Results<Ok<RegisterAgentResponse>, ProblemHttpResult>> RegisterAsync(RegisterAgentRequest request, ClaimsPrincipal user, IClusterClient cluster)
@@ -82,6 +82,7 @@ public static class AgentEndpoints
         var fees = new List<AgentFee>();
         foreach (var (partner, fee) in request.AgentFees ?? [])
         {
+            if (fee is null) return ApiProblems.For(Errors.InvalidFee, $"Fee '{AgentLookup.Truncate(partner)}' must be an object with fee, feeAddress and type; got null.");
             if (FeeTypes.Parse(fee.Type) is not { } type)
                 return ApiProblems.For(Errors.InvalidFee, $"Fee '{AgentLookup.Truncate(partner)}' must have type FLAT or BPS; got '{AgentLookup.Truncate(fee.Type)}'.");
             fees.Add(new AgentFee(partner, fee.Fee ?? -1, fee.FeeAddress ?? "", type));

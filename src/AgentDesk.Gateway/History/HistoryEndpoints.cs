@@ -141,7 +141,7 @@ public static class HistoryEndpoints
     private static HistoricalSwapView View(HistoricalSwap t, decimal nativePrice) => new(
         t.Id, t.AgentId, t.WalletAddress, t.Symbol, t.TokenAddress, t.Side, t.CloseReason, t.LadderIndex, t.OpenPrice, t.ClosePrice, t.OpenedAt,
         t.ClosedAt, t.Size, t.Leverage, t.PositionClosed, t.RealizedPnlUsd,
-        Math.Round(PositionMath.ToNative(t.RealizedPnlUsd, nativePrice), 10, MidpointRounding.ToZero), t.FeesUsd, t.PositionId, t.BatchId,
+        Math.Round(PositionMath.ToNative(t.RealizedPnlUsd, nativePrice), 10, MidpointRounding.ToNegativeInfinity), t.FeesUsd, t.PositionId, t.BatchId,
         t.OpenTransactionHash, t.CloseTransactionHash);
 
     private static bool WantsCsv(HttpContext http) =>

@@ -108,10 +108,11 @@ public static class PositionEndpoints
             ? null
             : PositionMath.Value(new PositionState(p.Side, p.Size, p.EntryPrice, p.Leverage, p.MarginUsdc, p.RealizedPnlUsdc, 18), price, nativePrice);
         var tx = p.OpenTransaction is { } t ? new TransactionView(t.Id, t.Hash, t.At) : null;
-        // Display precision: USD to 6 places, native to 10, percentages to 4, always truncated (never rounded up).
-        static decimal Usd(decimal v) => Math.Round(v, 6, MidpointRounding.ToZero);
-        static decimal Native(decimal v) => Math.Round(v, 10, MidpointRounding.ToZero);
-        static decimal Pct(decimal v) => Math.Round(v, 4, MidpointRounding.ToZero);
+        // Display precision: USD to 6 places, native to 10, percentages to 4, always rounded down: never shown above what
+        // it is, and a loss (negative) never smaller.
+        static decimal Usd(decimal v) => Math.Round(v, 6, MidpointRounding.ToNegativeInfinity);
+        static decimal Native(decimal v) => Math.Round(v, 10, MidpointRounding.ToNegativeInfinity);
+        static decimal Pct(decimal v) => Math.Round(v, 4, MidpointRounding.ToNegativeInfinity);
         var trailingLevel = p.TrailingStopPercentage is { } percentage && p.ExtremePrice is { } extreme
             ? ExitEvaluator.TrailingStopLevel(new TrailingStop(percentage, extreme), p.Side)
             : (decimal?)null;
@@ -158,8 +159,8 @@ public static class PositionEndpoints
             var (sale, entryPrice, nativePrice) = answer;
             var change = entryPrice > 0 ? (sale.ExitPrice - entryPrice) / entryPrice * 100m : 0m;
             return TypedResults.Ok(new ClosePositionResponse(true, sale.Transaction!.Id, sale.HistoricalSwapId!,
-                Math.Round(PositionMath.ToNative(sale.RealizedPnlUsdc, nativePrice), 10, MidpointRounding.ToZero),
-                sale.RealizedPnlUsdc, Math.Round(change, 4, MidpointRounding.ToZero), sale.Transaction.Hash));
+                Math.Round(PositionMath.ToNative(sale.RealizedPnlUsdc, nativePrice), 10, MidpointRounding.ToNegativeInfinity),
+                sale.RealizedPnlUsdc, Math.Round(change, 4, MidpointRounding.ToNegativeInfinity), sale.Transaction.Hash));
         }
     }
 

@@ -47,6 +47,7 @@ public static class PriceEndpoints
         for (var i = 0; i < points.Count; i++)
         {
             // Everything is validated before anything is published: a bad entry changes nothing.
+            if (points[i] is null) return ApiProblems.For(Errors.InvalidPrices, $"prices[{i}] must be a {{ symbol, priceUsd }} object; got null.");
             if (!Symbols.IsValid(points[i].Symbol)) return ApiProblems.For(Errors.InvalidSymbol, $"prices[{i}].symbol must be 1 to 16 letters or digits.");
             var price = Money.ParseAmount(points[i].PriceUsd, $"prices[{i}].priceUsd");
             if (!price.IsSuccess) return ApiProblems.For(Errors.InvalidPrice, $"prices[{i}].priceUsd must be a positive decimal string.");

@@ -179,7 +179,9 @@ public sealed class BatchGrain(
             return Result<BatchResult>.Fail(Errors.ShortNotAllowed, "SWAP agents trade spot: SHORT is not available.");
         var leverage = options.Value.Leverage.Resolve(agent.AgentType, request.Symbol, request.Leverage);
         if (!leverage.IsSuccess) return leverage.Rejection!;
-        if (request.TriggerPrice < 0) return Result<BatchResult>.Fail(Errors.InvalidTriggerPrice, "triggerPrice must be 0 (unset) or positive.");
+        if (!AbsoluteExits.IsUnsetOrPrice(request.TriggerPrice))
+            return Result<BatchResult>.Fail(Errors.InvalidTriggerPrice,
+                $"triggerPrice must be 0 (unset) or between {Domain.Prices.PriceGuard.MinPriceUsd} and {Domain.Prices.PriceGuard.MaxPriceUsd} USD.");
         var price = await GrainFactory.GetGrain<IPriceFeedGrain>(GrainKeys.PriceFeed(request.Symbol)).GetLatestAsync();
         if (price is null)
             return Result<BatchResult>.Fail(Errors.NoPrice, $"There is no price for {request.Symbol}; push one to /api/v1/prices first.");

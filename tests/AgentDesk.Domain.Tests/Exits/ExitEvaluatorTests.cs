@@ -110,6 +110,19 @@ public class ExitEvaluatorTests
         Assert.Equal(code, AbsoluteExits.Build((Side)side, 100m, stop, target, 0m).Rejection!.Code.Code);
     }
 
+    [Theory]
+    [InlineData(-1, "79000000000000000000000000000", "0")] // a SHORT's stop far above: kept, its trailing level would overflow
+    [InlineData(-1, "1000000000001", "0")]
+    [InlineData(1, "0.0000000000001", "0")]
+    [InlineData(1, "0", "1000000000001")]
+    public void Absolute_prices_no_feed_could_quote_are_refused(int side, string stop, string target)
+    {
+        var invariant = System.Globalization.CultureInfo.InvariantCulture;
+        var refused = AbsoluteExits.Build((Side)side, 100m, decimal.Parse(stop, invariant), decimal.Parse(target, invariant), 1m).Rejection!;
+        Assert.Equal("invalid_exit_price", refused.Code.Code);
+        Assert.True(AbsoluteExits.IsUnsetOrPrice(0m) && AbsoluteExits.IsUnsetOrPrice(Prices.PriceGuard.MaxPriceUsd) && !AbsoluteExits.IsUnsetOrPrice(-1m));
+    }
+
     [Fact]
     public void A_trailing_stop_ratchets_with_the_peak_and_then_fires()
     {

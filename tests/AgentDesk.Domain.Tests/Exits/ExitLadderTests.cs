@@ -35,6 +35,14 @@ public class ExitLadderTests
     }
 
     [Fact]
+    public void A_missing_rule_is_refused_with_its_index()
+    {
+        var refused = ExitLadder.Validate([Sl(-500), null!], ExitBounds.Unbounded)!;
+        Assert.Equal("invalid_exit_rule", refused.Code.Code);
+        Assert.StartsWith("exits[1]:", refused.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Track_bounds_apply_to_stop_loss_and_take_profit()
     {
         var bounds = new ExitBounds(1000, 200, 3000, RequireStopLoss: false, RequireTakeProfit: false);

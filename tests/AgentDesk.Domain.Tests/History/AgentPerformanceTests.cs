@@ -12,6 +12,16 @@ public sealed class AgentPerformanceTests
         new(id, "Org", Guid.Empty, wallet, symbol, null, "LONG", reason, null, 100m, opened, 101m, closed, 1m, 2m, true, pnl, 0.1m, id, null, null, "0xclose");
 
     [Fact]
+    public void An_average_loss_is_rounded_down_so_it_is_never_shown_smaller_than_it_is()
+    {
+        // -1 over three sales is -0.333333|33…: rounded toward zero it would read as a smaller loss.
+        var report = AgentPerformance.Compute([Trade("a", "SOL", "0xa", -1m, Day1, Day1.AddHours(1)), Trade("b", "SOL", "0xa", 0m, Day1, Day1.AddHours(2)),
+            Trade("c", "SOL", "0xa", 0m, Day1, Day1.AddHours(3))]);
+        Assert.Equal(-0.333334m, report.AverageRealizedPnlUsd);
+        Assert.Equal(0m, report.WinRatePercent);
+    }
+
+    [Fact]
     public void Win_rate_drawdown_holding_time_and_breakdowns_match_the_hand_computed_figures()
     {
         // In close order: +10, -15, +20, -5. Cumulative 10, -5, 15, 10: the peak 10 falls to -5, a drawdown of 15.

@@ -137,4 +137,67 @@ public sealed class InputTests(GatewayFixture gateway)
             ["deadline"] = message["deadline"]!.DeepClone(), ["nonce"] = message["nonce"]!.DeepClone(), ["signature"] = signature,
         }).OkAsync();
     }
+
+    [Fact]
+    public async Task Null_entries_and_negative_integers_answer_400_not_500_and_change_nothing()
+    {
+        var (agentId, _, symbol, _) = await AlphaGridStoryTests.SetUpAsync(_http);
+        using var anonymous = gateway.Client();
+
+        var unregistered = Guid.NewGuid().ToString();
+        await _http.PostAsync("/agent/register", new JsonObject { ["agentId"] = unregistered, ["agentFees"] = new JsonObject { ["p"] = null } }).ProblemAsync(400, "invalid_fee");
+        await _http.GetJsonAsync($"/api/v1/agents/{unregistered}").ProblemAsync(404, "agent_not_found");
+        await _http.PostAsync("/api/v1/prices", JsonNode.Parse("""{"prices":[null]}""")).ProblemAsync(400, "invalid_prices");
+
+        var nullRule = JsonNode.Parse("""[{"triggerType":"StopLoss","triggerBps":-500,"exitBps":10000},null]""")!;
+        await anonymous.GetJsonAsync($"/agents/{agentId}/trade-intents/quote?symbol={symbol}&usdcAmount=10&exits={Uri.EscapeDataString(nullRule.ToJsonString())}")
+            .ProblemAsync(400, "invalid_exit_rule");
+        await anonymous.PostAsync($"/agents/{agentId}/trade-intents", new JsonObject
+        {
+            ["symbol"] = symbol, ["usdcAmount"] = "10", ["exits"] = nullRule, ["deadline"] = AlphaGridStoryTests.Deadline, ["nonce"] = 0,
+            ["signature"] = "0x" + new string('1', 130),
+        }).ProblemAsync(400, "invalid_exit_rule");
+        // A uint256 of the signed struct is never negative: refused before any signature is recovered.
+        await anonymous.PutAsync($"/api/v1/agents/{agentId}/signer", new JsonObject
+        {
+            ["signerAddress"] = TestData.NewAddress(), ["deadline"] = -1, ["nonce"] = 0, ["signature"] = "0x" + new string('1', 130),
+        }).ProblemAsync(400, "invalid_deadline");
+        Assert.Equal(0, (await anonymous.GetJsonAsync($"/agents/{agentId}/trade-intents/quote?symbol={symbol}").OkAsync())["nonce"]!.GetValue<long>());
+    }
+
+    [Theory]
+    [InlineData("triggerPrice", "invalid_trigger_price")]
+    [InlineData("stopLossPrice", "invalid_exit_price")]
+    public async Task A_batch_price_no_feed_could_quote_is_refused_before_any_order_is_placed(string field, string code)
+    {
+        var world = new OrgWorld(_http);
+        var agentId = await world.AgentAsync();
+        var account = await world.AccountAsync("100", subscribeTo: agentId);
+        var symbol = TestData.NewSymbol();
+        await OrgWorld.PriceAsync(_http, symbol, "100");
+        // A SHORT's stop sits above the price, and an order placed above it fills when the price rises to it: both far past
+        // any price a feed accepts, so the order could never fill and its trailing level would overflow every listing.
+        await _http.PostAsync("/agent/batch-open", new JsonObject
+        {
+            ["agentId"] = agentId, ["symbol"] = symbol, ["action"] = "SHORT", ["weight"] = 50, ["leverage"] = 2,
+            ["orderOptions"] = new JsonObject { [field] = 79_000_000_000_000_000_000_000_000_000m, ["trailingStopPercentage"] = 1 },
+        }).ProblemAsync(400, code);
+        Assert.Empty((await _http.GetJsonAsync($"/api/v1/agent-positions/{agentId}").OkAsync()).AsArray());
+        Assert.Equal(100m, (await _http.GetJsonAsync($"/api/v1/accounts/{account}").OkAsync())["freeUsdc"]!.GetValue<decimal>());
+    }
+
+    [Fact]
+    public async Task Trailing_zeros_in_an_amount_change_nothing_in_what_the_agent_signs()
+    {
+        var (agentId, _, symbol, _) = await AlphaGridStoryTests.SetUpAsync(_http);
+        async Task<JsonNode> MessageAsync(string usdcAmount, string minTokenOut) =>
+            (await _http.GetJsonAsync($"/agents/{agentId}/trade-intents/quote?symbol={symbol}&usdcAmount={usdcAmount}&minTokenOut={minTokenOut}").OkAsync())["typedData"]!["message"]!;
+
+        var plain = await MessageAsync("10.5", "0.5");
+        var padded = await MessageAsync("10.50000000", "0.5000000000000000000"); // 19 places for an 18-decimal token
+        Assert.Equal("10500000", plain["usdcAmount"]!.GetValue<string>());
+        Assert.Equal("500000000000000000", plain["minTokenOut"]!.GetValue<string>());
+        Assert.Equal(plain["usdcAmount"]!.ToJsonString(), padded["usdcAmount"]!.ToJsonString());
+        Assert.Equal(plain["minTokenOut"]!.ToJsonString(), padded["minTokenOut"]!.ToJsonString());
+    }
 }
