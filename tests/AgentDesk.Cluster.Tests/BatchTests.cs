@@ -77,6 +77,27 @@ public sealed class BatchTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task A_trigger_order_the_venue_refuses_when_it_triggers_hands_its_fees_back_through_its_account()
+    {
+        var feeAddress = TestData.NewAddress();
+        var agent = await _world.AgentAsync(fees: [new AgentFee("owner_flat", 0.1m, feeAddress, FeeType.Flat)]);
+        var account = await _world.AccountAsync(100m, agent);
+        await _world.PriceAsync(100_000_000_000m);
+        // A breakout buy at 10^12: 50 USDC × 2 buys less than the 8-decimal unit there, so the venue refuses it when it triggers.
+        Assert.True((await _world.BatchOpenAsync(agent, weight: 50, leverage: 2, trigger: 1_000_000_000_000m)).Results.Single().IsOrder);
+        var ledger = fixture.Client.GetGrain<IFeeLedgerGrain>(GrainKeys.FeeLedger(_world.Organization, feeAddress));
+        Assert.Equal(0.1m, (await ledger.GetAsync()).TotalUsdc);
+
+        var tick = await _world.PriceAsync(1_000_000_000_000m);
+        var cancelled = await _world.EvaluatedAsync(agent, account, tick);
+        Assert.Equal(PositionStatus.Cancelled, cancelled!.Status);
+        Assert.StartsWith(CloseReasons.OrderRejected, cancelled.CloseReason, StringComparison.Ordinal);
+        var view = await Eventually.WaitForAsync(() => _world.Account(account).GetAsync(), v => v!.LockedUsdc == 0m, TimeSpan.FromSeconds(30), "the refused order's settlement");
+        Assert.Equal((100m, 0m), (view!.FreeUsdc, view.FeesPaidUsdc));
+        Assert.Equal(0m, (await Eventually.WaitForAsync(() => ledger.GetAsync(), l => l.TotalUsdc == 0m, TimeSpan.FromSeconds(30), "the ledger's refund")).TotalUsdc);
+    }
+
+    [Fact]
     public async Task The_same_batch_request_again_returns_the_first_result_and_a_different_one_conflicts()
     {
         var agent = await _world.AgentAsync();

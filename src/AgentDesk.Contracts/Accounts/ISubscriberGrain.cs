@@ -105,8 +105,10 @@ public sealed record BatchStepOutcome(
 
 /// <summary>
 /// Money a position hands back to its account: released margin and the payout (margin ± P/L). An order cancelled before it
-/// filled also hands back the fees its placing charged (<see cref="RefundedFees"/>, in the payout too): fees are charged
-/// only on trades that happen.
+/// filled also hands back the fees its placing charged (<see cref="RefundedFees"/>, not in the payout: a silo of a release
+/// before refunds then skips the refund whole instead of crediting it without taking it from the ledger). Fees are charged
+/// only on trades that happen. They leave the fee ledgers through the batch-close that cancelled the order, one call per
+/// fee address (<see cref="LedgerRefundedByBatch"/>), or else through the account.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("agentdesk.settlement")]
 public sealed record Settlement(
@@ -117,4 +119,5 @@ public sealed record Settlement(
     [property: Id(4)] decimal PayoutUsdc,
     [property: Id(5)] decimal RealizedPnlUsdc,
     [property: Id(6)] bool Closed,
-    [property: Id(7)] IReadOnlyList<FeeCharge>? RefundedFees = null);
+    [property: Id(7)] IReadOnlyList<FeeCharge>? RefundedFees = null,
+    [property: Id(8)] bool LedgerRefundedByBatch = false);

@@ -39,7 +39,7 @@ public sealed record CancelEventData(string PositionId, string Reason, string Si
 /// </summary>
 public sealed record SettlementEventData(
     string SettlementId, string PositionId, string To, decimal ReleasedMarginUsd, decimal PayoutUsd, decimal RealizedPnlUsd, bool Closed,
-    decimal? FreeUsdc, decimal? LockedUsdc, decimal? DeployedUsdc);
+    decimal? FreeUsdc, decimal? LockedUsdc, decimal? DeployedUsdc, decimal RefundedFeesUsd = 0m);
 
 /// <summary>
 /// <c>intent.accepted</c> and <c>intent.refused</c>: a signed intent of the agent carried out, or refused with its error

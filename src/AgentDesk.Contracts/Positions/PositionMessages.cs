@@ -112,7 +112,8 @@ public sealed record CloseReceipt(
     [property: Id(4)] decimal RealizedPnlUsdc,
     [property: Id(5)] decimal ExitPrice,
     [property: Id(6)] TransactionRef? Transaction,
-    [property: Id(7)] string? HistoricalSwapId)
+    [property: Id(7)] string? HistoricalSwapId,
+    [property: Id(8)] IReadOnlyList<Domain.Agents.FeeCharge>? RefundedFees = null)
 {
     public static CloseReceipt Of(CloseOutcome outcome) => new(outcome.Skipped, outcome.Message, outcome.Position?.PositionId, outcome.Position?.Status,
         outcome.RealizedPnlUsdc, outcome.ExitPrice, outcome.Transaction, outcome.HistoricalSwapId);

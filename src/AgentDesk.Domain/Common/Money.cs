@@ -85,18 +85,21 @@ public static class Money
 
     /// <summary>
     /// Converts base units back to a human amount: exact when it fits a decimal's 28 to 29 significant digits; beyond
-    /// that, the smallest units that do not fit are dropped (toward zero), never rounded up.
+    /// that, the smallest units that do not fit are dropped, rounding down (toward negative infinity), never up.
     /// </summary>
     public static decimal FromBaseUnits(BigInteger units, int decimals)
     {
         var negative = units.Sign < 0;
         var magnitude = BigInteger.Abs(units);
         var scale = decimals;
+        var dropped = false;
         while (scale > 28 || (magnitude > MaxMantissa && scale > 0))
         {
-            magnitude /= 10;
+            magnitude = BigInteger.DivRem(magnitude, 10, out var digit);
+            dropped |= !digit.IsZero;
             scale--;
         }
+        if (negative && dropped) magnitude += 1; // below zero, dropping digits toward zero would round up
         // Still too large with no places left: as large as a decimal cannot hold, the conversion's own overflow.
         if (magnitude > MaxMantissa) throw new OverflowException($"{units} base units are beyond a decimal.");
         Span<byte> bytes = stackalloc byte[12];
@@ -106,24 +109,32 @@ public static class Money
     }
 
     /// <summary>
-    /// <paramref name="dividend"/> ÷ <paramref name="divisor"/>, both positive, floored at <paramref name="decimals"/> places
-    /// exactly. A decimal division keeps 28 to 29 significant digits and rounds the last to nearest, which a floor applied
-    /// after cannot undo: a size of an 18-decimal token in the billions came out one smallest unit above what the
-    /// collateral buys.
+    /// <paramref name="dividend"/> ÷ <paramref name="divisor"/>, floored at <paramref name="decimals"/> places exactly (see
+    /// <see cref="FloorMultiplyDivide"/>).
     /// </summary>
-    public static decimal FloorDivide(decimal dividend, decimal divisor, int decimals)
+    public static decimal FloorDivide(decimal dividend, decimal divisor, int decimals) => FloorMultiplyDivide(dividend, 1m, divisor, decimals);
+
+    /// <summary>
+    /// <paramref name="a"/> × <paramref name="b"/> ÷ <paramref name="divisor"/>, none negative and the divisor positive,
+    /// floored at <paramref name="decimals"/> places (0 to 28) exactly. Decimal arithmetic keeps 28 to 29 significant
+    /// digits and rounds the last to nearest, which a floor applied after cannot undo: a size of an 18-decimal token in the
+    /// billions came out one smallest unit above what the collateral buys.
+    /// </summary>
+    public static decimal FloorMultiplyDivide(decimal a, decimal b, decimal divisor, int decimals)
     {
-        if (dividend < 0 || divisor <= 0) throw new ArgumentOutOfRangeException(nameof(divisor), "Both must be positive.");
-        var (a, aScale) = Exact(dividend);
-        var (b, bScale) = Exact(divisor);
-        // (a / 10^aScale) / (b / 10^bScale) × 10^decimals, floored: the quotient in units of 10^-decimals.
-        var units = BigInteger.Divide(a * BigInteger.Pow(10, bScale + decimals), b * BigInteger.Pow(10, aScale));
+        if (a < 0 || b < 0 || divisor <= 0) throw new ArgumentOutOfRangeException(nameof(divisor), "The factors must not be negative and the divisor must be positive.");
+        if (decimals is < 0 or > 28) throw new ArgumentOutOfRangeException(nameof(decimals));
+        var (ma, sa) = Exact(a);
+        var (mb, sb) = Exact(b);
+        var (md, sd) = Exact(divisor);
+        // (ma·mb / 10^(sa+sb)) ÷ (md / 10^sd) × 10^decimals, floored: the result in units of 10^-decimals.
+        var units = BigInteger.Divide(ma * mb * BigInteger.Pow(10, sd + decimals), md * BigInteger.Pow(10, sa + sb));
         return FromBaseUnits(units, decimals);
     }
 
     private static readonly BigInteger MaxMantissa = (BigInteger.One << 96) - 1;
 
-    /// <summary>A non-negative decimal as its integer mantissa and scale: the value is mantissa / 10^scale.</summary>
+    /// <summary>A non-negative decimal as its integer mantissa and scale: the value is mantissa / 10^scale, exactly.</summary>
     private static (BigInteger Mantissa, int Scale) Exact(decimal value)
     {
         Span<int> bits = stackalloc int[4];

@@ -124,9 +124,10 @@ public static class SignerRotations
         if (!EthAddress.IsValid(rotation.NewSigner))
             return new Rejection(Errors.InvalidAddress, $"signerAddress must be 0x followed by 40 hex digits; got '{rotation.NewSigner}'.");
         if (currentSigner is null) return new Rejection(Errors.NoSigner, "The agent has no signer to sign the rotation; the admin can set one.");
-        if (rotation.Signature is null || rotation.Nonce < 0)
+        if (rotation.Signature is null)
             return new Rejection(Errors.InvalidSignature, "A rotation needs the current signer's signature over RotateSigner, with deadline and nonce.");
-        // A uint256 in the signed struct: a negative one cannot be hashed, let alone signed.
+        // uint256s of the signed struct: a negative one cannot be hashed, let alone signed.
+        if (rotation.Nonce < 0) return new Rejection(Errors.InvalidNonce, "nonce is required: the agent's current nonce, as in the signed RotateSigner.");
         if (rotation.Deadline <= 0) return new Rejection(Errors.InvalidDeadline, "deadline is required (unix seconds, as in the signed RotateSigner).");
         var signed = new RotateSignerIntent(AgentIds.ToUint256(agentId), EthAddress.Normalize(rotation.NewSigner), rotation.Deadline, rotation.Nonce);
         if (!verifier.IsSignedBy(signed, rotation.Signature, currentSigner))

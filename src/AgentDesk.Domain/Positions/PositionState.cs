@@ -45,7 +45,7 @@ public static class PositionMath
     {
         if (price <= 0) return new Rejection(Errors.NoPrice, "A position needs a positive price to open.");
         if (collateralUsdc <= 0) return new Rejection(Errors.InvalidAmount, "Collateral must be positive.");
-        var size = Money.FloorDivide(collateralUsdc * leverage, price, sizeDecimals);
+        var size = Money.FloorMultiplyDivide(collateralUsdc, leverage, price, sizeDecimals);
         if (size <= 0)
             return new Rejection(Errors.SizeTooSmall, $"{collateralUsdc} USDC at {price} buys less than one unit of the token's smallest denomination.");
         return new PositionState(side, size, price, leverage, collateralUsdc, 0m, sizeDecimals);

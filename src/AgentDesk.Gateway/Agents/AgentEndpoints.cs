@@ -63,7 +63,7 @@ public static class AgentEndpoints
         // Rotation authenticates by the current signer's signature, or by the admin key.
         agents.MapGroup("").WithVisibleAgent(publicRead: true).MapPut("/signer", RotateSignerAsync).AllowAnonymous().WithName("rotateSigner")
             .WithSummary("Rotate the agent's EIP-712 signer: signed by the current signer, or by the admin")
-            .ProducesErrors(Errors.InvalidAddress, Errors.InvalidSignature, Errors.InvalidDeadline, Errors.NoSigner, Errors.DeadlineExpired, Errors.NonceMismatch);
+            .ProducesErrors(Errors.InvalidAddress, Errors.InvalidSignature, Errors.InvalidNonce, Errors.InvalidDeadline, Errors.NoSigner, Errors.DeadlineExpired, Errors.NonceMismatch);
     }
 
     private static async Task<Results<Ok<RegisterAgentResponse>, ProblemHttpResult>> RegisterAsync(RegisterAgentRequest request, ClaimsPrincipal user, IClusterClient cluster)

@@ -193,24 +193,29 @@ public sealed class SubscriberGrain(
     {
         if (!S.Settlements.Contains(settlement.SettlementId))
         {
+            var refunded = settlement.RefundedFees?.Sum(f => f.AmountUsdc) ?? 0m;
             S.LockedUsdc -= settlement.ReleasedMarginUsdc;
-            S.FreeUsdc += settlement.PayoutUsdc;
-            S.FeesPaidUsdc -= settlement.RefundedFees?.Sum(f => f.AmountUsdc) ?? 0m;
+            S.FreeUsdc += settlement.PayoutUsdc + refunded;
+            S.FeesPaidUsdc -= refunded;
             S.RealizedPnlUsdc += settlement.RealizedPnlUsdc;
             if (settlement.Closed) S.OpenPositions.Remove(settlement.PositionKey);
             S.Settlements.Remember(settlement.SettlementId, true, RememberedSettlements);
             var (agentId, _, symbol) = GrainKeys.ParsePosition(settlement.PositionKey);
             Events.Add(EventDrafts.Create(Key.Organization, $"settle:{settlement.SettlementId}", EventTypes.PositionSettled, agentId, Key.Address, symbol,
                 clock.GetUtcNow(), new SettlementEventData(settlement.SettlementId, settlement.PositionId, "account", settlement.ReleasedMarginUsdc,
-                    settlement.PayoutUsdc, settlement.RealizedPnlUsdc, settlement.Closed, S.FreeUsdc, S.LockedUsdc, null)));
+                    settlement.PayoutUsdc, settlement.RealizedPnlUsdc, settlement.Closed, S.FreeUsdc, S.LockedUsdc, null, refunded)));
             await state.WriteStateAsync();
             Events.Publish();
         }
-        // Fees handed back leave the fee addresses' ledgers too, before the position hears the settlement went through: a
-        // crash in between makes the position send it again, and each ledger takes a refund id once.
-        foreach (var byAddress in (settlement.RefundedFees ?? []).GroupBy(f => f.FeeAddress))
-            await GrainFactory.GetGrain<IFeeLedgerGrain>(GrainKeys.FeeLedger(Key.Organization, byAddress.Key))
-                .RefundAsync($"refund:{settlement.SettlementId}", byAddress.ToArray());
+        // Fees handed back leave the fee addresses' ledgers too (unless the batch-close that cancelled the order takes them), before
+        // the position hears the settlement went through: a crash in between makes the position send it again, and each
+        // ledger takes a refund id once. Only an order the venue refused when it triggered comes this way, one at a time.
+        if (!settlement.LedgerRefundedByBatch)
+        {
+            foreach (var byAddress in (settlement.RefundedFees ?? []).GroupBy(f => f.FeeAddress))
+                await GrainFactory.GetGrain<IFeeLedgerGrain>(GrainKeys.FeeLedger(Key.Organization, byAddress.Key))
+                    .RefundAsync($"refund:{settlement.SettlementId}", byAddress.ToArray());
+        }
         // The position keeps re-sending until it hears this; it never waits on an account, so no call cycle forms.
         await GrainFactory.GetGrain<IPositionGrain>(settlement.PositionKey).ConfirmSettlementAsync(settlement.SettlementId);
     }

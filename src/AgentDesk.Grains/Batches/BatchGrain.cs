@@ -50,6 +50,7 @@ public sealed class BatchState
     /// </summary>
     public List<string> OutcomePages { get; set; } = [];
 
+    /// <summary>The batch has settled its fees with the fee ledgers: a batch-open's credit, or a batch-close's refund of the orders it cancelled.</summary>
     public bool FeesCredited { get; set; }
     public DateTimeOffset StartedAt { get; set; }
     public DateTimeOffset? CompletedAt { get; set; }
@@ -352,6 +353,15 @@ public sealed class BatchGrain(
                     byAddress.GroupBy(f => f.Partner).Select(g => new FeeCharge(g.Key, byAddress.Key, g.Sum(f => f.AmountUsdc))).ToArray());
             S.FeesCredited = true;
         }
+        if (S.Kind == BatchKind.Close && !S.FeesCredited)
+        {
+            // The fees of the orders this close cancelled before they filled, taken back once per fee address; the accounts
+            // got them back with each order's settlement.
+            foreach (var byAddress in _outcomes.Values.Where(o => o.Success).SelectMany(o => o.Fees).GroupBy(f => f.FeeAddress))
+                await GrainFactory.GetGrain<IFeeLedgerGrain>(GrainKeys.FeeLedger(S.Organization, byAddress.Key)).RefundAsync($"batch:{BatchId:D}",
+                    byAddress.GroupBy(f => f.Partner).Select(g => new FeeCharge(g.Key, byAddress.Key, g.Sum(f => f.AmountUsdc))).ToArray());
+            S.FeesCredited = true;
+        }
         S.Status = BatchStatus.Completed;
         S.CompletedAt = clock.GetUtcNow();
         Events.Add(Progress(EventTypes.BatchCompleted, $"batch:{BatchId:D}:completed"));
@@ -521,8 +531,9 @@ public sealed class BatchGrain(
     {
         if (!closed.IsSuccess) return new BatchStepOutcome(account, false, null, false, 0m, [], null, closed.Problem);
         var result = closed.Value!;
+        // A close's fees are those it handed back: an order cancelled before it filled.
         return new BatchStepOutcome(account, true, result.PositionId, result.Status == PositionStatus.Cancelled,
-            0m, [], result.Transaction, null, result.Skipped);
+            0m, result.RefundedFees ?? [], result.Transaction, null, result.Skipped);
     }
 
     private async Task<IReadOnlyList<string>> SubscribersAsync(Guid agentId)

@@ -387,9 +387,10 @@ public sealed class PositionGrain(
             current.Status = PositionStatus.Cancelled;
             current.CloseReason = command.Reason;
             current.UpdatedAt = clock.GetUtcNow();
-            QueueCancelledOrderSettlement(current);
+            // A batch-close takes the fees from the ledgers itself, for all its subscribers at once.
+            var refunded = QueueCancelledOrderSettlement(current, ledgerRefundedByBatch: command.OnlyIfOpenedByBatch is not null);
             Events.Add(PositionEvents.Cancelled(PositionKey, current));
-            outcome = new CloseReceipt(false, "Order cancelled", current.PositionId, current.Status, 0m, 0m, null, null);
+            outcome = new CloseReceipt(false, "Order cancelled", current.PositionId, current.Status, 0m, 0m, null, null, refunded);
         }
         else
         {
@@ -660,7 +661,7 @@ public sealed class PositionGrain(
             current.Status = PositionStatus.Cancelled;
             current.CloseReason = $"{CloseReasons.OrderRejected}:{filled.Rejection!.Code}";
             current.UpdatedAt = clock.GetUtcNow();
-            QueueCancelledOrderSettlement(current);
+            QueueCancelledOrderSettlement(current, ledgerRefundedByBatch: false);
             Events.Add(PositionEvents.Cancelled(PositionKey, current));
             return true;
         }
@@ -771,17 +772,22 @@ public sealed class PositionGrain(
     }
 
     private void QueueSettlement(PositionLifecycle lifecycle, decimal released, decimal payout, decimal pnl, bool closed,
-        IReadOnlyList<Domain.Agents.FeeCharge>? refundedFees = null)
+        IReadOnlyList<Domain.Agents.FeeCharge>? refundedFees = null, bool ledgerRefundedByBatch = false)
     {
         var id = $"{lifecycle.PositionId}:s{lifecycle.SettlementCount++}";
-        Settlements.Add(new Settlement(id, PositionKey, lifecycle.PositionId, released, payout, pnl, closed, refundedFees));
+        Settlements.Add(new Settlement(id, PositionKey, lifecycle.PositionId, released, payout, pnl, closed, refundedFees, ledgerRefundedByBatch));
     }
 
-    /// <summary>An order that never filled hands back its collateral and the fees its placing charged (docs/domain.md, "Sizing").</summary>
-    private void QueueCancelledOrderSettlement(PositionLifecycle order)
+    /// <summary>
+    /// An order that never filled hands back its collateral and the fees its placing charged (docs/domain.md, "Sizing"),
+    /// and returns those fees (null when there were none).
+    /// </summary>
+    private Domain.Agents.FeeCharge[]? QueueCancelledOrderSettlement(PositionLifecycle order, bool ledgerRefundedByBatch)
     {
         var fees = order.Fees.Where(f => f.AmountUsdc > 0).ToArray();
-        QueueSettlement(order, order.CollateralUsdc, order.CollateralUsdc + fees.Sum(f => f.AmountUsdc), 0m, closed: true, fees.Length > 0 ? fees : null);
+        var refunded = fees.Length > 0 ? fees : null;
+        QueueSettlement(order, order.CollateralUsdc, order.CollateralUsdc, 0m, closed: true, refunded, ledgerRefundedByBatch);
+        return refunded;
     }
 
     /// <summary>Where a settlement goes: the subscriber's account, or the agent's vault allocation for signed intents.</summary>

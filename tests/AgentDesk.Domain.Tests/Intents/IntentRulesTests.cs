@@ -92,6 +92,10 @@ public class MoneyTests
         Assert.Equal(9_090_909_090.909090909090909090m, Money.FloorDivide(1_000m, 0.00000011m, 18));
         Assert.Equal(15.00750375m, Money.FloorDivide(150m, 9.995m, 8));
         Assert.Equal(20m, Money.FloorDivide(150m, 7.5m, 8));
+        // The product is exact too: 1,000 × 1.0000000000000000000000000001 has 32 significant digits.
+        Assert.Equal(9_090_909_090.909090909090909091m, Money.FloorMultiplyDivide(1_000m, 1.0000000000000000000000000001m, 0.00000011m, 18));
+        // Below zero, digits a decimal cannot hold round down too: -15 × 10^-30 is -0.000…0001 at 28 places, not 0.
+        Assert.Equal(-0.0000000000000000000000000001m, Money.FromBaseUnits(-15, 30));
     }
 
     [Theory]
