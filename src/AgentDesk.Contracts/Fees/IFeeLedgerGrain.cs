@@ -11,12 +11,13 @@ public interface IFeeLedgerGrain : IGrainWithStringKey
     Task CreditAsync(string creditId, IReadOnlyList<FeeCharge> charges);
 
     /// <summary>
-    /// Takes back fees credited for an order that never filled; repeating a <paramref name="refundId"/> takes nothing
-    /// more. A refund may arrive before its batch's credit (an order refused as soon as it triggered), and the partner's
-    /// total is below zero until then.
+    /// Takes back fees credited for orders that never filled: a batch-close's for every order it cancelled
+    /// (<paramref name="byBatch"/>, remembered as long as the batches' credits), or one order's that the venue refused when it
+    /// triggered. Repeating a <paramref name="refundId"/> takes nothing more. A refund may arrive before its batch's credit
+    /// (an order refused as soon as it triggered), and the partner's total is below zero until then.
     /// </summary>
     [Alias("refund")]
-    Task RefundAsync(string refundId, IReadOnlyList<FeeCharge> charges);
+    Task RefundAsync(string refundId, IReadOnlyList<FeeCharge> charges, bool byBatch);
 
     [Alias("get")]
     Task<FeeLedgerView> GetAsync();

@@ -20,8 +20,9 @@ public static class FeeEndpoints
     {
         if (!EthAddress.IsValid(feeAddress)) return AgentEndpoints.InvalidAddress("feeAddress", feeAddress);
         var ledger = await cluster.GetGrain<IFeeLedgerGrain>(GrainKeys.FeeLedger(user.Organization(), feeAddress)).GetAsync();
-        // A ledger exists once the caller's organisation has credited the address; otherwise there is nothing to show.
-        return ledger.Credits == 0
+        // A ledger exists once the caller's organisation has credited the address (or refunded it first: an order refused
+        // when it triggered, before its batch's credit); otherwise there is nothing to show.
+        return ledger.ByPartner.Count == 0
             ? ApiProblems.For(Errors.FeeLedgerNotFound, $"No fees were credited to {feeAddress} in your organisation.")
             : TypedResults.Ok(ledger);
     }

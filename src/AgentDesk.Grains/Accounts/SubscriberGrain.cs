@@ -39,7 +39,10 @@ public sealed class SubscriberState
     /// </summary>
     public HandledCommands<bool> CompletedBatches { get; set; } = new();
 
-    /// <summary>Settlement ids already applied, so a re-sent settlement pays nothing twice.</summary>
+    /// <summary>
+    /// Settlement ids already applied, so a re-sent settlement pays nothing twice; false while fees it handed back are still
+    /// to be taken from the fee ledgers (an order the venue refused when it triggered), true once they are or when none are.
+    /// </summary>
     public HandledCommands<bool> Settlements { get; set; } = new();
 
     /// <summary>Settlement events the organisation's log has not confirmed yet.</summary>
@@ -191,7 +194,8 @@ public sealed class SubscriberGrain(
 
     public async Task SettleAsync(Settlement settlement)
     {
-        if (!S.Settlements.Contains(settlement.SettlementId))
+        IReadOnlyList<FeeCharge> ledgerRefunds = settlement.LedgerRefundedByBatch ? [] : settlement.RefundedFees ?? [];
+        if (!S.Settlements.TryGet(settlement.SettlementId, out var done))
         {
             var refunded = settlement.RefundedFees?.Sum(f => f.AmountUsdc) ?? 0m;
             S.LockedUsdc -= settlement.ReleasedMarginUsdc;
@@ -199,7 +203,7 @@ public sealed class SubscriberGrain(
             S.FeesPaidUsdc -= refunded;
             S.RealizedPnlUsdc += settlement.RealizedPnlUsdc;
             if (settlement.Closed) S.OpenPositions.Remove(settlement.PositionKey);
-            S.Settlements.Remember(settlement.SettlementId, true, RememberedSettlements);
+            S.Settlements.Remember(settlement.SettlementId, done = ledgerRefunds.Count == 0, RememberedSettlements);
             var (agentId, _, symbol) = GrainKeys.ParsePosition(settlement.PositionKey);
             Events.Add(EventDrafts.Create(Key.Organization, $"settle:{settlement.SettlementId}", EventTypes.PositionSettled, agentId, Key.Address, symbol,
                 clock.GetUtcNow(), new SettlementEventData(settlement.SettlementId, settlement.PositionId, "account", settlement.ReleasedMarginUsdc,
@@ -208,13 +212,16 @@ public sealed class SubscriberGrain(
             Events.Publish();
         }
         // Fees handed back leave the fee addresses' ledgers too (unless the batch-close that cancelled the order takes them), before
-        // the position hears the settlement went through: a crash in between makes the position send it again, and each
-        // ledger takes a refund id once. Only an order the venue refused when it triggered comes this way, one at a time.
-        if (!settlement.LedgerRefundedByBatch)
+        // the position hears the settlement went through. Once they have, this account says so, so that the copies the position
+        // re-sends meanwhile (every few seconds while a busy ledger answers) never ask again; the ledger's own memory of refund
+        // ids only has to cover a crash between its answer and this write.
+        if (!done)
         {
-            foreach (var byAddress in (settlement.RefundedFees ?? []).GroupBy(f => f.FeeAddress))
+            foreach (var byAddress in ledgerRefunds.GroupBy(f => f.FeeAddress))
                 await GrainFactory.GetGrain<IFeeLedgerGrain>(GrainKeys.FeeLedger(Key.Organization, byAddress.Key))
-                    .RefundAsync($"refund:{settlement.SettlementId}", byAddress.ToArray());
+                    .RefundAsync($"refund:{settlement.SettlementId}", byAddress.ToArray(), byBatch: false);
+            S.Settlements.Remember(settlement.SettlementId, true, RememberedSettlements);
+            await state.WriteStateAsync();
         }
         // The position keeps re-sending until it hears this; it never waits on an account, so no call cycle forms.
         await GrainFactory.GetGrain<IPositionGrain>(settlement.PositionKey).ConfirmSettlementAsync(settlement.SettlementId);

@@ -359,7 +359,7 @@ public sealed class BatchGrain(
             // got them back with each order's settlement.
             foreach (var byAddress in _outcomes.Values.Where(o => o.Success).SelectMany(o => o.Fees).GroupBy(f => f.FeeAddress))
                 await GrainFactory.GetGrain<IFeeLedgerGrain>(GrainKeys.FeeLedger(S.Organization, byAddress.Key)).RefundAsync($"batch:{BatchId:D}",
-                    byAddress.GroupBy(f => f.Partner).Select(g => new FeeCharge(g.Key, byAddress.Key, g.Sum(f => f.AmountUsdc))).ToArray());
+                    byAddress.GroupBy(f => f.Partner).Select(g => new FeeCharge(g.Key, byAddress.Key, g.Sum(f => f.AmountUsdc))).ToArray(), byBatch: true);
             S.FeesCredited = true;
         }
         S.Status = BatchStatus.Completed;

@@ -14,8 +14,9 @@ public sealed class FeeLedgerState
     public HandledCommands<bool> Credits { get; set; } = new();
 
     /// <summary>
-    /// Refunds already taken (one per cancelled order), so a re-sent one takes once. Kept apart from the credits: a batch-close
-    /// of thousands of orders must not push a batch's credit out of memory while that batch may still retry it.
+    /// Refunds of single orders already taken, so a re-sent one takes once. Kept apart from the batches' credits and refunds
+    /// (<see cref="Credits"/>): thousands of orders refused at one tick must not push a batch's id out of memory while that
+    /// batch may still retry it.
     /// </summary>
     public HandledCommands<bool> Refunds { get; set; } = new();
 
@@ -40,13 +41,14 @@ public sealed class FeeLedgerGrain(
         await state.WriteStateAsync();
     }
 
-    public async Task RefundAsync(string refundId, IReadOnlyList<FeeCharge> charges)
+    public async Task RefundAsync(string refundId, IReadOnlyList<FeeCharge> charges, bool byBatch)
     {
-        if (state.State.Refunds.Contains(refundId)) return;
+        var memory = byBatch ? state.State.Credits : state.State.Refunds;
+        if (memory.Contains(refundId)) return;
         foreach (var charge in charges)
             state.State.ByPartner[charge.Partner] = state.State.ByPartner.GetValueOrDefault(charge.Partner) - charge.AmountUsdc;
-        // An account re-sends a refund only until its position hears the settlement, seconds later at most.
-        state.State.Refunds.Remember(refundId, true, RememberedCredits);
+        // An account asks again only if it crashed between this answer and recording it.
+        memory.Remember(refundId, true, RememberedCredits);
         await state.WriteStateAsync();
     }
 

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using AgentDesk.Contracts.Accounts;
 using AgentDesk.Contracts.Common;
+using AgentDesk.Contracts.Fees;
 using AgentDesk.Contracts.Positions;
 using AgentDesk.Grains.Options;
 using AgentDesk.Silo.Configuration;
@@ -158,6 +159,13 @@ public static class FaultPlan
     }
 
     public static AccountFaults? Find(string grainKey) => ByGrainKey.GetValueOrDefault(grainKey);
+
+    private static readonly ConcurrentDictionary<string, int> LedgerRefundCalls = new();
+
+    /// <summary>How often the fee ledger with this grain key was asked for a refund, however many it took.</summary>
+    public static int LedgerRefundsAsked(string ledgerKey) => LedgerRefundCalls.GetValueOrDefault(ledgerKey);
+
+    internal static void CountLedgerRefund(string ledgerKey) => LedgerRefundCalls.AddOrUpdate(ledgerKey, 1, (_, n) => n + 1);
 }
 
 /// <summary>
@@ -169,6 +177,8 @@ public sealed class FaultFilter(IGrainFactory grains) : IIncomingGrainCallFilter
 {
     public async Task Invoke(IIncomingGrainCallContext context)
     {
+        if (context.TargetContext.GrainInstance is IFeeLedgerGrain && context.InterfaceMethod.Name == nameof(IFeeLedgerGrain.RefundAsync))
+            FaultPlan.CountLedgerRefund(context.TargetId.Key.ToString()!);
         if (context.TargetContext.GrainInstance is not (ISubscriberGrain or IPositionGrain) || FaultPlan.Find(context.TargetId.Key.ToString()!) is not { } faults)
         {
             await context.Invoke();

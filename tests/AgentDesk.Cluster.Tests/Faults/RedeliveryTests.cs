@@ -1,3 +1,4 @@
+using AgentDesk.Contracts.Accounts;
 using AgentDesk.Contracts.Agents;
 using AgentDesk.Contracts.Batches;
 using AgentDesk.Contracts.Common;
@@ -45,6 +46,24 @@ public sealed class RedeliveryTests(FaultyClusterFixture fixture)
         Assert.Equal(0m, view.LockedUsdc);
         Assert.Equal(100m + closed.RealizedPnlUsdc, view.FreeUsdc); // delivered twice, credited once
         Assert.True(closed.RealizedPnlUsdc < 0m);
+    }
+
+    [Fact]
+    public async Task A_re_sent_settlement_that_hands_fees_back_asks_the_fee_ledger_once()
+    {
+        // As an order the venue refused when it triggered settles: the account takes the fees back from the ledger itself.
+        var account = await _world.AccountAsync(100m);
+        var feeAddress = TestData.NewAddress();
+        var settlement = new Settlement("s-" + Guid.NewGuid().ToString("N"), GrainKeys.Position(Guid.NewGuid(), account, _world.Symbol),
+            Guid.NewGuid().ToString(), 0m, 0m, 0m, Closed: true, [new FeeCharge("owner", feeAddress, 0.5m)]);
+
+        // Re-sent while the first is out, as the position's outbox does every few seconds: the account asks once, so the
+        // ledger's memory of refund ids never has to catch a repeat.
+        await Task.WhenAll(_world.Account(account).SettleAsync(settlement), _world.Account(account).SettleAsync(settlement));
+        await _world.Account(account).SettleAsync(settlement);
+        Assert.Equal(1, FaultPlan.LedgerRefundsAsked(GrainKeys.FeeLedger(_world.Organization, feeAddress)));
+        Assert.Equal(100.5m, (await _world.Account(account).GetAsync())!.FreeUsdc);
+        Assert.Equal(-0.5m, (await fixture.Client.GetGrain<IFeeLedgerGrain>(GrainKeys.FeeLedger(_world.Organization, feeAddress)).GetAsync()).TotalUsdc);
     }
 
     [Fact]
