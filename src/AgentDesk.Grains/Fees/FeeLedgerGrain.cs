@@ -47,7 +47,8 @@ public sealed class FeeLedgerGrain(
         if (memory.Contains(refundId)) return;
         foreach (var charge in charges)
             state.State.ByPartner[charge.Partner] = state.State.ByPartner.GetValueOrDefault(charge.Partner) - charge.AmountUsdc;
-        // An account asks again only if it crashed between this answer and recording it.
+        // Asked again only when the asker could not record this answer: an account whose write after it failed (or that died
+        // first, or whose call to another address's ledger failed), or a batch-close resumed before it stored its completion.
         memory.Remember(refundId, true, RememberedCredits);
         await state.WriteStateAsync();
     }

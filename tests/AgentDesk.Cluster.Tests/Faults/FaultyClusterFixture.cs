@@ -166,6 +166,14 @@ public static class FaultPlan
     public static int LedgerRefundsAsked(string ledgerKey) => LedgerRefundCalls.GetValueOrDefault(ledgerKey);
 
     internal static void CountLedgerRefund(string ledgerKey) => LedgerRefundCalls.AddOrUpdate(ledgerKey, 1, (_, n) => n + 1);
+
+    private static readonly ConcurrentDictionary<string, int> LedgerRefundsToFail = new();
+
+    /// <summary>Refunds the fee ledger with this grain key fails, unreached, before one gets through.</summary>
+    public static void FailLedgerRefunds(string ledgerKey, int count) => LedgerRefundsToFail[ledgerKey] = count;
+
+    internal static bool FailLedgerRefund(string ledgerKey) =>
+        LedgerRefundsToFail.TryGetValue(ledgerKey, out var left) && left > 0 && LedgerRefundsToFail.TryUpdate(ledgerKey, left - 1, left);
 }
 
 /// <summary>
@@ -178,7 +186,10 @@ public sealed class FaultFilter(IGrainFactory grains) : IIncomingGrainCallFilter
     public async Task Invoke(IIncomingGrainCallContext context)
     {
         if (context.TargetContext.GrainInstance is IFeeLedgerGrain && context.InterfaceMethod.Name == nameof(IFeeLedgerGrain.RefundAsync))
+        {
             FaultPlan.CountLedgerRefund(context.TargetId.Key.ToString()!);
+            if (FaultPlan.FailLedgerRefund(context.TargetId.Key.ToString()!)) throw new TimeoutException("Injected: the fee ledger did not answer.");
+        }
         if (context.TargetContext.GrainInstance is not (ISubscriberGrain or IPositionGrain) || FaultPlan.Find(context.TargetId.Key.ToString()!) is not { } faults)
         {
             await context.Invoke();

@@ -67,6 +67,26 @@ public sealed class RedeliveryTests(FaultyClusterFixture fixture)
     }
 
     [Fact]
+    public async Task A_fee_ledger_that_does_not_answer_gets_its_refund_from_the_next_re_sent_settlement_and_only_once()
+    {
+        var account = await _world.AccountAsync(100m);
+        var feeAddress = TestData.NewAddress();
+        var ledgerKey = GrainKeys.FeeLedger(_world.Organization, feeAddress);
+        var settlement = new Settlement("s-" + Guid.NewGuid().ToString("N"), GrainKeys.Position(Guid.NewGuid(), account, _world.Symbol),
+            Guid.NewGuid().ToString(), 0m, 0m, 0m, Closed: true, [new FeeCharge("owner", feeAddress, 0.5m)]);
+        FaultPlan.FailLedgerRefunds(ledgerKey, 1);
+
+        // The account applied the money and then could not reach the ledger: the position hears nothing and re-sends.
+        await Assert.ThrowsAsync<TimeoutException>(() => _world.Account(account).SettleAsync(settlement));
+        Assert.Equal(100.5m, (await _world.Account(account).GetAsync())!.FreeUsdc);
+        await _world.Account(account).SettleAsync(settlement);
+        await _world.Account(account).SettleAsync(settlement);
+        Assert.Equal(2, FaultPlan.LedgerRefundsAsked(ledgerKey));
+        Assert.Equal(100.5m, (await _world.Account(account).GetAsync())!.FreeUsdc);
+        Assert.Equal(-0.5m, (await fixture.Client.GetGrain<IFeeLedgerGrain>(ledgerKey).GetAsync()).TotalUsdc);
+    }
+
+    [Fact]
     public async Task A_settlement_lost_until_the_position_is_deactivated_is_re_sent_by_its_reminder()
     {
         var (agent, account, _) = await OpenWithStopAsync();
