@@ -28,7 +28,16 @@ public static class FeeTypes
 public sealed record AgentFee(string Partner, decimal Fee, string FeeAddress, FeeType Type);
 
 /// <summary>A fee actually charged on one trade, credited to <see cref="FeeAddress"/>.</summary>
-public sealed record FeeCharge(string Partner, string FeeAddress, decimal AmountUsdc);
+public sealed record FeeCharge(string Partner, string FeeAddress, decimal AmountUsdc)
+{
+    /// <summary>
+    /// Many trades' charges as one entry per fee address: each partner's total there. A batch settles its fees with each
+    /// fee address's ledger in one call (credit or refund), not one per subscriber.
+    /// </summary>
+    public static IEnumerable<(string FeeAddress, FeeCharge[] Totals)> ByAddress(IEnumerable<FeeCharge> charges) =>
+        charges.GroupBy(f => f.FeeAddress).Select(byAddress => (byAddress.Key,
+            byAddress.GroupBy(f => f.Partner).Select(g => new FeeCharge(g.Key, byAddress.Key, g.Sum(f => f.AmountUsdc))).ToArray()));
+}
 
 /// <summary>
 /// Platform caps on fees (section <c>AgentDesk:Risk</c>): a FLAT fee per trade, a BPS fee, and the share of a

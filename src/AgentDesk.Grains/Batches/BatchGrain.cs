@@ -345,21 +345,17 @@ public sealed class BatchGrain(
             return; // still Running: the reminder resumes the rest
         }
 
-        if (S.Kind == BatchKind.Open && !S.FeesCredited)
+        if (!S.FeesCredited)
         {
-            // One credit per fee address per batch (idempotent on the batch id) instead of one per subscriber.
-            foreach (var byAddress in _outcomes.Values.Where(o => o.Success).SelectMany(o => o.Fees).GroupBy(f => f.FeeAddress))
-                await GrainFactory.GetGrain<IFeeLedgerGrain>(GrainKeys.FeeLedger(S.Organization, byAddress.Key)).CreditAsync($"batch:{BatchId:D}",
-                    byAddress.GroupBy(f => f.Partner).Select(g => new FeeCharge(g.Key, byAddress.Key, g.Sum(f => f.AmountUsdc))).ToArray());
-            S.FeesCredited = true;
-        }
-        if (S.Kind == BatchKind.Close && !S.FeesCredited)
-        {
-            // The fees of the orders this close cancelled before they filled, taken back once per fee address; the accounts
-            // got them back with each order's settlement.
-            foreach (var byAddress in _outcomes.Values.Where(o => o.Success).SelectMany(o => o.Fees).GroupBy(f => f.FeeAddress))
-                await GrainFactory.GetGrain<IFeeLedgerGrain>(GrainKeys.FeeLedger(S.Organization, byAddress.Key)).RefundAsync($"batch:{BatchId:D}",
-                    byAddress.GroupBy(f => f.Partner).Select(g => new FeeCharge(g.Key, byAddress.Key, g.Sum(f => f.AmountUsdc))).ToArray(), byBatch: true);
+            // One call per fee address per batch (idempotent on the batch id) instead of one per subscriber: an open credits the
+            // fees it charged; a close takes back those of the orders it cancelled before they filled, which the accounts got
+            // back with each order's settlement.
+            foreach (var (feeAddress, totals) in FeeCharge.ByAddress(_outcomes.Values.Where(o => o.Success).SelectMany(o => o.Fees)))
+            {
+                var ledger = GrainFactory.GetGrain<IFeeLedgerGrain>(GrainKeys.FeeLedger(S.Organization, feeAddress));
+                if (S.Kind == BatchKind.Open) await ledger.CreditAsync($"batch:{BatchId:D}", totals);
+                else await ledger.RefundAsync($"batch:{BatchId:D}", totals, byBatch: true);
+            }
             S.FeesCredited = true;
         }
         S.Status = BatchStatus.Completed;

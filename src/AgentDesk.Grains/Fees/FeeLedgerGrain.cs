@@ -31,25 +31,22 @@ public sealed class FeeLedgerGrain(
     // A batch credits once when it completes; a retry comes long before thousands of later batches.
     private const int RememberedCredits = 4096;
 
-    public async Task CreditAsync(string creditId, IReadOnlyList<FeeCharge> charges)
-    {
-        if (state.State.Credits.Contains(creditId)) return;
-        foreach (var charge in charges)
-            state.State.ByPartner[charge.Partner] = state.State.ByPartner.GetValueOrDefault(charge.Partner) + charge.AmountUsdc;
-        state.State.Credits.Remember(creditId, true, RememberedCredits);
-        state.State.CreditCount++;
-        await state.WriteStateAsync();
-    }
+    public Task CreditAsync(string creditId, IReadOnlyList<FeeCharge> charges) => ApplyAsync(creditId, charges, credit: true, state.State.Credits);
 
-    public async Task RefundAsync(string refundId, IReadOnlyList<FeeCharge> charges, bool byBatch)
+    // A refund is asked again only when the asker could not record the answer: an account whose write after it failed (or
+    // that died first, or whose call to another address's ledger failed), or a batch-close resumed before it stored its
+    // completion.
+    public Task RefundAsync(string refundId, IReadOnlyList<FeeCharge> charges, bool byBatch) =>
+        ApplyAsync(refundId, charges, credit: false, byBatch ? state.State.Credits : state.State.Refunds);
+
+    /// <summary>Adds (a credit) or takes back (a refund) each partner's charge, once per id in <paramref name="memory"/>.</summary>
+    private async Task ApplyAsync(string id, IReadOnlyList<FeeCharge> charges, bool credit, HandledCommands<bool> memory)
     {
-        var memory = byBatch ? state.State.Credits : state.State.Refunds;
-        if (memory.Contains(refundId)) return;
+        if (memory.Contains(id)) return;
         foreach (var charge in charges)
-            state.State.ByPartner[charge.Partner] = state.State.ByPartner.GetValueOrDefault(charge.Partner) - charge.AmountUsdc;
-        // Asked again only when the asker could not record this answer: an account whose write after it failed (or that died
-        // first, or whose call to another address's ledger failed), or a batch-close resumed before it stored its completion.
-        memory.Remember(refundId, true, RememberedCredits);
+            state.State.ByPartner[charge.Partner] = state.State.ByPartner.GetValueOrDefault(charge.Partner) + (credit ? charge.AmountUsdc : -charge.AmountUsdc);
+        memory.Remember(id, true, RememberedCredits);
+        if (credit) state.State.CreditCount++;
         await state.WriteStateAsync();
     }
 
