@@ -116,10 +116,42 @@ public sealed class BatchTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task An_account_a_subscriber_page_still_lists_after_it_stopped_following_is_not_traded_for()
+    {
+        var agent = await _world.AgentAsync();
+        var follower = await _world.AccountAsync(100m, agent);
+        var gone = await _world.AccountAsync(100m, agent);
+        // An unfollow that failed half-way: the account forgot the agent, the agent's page still lists the account.
+        Assert.NotNull(await _world.Account(gone).RemoveSubscriptionAsync(agent));
+        await _world.PriceAsync(10m);
+
+        var batch = await _world.BatchOpenAsync(agent, weight: 50, leverage: 2);
+
+        Assert.True(batch.Results.Single(r => r.Account == follower).Success);
+        var refused = batch.Results.Single(r => r.Account == gone);
+        Assert.Equal((false, Errors.NotSubscribed), (refused.Success, refused.Problem!.Code));
+        var untouched = (await _world.Account(gone).GetAsync())!;
+        Assert.Equal((100m, 0m, 0), (untouched.FreeUsdc, untouched.LockedUsdc, untouched.OpenPositionKeys.Count));
+        Assert.Null(await _world.Position(agent, gone).GetAsync());
+    }
+
+    [Fact]
+    public async Task Unfollowing_takes_the_account_off_the_agent_s_pages_and_a_retry_answers_not_subscribed()
+    {
+        var agent = await _world.AgentAsync();
+        var account = await _world.AccountAsync(100m, agent);
+        Assert.True((await _world.Agent(agent).UnsubscribeAsync(account)).IsSuccess);
+        Assert.Equal(Errors.NotSubscribed, (await _world.Agent(agent).UnsubscribeAsync(account)).Problem!.Code);
+        Assert.DoesNotContain(account, await SubscriberPages.ReadAllAsync(fixture.Client, agent));
+        Assert.Empty((await _world.Account(account).GetAsync())!.Subscriptions);
+        Assert.Equal(0, (await _world.Agent(agent).GetProfileAsync())!.SubscriberCount);
+    }
+
+    [Fact]
     public async Task A_replayed_batch_step_opens_nothing_more()
     {
         var agent = await _world.AgentAsync();
-        var address = await _world.AccountAsync(200m);
+        var address = await _world.AccountAsync(200m, agent);
         await _world.PriceAsync(10m);
         var step = new BatchOpenStep(Guid.NewGuid(), agent, _world.Symbol, Side.Long, 50, 2, [], FeeCaps.Default, 10m, 8, null, 0, 0, 0, 0);
 

@@ -23,6 +23,8 @@ public static class GrainKeys
 
     public static string Vault(string vaultId) => $"vault:{vaultId}";
 
+    public static string VaultAddress(string address) => $"vault-address:{address.ToLowerInvariant()}";
+
     public static string FeeLedger(string organization, string feeAddress) => $"fees:{organization}:{feeAddress.ToLowerInvariant()}";
 
     public static string PriceFeed(string symbol) => $"price:{symbol.ToUpperInvariant()}";

@@ -24,9 +24,16 @@ public interface IVaultGrain : IGrainWithStringKey
     [Alias("allocate")]
     Task<Result<VaultView>> AllocateAsync(Guid agentId, decimal allocationUsdc);
 
-    /// <summary>An agent's vault position on <paramref name="symbol"/> opened or closed (a token held by one keeps its address).</summary>
+    /// <summary>Removes an agent's allocation: the agent moved to another vault.</summary>
+    [Alias("release")]
+    Task ReleaseAsync(Guid agentId);
+
+    /// <summary>
+    /// An agent's vault position on <paramref name="symbol"/> is opening or closed (a token held by one keeps its address);
+    /// true when this changed what the vault knew.
+    /// </summary>
     [Alias("track-holding")]
-    Task TrackHoldingAsync(Guid agentId, string symbol, bool open);
+    Task<bool> TrackHoldingAsync(Guid agentId, string symbol, bool open);
 
     [Alias("get")]
     Task<VaultView?> GetAsync();

@@ -33,7 +33,8 @@ public static class VaultRules
     /// <summary>The sum of allocations, with <paramref name="agentId"/>'s replaced by <paramref name="allocationUsdc"/>, stays within the capital.</summary>
     public static Rejection? CheckAllocation(decimal capitalUsdc, IReadOnlyDictionary<Guid, decimal> allocations, Guid agentId, decimal allocationUsdc)
     {
-        if (allocationUsdc < 0) return new Rejection(Errors.InvalidAmount, "allocationUsdc must not be negative.");
+        if (allocationUsdc < 0 || allocationUsdc > Money.MaxBalanceUsdc)
+            return new Rejection(Errors.InvalidAmount, $"allocationUsdc must be between 0 and {Money.MaxBalanceUsdc}.");
         if (Money.SignificantScale(allocationUsdc) > Money.UsdcDecimals) return new Rejection(Errors.InvalidAmount, "allocationUsdc has more than 6 decimal places.");
         var others = allocations.Where(a => a.Key != agentId).Sum(a => a.Value);
         return others + allocationUsdc <= capitalUsdc
@@ -47,6 +48,7 @@ public static class VaultRules
     {
         if (capitalUsdc < 0 || capitalUsdc > Money.MaxBalanceUsdc)
             return new Rejection(Errors.InvalidAmount, $"capitalUsdc must be between 0 and {Money.MaxBalanceUsdc}.");
+        if (Money.SignificantScale(capitalUsdc) > Money.UsdcDecimals) return new Rejection(Errors.InvalidAmount, "capitalUsdc has more than 6 decimal places.");
         var allocated = allocations.Values.Sum();
         return allocated <= capitalUsdc
             ? null

@@ -41,6 +41,8 @@ public static class WebhookSignatures
 {
     public const string Header = "AgentDesk-Signature";
 
+    private static readonly long MaxUnixSeconds = DateTimeOffset.MaxValue.ToUnixTimeSeconds();
+
     public static string Sign(string secret, long unixSeconds, string body)
     {
         var t = unixSeconds.ToString(CultureInfo.InvariantCulture);
@@ -64,7 +66,8 @@ public static class WebhookSignatures
             if (pair[0] == "t" && long.TryParse(pair[1], NumberStyles.None, CultureInfo.InvariantCulture, out var seconds)) t = seconds;
             else if (pair[0] == "v1") v1 = pair[1];
         }
-        if (t is not { } timestamp || v1 is null) return false;
+        // A timestamp past the calendar's end (year 9999) is no delivery's: refused, not thrown on.
+        if (t is not { } timestamp || v1 is null || timestamp > MaxUnixSeconds) return false;
         if ((now - DateTimeOffset.FromUnixTimeSeconds(timestamp)).Duration() > tolerance) return false;
         var expected = Encoding.ASCII.GetBytes(Sign(secret, timestamp, body).Split(",v1=")[1]);
         return CryptographicOperations.FixedTimeEquals(expected, Encoding.ASCII.GetBytes(v1));

@@ -81,9 +81,10 @@ public static class BatchEndpoints
             return ApiProblems.For(Errors.InvalidId, $"Idempotency-Key is 1 to {ClientIds.MaxLength} printable characters.");
         var orderOptions = request.OrderOptions ?? new OrderOptions(0, 0, 0, 0);
         var batch = cluster.GetGrain<IBatchGrain>(batchId);
-        var call = batch.OpenAsync(new BatchOpenRequest(agent.Id, request.Symbol, side, weight, leverage, orderOptions.TriggerPrice ?? 0,
-            orderOptions.StopLossPrice ?? 0, orderOptions.TakeProfitPrice ?? 0, orderOptions.TrailingStopPercentage ?? 0));
-        if (await WithinBudgetAsync(batch, call, options.Value) is not { } result) return await AcceptedAsync(batch, batchId);
+        var open = new BatchOpenRequest(agent.Id, request.Symbol, side, weight, leverage, orderOptions.TriggerPrice ?? 0,
+            orderOptions.StopLossPrice ?? 0, orderOptions.TakeProfitPrice ?? 0, orderOptions.TrailingStopPercentage ?? 0);
+        if (await WithinBudgetAsync(batch, batch.OpenAsync(open), () => batch.IsSameRequestAsync(open, null), options.Value) is not { } result)
+            return await AcceptedAsync(batch, batchId);
         if (!result.IsSuccess) return ApiProblems.For(result.Problem!);
         var done = result.Value!;
         return TypedResults.Ok(new BatchOpenResponse("Batch open trade submitted", done.BatchId, done.Successful, done.Failed,
@@ -99,7 +100,8 @@ public static class BatchEndpoints
         if (BatchIdFor(found.Agent!.Id, "close", idempotencyKey) is not { } closeBatchId)
             return ApiProblems.For(Errors.InvalidId, $"Idempotency-Key is 1 to {ClientIds.MaxLength} printable characters.");
         var batch = cluster.GetGrain<IBatchGrain>(closeBatchId);
-        if (await WithinBudgetAsync(batch, batch.CloseAsync(new BatchCloseRequest(found.Agent.Id, openBatchId)), options.Value) is not { } result)
+        var close = new BatchCloseRequest(found.Agent.Id, openBatchId);
+        if (await WithinBudgetAsync(batch, batch.CloseAsync(close), () => batch.IsSameRequestAsync(null, close), options.Value) is not { } result)
             return await AcceptedAsync(batch, closeBatchId);
         if (!result.IsSuccess) return ApiProblems.For(result.Problem!);
         var done = result.Value!;
@@ -138,9 +140,11 @@ public static class BatchEndpoints
     /// subscribers could not be reached: it has stored its progress and its reminder retries them, so that is a 202 too,
     /// never a 200 that a client would take for the outcome. A batch that has not stored the request yet, say because a
     /// silo it needs is failing, is waited for: its answer, or its failure as a retryable 503, never a 202 for nothing.
+    /// A request that is not the one the batch stored (the same Idempotency-Key with another body) is a conflict at once,
+    /// not a 202 for a batch that is not its own.
     /// </summary>
     private static async Task<Contracts.Common.Result<BatchResult>?> WithinBudgetAsync(IBatchGrain batch, Task<Contracts.Common.Result<BatchResult>> call,
-        GatewayOptions options)
+        Func<Task<bool>> isSameRequest, GatewayOptions options)
     {
         var next = Task.Delay(TimeSpan.FromSeconds(options.BatchBudgetSeconds));
         while (await Task.WhenAny(call, next) != call)
@@ -158,7 +162,8 @@ public static class BatchEndpoints
             {
                 // Nobody waits for the late answer; observe it so its eventual timeout is not an unobserved exception.
                 _ = call.ContinueWith(static t => t.Exception, TaskContinuationOptions.OnlyOnFaulted);
-                return null;
+                return await isSameRequest() ? null : Contracts.Common.Result<BatchResult>.Fail(Errors.IdempotencyConflict,
+                    $"Batch {stored.BatchId} was already started with a different request.");
             }
             next = Task.Delay(TimeSpan.FromMilliseconds(250));
         }

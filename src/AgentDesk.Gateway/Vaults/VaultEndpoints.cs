@@ -26,7 +26,7 @@ public static class VaultEndpoints
     {
         var vaults = app.MapGroup("/api/v1/vaults").WithTags("Vaults");
         vaults.MapPost("", CreateAsync).RequireAuthorization(Policies.Operator).WithName("createVault").WithSummary("Create a vault")
-            .ProducesErrors(Errors.InvalidVaultId, Errors.InvalidAddress, Errors.InvalidName, Errors.InvalidAmount, Errors.VaultExists, Errors.NotAContract,
+            .ProducesErrors(Errors.InvalidVaultId, Errors.InvalidAddress, Errors.InvalidName, Errors.InvalidAmount, Errors.VaultExists, Errors.VaultAddressTaken, Errors.NotAContract,
                 Errors.VenueUnavailable);
         vaults.MapGet("/{vaultId}", GetAsync).RequireAuthorization(Policies.Operator).WithName("getVault").WithSummary("A vault: capital, allowlist, allocations")
             .ProducesErrors(Errors.VaultNotFound);

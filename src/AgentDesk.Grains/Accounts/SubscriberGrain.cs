@@ -144,6 +144,13 @@ public sealed class SubscriberGrain(
         if (!S.Exists) return Failed(new Rejection(Errors.AccountNotFound, $"Account {Key.Address} does not exist."));
         // Stored with this step's record: every path below records it.
         S.ForgetCompletedBatches(step.CompletedBatches, RememberedCompletedBatches);
+        // The account, not the agent's subscriber pages, says whom it follows: a page still listing it after an unfollow
+        // that failed half-way never makes it trade. (A repeated step may have opened before the unfollow: the position decides.)
+        if (!S.Subscriptions.ContainsKey(step.AgentId))
+        {
+            var notFollowing = new Rejection(Errors.NotSubscribed, $"Account {Key.Address} does not follow agent {step.AgentId}.");
+            return step.MayRepeat ? await ConcludeBatchStepAsync(step, notFollowing) : await RecordAsync(stepKey, Failed(notFollowing));
+        }
 
         // Sized from the current balance. Nothing is stored before the position answers: the position is
         // idempotent on the open id, so if this activation dies in between, the resumed batch sizes again,
@@ -230,17 +237,34 @@ public sealed class SubscriberGrain(
     public Task<int?> GetSubscriptionPageAsync(Guid agentId) =>
         Task.FromResult(S.Subscriptions.TryGetValue(agentId, out var page) ? page : (int?)null);
 
+    // Both keep memory as stored when the write fails: a retry must find the subscription as it is.
     public async Task AddSubscriptionAsync(Guid agentId, int page)
     {
         if (S.Subscriptions.TryGetValue(agentId, out var existing) && existing == page) return;
         S.Subscriptions[agentId] = page;
-        await state.WriteStateAsync();
+        try
+        {
+            await state.WriteStateAsync();
+        }
+        catch
+        {
+            S.Subscriptions.Remove(agentId);
+            throw;
+        }
     }
 
     public async Task<int?> RemoveSubscriptionAsync(Guid agentId)
     {
         if (!S.Subscriptions.Remove(agentId, out var page)) return null;
-        await state.WriteStateAsync();
+        try
+        {
+            await state.WriteStateAsync();
+        }
+        catch
+        {
+            S.Subscriptions[agentId] = page;
+            throw;
+        }
         return page;
     }
 

@@ -41,6 +41,9 @@ public sealed class AgentState
     public string Track { get; set; } = Tracks.DefaultName;
     public string? VaultId { get; set; }
     public decimal AllocationUsdc { get; set; }
+
+    /// <summary>Vaults the agent moved away from whose allocation is still to be released (a release that failed is tried again).</summary>
+    public List<string> LeftVaults { get; set; } = [];
     public bool Paused { get; set; }
     public DateTimeOffset RegisteredAt { get; set; }
 
@@ -258,10 +261,14 @@ public sealed class AgentGrain(
     {
         if (!S.Registered) return NotRegistered<SubscriptionView>();
         account = EthAddress.Normalize(account);
-        var page = await GrainFactory.GetGrain<ISubscriberGrain>(GrainKeys.Account(S.Organization, account)).RemoveSubscriptionAsync(AgentId);
-        if (page is not { } number)
+        var subscriber = GrainFactory.GetGrain<ISubscriberGrain>(GrainKeys.Account(S.Organization, account));
+        if (await subscriber.GetSubscriptionPageAsync(AgentId) is not { } number)
             return Result<SubscriptionView>.Fail(Errors.NotSubscribed, $"Account {account} does not follow agent {AgentId}.");
+        // The page first, the account last (the reverse of subscribing): a failure in between leaves the account still
+        // following, so the retry finds it and finishes, and no batch reaches an account that was told it stopped.
         await Page(number).RemoveAsync(account);
+        if (await subscriber.RemoveSubscriptionAsync(AgentId) is null)
+            return Result<SubscriptionView>.Fail(Errors.NotSubscribed, $"Account {account} does not follow agent {AgentId}.");
         if (number < S.PageSizes.Count && S.PageSizes[number] > 0)
         {
             // Freed slots are not reused: pages only fill at the end, which keeps assignment a single counter.
@@ -293,12 +300,29 @@ public sealed class AgentGrain(
         if (!S.Registered) return NotRegistered<AgentProfile>();
         if (S.VaultId is { } bound && bound != vaultId && S.IntentSymbols.Count > 0 && Ledger.DeployedUsdc > 0)
             return Result<AgentProfile>.Fail(Errors.TokenInUse, $"Agent {AgentId} holds open positions in vault {bound}; close them before moving to another vault.");
+        await ReleaseLeftVaultsAsync();
         var allocated = await GrainFactory.GetGrain<IVaultGrain>(GrainKeys.Vault(vaultId)).AllocateAsync(AgentId, allocationUsdc);
         if (!allocated.IsSuccess) return allocated.Problem!;
+        // The vault left behind gives the allocation back, or it would stay counted against that vault's capital for good.
+        // It is stored as to be released with the move, so a release that fails is done by the next binding.
+        if (S.VaultId is { } left && left != vaultId && !S.LeftVaults.Contains(left)) S.LeftVaults.Add(left);
         S.VaultId = vaultId;
         S.AllocationUsdc = allocationUsdc;
         await state.WriteStateAsync();
+        await ReleaseLeftVaultsAsync();
         return Result<AgentProfile>.Ok(Profile());
+    }
+
+    private async Task ReleaseLeftVaultsAsync()
+    {
+        if (S.LeftVaults.Count == 0) return;
+        foreach (var left in S.LeftVaults.ToArray())
+        {
+            // A vault the agent moves back to keeps its allocation: the binding sets it again.
+            if (left != S.VaultId) await GrainFactory.GetGrain<IVaultGrain>(GrainKeys.Vault(left)).ReleaseAsync(AgentId);
+            S.LeftVaults.Remove(left);
+        }
+        await state.WriteStateAsync();
     }
 
     public async Task<Result<AgentProfile>> RotateSignerAsync(SignerRotation rotation, bool byAdmin)
@@ -372,6 +396,10 @@ public sealed class AgentGrain(
         var price = request.Kind == IntentKind.UpdateExitLadder ? 0m
             : checkedPrice ?? (await GrainFactory.GetGrain<IPriceFeedGrain>(GrainKeys.PriceFeed(symbol)).GetLatestAsync())?.PriceUsd ?? 0m;
         var position = GrainFactory.GetGrain<IPositionGrain>(GrainKeys.Position(AgentId, intent.VaultAddress, symbol));
+        // An open holds its token from before the venue is asked: a venue can take seconds (a chain), and the token's
+        // address and decimals must not change in the vault meanwhile.
+        var vault = GrainFactory.GetGrain<IVaultGrain>(GrainKeys.Vault(S.VaultId!));
+        var startedHolding = request.Kind == IntentKind.OpenPosition && await vault.TrackHoldingAsync(AgentId, symbol, open: true);
         // The position is idempotent on this command id: if this activation dies after the position answered,
         // the same intent sent again re-admits, gets the stored answer back, and is recorded once.
         var commandId = IntentCommandIds.For(request.Nonce);
@@ -386,10 +414,13 @@ public sealed class AgentGrain(
                 request.MinUsdcOut, request.MaxSlippageBps, intent))),
             _ => Executed(request, await position.UpdateExitsAsync(new UpdateExitsCommand(commandId, request.Exits, intent))),
         };
-        // The venue refused after admission: the nonce stays spent, but nothing was deployed.
-        if (!executed.IsSuccess) S.Ledger = Ledger.Refund(request, now);
-        else if (request.Kind == IntentKind.OpenPosition)
-            await GrainFactory.GetGrain<IVaultGrain>(GrainKeys.Vault(S.VaultId!)).TrackHoldingAsync(AgentId, symbol, open: true);
+        // The venue refused after admission: the nonce stays spent, but nothing was deployed, and a token this open was
+        // the first to hold is free again.
+        if (!executed.IsSuccess)
+        {
+            S.Ledger = Ledger.Refund(request, now);
+            if (startedHolding) await vault.TrackHoldingAsync(AgentId, symbol, open: false);
+        }
         S.InFlight = null;
         S.AnsweredIntents.Remember(request.Nonce.ToString(System.Globalization.CultureInfo.InvariantCulture), new HandledIntent(request.Signature, executed),
             RememberedIntents);
@@ -422,6 +453,11 @@ public sealed class AgentGrain(
     {
         if (!S.Settlements.Contains(settlement.SettlementId))
         {
+            // The token is released before the settlement is remembered: were it after, a release that failed would never
+            // be tried again (the settlement re-sent would be known), and the token would stay frozen in the vault.
+            if (settlement.Closed && S.VaultId is { } vaultId)
+                await GrainFactory.GetGrain<IVaultGrain>(GrainKeys.Vault(vaultId))
+                    .TrackHoldingAsync(AgentId, GrainKeys.ParsePosition(settlement.PositionKey).Symbol, open: false);
             S.Ledger = Ledger.Settle(settlement.ReleasedMarginUsdc, settlement.RealizedPnlUsdc, clock.GetUtcNow());
             S.Settlements.Remember(settlement.SettlementId, true, RememberedSettlements);
             var (_, vaultAddress, symbol) = GrainKeys.ParsePosition(settlement.PositionKey);
@@ -430,9 +466,6 @@ public sealed class AgentGrain(
                     settlement.PayoutUsdc, settlement.RealizedPnlUsdc, settlement.Closed, null, null, Ledger.DeployedUsdc)));
             await state.WriteStateAsync();
             Events.Publish();
-            if (settlement.Closed && S.VaultId is { } vaultId)
-                await GrainFactory.GetGrain<IVaultGrain>(GrainKeys.Vault(vaultId))
-                    .TrackHoldingAsync(AgentId, GrainKeys.ParsePosition(settlement.PositionKey).Symbol, open: false);
         }
         await GrainFactory.GetGrain<IPositionGrain>(settlement.PositionKey).ConfirmSettlementAsync(settlement.SettlementId);
     }

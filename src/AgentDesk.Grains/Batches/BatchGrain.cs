@@ -232,6 +232,9 @@ public sealed class BatchGrain(
     /// </summary>
     public Task<BatchResult?> GetAsync() => Task.FromResult(_stored);
 
+    public Task<bool> IsSameRequestAsync(BatchOpenRequest? open, BatchCloseRequest? close) =>
+        Task.FromResult((S.Open is null && S.Close is null) || (open is not null ? S.Requested == open : S.Close == close));
+
     public Task<BatchStatusView?> GetStatusAsync() =>
         Task.FromResult(_stored is { } stored ? new BatchStatusView(stored.AgentId, stored.Symbol, stored.Status) : null);
 

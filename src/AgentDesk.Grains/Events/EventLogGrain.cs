@@ -37,10 +37,12 @@ public sealed class EventLogGrain(IEventStore store, IHistoryStore history, IOpt
     private bool _flushing;
     private bool _reload;
 
-    /// <summary>The highest id given out (stored, or left unused by a recognised re-send).</summary>
-    private long _lastId;
-
-    /// <summary>The highest id actually stored.</summary>
+    /// <summary>
+    /// The highest id stored, which is also where numbering goes on. An id given to a draft the store recognised as a
+    /// re-send is left as a gap only below a stored one: were the highest ids of a flush re-sends, readers would be told
+    /// they had read through them, and a log reloaded from the store (which numbers on from its highest row) would give
+    /// them out again to new events, which those readers would then skip.
+    /// </summary>
     private long _lastStoredId;
 
     /// <summary>Every stored event with an id above this is in <see cref="_recent"/>.</summary>
@@ -67,11 +69,12 @@ public sealed class EventLogGrain(IEventStore store, IHistoryStore history, IOpt
     {
         max = Math.Clamp(max, 1, MaxPage);
         if (afterId >= _recentFloor) return FromRecent(afterId, max);
-        // Everything up to the last id given out before the read is stored (the id moves only after its insert), so a
-        // page shorter than asked covers up to there, gaps included.
-        var through = _lastId;
+        // Everything up to the last id stored before the read is in the store, so a page shorter than asked covers up to
+        // there, gaps included, and up to its own last event, which a flush running meanwhile may have stored after it:
+        // a reader that moves on to the page's end never reads an event twice.
+        var through = _lastStoredId;
         var events = await store.ReadAsync(Organization, afterId, max);
-        return new EventPage(events, events.Count == max ? events[^1].Id : Math.Max(through, afterId));
+        return new EventPage(events, events.Count == max ? events[^1].Id : Math.Max(Math.Max(through, afterId), events.Count > 0 ? events[^1].Id : 0));
     }
 
     public async Task<EventPage> WaitAsync(long afterId, int max, TimeSpan wait, CancellationToken cancellationToken = default)
@@ -127,7 +130,7 @@ public sealed class EventLogGrain(IEventStore store, IHistoryStore history, IOpt
     {
         var records = new List<EventRecord>(batch.Count);
         var seen = new HashSet<string>(StringComparer.Ordinal);
-        var next = _lastId;
+        var next = _lastStoredId;
         foreach (var draft in batch)
         {
             // Times are kept in UTC to the microsecond, as PostgreSQL keeps them: an event reads the same from memory and from the table.
@@ -138,7 +141,6 @@ public sealed class EventLogGrain(IEventStore store, IHistoryStore history, IOpt
         // flush that failed between the two writes is sent again by its senders, and this write then fills the gap.
         var trades = TradeProjection.From(records);
         if (trades.Count > 0) await history.AppendAsync(trades);
-        _lastId = next;
         if (stored.Count == 0) return;
         _lastStoredId = stored[^1].Id;
         _recent.AddRange(stored);
@@ -155,7 +157,7 @@ public sealed class EventLogGrain(IEventStore store, IHistoryStore history, IOpt
 
     private async Task ReloadAsync()
     {
-        _lastId = _lastStoredId = _recentFloor = await store.LastIdAsync(Organization);
+        _lastStoredId = _recentFloor = await store.LastIdAsync(Organization);
         _recent.Clear();
         _reload = false;
     }
@@ -172,7 +174,7 @@ public sealed class EventLogGrain(IEventStore store, IHistoryStore history, IOpt
         }
         var count = Math.Min(max, _recent.Count - lo);
         var events = _recent.GetRange(lo, count);
-        return new EventPage(events, count == max ? events[^1].Id : Math.Max(_lastId, afterId));
+        return new EventPage(events, count == max ? events[^1].Id : Math.Max(_lastStoredId, afterId));
     }
 
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);

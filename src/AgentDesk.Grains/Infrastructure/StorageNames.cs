@@ -16,6 +16,7 @@ public static class StorageNames
     public const string ManualClose = "manualClose";
     public const string Batch = "batch";
     public const string Vault = "vault";
+    public const string VaultAddress = "vaultAddress";
     public const string FeeLedger = "feeLedger";
     public const string PriceFeed = "priceFeed";
     public const string PriceDirectory = "priceDirectory";

@@ -49,8 +49,11 @@ public sealed class WebhookOptions
     [Range(1, 7 * 86_400)]
     public int GiveUpAfterSeconds { get; set; } = 86_400;
 
-    /// <summary>The longest a receiver may take to answer one delivery.</summary>
-    [Range(1, 120)]
+    /// <summary>
+    /// The longest a receiver may take to answer one delivery. At most 25 s: a delivery holds its webhook's turn, and a
+    /// DELETE of the webhook waiting behind it must be answered within a grain call's 30 s.
+    /// </summary>
+    [Range(1, 25)]
     public int TimeoutSeconds { get; set; } = 10;
 
     /// <summary>

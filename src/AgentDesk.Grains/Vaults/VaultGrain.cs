@@ -4,6 +4,7 @@ using AgentDesk.Domain.Common;
 using AgentDesk.Domain.Intents;
 using AgentDesk.Domain.Vaults;
 using AgentDesk.Grains.Infrastructure;
+using Microsoft.Extensions.Logging;
 
 namespace AgentDesk.Grains.Vaults;
 
@@ -20,6 +21,9 @@ public sealed class VaultState
     /// <summary>Symbols held by agents' open vault positions (symbol → agents), which freezes their address and decimals.</summary>
     public Dictionary<string, HashSet<Guid>> Holdings { get; set; } = [];
 
+    /// <summary>The address is this vault's in the vault-address directory (false for a vault stored before the directory existed).</summary>
+    public bool AddressClaimed { get; set; }
+
     /// <summary>Bumped on every change, so a reader can tell two views apart.</summary>
     public long Version { get; set; }
 }
@@ -28,10 +32,19 @@ public sealed class VaultState
 [GrainType("vault")]
 public sealed class VaultGrain(
     [PersistentState(StorageNames.Vault, StorageNames.Provider)] IPersistentState<VaultState> state,
-    Venues.ExecutionVenues venues) : Grain, IVaultGrain
+    Venues.ExecutionVenues venues,
+    ILogger<VaultGrain> logger) : Grain, IVaultGrain
 {
     private VaultState S => state.State;
     private string VaultId => GrainKeys.After(this.GetPrimaryKeyString(), "vault:");
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        // A vault stored before addresses were claimed claims its own as it wakes, so no vault created later can take it.
+        if (!S.Exists || S.AddressClaimed) return;
+        if (await ClaimAddressAsync(S.Address)) await state.WriteStateAsync(cancellationToken);
+        else logger.LogWarning("Vault {VaultId} shares its address {Address} with an older vault; only the older one should be used.", VaultId, S.Address);
+    }
 
     public async Task<Result<VaultView>> CreateAsync(string address, string name, string organization, decimal capitalUsdc)
     {
@@ -39,14 +52,19 @@ public sealed class VaultGrain(
             return Result<VaultView>.Fail(Errors.InvalidAddress, $"address must be 0x followed by 40 hex digits; got '{address}'.");
         if (S.Exists)
         {
-            // Creating the same vault again is a harmless retry; anything else is someone else's vault id.
-            return S.Organization == organization && EthAddress.AreEqual(S.Address, address)
+            // Creating the same vault again is a harmless retry; anything else is someone else's vault id, or a request
+            // that would change this one (which has endpoints of its own).
+            return S.Organization == organization && EthAddress.AreEqual(S.Address, address) && S.Name == name && S.CapitalUsdc == capitalUsdc
                 ? Result<VaultView>.Ok(View())
-                : Result<VaultView>.Fail(Errors.VaultExists, $"Vault {VaultId} already exists.");
+                : Result<VaultView>.Fail(Errors.VaultExists, $"Vault {VaultId} already exists with another address, name or capital.");
         }
         if (VaultRules.CheckCapital(capitalUsdc, S.Allocations) is { } badCapital) return badCapital;
         // Vault trades go to the spot venue: on a chain, the vault must be a contract there.
         if (await venues.Get(venues.Spot).CheckAddressAsync(address, tokenDecimals: null) is { } unusable) return unusable;
+        // One vault per contract: a second one, in any organisation, would let its agents trade the first one's capital.
+        if (!await ClaimAddressAsync(address))
+            return Result<VaultView>.Fail(Errors.VaultAddressTaken, $"Another vault already has the address {EthAddress.Normalize(address)}.");
+        S.AddressClaimed = true;
         S.Exists = true;
         S.Address = EthAddress.Normalize(address);
         S.Name = name;
@@ -83,13 +101,19 @@ public sealed class VaultGrain(
         return await SavedAsync();
     }
 
-    public async Task TrackHoldingAsync(Guid agentId, string symbol, bool open)
+    public async Task ReleaseAsync(Guid agentId)
+    {
+        if (S.Allocations.Remove(agentId)) await SavedAsync();
+    }
+
+    public async Task<bool> TrackHoldingAsync(Guid agentId, string symbol, bool open)
     {
         var key = symbol.ToUpperInvariant();
         var agents = S.Holdings.TryGetValue(key, out var set) ? set : S.Holdings[key] = [];
-        if (!(open ? agents.Add(agentId) : agents.Remove(agentId))) return;
+        if (!(open ? agents.Add(agentId) : agents.Remove(agentId))) return false;
         if (agents.Count == 0) S.Holdings.Remove(key);
         await state.WriteStateAsync();
+        return true;
     }
 
     public Task<VaultView?> GetAsync() => Task.FromResult(S.Exists ? View() : null);
@@ -100,6 +124,9 @@ public sealed class VaultGrain(
         await state.WriteStateAsync();
         return Result<VaultView>.Ok(View());
     }
+
+    private async Task<bool> ClaimAddressAsync(string address) =>
+        await GrainFactory.GetGrain<IVaultAddressGrain>(GrainKeys.VaultAddress(EthAddress.Normalize(address))).ClaimAsync(VaultId) == VaultId;
 
     private Result<VaultView> NotFound() => Result<VaultView>.Fail(Errors.VaultNotFound, $"Vault {VaultId} does not exist.");
 

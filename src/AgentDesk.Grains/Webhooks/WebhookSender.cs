@@ -38,6 +38,9 @@ public sealed class HttpWebhookSender : IWebhookSender, IDisposable
         var handler = new SocketsHttpHandler
         {
             AllowAutoRedirect = false,
+            // Never through a proxy (HTTP_PROXY and the like): the address check below would see only the proxy's address,
+            // and the proxy would reach whatever the URL names, internal addresses included.
+            UseProxy = false,
             ConnectTimeout = timeout,
             PooledConnectionLifetime = TimeSpan.FromMinutes(5),
         };
@@ -63,7 +66,8 @@ public sealed class HttpWebhookSender : IWebhookSender, IDisposable
             // Only the status matters; the body is not read.
             using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
             var status = (int)response.StatusCode;
-            return new WebhookResponse(status, status is >= 200 and < 300 ? null : $"HTTP {status} {response.ReasonPhrase}", watch.Elapsed);
+            // The reason phrase is the receiver's text, up to a header's length: cut, as every error kept in the delivery log is.
+            return new WebhookResponse(status, status is >= 200 and < 300 ? null : Truncate($"HTTP {status} {response.ReasonPhrase}"), watch.Elapsed);
         }
         catch (TaskCanceledException)
         {

@@ -191,6 +191,28 @@ public sealed class EventTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task A_reader_that_read_past_a_re_sent_event_misses_nothing_stored_after_the_log_wakes_again()
+    {
+        var organization = TestData.NewOrganization("Reload");
+        var log = fixture.Client.GetGrain<IEventLogGrain>(GrainKeys.EventLog(organization));
+        EventDraft Draft(string key) => new(organization, key, EventTypes.AgentPaused, null, null, null, DateTimeOffset.UtcNow, "{}");
+        await log.AppendAsync([Draft("a"), Draft("b")]);
+        // A grain re-sends an event the log already holds (its confirmation was lost), and a reader catches up.
+        await log.AppendAsync([Draft("b")]);
+        var cursor = (await log.ReadAsync(0, 100)).Through;
+        Assert.Equal(2, cursor);
+
+        // The log moves (an idle deactivation, a silo restart) and numbers on from what the store holds.
+        await fixture.Cluster.DeactivateAsync(log);
+        await fixture.Cluster.WaitForDeactivationAsync(log);
+        await log.AppendAsync([Draft("c")]);
+
+        var page = await log.ReadAsync(cursor, 100);
+        Assert.Equal(["c"], page.Events.Select(e => e.SourceKey));
+        Assert.Equal(3, page.Events[0].Id);
+    }
+
+    [Fact]
     public async Task A_reader_waiting_on_the_log_gets_the_next_event_as_soon_as_it_is_stored()
     {
         var organization = TestData.NewOrganization("Wait");

@@ -167,6 +167,30 @@ public sealed class RedeliveryTests(FaultyClusterFixture fixture)
     }
 
     [Fact]
+    public async Task While_a_batch_runs_it_tells_its_own_request_from_another_under_the_same_id()
+    {
+        var agent = await _world.AgentAsync();
+        var account = await _world.AccountAsync(100m, agent);
+        var faults = FaultPlan.For(_world.Organization, account);
+        faults.BrokenStepFailures = 1;
+        faults.HoldBrokenStep = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await _world.PriceAsync(100m);
+        var batchId = Guid.NewGuid();
+        var batch = fixture.Client.GetGrain<IBatchGrain>(batchId);
+
+        var running = _world.BatchOpenAsync(agent, weight: 50, leverage: 2, batchId: batchId);
+        await faults.BrokenStepReached.Task.WaitAsync(Patience);
+        // The batch's turn is held by its step: what the gateway asks before answering 202 is answered meanwhile.
+        var same = new BatchOpenRequest(agent, _world.Symbol, Side.Long, 50, 2, 0, 0, 0, 0);
+        Assert.True(await batch.IsSameRequestAsync(same, null).WaitAsync(Patience));
+        Assert.False(await batch.IsSameRequestAsync(same with { Side = Side.Short }, null).WaitAsync(Patience));
+        Assert.False(await batch.IsSameRequestAsync(null, new BatchCloseRequest(agent, Guid.NewGuid())).WaitAsync(Patience));
+        Assert.True(await fixture.Client.GetGrain<IBatchGrain>(Guid.NewGuid()).IsSameRequestAsync(same with { Weight = 10 }, null)); // a batch not started
+        faults.HoldBrokenStep.SetResult();
+        Assert.Equal(BatchStatus.Completed, (await running).Status);
+    }
+
+    [Fact]
     public async Task A_step_whose_answer_is_lost_every_time_is_recorded_as_the_trade_it_made_and_the_batch_close_reaches_it()
     {
         var agent = await _world.AgentAsync();

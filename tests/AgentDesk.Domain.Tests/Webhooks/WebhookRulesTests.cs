@@ -29,6 +29,8 @@ public sealed class WebhookRulesTests
         Assert.False(WebhookSignatures.Verify("secret-secret-secret", null, body, Now, tolerance));
         Assert.False(WebhookSignatures.Verify("secret-secret-secret", "t=abc,v1=00", body, Now, tolerance));
         Assert.False(WebhookSignatures.Verify("secret-secret-secret", "garbage", body, Now, tolerance));
+        Assert.False(WebhookSignatures.Verify("secret-secret-secret", "t=99999999999999,v1=00", body, Now, tolerance)); // past year 9999
+        Assert.False(WebhookSignatures.Verify("secret-secret-secret", header.Split(",v1=")[0] + ",v1=é", body, Now, tolerance));
     }
 
     [Fact]

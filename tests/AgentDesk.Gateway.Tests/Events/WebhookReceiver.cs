@@ -32,6 +32,9 @@ public sealed class WebhookReceiver(string secret) : IAsyncDisposable
     /// <summary>The status to answer for a delivery (200 unless a test says otherwise).</summary>
     public Func<JsonNode, int> Answer { get; set; } = _ => 200;
 
+    /// <summary>The status line's reason phrase, when a test wants a receiver's own text there.</summary>
+    public string? ReasonPhrase { get; set; }
+
     /// <summary>Sent as Location with a 3xx answer: where a client that follows redirects would go.</summary>
     public string? RedirectTo { get; set; }
 
@@ -90,6 +93,7 @@ public sealed class WebhookReceiver(string secret) : IAsyncDisposable
                 Interlocked.Increment(ref _badSignatures);
             }
             context.Response.StatusCode = status;
+            if (ReasonPhrase is not null) context.Response.StatusDescription = ReasonPhrase;
             if (status is >= 300 and < 400 && RedirectTo is not null) context.Response.RedirectLocation = RedirectTo;
             context.Response.Close();
         }

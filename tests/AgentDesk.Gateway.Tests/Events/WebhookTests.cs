@@ -171,6 +171,24 @@ public sealed class WebhookTests(EventsFixture gateway) : IClassFixture<EventsFi
     }
 
     [Fact]
+    public async Task A_receiver_s_own_text_in_its_answer_is_cut_before_the_delivery_log_keeps_it()
+    {
+        var world = new OrgWorld(await gateway.KeyAsync("operator", TestData.NewOrganization("Wt")));
+        var agent = await world.AgentAsync();
+        await using var receiver = new WebhookReceiver(Secret) { Answer = _ => 503, ReasonPhrase = new string('x', 8_000) };
+        receiver.Start();
+        var hookId = (await world.Http.PostAsync("/api/v1/webhooks", new { url = receiver.Url, events = Every, secret = Secret }).OkAsync())["webhookId"]!.GetValue<string>();
+        await world.Http.PostAsync($"/api/v1/agents/{agent}/pause").OkAsync();
+
+        // 200 attempts of 8 KB each would have kept 1.6 MB in the webhook's row, rewritten on every attempt.
+        var log = await Eventually.WaitForAsync(() => world.Http.GetJsonAsync($"/api/v1/webhooks/{hookId}/deliveries").OkAsync(),
+            d => d["deliveries"]!.AsArray().Count >= 1, Wait, "an attempt");
+        var error = log["deliveries"]![0]!["error"]!.GetValue<string>();
+        Assert.StartsWith("HTTP 503 xxx", error, StringComparison.Ordinal);
+        Assert.InRange(error.Length, 20, 301);
+    }
+
+    [Fact]
     public async Task Only_the_registered_types_are_delivered()
     {
         var world = new OrgWorld(await gateway.KeyAsync("operator", TestData.NewOrganization("Wt")));

@@ -82,7 +82,8 @@ public sealed class TenancyTests(GatewayFixture gateway)
         var bOrganisation = TestData.NewOrganization("B");
         var b = new OrgWorld(await gateway.KeyAsync("operator", bOrganisation));
         var vaultId = "v-" + Guid.NewGuid().ToString("N")[..8];
-        await b.Http.PostAsync("/api/v1/vaults", new { vaultId, address = TestData.NewAddress(), name = "B's" }).OkAsync();
+        var bVaultAddress = TestData.NewAddress();
+        await b.Http.PostAsync("/api/v1/vaults", new { vaultId, address = bVaultAddress, name = "B's" }).OkAsync();
         await b.Http.PutAsync($"/api/v1/vaults/{vaultId}/tokens/NVDA", new { address = TestData.NewAddress(), decimals = 18 }).OkAsync();
         var feeAddress = TestData.NewAddress();
         var bAgent = await b.AgentAsync(agentFees: new { owner = new { fee = 1, feeAddress, type = "FLAT" } });
@@ -98,6 +99,14 @@ public sealed class TenancyTests(GatewayFixture gateway)
         await gateway.Http.SendAsync(HttpMethod.Put, $"/api/v1/agents/{aAgent}/vault", new { vaultId, allocationUsdc = "1" }).ProblemAsync(404, "vault_not_found");
         // Vault ids are global (the public allowlist names them): taking B's id is a conflict, not a takeover.
         await a.Http.PostAsync("/api/v1/vaults", new { vaultId, address = TestData.NewAddress(), name = "mine" }).ProblemAsync(409, "vault_exists");
+        // B's vault contract (its address is public) cannot become A's vault under another id: A's agents would trade B's
+        // capital. Nor can B open a second vault on it, which would count its capital twice. The address reads either way.
+        var aVaultId = "v-" + Guid.NewGuid().ToString("N")[..8];
+        await a.Http.PostAsync("/api/v1/vaults", new { vaultId = aVaultId, address = bVaultAddress.ToUpperInvariant().Replace("0X", "0x") }).ProblemAsync(409, "vault_address_taken");
+        await b.Http.PostAsync("/api/v1/vaults", new { vaultId = aVaultId, address = bVaultAddress }).ProblemAsync(409, "vault_address_taken");
+        await a.Http.GetJsonAsync($"/api/v1/vaults/{aVaultId}").ProblemAsync(404, "vault_not_found");
+        // B's own retry of its creation is still the same vault.
+        await b.Http.PostAsync("/api/v1/vaults", new { vaultId, address = bVaultAddress, name = "B's" }).OkAsync();
         await a.Http.GetJsonAsync($"/api/v1/fees/{feeAddress}").ProblemAsync(404, "fee_ledger_not_found");
         Assert.Single((await b.Http.GetJsonAsync($"/api/v1/vaults/{vaultId}").OkAsync())["tokens"]!.AsArray());
     }
@@ -123,6 +132,21 @@ public sealed class TenancyTests(GatewayFixture gateway)
         await risk.PutAsync($"/api/v1/agents/{agent}/vault", new { vaultId, allocationUsdc = "1001" }).ProblemAsync(409, "allocation_exceeds_capital");
         Assert.Equal(1000m, (await risk.PutAsync($"/api/v1/agents/{agent}/vault", new { vaultId, allocationUsdc = "1000" }).OkAsync())["allocationUsdc"]!.GetValue<decimal>());
         Assert.Equal("Prime", (await risk.PutAsync($"/api/v1/agents/{agent}/track", new { track = "Prime" }).OkAsync())["track"]!.GetValue<string>());
+
+        // Amounts a vault cannot hold are refused, never a 500; creating the vault again with another capital is not a retry.
+        await risk.PutAsync($"/api/v1/agents/{agent}/vault", new { vaultId, allocationUsdc = "79228162514264337593543950335" }).ProblemAsync(400, "invalid_amount");
+        await risk.PutAsync($"/api/v1/vaults/{vaultId}/capital", new { capitalUsdc = "1000.1234567" }).ProblemAsync(400, "invalid_amount");
+        await operatorKey.Http.PostAsync("/api/v1/vaults", new { vaultId, address = TestData.NewAddress(), name = "V" }).ProblemAsync(409, "vault_exists");
+
+        // Moving the agent to another vault gives its allocation back to the first: that capital can go to others again.
+        var next = "v-" + Guid.NewGuid().ToString("N")[..8];
+        await operatorKey.Http.PostAsync("/api/v1/vaults", new { vaultId = next, address = TestData.NewAddress(), name = "W" }).OkAsync();
+        await risk.PutAsync($"/api/v1/vaults/{next}/capital", new { capitalUsdc = "500" }).OkAsync();
+        await risk.PutAsync($"/api/v1/agents/{agent}/vault", new { vaultId = next, allocationUsdc = "500" }).OkAsync();
+        var left = await operatorKey.Http.GetJsonAsync($"/api/v1/vaults/{vaultId}").OkAsync();
+        Assert.Empty(left["allocations"]!.AsObject());
+        await risk.PutAsync($"/api/v1/vaults/{vaultId}/capital", new { capitalUsdc = "0" }).OkAsync();
+        Assert.Equal(500m, (await operatorKey.Http.GetJsonAsync($"/api/v1/vaults/{next}").OkAsync())["allocations"]![agent]!.GetValue<decimal>());
     }
 
     [Fact]
