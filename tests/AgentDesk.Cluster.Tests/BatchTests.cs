@@ -148,6 +148,25 @@ public sealed class BatchTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task A_close_of_an_earlier_trade_settling_late_leaves_the_position_opened_since_in_the_account()
+    {
+        var agent = await _world.AgentAsync();
+        var account = await _world.AccountAsync(100m, agent);
+        await _world.PriceAsync(10m);
+        await _world.BatchOpenAsync(agent, weight: 50, leverage: 2);
+        var key = GrainKeys.Position(agent, account, _world.Symbol);
+        var before = (await _world.Account(account).GetAsync())!;
+
+        // The settlement of an earlier trade on the same agent, account and symbol (re-sent after a failure, or queued behind
+        // this open): it closed that trade, not this one.
+        await _world.Account(account).SettleAsync(new Settlement("s-" + Guid.NewGuid().ToString("N"), key, Guid.NewGuid().ToString(), 0m, 0m, 0m, Closed: true));
+
+        var after = (await _world.Account(account).GetAsync())!;
+        Assert.Equal([key], after.OpenPositionKeys);
+        Assert.Equal((before.FreeUsdc, before.LockedUsdc), (after.FreeUsdc, after.LockedUsdc));
+    }
+
+    [Fact]
     public async Task A_replayed_batch_step_opens_nothing_more()
     {
         var agent = await _world.AgentAsync();

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json.Nodes;
 using AgentDesk.Gateway.Tests.Trust;
 using AgentDesk.Testing;
@@ -155,12 +156,21 @@ public sealed class HistoryTests(GatewayFixture gateway) : IClassFixture<Gateway
         // Five subscribed today: the day's count in the subscriber series.
         var series = (await ops.GetJsonAsync($"/api/v1/agents/{agent}/performance").OkAsync())["subscribersByDay"]!.AsArray();
         Assert.Equal(5, Assert.Single(series)!["subscribers"]!.GetValue<int>());
+        // `to` is exclusive: a range that ends at today's midnight does not reach today's count; one a second later does.
+        var midnight = DateTime.UtcNow.Date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+        Assert.Empty((await ops.GetJsonAsync($"/api/v1/agents/{agent}/performance?to={midnight}T00:00:00Z").OkAsync())["subscribersByDay"]!.AsArray());
+        Assert.Single((await ops.GetJsonAsync($"/api/v1/agents/{agent}/performance?to={midnight}T00:00:01Z").OkAsync())["subscribersByDay"]!.AsArray());
+        Assert.Single((await ops.GetJsonAsync($"/api/v1/agents/{agent}/performance?from={midnight}&to={midnight}T23:59:59.9999999%2B00:00").OkAsync())["subscribersByDay"]!.AsArray());
+        Assert.Empty((await ops.GetJsonAsync($"/api/v1/agents/{agent}/performance?to=0001-01-01T00:00:00Z").OkAsync())["subscribersByDay"]!.AsArray());
     }
 
     [Theory]
     [InlineData("limit=0", "invalid_query")]
     [InlineData("limit=1001", "invalid_query")]
     [InlineData("from=yesterday", "invalid_query")]
+    [InlineData("from=03/04/2026", "invalid_query")] // March or April, depending on who reads it
+    [InlineData("to=1%20Nov%202026", "invalid_query")]
+    [InlineData("from=2026-11-01T00:00:00Z&to=0001-01-01T00:00:00Z", "invalid_query")]
     [InlineData("from=2026-02-01T00:00:00Z&to=2026-01-01T00:00:00Z", "invalid_query")]
     [InlineData("cursor=not-a-cursor", "invalid_cursor")]
     [InlineData("cursor=MHwA", "invalid_cursor")] // "0|\0": an id no trade has, that PostgreSQL could not even compare

@@ -111,22 +111,32 @@ public static class HistoryEndpoints
         var agent = http.VisibleAgent();
         var history = cluster.GetGrain<ITradeHistoryGrain>(0);
         var report = await history.PerformanceAsync(agent.Profile.Organization, agent.Id, range.From, range.To);
+        // The days are inclusive, and `to` is not: its own day counts only if the range reaches into it.
         var subscribers = await history.SubscribersAsync(agent.Profile.Organization, agent.Id,
-            range.From is { } since ? DateOnly.FromDateTime(since.UtcDateTime) : null, range.To is { } until ? DateOnly.FromDateTime(until.UtcDateTime) : null);
+            range.From is { } since ? DateOnly.FromDateTime(since.UtcDateTime) : null,
+            range.To is { } until ? DateOnly.FromDateTime(until.UtcTicks == 0 ? DateTime.MinValue : until.UtcDateTime.AddTicks(-1)) : null);
         return TypedResults.Ok(new AgentPerformanceView(agent.Id, range.From, range.To, agent.Profile.SubscriberCount, report, subscribers));
     }
+
+    /// <summary>
+    /// ISO 8601 only (a date, or a date and time with an optional offset; no offset is UTC). A culture's own forms, such as
+    /// 03/04/2026, are refused: read one way they are March, another April.
+    /// </summary>
+    private static readonly string[] IsoTimes =
+        ["yyyy-MM-dd", "yyyy-MM-dd'T'HH:mm", "yyyy-MM-dd'T'HH:mmK", "yyyy-MM-dd'T'HH:mm:ss", "yyyy-MM-dd'T'HH:mm:ssK",
+         "yyyy-MM-dd'T'HH:mm:ss.FFFFFFF", "yyyy-MM-dd'T'HH:mm:ss.FFFFFFFK"];
 
     private static (DateTimeOffset? From, DateTimeOffset? To)? Range(string? from, string? to)
     {
         DateTimeOffset? start = null, end = null;
         if (from is not null)
         {
-            if (!DateTimeOffset.TryParse(from, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed)) return null;
+            if (!DateTimeOffset.TryParseExact(from, IsoTimes, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed)) return null;
             start = parsed;
         }
         if (to is not null)
         {
-            if (!DateTimeOffset.TryParse(to, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed)) return null;
+            if (!DateTimeOffset.TryParseExact(to, IsoTimes, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed)) return null;
             end = parsed;
         }
         return start is not null && end is not null && start >= end ? null : (start, end);

@@ -30,6 +30,13 @@ public sealed class SubscriberState
     public Dictionary<Guid, int> Subscriptions { get; set; } = [];
     public HashSet<string> OpenPositions { get; set; } = [];
 
+    /// <summary>
+    /// The lifecycle (position id) each open position key holds. Every lifecycle of an agent, account and symbol shares the
+    /// key, so a close settling late (re-sent, or queued behind the next open) must not drop the key of the one opened since.
+    /// Keys stored before this map existed have no entry, and any closing settlement drops them, as before.
+    /// </summary>
+    public Dictionary<string, string> OpenPositionIds { get; set; } = [];
+
     /// <summary>Batch steps by batch id: a replayed step answers the stored outcome.</summary>
     public HandledCommands<BatchStepOutcome> Steps { get; set; } = new();
 
@@ -195,6 +202,7 @@ public sealed class SubscriberGrain(
         S.LockedUsdc += position.MarginUsdc;
         S.FeesPaidUsdc += fees;
         S.OpenPositions.Add(positionKey);
+        S.OpenPositionIds[positionKey] = position.PositionId;
         return await RecordAsync(stepKey, new BatchStepOutcome(Key.Address, true, position.PositionId, position.Status == PositionStatus.Pending,
             position.MarginUsdc, position.Fees, position.OpenTransaction, null));
     }
@@ -209,7 +217,11 @@ public sealed class SubscriberGrain(
             S.FreeUsdc += settlement.PayoutUsdc + refunded;
             S.FeesPaidUsdc -= refunded;
             S.RealizedPnlUsdc += settlement.RealizedPnlUsdc;
-            if (settlement.Closed) S.OpenPositions.Remove(settlement.PositionKey);
+            if (settlement.Closed && (!S.OpenPositionIds.TryGetValue(settlement.PositionKey, out var live) || live == settlement.PositionId))
+            {
+                S.OpenPositions.Remove(settlement.PositionKey);
+                S.OpenPositionIds.Remove(settlement.PositionKey);
+            }
             S.Settlements.Remember(settlement.SettlementId, done = ledgerRefunds.Count == 0, RememberedSettlements);
             var (agentId, _, symbol) = GrainKeys.ParsePosition(settlement.PositionKey);
             Events.Add(EventDrafts.Create(Key.Organization, $"settle:{settlement.SettlementId}", EventTypes.PositionSettled, agentId, Key.Address, symbol,

@@ -168,7 +168,7 @@ public sealed class BatchGrain(
         if (S.Open is not null || S.Close is not null)
         {
             if (S.Requested != request) return Conflict();
-            if (S.Status == BatchStatus.Running) await RunAsync();
+            if (S.Status == BatchStatus.Running) await RunAsync(byClientRetry: true);
             return Result<BatchResult>.Ok(Result());
         }
 
@@ -205,7 +205,7 @@ public sealed class BatchGrain(
         if (S.Open is not null || S.Close is not null)
         {
             if (S.Close != request) return Conflict();
-            if (S.Status == BatchStatus.Running) await RunAsync();
+            if (S.Status == BatchStatus.Running) await RunAsync(byClientRetry: true);
             return Result<BatchResult>.Ok(Result());
         }
         var opened = await GrainFactory.GetGrain<IBatchGrain>(request.OpenBatchId).GetAsync();
@@ -321,8 +321,12 @@ public sealed class BatchGrain(
     private async Task<IReadOnlyList<string>> AccountsAsync() =>
         S.Kind == BatchKind.Open ? await SubscribersAsync(S.Open!.AgentId) : await OpenedAccountsAsync(S.Close!.OpenBatchId);
 
-    /// <summary>Runs the steps not concluded yet; <paramref name="known"/> is the subscribers <see cref="StartAsync"/> read, on the first run only.</summary>
-    private async Task RunAsync(IReadOnlyList<string>? known = null)
+    /// <summary>
+    /// Runs the steps not concluded yet; <paramref name="known"/> is the subscribers <see cref="StartAsync"/> read, on the first
+    /// run only. A run a client's retry asks for does not count as a resume: a client re-sending its request while a silo is
+    /// down would otherwise spend the resumes, and subscribers the reminder would still have reached would be given up on.
+    /// </summary>
+    private async Task RunAsync(IReadOnlyList<string>? known = null, bool byClientRetry = false)
     {
         var watch = Stopwatch.StartNew();
         var accounts = known ?? await AccountsAsync();
@@ -338,7 +342,7 @@ public sealed class BatchGrain(
 
         // A step that kept failing for a reason that will not heal by waiting (a bug, not an unreachable silo) is given
         // up on now; unreachable ones wait for the reminder, a bounded number of times, and are then given up on too.
-        var givenUp = unreachable.Count > 0 && ++S.Resumes < MaxResumes ? pending.Except(unreachable).ToList() : pending;
+        var givenUp = unreachable.Count > 0 && (byClientRetry || ++S.Resumes < MaxResumes) ? pending.Except(unreachable).ToList() : pending;
         var unknown = await ConcludeAsync(givenUp, step);
         if (unknown > 0 || givenUp.Count < pending.Count)
         {

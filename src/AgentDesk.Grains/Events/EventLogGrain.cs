@@ -55,9 +55,16 @@ public sealed class EventLogGrain(IEventStore store, IHistoryStore history, IOpt
     public async Task AppendAsync(IReadOnlyList<EventDraft> drafts)
     {
         // A draft older than the retention window (re-sent by a grain that slept that long) would enter the log as new
-        // after its first copy was pruned: it is dropped instead.
+        // after its first copy was pruned: it is dropped instead. A trade it reports still goes into the history, which
+        // keeps trades for good and stores each once: its first copy may never have got there (history writes failing for
+        // longer than the window).
         var cutoff = clock.GetUtcNow() - options.Value.Retention;
-        var fresh = drafts.Where(d => d.At >= cutoff && d.Organization == Organization).ToList();
+        var fresh = new List<EventDraft>(drafts.Count);
+        List<EventDraft>? stale = null;
+        foreach (var draft in drafts.Where(d => d.Organization == Organization))
+            if (draft.At >= cutoff) fresh.Add(draft);
+            else (stale ??= []).Add(draft);
+        if (stale is not null && TradeProjection.From(stale.Select(d => EventRecord.From(0, d))) is { Count: > 0 } trades) await history.AppendAsync(trades);
         if (fresh.Count == 0) return;
         _queue.AddRange(fresh);
         var flushed = _flushed.Task;

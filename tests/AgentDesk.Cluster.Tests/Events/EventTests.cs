@@ -1,5 +1,6 @@
 using AgentDesk.Contracts.Common;
 using AgentDesk.Contracts.Events;
+using AgentDesk.Contracts.History;
 using AgentDesk.Domain.Common;
 using AgentDesk.Domain.Events;
 using AgentDesk.Domain.Exits;
@@ -242,6 +243,21 @@ public sealed class EventTests(ClusterFixture fixture)
             new EventDraft(organization, "new", EventTypes.AgentPaused, null, null, null, DateTimeOffset.UtcNow, "{}"),
         ]);
         Assert.Equal(["new"], (await EventLogReader.AllAsync(fixture.Client, organization)).Select(e => e.SourceKey));
+    }
+
+    [Fact]
+    public async Task A_trade_reported_by_a_draft_older_than_the_retention_window_still_reaches_the_history()
+    {
+        // A cancelled order whose event (and so its history row) could not be stored for longer than the window.
+        var organization = TestData.NewOrganization("OldTrade");
+        var positionId = Guid.NewGuid().ToString();
+        var old = new EventDraft(organization, $"cancel:{positionId}", EventTypes.PositionCancelled, Guid.NewGuid(), TestData.NewAddress(), "SOL",
+            DateTimeOffset.UtcNow.AddDays(-8), EventJson.Data(new CancelEventData(positionId, "batch_close", "LONG", 90m, 10m, Guid.NewGuid())));
+        await fixture.Client.GetGrain<IEventLogGrain>(GrainKeys.EventLog(organization)).AppendAsync([old]);
+
+        Assert.Empty(await EventLogReader.AllAsync(fixture.Client, organization)); // not an event any more
+        var trade = await fixture.Client.GetGrain<ITradeHistoryGrain>(0).GetAsync(organization, $"cancel-{positionId}");
+        Assert.Equal((positionId, 90m), (trade!.PositionId, trade.OpenPrice));
     }
 
     [Fact]

@@ -287,6 +287,28 @@ public sealed class RedeliveryTests(FaultyClusterFixture fixture)
     }
 
     [Fact]
+    public async Task A_client_re_sending_its_batch_while_a_subscriber_is_unreachable_never_uses_up_the_batch_s_resumes()
+    {
+        var agent = await _world.AgentAsync();
+        var accounts = new[] { await _world.AccountAsync(100m, agent), await _world.AccountAsync(100m, agent) };
+        var unreachable = FaultPlan.For(_world.Organization, accounts[0]);
+        unreachable.TransientStepFailures = 3 * (1 + AgentDesk.Grains.Batches.BatchGrain.MaxResumes); // every attempt of the first run and of each retry below
+        await _world.PriceAsync(100m);
+
+        var id = Guid.NewGuid();
+        var request = new BatchOpenRequest(agent, _world.Symbol, Side.Long, 50, 2, 0, 0, 0, 0);
+        Assert.Equal(BatchStatus.Running, (await fixture.Client.GetGrain<IBatchGrain>(id).OpenAsync(request)).Value!.Status);
+        // As many re-sends as the batch has resumes: each runs the unreachable step again, and none gives it up.
+        for (var retry = 0; retry < AgentDesk.Grains.Batches.BatchGrain.MaxResumes; retry++)
+            Assert.Equal(BatchStatus.Running, (await fixture.Client.GetGrain<IBatchGrain>(id).OpenAsync(request)).Value!.Status);
+
+        var done = await Eventually.WaitForAsync(() => fixture.Client.GetGrain<IBatchGrain>(id).GetAsync(), b => b!.Status == BatchStatus.Completed,
+            Patience, "the reminder to resume the batch");
+        Assert.Equal(2, done!.Successful);
+        Assert.True(done.Results.All(r => r.Success));
+    }
+
+    [Fact]
     public async Task A_batch_with_an_unreachable_subscriber_completes_by_its_reminder_without_a_client_retry_and_credits_fees_once()
     {
         var fee = new AgentFee("owner_flat", 0.1m, TestData.NewAddress(), FeeType.Flat);
