@@ -249,34 +249,17 @@ public sealed class SubscriberGrain(
     public Task<int?> GetSubscriptionPageAsync(Guid agentId) =>
         Task.FromResult(S.Subscriptions.TryGetValue(agentId, out var page) ? page : (int?)null);
 
-    // Both keep memory as stored when the write fails: a retry must find the subscription as it is.
     public async Task AddSubscriptionAsync(Guid agentId, int page)
     {
         if (S.Subscriptions.TryGetValue(agentId, out var existing) && existing == page) return;
         S.Subscriptions[agentId] = page;
-        try
-        {
-            await state.WriteStateAsync();
-        }
-        catch
-        {
-            S.Subscriptions.Remove(agentId);
-            throw;
-        }
+        await state.WriteStateAsync();
     }
 
     public async Task<int?> RemoveSubscriptionAsync(Guid agentId)
     {
         if (!S.Subscriptions.Remove(agentId, out var page)) return null;
-        try
-        {
-            await state.WriteStateAsync();
-        }
-        catch
-        {
-            S.Subscriptions[agentId] = page;
-            throw;
-        }
+        await state.WriteStateAsync();
         return page;
     }
 

@@ -244,16 +244,19 @@ public sealed class AgentGrain(
         if (await subscriber.GetSubscriptionPageAsync(AgentId) is { } existing)
         {
             await Page(existing).AddAsync(account);
+            await CountPageAsync(existing);
             return Result<SubscriptionView>.Ok(new SubscriptionView(AgentId, account, true, S.PageSizes.Sum()));
         }
 
+        // The slot is taken before the account hears of it, so a page never overfills; the count is set from the page at
+        // the end, so a slot an attempt took before failing is not counted for good.
         var page = S.PageSizes.Count > 0 && S.PageSizes[^1] < ISubscriberPageGrain.Capacity ? S.PageSizes.Count - 1 : S.PageSizes.Count;
         if (page == S.PageSizes.Count) S.PageSizes.Add(0);
         S.PageSizes[page]++;
         await state.WriteStateAsync();
         await subscriber.AddSubscriptionAsync(AgentId, page);
         await Page(page).AddAsync(account);
-        await RecordSubscribersAsync();
+        await CountPageAsync(page);
         return Result<SubscriptionView>.Ok(new SubscriptionView(AgentId, account, true, S.PageSizes.Sum()));
     }
 
@@ -269,14 +272,24 @@ public sealed class AgentGrain(
         await Page(number).RemoveAsync(account);
         if (await subscriber.RemoveSubscriptionAsync(AgentId) is null)
             return Result<SubscriptionView>.Fail(Errors.NotSubscribed, $"Account {account} does not follow agent {AgentId}.");
-        if (number < S.PageSizes.Count && S.PageSizes[number] > 0)
-        {
-            // Freed slots are not reused: pages only fill at the end, which keeps assignment a single counter.
-            S.PageSizes[number]--;
-            await state.WriteStateAsync();
-            await RecordSubscribersAsync();
-        }
+        // Freed slots are reused only on the last page: pages fill at the end, which keeps assignment a single counter.
+        if (number < S.PageSizes.Count) await CountPageAsync(number);
         return Result<SubscriptionView>.Ok(new SubscriptionView(AgentId, account, false, S.PageSizes.Sum()));
+    }
+
+    /// <summary>
+    /// Sets a page's count from the accounts it lists, and records the day's subscriber count. Counting rather than adding
+    /// one makes a retry after a failure part-way (a slot taken, the account never listed) count what is there, once.
+    /// </summary>
+    private async Task CountPageAsync(int page)
+    {
+        var listed = (await Page(page).GetAccountsAsync()).Count;
+        if (S.PageSizes[page] != listed)
+        {
+            S.PageSizes[page] = listed;
+            await state.WriteStateAsync();
+        }
+        await RecordSubscribersAsync();
     }
 
     /// <summary>Today's subscriber count in the history read model, for the agent's track record (docs/history.md).</summary>

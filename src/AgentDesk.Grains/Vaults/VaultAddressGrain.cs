@@ -20,15 +20,7 @@ public sealed class VaultAddressGrain(
         // positions the first one opened.
         if (state.State.VaultId is { } holder) return holder;
         state.State.VaultId = vaultId;
-        try
-        {
-            await state.WriteStateAsync();
-        }
-        catch
-        {
-            state.State.VaultId = null;
-            throw;
-        }
+        await state.WriteStateAsync();
         return vaultId;
     }
 }

@@ -107,7 +107,7 @@ public sealed class WebhookGrain(
         // The reminder before the write: a stored webhook always has one to wake it after a restart (registered after, a
         // failed registration left a webhook that a retry reported as created and that never delivered).
         await this.RegisterOrUpdateReminder(DeliveryReminder, retries.Value.Reminder, retries.Value.Reminder);
-        await WriteOrForgetAsync();
+        await state.WriteStateAsync();
         _lastWrite = clock.GetUtcNow();
         StartTimer();
         return Result<WebhookView>.Ok(View());
@@ -123,7 +123,7 @@ public sealed class WebhookGrain(
         _timer = null;
         S.Deleted = true;
         S.Secret = "";
-        await WriteOrForgetAsync();
+        await state.WriteStateAsync();
         if (await this.GetReminder(DeliveryReminder) is { } reminder) await this.UnregisterReminder(reminder);
         return Result<WebhookView>.Ok(view);
     }
@@ -232,27 +232,6 @@ public sealed class WebhookGrain(
         S.DeliveryLog.Add(new DeliveryAttempt(e.Id, e.Type, attempt, at, outcome, response.StatusCode, response.Error, Math.Round(response.Duration.TotalMilliseconds, 1)));
         if (S.DeliveryLog.Count > KeptAttempts) S.DeliveryLog.RemoveRange(0, S.DeliveryLog.Count - KeptAttempts);
         _dirty = true;
-    }
-
-    /// <summary>
-    /// Stores a registration or a deletion. If the write fails, this activation holds a change storage does not: it is
-    /// dropped, so the client's retry meets the webhook as stored (not "created" when nothing was, nor "not found" while
-    /// the stored webhook still delivers).
-    /// </summary>
-    private async Task WriteOrForgetAsync()
-    {
-        try
-        {
-            await state.WriteStateAsync();
-        }
-        catch
-        {
-            _timer?.Dispose();
-            _timer = null;
-            _dirty = false;
-            DeactivateOnIdle();
-            throw;
-        }
     }
 
     private async Task CheckpointAsync()

@@ -79,6 +79,13 @@ public sealed class AccountFaults
     /// </summary>
     public int VenueCloseAnswersToLose { set => Volatile.Write(ref _venueCloseAnswersToLose, value); }
 
+    private int _subscriptionAddsToFail;
+
+    /// <summary>Subscriptions the account fails to record, unreached, before one gets through (a follow that broke off part-way).</summary>
+    public int SubscriptionAddsToFail { set => Volatile.Write(ref _subscriptionAddsToFail, value); }
+
+    internal bool FailSubscriptionAdd() => Interlocked.Decrement(ref _subscriptionAddsToFail) >= 0;
+
     /// <summary>While set, every call of the position's close fails like a bug before reaching it, so a batch gives up on the step.</summary>
     public bool FailPositionCloses { get => _failPositionCloses; set => _failPositionCloses = value; }
 
@@ -240,6 +247,10 @@ public sealed class FaultFilter(IGrainFactory grains) : IIncomingGrainCallFilter
                 }
                 await context.Invoke();
                 if (faults.LoseStepAnswer()) throw new InvalidOperationException("Injected: the step was done, and its answer was lost.");
+                return;
+            case nameof(ISubscriberGrain.AddSubscriptionAsync):
+                if (faults.FailSubscriptionAdd()) throw new TimeoutException("Injected: the account's silo did not answer.");
+                await context.Invoke();
                 return;
             default:
                 await context.Invoke();

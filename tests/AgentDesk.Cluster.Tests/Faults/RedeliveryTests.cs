@@ -287,6 +287,28 @@ public sealed class RedeliveryTests(FaultyClusterFixture fixture)
     }
 
     [Fact]
+    public async Task A_follow_retried_after_it_broke_off_counts_the_subscriber_once_and_records_the_day()
+    {
+        var agent = await _world.AgentAsync();
+        var account = await _world.AccountAsync(100m);
+        FaultPlan.For(_world.Organization, account).SubscriptionAddsToFail = 1;
+
+        // The agent took a slot, then the account did not answer: the client sees a failure and follows again.
+        await Assert.ThrowsAnyAsync<Exception>(() => _world.Agent(agent).SubscribeAsync(account));
+        Assert.True((await _world.Agent(agent).SubscribeAsync(account)).IsSuccess);
+        Assert.True((await _world.Agent(agent).SubscribeAsync(account)).IsSuccess); // and once more: the same follow
+
+        Assert.Equal(1, (await _world.Agent(agent).GetProfileAsync())!.SubscriberCount);
+        Assert.Equal([account], await SubscriberPages.ReadAllAsync(fixture.Client, agent));
+        var days = await fixture.Client.GetGrain<Contracts.History.ITradeHistoryGrain>(0).SubscribersAsync(_world.Organization, agent, null, null);
+        Assert.Equal(1, Assert.Single(days).Subscribers);
+
+        Assert.True((await _world.Agent(agent).UnsubscribeAsync(account)).IsSuccess);
+        Assert.Equal(0, (await _world.Agent(agent).GetProfileAsync())!.SubscriberCount);
+        Assert.Equal(0, Assert.Single(await fixture.Client.GetGrain<Contracts.History.ITradeHistoryGrain>(0).SubscribersAsync(_world.Organization, agent, null, null)).Subscribers);
+    }
+
+    [Fact]
     public async Task A_client_re_sending_its_batch_while_a_subscriber_is_unreachable_never_uses_up_the_batch_s_resumes()
     {
         var agent = await _world.AgentAsync();
