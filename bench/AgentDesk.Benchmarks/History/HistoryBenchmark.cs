@@ -62,7 +62,11 @@ public static class HistoryBenchmark
         await Timed($"history.deep_page_ms_{Label(rows)}_rows", () => store.QueryAsync("Bench", new HistoryQuery(AgentId: agent, After: deep.Next)));
         await Timed($"history.wallet_page_ms_{Label(rows)}_rows", () => store.QueryAsync("Bench", new HistoryQuery(AgentId: agent, WalletAddress: wallet)));
         await Timed($"history.performance_one_day_ms_{Label(rows)}_rows", async () =>
-            AgentPerformance.Compute(await store.ForAgentAsync("Bench", agent, day, day.AddDays(1))));
+        {
+            var record = new PerformanceRecord();
+            await foreach (var trade in store.ForAgentAsync("Bench", agent, day, day.AddDays(1))) record.Add(trade);
+            return record.Report();
+        });
     }
 
     private static HistoricalSwap Trade(int i, Guid agent, DateTimeOffset closed) => new(

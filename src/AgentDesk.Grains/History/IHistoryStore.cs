@@ -17,8 +17,11 @@ public interface IHistoryStore
 
     Task<HistoricalSwap?> GetAsync(string organization, string id);
 
-    /// <summary>Every trade of the agent closed in [since, until), oldest first.</summary>
-    Task<IReadOnlyList<HistoricalSwap>> ForAgentAsync(string organization, Guid agentId, DateTimeOffset? since, DateTimeOffset? until);
+    /// <summary>
+    /// Every trade of the agent closed in [since, until), in close order (time, then id in ordinal order), read as it is
+    /// consumed: a year of a large agent is tens of millions of rows.
+    /// </summary>
+    IAsyncEnumerable<HistoricalSwap> ForAgentAsync(string organization, Guid agentId, DateTimeOffset? since, DateTimeOffset? until);
 
     /// <summary>Records the agent's subscriber count for a day (a later record of the same day replaces it).</summary>
     Task RecordSubscribersAsync(string organization, Guid agentId, DateOnly day, int subscribers);
@@ -74,13 +77,13 @@ public sealed class MemoryHistoryStore : IHistoryStore
         lock (_trades) return Task.FromResult(_trades.GetValueOrDefault((organization, id)));
     }
 
-    public Task<IReadOnlyList<HistoricalSwap>> ForAgentAsync(string organization, Guid agentId, DateTimeOffset? since, DateTimeOffset? until)
+    public IAsyncEnumerable<HistoricalSwap> ForAgentAsync(string organization, Guid agentId, DateTimeOffset? since, DateTimeOffset? until)
     {
         var query = new HistoryQuery(AgentId: agentId, From: since, To: until);
         lock (_trades)
         {
-            return Task.FromResult<IReadOnlyList<HistoricalSwap>>(_trades.Values.Where(t => t.Organization == organization && query.Matches(t))
-                .OrderBy(t => t.ClosedAt).ThenBy(t => t.Id, StringComparer.Ordinal).ToList());
+            return _trades.Values.Where(t => t.Organization == organization && query.Matches(t))
+                .OrderBy(t => t.ClosedAt).ThenBy(t => t.Id, StringComparer.Ordinal).ToList().ToAsyncEnumerable();
         }
     }
 }

@@ -12,8 +12,13 @@ public sealed class TradeHistoryGrain(IHistoryStore store) : Grain, ITradeHistor
 
     public Task<HistoricalSwap?> GetAsync(string organization, string historicalSwapId) => store.GetAsync(organization, historicalSwapId);
 
-    public async Task<PerformanceReport> PerformanceAsync(string organization, Guid agentId, DateTimeOffset? since, DateTimeOffset? until) =>
-        AgentPerformance.Compute(await store.ForAgentAsync(organization, agentId, since, until));
+    public async Task<PerformanceReport> PerformanceAsync(string organization, Guid agentId, DateTimeOffset? since, DateTimeOffset? until)
+    {
+        // Rows are added as they are read, never held together.
+        var record = new PerformanceRecord();
+        await foreach (var trade in store.ForAgentAsync(organization, agentId, since, until)) record.Add(trade);
+        return record.Report();
+    }
 
     public Task<IReadOnlyList<DailySubscribers>> SubscribersAsync(string organization, Guid agentId, DateOnly? since, DateOnly? until) =>
         store.SubscribersAsync(organization, agentId, since, until);

@@ -54,13 +54,15 @@ public sealed class PostgresHistoryStore(NpgsqlDataSource database, IOptions<Clu
         return (await ReadAsync(command)).FirstOrDefault();
     }
 
-    public async Task<IReadOnlyList<HistoricalSwap>> ForAgentAsync(string organization, Guid agentId, DateTimeOffset? since, DateTimeOffset? until)
+    public async IAsyncEnumerable<HistoricalSwap> ForAgentAsync(string organization, Guid agentId, DateTimeOffset? since, DateTimeOffset? until)
     {
         var query = new HistoryQuery(AgentId: agentId, From: since, To: until);
+        // Ids in ordinal order, as the record compares them ("C": byte order, whatever the database's collation).
         await using var command = database.CreateCommand(
-            $"SELECT data FROM agentdesk_trades WHERE service_id = @service AND organization = @organization{HistoryRows.Where(query, '@')} ORDER BY closed_at, id");
+            $"SELECT data FROM agentdesk_trades WHERE service_id = @service AND organization = @organization{HistoryRows.Where(query, '@')} ORDER BY closed_at, id COLLATE \"C\"");
         Bind(command, organization, query);
-        return await ReadAsync(command);
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync()) yield return HistoryRows.Read(reader.GetString(0));
     }
 
     public async Task RecordSubscribersAsync(string organization, Guid agentId, DateOnly day, int subscribers)

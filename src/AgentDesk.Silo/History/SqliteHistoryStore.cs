@@ -69,14 +69,16 @@ public sealed class SqliteHistoryStore(SqliteConnectionSource connections, IOpti
         return (await ReadAsync(command)).FirstOrDefault();
     }
 
-    public async Task<IReadOnlyList<HistoricalSwap>> ForAgentAsync(string organization, Guid agentId, DateTimeOffset? since, DateTimeOffset? until)
+    public async IAsyncEnumerable<HistoricalSwap> ForAgentAsync(string organization, Guid agentId, DateTimeOffset? since, DateTimeOffset? until)
     {
         var query = new HistoryQuery(AgentId: agentId, From: since, To: until);
         await using var connection = await connections.OpenAsync();
         await using var command = connection.CreateCommand();
+        // SQLite compares text in byte order (BINARY), as the record does.
         command.CommandText = $"SELECT data FROM agentdesk_trades WHERE service_id = $service AND organization = $organization{HistoryRows.Where(query, '$')} ORDER BY closed_at, id";
         Bind(command, organization, query);
-        return await ReadAsync(command);
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync()) yield return HistoryRows.Read(reader.GetString(0));
     }
 
     public async Task RecordSubscribersAsync(string organization, Guid agentId, DateOnly day, int subscribers)

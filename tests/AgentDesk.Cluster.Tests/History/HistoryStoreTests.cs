@@ -81,8 +81,8 @@ public abstract class HistoryStoreContract
         Assert.Equal(["e"], (await store.QueryAsync("Org2", new HistoryQuery())).Trades.Select(t => t.Id));
         Assert.Equal(["z"], (await neighbour.QueryAsync("Org", new HistoryQuery())).Trades.Select(t => t.Id));
 
-        Assert.Equal(["a", "c", "d"], (await store.ForAgentAsync("Org", AgentA, null, null)).Select(t => t.Id));
-        Assert.Equal(["c"], (await store.ForAgentAsync("Org", AgentA, T0.AddMinutes(2), T0.AddMinutes(4))).Select(t => t.Id));
+        Assert.Equal(["a", "c", "d"], (await store.ForAgentAsync("Org", AgentA, null, null).ToListAsync()).Select(t => t.Id));
+        Assert.Equal(["c"], (await store.ForAgentAsync("Org", AgentA, T0.AddMinutes(2), T0.AddMinutes(4)).ToListAsync()).Select(t => t.Id));
     }
 
     [Fact]

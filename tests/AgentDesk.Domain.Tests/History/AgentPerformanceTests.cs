@@ -73,4 +73,28 @@ public sealed class AgentPerformanceTests
         Assert.Equal(0.666666m, report.AverageRealizedPnlUsd);
         Assert.Equal(66.6666m, report.WinRatePercent);
     }
+
+    [Fact]
+    public void A_record_built_while_rows_stream_in_close_order_equals_the_report_of_the_whole_list_and_refuses_rows_out_of_order()
+    {
+        HistoricalSwap[] trades =
+        [
+            Trade("a", "SOL", "0xa", 5m, Day1, Day1.AddHours(1)), Trade("b", "ETH", "0xb", -7m, Day1, Day1.AddHours(2)),
+            Trade("c", "SOL", "0xA", 1m, Day1, Day2.AddHours(1)), Trade("d", "SOL", "0xc", -2m, Day1, Day2.AddHours(1)),
+        ];
+        var record = new PerformanceRecord();
+        foreach (var trade in trades) record.Add(trade);
+        var streamed = record.Report();
+        var whole = AgentPerformance.Compute(trades.Reverse());
+
+        Assert.Equal(whole with { BySymbol = [], ByDay = [] }, streamed with { BySymbol = [], ByDay = [] });
+        Assert.Equal(whole.BySymbol, streamed.BySymbol);
+        Assert.Equal(whole.ByDay, streamed.ByDay);
+        Assert.Equal([new DailyPerformance(DateOnly.FromDateTime(Day1.UtcDateTime), 2, -2m, 2), new DailyPerformance(DateOnly.FromDateTime(Day2.UtcDateTime), 2, -1m, 2)],
+            streamed.ByDay);
+        Assert.Equal(8m, streamed.MaxDrawdownUsd); // from +5 down to -3
+
+        Assert.Throws<ArgumentException>(() => record.Add(Trade("e", "SOL", "0xa", 1m, Day1, Day1.AddHours(3))));
+        Assert.Throws<ArgumentException>(() => record.Add(Trade("c0", "SOL", "0xa", 1m, Day1, Day2.AddHours(1)))); // same time, smaller id
+    }
 }
