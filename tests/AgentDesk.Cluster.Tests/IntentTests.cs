@@ -147,6 +147,22 @@ public sealed class IntentTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task An_account_at_the_agents_vault_address_never_follows_the_agent_whichever_comes_first()
+    {
+        // The vault's positions and a subscriber's are named by agent, address and symbol: they would be one position.
+        var agent = await AgentAsync();
+        await _world.Account(agent.VaultAddress).CreateAsync();
+        Assert.Equal(Errors.AccountIsVault, (await _world.Agent(agent.Id).SubscribeAsync(agent.VaultAddress)).Problem!.Code);
+
+        var other = await _world.AgentAsync();
+        var follower = await _world.AccountAsync(0m, other);
+        var vaultId = "v-" + Guid.NewGuid().ToString("N")[..8];
+        Assert.True((await _world.Vault(vaultId).CreateAsync(follower, "At the follower", _world.Organization, 100m)).IsSuccess);
+        Assert.Equal(Errors.AccountIsVault, (await _world.Agent(other).BindVaultAsync(vaultId, 10m)).Problem!.Code);
+        Assert.Null((await _world.Agent(other).GetProfileAsync())!.VaultId);
+    }
+
+    [Fact]
     public async Task A_venue_refusal_after_admission_spends_the_nonce_but_deploys_nothing()
     {
         var agent = await AgentAsync();

@@ -68,6 +68,12 @@ public sealed class AlphaGridStoryTests(GatewayFixture gateway)
         var retried = await _http.PostAsync($"/agents/{agentId}/trade-intents", open).OkAsync();
         Assert.Equal(positionId, retried["positionId"]!.GetValue<string>());
         Assert.Equal(opened["transactionHash"]!.GetValue<string>(), retried["transactionHash"]!.GetValue<string>());
+        // the same signature spelt otherwise (upper-case hex, v as 0 or 1) is the same signed intent: the first answer again
+        var signature = open["signature"]!.GetValue<string>();
+        var respelt = (JsonObject)open.DeepClone();
+        respelt["signature"] = "0x" + signature[2..^2].ToUpperInvariant()
+            + (Convert.ToByte(signature[^2..], 16) - 27).ToString("x2", System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Equal(positionId, (await _http.PostAsync($"/agents/{agentId}/trade-intents", respelt).OkAsync())["positionId"]!.GetValue<string>());
         // another intent signed with the spent nonce is a replay
         var otherFields = new JsonObject
         {

@@ -152,6 +152,12 @@ public static class Money
             return new Rejection(Errors.InvalidAmount, $"{field} is at most {MaxAmountLength} characters.");
         if (!decimal.TryParse(text, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var value))
             return new Rejection(Errors.InvalidAmount, $"{field} must be a non-negative decimal string such as \"100\" or \"0.5\".");
+        // A decimal holds 28 to 29 significant digits and rounds the rest away as it parses: an amount it cannot hold is
+        // refused, never taken as a neighbouring one.
+        var point = text.IndexOf('.', StringComparison.Ordinal);
+        var writtenDecimals = point < 0 ? 0 : text.AsSpan(point + 1).TrimEnd('0').Length;
+        if (SignificantScale(value) != writtenDecimals)
+            return new Rejection(Errors.InvalidAmount, $"{field} has more significant digits than an amount can hold.");
         return value;
     }
 }

@@ -19,9 +19,16 @@ public sealed record IntentLedger(long Nonce, decimal DeployedUsdc, DailyCounter
         ? new(Nonce + 1, DeployedUsdc + request.UsdcAmount, Counters.AddTurnover(now, request.UsdcAmount))
         : this with { Nonce = Nonce + 1 };
 
-    /// <summary>The venue refused an accepted open or add: the nonce stays spent, but nothing was deployed.</summary>
-    public IntentLedger Refund(IntentRequest request, DateTimeOffset now) => request.SpendsAllocation
-        ? this with { DeployedUsdc = Math.Max(0m, DeployedUsdc - request.UsdcAmount), Counters = Counters.AddTurnover(now, -request.UsdcAmount) }
+    /// <summary>
+    /// The venue refused an accepted open or add: the nonce stays spent, but nothing was deployed. The turnover comes back
+    /// only to the day that counted it (<paramref name="admittedAt"/>'s): a refusal after midnight leaves the new day as it is.
+    /// </summary>
+    public IntentLedger Refund(IntentRequest request, DateTimeOffset admittedAt) => request.SpendsAllocation
+        ? this with
+        {
+            DeployedUsdc = Math.Max(0m, DeployedUsdc - request.UsdcAmount),
+            Counters = Counters.Day == DailyCounters.UtcDay(admittedAt) ? Counters with { TurnoverUsdc = Counters.TurnoverUsdc - request.UsdcAmount } : Counters,
+        }
         : this;
 
     /// <summary>A vault position released margin and realised P/L: the allocation frees up and losses count for the day.</summary>

@@ -43,4 +43,6 @@ public sealed record VaultToken(string Symbol, string Address, int Decimals);
 /// was signed (<see cref="IntentStructs"/>) and relays it with the signature, so the chain verifies it again.
 /// </summary>
 /// <param name="Signer">The agent's registered signer when the intent was admitted: the key the chain must know for this agent.</param>
-public sealed record IntentAuthorization(Guid AgentId, IntentRequest Request, string VaultAddress, VaultToken Token, string? Signer = null);
+/// <param name="AdmittedAt">When it was admitted: the day whose turnover it counts against (absent in authorizations stored before).</param>
+public sealed record IntentAuthorization(Guid AgentId, IntentRequest Request, string VaultAddress, VaultToken Token, string? Signer = null,
+    DateTimeOffset? AdmittedAt = null);

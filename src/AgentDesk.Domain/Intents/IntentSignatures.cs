@@ -8,6 +8,22 @@ using NethereumDomain = Nethereum.ABI.EIP712.Domain;
 namespace AgentDesk.Domain.Intents;
 
 /// <summary>
+/// The one spelling of a 65-byte signature: lower-case hex with v as 27 or 28 (the form a contract's ecrecover takes).
+/// Signatures are compared as text (a retry is the same signed intent, a refusal is recorded once), so two spellings of one
+/// signature must not count as two.
+/// </summary>
+public static class CanonicalSignature
+{
+    /// <summary>The canonical spelling; anything that is not 65 bytes of 0x hex is returned as it is, for the checks to refuse.</summary>
+    public static string Of(string signature)
+    {
+        if (!Hex.TryDecode(signature, 65, out var bytes)) return signature;
+        if (bytes[64] is 0 or 1) bytes[64] += 27;
+        return Hex.Encode(bytes);
+    }
+}
+
+/// <summary>
 /// Signing and verification with Nethereum's EIP-712 implementation: the reference the fast path is
 /// checked against, and the signer tests and tools use.
 /// </summary>

@@ -10,8 +10,11 @@ public sealed record DailyCounters(DateOnly Day, decimal TurnoverUsdc, decimal R
 
     public static DateOnly UtcDay(DateTimeOffset now) => DateOnly.FromDateTime(now.UtcDateTime);
 
-    /// <summary>These counters if they are today's, otherwise a fresh day's.</summary>
-    public DailyCounters ForDay(DateTimeOffset now) => UtcDay(now) == Day ? this : Start(now);
+    /// <summary>
+    /// These counters if they are today's, otherwise a fresh day's. A clock that reads a day these counters have left (a
+    /// silo a second behind another, around midnight) keeps them: only a later day starts afresh.
+    /// </summary>
+    public DailyCounters ForDay(DateTimeOffset now) => UtcDay(now) <= Day ? this : Start(now);
 
     public DailyCounters AddTurnover(DateTimeOffset now, decimal usdc)
     {

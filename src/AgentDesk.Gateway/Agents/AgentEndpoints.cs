@@ -45,7 +45,7 @@ public static class AgentEndpoints
         operators.MapGet("", (HttpContext http) => TypedResults.Ok(AgentView.From(http.VisibleAgent().Profile)))
             .WithName("getAgent").WithSummary("The agent's profile");
         operators.MapPost("/subscribers", SubscribeAsync).WithName("subscribe").WithSummary("Subscribe an account of the agent's organisation")
-            .ProducesErrors(Errors.InvalidAddress, Errors.AccountNotFound);
+            .ProducesErrors(Errors.InvalidAddress, Errors.AccountNotFound, Errors.AccountIsVault);
         operators.MapDelete("/subscribers/{smartAccount}", UnsubscribeAsync).WithName("unsubscribe").WithSummary("Unsubscribe an account")
             .ProducesErrors(Errors.InvalidAddress, Errors.NotSubscribed);
         operators.MapGet("/subscribers", ListSubscribersAsync).WithName("listSubscribers").WithSummary("The agent's subscribers");
@@ -56,7 +56,8 @@ public static class AgentEndpoints
 
         var risk = agents.MapGroup("").RequireAuthorization(Policies.Risk).WithVisibleAgent();
         risk.MapPut("/vault", BindVaultAsync).WithName("bindVault").WithSummary("Bind the agent to a vault of its organisation with an allocation (admin, risk)")
-            .ProducesErrors(Errors.InvalidVaultId, Errors.InvalidAmount, Errors.VaultNotFound, Errors.AllocationExceedsCapital, Errors.TokenInUse);
+            .ProducesErrors(Errors.InvalidVaultId, Errors.InvalidAmount, Errors.VaultNotFound, Errors.AllocationExceedsCapital, Errors.TokenInUse,
+                Errors.AccountIsVault);
         risk.MapPut("/track", SetTrackAsync).WithName("setTrack").WithSummary("Put the agent on a risk track: Evaluation, Funded, Prime (admin, risk)")
             .ProducesErrors(Errors.UnknownTrack);
 

@@ -96,7 +96,7 @@ public static class IntentEndpoints
                     QuoteAsync(http, cluster, kind, symbol, usdcAmount, minTokenOut, tokenAmount, minUsdcOut, maxSlippageBps, exits, deadline))
                 .WithName($"quote{name}Intent").WithSummary($"Quote a {kind} intent: the typed data to sign, nonce, vault binding, headroom and exit bounds")
                 .ProducesErrors(Errors.InvalidSymbol, Errors.InvalidAmount, Errors.InvalidSlippage, Errors.InvalidExits, Errors.InvalidDeadline,
-                    Errors.NoVault, Errors.SymbolNotAllowed, Errors.ExitLadderTooLong, Errors.InvalidExitRule, Errors.InvalidExitBps);
+                    Errors.AgentPaused, Errors.NoVault, Errors.SymbolNotAllowed, Errors.ExitLadderTooLong, Errors.InvalidExitRule, Errors.InvalidExitBps);
             // AlphaGrid's clients quote adds, reduces and ladder updates at the submission path itself.
             if (kind != IntentKind.OpenPosition)
                 group.MapGet($"/{path}", (string? symbol, string? usdcAmount, string? minTokenOut, string? tokenAmount, string? minUsdcOut,
@@ -146,7 +146,7 @@ public static class IntentEndpoints
         if (body.Deadline is not { } deadline || deadline <= 0) return ApiProblems.For(Errors.InvalidDeadline, "deadline is required (unix seconds, as the quote's message.deadline).");
         if (string.IsNullOrWhiteSpace(body.Signature) || body.Signature.Length > 200)
             return ApiProblems.For(Errors.InvalidSignature, "signature is required: 0x followed by the 65-byte r‖s‖v in hex.");
-        var request = parsed.Value! with { Deadline = deadline, Nonce = nonce, Signature = body.Signature };
+        var request = parsed.Value! with { Deadline = deadline, Nonce = nonce, Signature = CanonicalSignature.Of(body.Signature) };
         return ApiResults.Of(await cluster.GetGrain<IAgentGrain>(http.RouteAgentId()).ExecuteIntentAsync(request), executed =>
         {
             var position = executed.Position;

@@ -130,7 +130,6 @@ public sealed class AgentGrain(
     IOptions<EventOptions> eventOptions,
     IOptions<RetryOptions> retries,
     IEventPublisher publisher,
-    ExecutionVenues venues,
     IHistoryStore history,
     TimeProvider clock) : Grain, IAgentGrain, IRemindable
 {
@@ -238,6 +237,11 @@ public sealed class AgentGrain(
         var subscriber = GrainFactory.GetGrain<ISubscriberGrain>(GrainKeys.Account(S.Organization, account));
         if (await subscriber.GetAsync() is null)
             return Result<SubscriptionView>.Fail(Errors.AccountNotFound, $"Account {account} does not exist in organisation {S.Organization}; create it first.");
+        // Positions are named by agent, address and symbol: an account at the agent's vault address would share the vault's
+        // positions (a batch-close would sell the vault's, a signed reduce the account's).
+        if (S.VaultId is { } vaultId && await GrainFactory.GetGrain<IVaultGrain>(GrainKeys.Vault(vaultId)).GetAsync() is { } vault
+            && EthAddress.AreEqual(vault.Address, account))
+            return AccountIsVault<SubscriptionView>(account);
 
         // The account remembers its page before the page lists it, so a retry after a failure in between
         // re-adds to the same page instead of listing the account twice.
@@ -314,7 +318,11 @@ public sealed class AgentGrain(
         if (S.VaultId is { } bound && bound != vaultId && S.IntentSymbols.Count > 0 && Ledger.DeployedUsdc > 0)
             return Result<AgentProfile>.Fail(Errors.TokenInUse, $"Agent {AgentId} holds open positions in vault {bound}; close them before moving to another vault.");
         await ReleaseLeftVaultsAsync();
-        var allocated = await GrainFactory.GetGrain<IVaultGrain>(GrainKeys.Vault(vaultId)).AllocateAsync(AgentId, allocationUsdc);
+        var target = GrainFactory.GetGrain<IVaultGrain>(GrainKeys.Vault(vaultId));
+        if (await target.GetAsync() is { } vault
+            && await GrainFactory.GetGrain<ISubscriberGrain>(GrainKeys.Account(S.Organization, vault.Address)).GetSubscriptionPageAsync(AgentId) is not null)
+            return AccountIsVault<AgentProfile>(vault.Address);
+        var allocated = await target.AllocateAsync(AgentId, allocationUsdc);
         if (!allocated.IsSuccess) return allocated.Problem!;
         // The vault left behind gives the allocation back, or it would stay counted against that vault's capital for good.
         // It is stored as to be released with the move, so a release that fails is done by the next binding.
@@ -386,13 +394,14 @@ public sealed class AgentGrain(
         var (problem, price) = await PrecheckAsync(request, admitted.Value!, now);
         if (problem is not null) return await RefusedAsync(request, problem, signedByAgent: true);
 
-        var authorization = new IntentAuthorization(AgentId, request, admitted.Value!.VaultAddress, admitted.Value.Token, S.SignerAddress);
+        var authorization = new IntentAuthorization(AgentId, request, admitted.Value!.VaultAddress, admitted.Value.Token, S.SignerAddress, now);
         S.Ledger = Ledger.Consume(request, now);
         S.IntentSymbols.Add(admitted.Value.Token.Symbol);
         S.InFlight = authorization;
-        // A venue that leaves the cluster could execute the order even if this activation dies before answering:
-        // the spent nonce and the order are stored first, so recovery carries the same intent out, never a second.
-        if (venues.Get(venues.Spot).SendsOutsideCluster) await state.WriteStateAsync(); // signed intents always trade spot
+        // The spent nonce, the deployed amount and the order are stored before the position is asked, on every venue: an
+        // activation that dies after the position acted then recovers by carrying this same intent out (the position answers
+        // what it did), never by taking another intent signed for the same nonce, and its books count what the position holds.
+        await state.WriteStateAsync();
         AgentDeskMetrics.Intents.Add(1, new KeyValuePair<string, object?>("outcome", "accepted"));
         return await CarryOutAsync(authorization, now, price);
     }
@@ -431,7 +440,7 @@ public sealed class AgentGrain(
         // the first to hold is free again.
         if (!executed.IsSuccess)
         {
-            S.Ledger = Ledger.Refund(request, now);
+            S.Ledger = Ledger.Refund(request, intent.AdmittedAt ?? now);
             if (startedHolding) await vault.TrackHoldingAsync(AgentId, symbol, open: false);
         }
         S.InFlight = null;
@@ -446,6 +455,8 @@ public sealed class AgentGrain(
     public async Task<Result<IntentQuote>> QuoteAsync(IntentRequest draft)
     {
         if (!S.Registered) return NotRegistered<IntentQuote>();
+        // A quote is the first step of a trade: a paused agent is told now, not after it signed.
+        if (S.Paused) return Result<IntentQuote>.Fail(Errors.AgentPaused, $"Agent {AgentId} is paused; resume it to trade.");
         if (S.VaultId is null) return Result<IntentQuote>.Fail(Errors.NoVault, "The agent is not bound to a vault.");
         var vault = await GrainFactory.GetGrain<IVaultGrain>(GrainKeys.Vault(S.VaultId)).GetAsync();
         if (vault?.ForIntents().Token(draft.Symbol) is not { } token)
@@ -542,12 +553,22 @@ public sealed class AgentGrain(
         AgentDeskMetrics.Intents.Add(1, new KeyValuePair<string, object?>("outcome", rejection.Code.Code));
         if (signedByAgent && Events.Enabled)
         {
-            Events.Add(IntentEvent(request, rejection, stage: "admission", request.Symbol.ToUpperInvariant(), account: null, executed: null));
+            var refused = IntentEvent(request, rejection, stage: "admission", request.Symbol.ToUpperInvariant(), account: null, executed: null);
+            // A signed intent is public once relayed, so anyone can send it again: each refusal of it is recorded once, not
+            // written and published for every copy (the log would keep only one anyway).
+            if (_recordedRefusals.Count >= RememberedRefusals) _recordedRefusals.Clear();
+            if (!_recordedRefusals.Add(refused.SourceKey)) return rejection;
+            Events.Add(refused);
             await state.WriteStateAsync();
             Events.Publish();
         }
         return rejection;
     }
+
+    /// <summary>Refusals this activation recorded (their event source keys); a copy sent again is not recorded twice.</summary>
+    private readonly HashSet<string> _recordedRefusals = new(StringComparer.Ordinal);
+
+    private const int RememberedRefusals = 1_024;
 
     /// <summary>Whether an intent that admission refused was signed by the agent's signer (checked only when admission could not tell).</summary>
     private bool SignedByAgent(IntentRequest request, IntentVault? vault, Rejection rejection)
@@ -560,8 +581,9 @@ public sealed class AgentGrain(
 
     private EventDraft IntentEvent(IntentRequest request, Rejection? problem, string stage, string symbol, string? account, IntentExecution? executed)
     {
-        // The signature names the intent: the same signed intent refused twice for the same reason is one event.
-        var signature = request.Signature.Length > 18 ? request.Signature[2..18] : request.Signature;
+        // The signature names the intent: the same signed intent refused twice for the same reason is one event, however its
+        // hex is spelt.
+        var signature = (request.Signature.Length > 18 ? request.Signature[2..18] : request.Signature).ToLowerInvariant();
         var outcome = problem is null ? "accepted" : $"refused:{problem.Code.Code}";
         return EventDrafts.Create(S.Organization, $"intent:{AgentId:D}:{request.Nonce}:{signature}:{outcome}",
             problem is null ? EventTypes.IntentAccepted : EventTypes.IntentRefused, AgentId, account, symbol, clock.GetUtcNow(),
@@ -576,6 +598,9 @@ public sealed class AgentGrain(
     private FastIntentVerifier Verifier => _verifier ??= new FastIntentVerifier(intentDomain.Value.ToDomain());
 
     private IntentAgent IntentView() => new(AgentId, S.SignerAddress, S.Paused, Track, S.AllocationUsdc, Ledger);
+
+    private Result<T> AccountIsVault<T>(string address) => Result<T>.Fail(Errors.AccountIsVault,
+        $"Account {address} is the address of agent {AgentId}'s vault; an account there would share the vault's positions.");
 
     private ISubscriberPageGrain Page(int page) => GrainFactory.GetGrain<ISubscriberPageGrain>(GrainKeys.SubscriberPage(AgentId, page));
 

@@ -282,6 +282,9 @@ public sealed class EventTests(ClusterFixture fixture)
         var tooEarly = Signed(3, 100m, key);
         Assert.Equal(Errors.NonceMismatch, (await _world.Agent(agent).ExecuteIntentAsync(tooEarly)).Problem!.Code);
         Assert.Equal(Errors.NonceMismatch, (await _world.Agent(agent).ExecuteIntentAsync(tooEarly)).Problem!.Code); // the same refusal again is one event
+        // A copy spelt in upper case (anyone can replay a relayed signature) is the same signed intent: still one event.
+        var shouted = tooEarly with { Signature = "0x" + tooEarly.Signature[2..].ToUpperInvariant() };
+        Assert.Equal(Errors.NonceMismatch, (await _world.Agent(agent).ExecuteIntentAsync(shouted)).Problem!.Code);
         var opened = await _world.Agent(agent).ExecuteIntentAsync(Signed(0, 100m, key));
         Assert.True(opened.IsSuccess, opened.Problem?.Message);
 

@@ -207,7 +207,7 @@ public sealed class FaultFilter(IGrainFactory grains) : IIncomingGrainCallFilter
             if (context.InterfaceMethod.Name == nameof(IPositionGrain.CloseAsync) && faults.FailPositionCloses)
                 throw new InvalidOperationException("Injected: a bug in the close.");
             await context.Invoke();
-            if (context.InterfaceMethod.Name == nameof(IPositionGrain.OpenForBatchAsync) && faults.LosePositionAnswer())
+            if (context.InterfaceMethod.Name is nameof(IPositionGrain.OpenForBatchAsync) or nameof(IPositionGrain.OpenAsync) && faults.LosePositionAnswer())
                 throw new InvalidOperationException("Injected: the position opened, and its answer was lost.");
             if (context.InterfaceMethod.Name == nameof(IPositionGrain.CloseAsync) && faults.LosePositionCloseAnswer())
                 throw new InvalidOperationException("Injected: the position closed, and its answer was lost.");

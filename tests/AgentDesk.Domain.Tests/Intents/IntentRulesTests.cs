@@ -101,6 +101,8 @@ public class MoneyTests
     [Theory]
     [InlineData("100")]
     [InlineData("0.5")]
+    [InlineData("1.90000000000000000000000000000000")] // trailing zeros carry no digits
+    [InlineData("7.")]
     public void Decimal_strings_parse(string text) => Assert.True(Money.ParseAmount(text, "x").IsSuccess);
 
     [Theory]
@@ -109,5 +111,7 @@ public class MoneyTests
     [InlineData("1e3")]
     [InlineData("1,000")]
     [InlineData("abc")]
+    [InlineData("100.0000000000000000000000000001")] // 31 significant digits: a decimal would hold 100
+    [InlineData("12345678901234567890123456789.5")] // 30 significant digits
     public void Malformed_amounts_are_refused(string text) => Assert.Equal("invalid_amount", Money.ParseAmount(text, "x").Rejection!.Code.Code);
 }

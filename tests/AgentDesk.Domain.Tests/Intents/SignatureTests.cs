@@ -28,6 +28,24 @@ public class SignatureTests
     }
 
     [Fact]
+    public void Every_spelling_of_a_signature_has_one_canonical_form_that_still_recovers_the_signer()
+    {
+        var (key, address) = IntentSamples.NewKey();
+        var intent = IntentSamples.SeedOpen(0);
+        var signature = NethereumIntentSignatures.Sign(IntentSamples.Domain, intent, key); // lower case, v = 27/28
+        var v = Convert.ToByte(signature[^2..], 16);
+        var zeroBasedV = signature[..^2] + (v - 27).ToString("x2", System.Globalization.CultureInfo.InvariantCulture);
+        var upper = "0x" + signature[2..].ToUpperInvariant();
+
+        Assert.Equal(signature, CanonicalSignature.Of(signature));
+        Assert.Equal(signature, CanonicalSignature.Of(zeroBasedV));
+        Assert.Equal(signature, CanonicalSignature.Of(upper));
+        Assert.Equal(signature, CanonicalSignature.Of("0X" + zeroBasedV[2..].ToUpperInvariant()));
+        Assert.True(_verifier.IsSignedBy(intent, zeroBasedV, address)); // both v forms are the same signature
+        Assert.Equal("0x12", CanonicalSignature.Of("0x12")); // not a signature: left for the checks to refuse
+    }
+
+    [Fact]
     public void A_signature_made_with_nethereum_is_recovered_by_both_paths()
     {
         var (key, address) = IntentSamples.NewKey();

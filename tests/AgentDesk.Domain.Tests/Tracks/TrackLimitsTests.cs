@@ -57,6 +57,32 @@ public class TrackLimitsTests
     }
 
     [Fact]
+    public void A_clock_that_steps_back_across_midnight_keeps_the_new_days_counters()
+    {
+        var midnight = new DateTimeOffset(2026, 3, 2, 0, 0, 0, TimeSpan.Zero);
+        var today = DailyCounters.Start(midnight).AddTurnover(midnight, 900m).AddRealizedPnl(midnight, -50m);
+        // A silo a second behind reads yesterday: the counters stay, rather than start afresh and forget today's use.
+        var behind = today.ForDay(midnight.AddSeconds(-1));
+        Assert.Equal((900m, 50m), (behind.TurnoverUsdc, behind.RealizedLossUsdc));
+        Assert.Equal(950m, today.AddTurnover(midnight.AddSeconds(-1), 50m).TurnoverUsdc);
+    }
+
+    [Fact]
+    public void A_refusal_after_midnight_gives_turnover_back_only_to_the_day_that_counted_it()
+    {
+        var beforeMidnight = new DateTimeOffset(2026, 3, 1, 23, 59, 0, TimeSpan.Zero);
+        var afterMidnight = beforeMidnight.AddMinutes(2);
+        var open = new AgentDesk.Domain.Intents.IntentRequest(AgentDesk.Domain.Intents.IntentKind.OpenPosition, "SOL", 1_000m, 0, 0, 0, 100, [], 0, 0, "");
+        var ledger = AgentDesk.Domain.Intents.IntentLedger.Start(beforeMidnight).Consume(open, beforeMidnight);
+        // Another trade after midnight moved the counters to the new day; then the venue refuses the first one.
+        var nextDay = ledger with { Counters = ledger.Counters.AddTurnover(afterMidnight, 200m) };
+        var refunded = nextDay.Refund(open, beforeMidnight);
+        Assert.Equal(0m, refunded.DeployedUsdc);
+        Assert.Equal(200m, refunded.Counters.TurnoverUsdc); // not -800: the new day's limit is not widened
+        Assert.Equal(0m, ledger.Refund(open, beforeMidnight).Counters.TurnoverUsdc); // the same day gets it back
+    }
+
+    [Fact]
     public void Gains_do_not_offset_the_days_losses()
     {
         var counters = DailyCounters.Start(Noon).AddRealizedPnl(Noon, -100m).AddRealizedPnl(Noon, 500m);

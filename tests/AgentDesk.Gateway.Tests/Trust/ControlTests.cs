@@ -121,12 +121,14 @@ public sealed class ControlTests(GatewayFixture gateway)
             what: "the paused agent's stop to close the position");
 
         var (intentAgent, key, intentSymbol, _) = await AlphaGridStoryTests.SetUpAsync(_admin);
-        await _admin.PostAsync($"/api/v1/agents/{intentAgent}/pause", new { }).OkAsync();
         var (open, _) = await AlphaGridStoryTests.SignedAsync(_admin, intentAgent, key, "trade-intents/quote", new JsonObject
         {
             ["symbol"] = intentSymbol, ["usdcAmount"] = "10", ["minTokenOut"] = "0", ["maxSlippageBps"] = 100, ["deadline"] = AlphaGridStoryTests.Deadline,
             ["exits"] = new JsonArray(new JsonObject { ["triggerType"] = "StopLoss", ["triggerBps"] = -500, ["exitBps"] = 10_000 }),
         });
+        await _admin.PostAsync($"/api/v1/agents/{intentAgent}/pause", new { }).OkAsync();
+        // Paused, the agent is told at the quote, before it signs anything, and an intent signed before is refused.
+        await _admin.GetJsonAsync($"/agents/{intentAgent}/trade-intents/quote?symbol={intentSymbol}&usdcAmount=10").ProblemAsync(409, "agent_paused");
         await _admin.PostAsync($"/agents/{intentAgent}/trade-intents", open).ProblemAsync(409, "agent_paused");
         await _admin.PostAsync($"/api/v1/agents/{intentAgent}/resume", new { }).OkAsync();
         await _admin.PostAsync($"/agents/{intentAgent}/trade-intents", open).OkAsync();
