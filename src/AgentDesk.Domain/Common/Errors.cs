@@ -104,6 +104,7 @@ public static class Errors
     public static readonly ErrorCode InvalidPrices = Invalid("invalid_prices", "Invalid price list");
     public static readonly ErrorCode StalePrice = Conflict("stale_price", "Price too old to trade on");
     public static readonly ErrorCode NoHeldPrice = NotFound("no_held_price", "No held price");
+    public static readonly ErrorCode PriceHeld = Conflict("price_held", "A price is held for confirmation");
 
     // Exits and orders.
     public static readonly ErrorCode InvalidTriggerPrice = Invalid("invalid_trigger_price", "Invalid trigger price");

@@ -31,7 +31,7 @@ public sealed record GuardedPrice(PriceQuote? Accepted, PriceQuote? Held);
 /// <summary>
 /// Price bounds and the outlier guard (docs/domain.md, "Prices"). A single bad tick cannot fire stops: a tick
 /// further than <see cref="PricePolicy.MaxJumpBps"/> from the last accepted price is held; it is accepted only
-/// when a second tick lands within the band of it (the market really moved) or the admin accepts it. A tick
+/// when a later tick lands within the band of it (the market really moved) or the admin accepts it. A tick
 /// back within the band of the accepted price drops the held one.
 /// </summary>
 public static class PriceGuard
@@ -48,8 +48,13 @@ public static class PriceGuard
     {
         if (state.Accepted is not { } accepted || IsWithinBand(accepted.PriceUsd, tick.PriceUsd, policy.MaxJumpBps))
             return (new GuardedPrice(tick, null), TickDecision.Accepted);
-        if (state.Held is { } held && IsWithinBand(held.PriceUsd, tick.PriceUsd, policy.MaxJumpBps))
-            return (new GuardedPrice(tick, null), TickDecision.Confirmed);
+        if (state.Held is { } held)
+        {
+            // Only a later reading confirms: the held reading again (a chain round every silo pushes, a round read again
+            // after a restart) proves nothing, and an older one neither confirms nor replaces it.
+            if (tick.At <= held.At) return (state, TickDecision.Held);
+            if (IsWithinBand(held.PriceUsd, tick.PriceUsd, policy.MaxJumpBps)) return (new GuardedPrice(tick, null), TickDecision.Confirmed);
+        }
         return (state with { Held = tick }, TickDecision.Held);
     }
 
@@ -59,6 +64,15 @@ public static class PriceGuard
     /// <summary>|next − reference| ≤ reference × maxJumpBps / 10000.</summary>
     public static bool IsWithinBand(decimal reference, decimal next, int maxJumpBps) =>
         Math.Abs(next - reference) <= reference * maxJumpBps / 10_000m;
+
+    /// <summary>
+    /// New exposure waits while a tick is held: the held price is public, and an open at the last accepted price while a
+    /// real move waits for its confirmation would be a trade at a price the market has left. Exits and closes go on.
+    /// </summary>
+    public static Rejection? CheckNotHeld(decimal? heldPriceUsd, string symbol) => heldPriceUsd is { } held
+        ? new Rejection(Errors.PriceHeld, $"A {symbol} price of {held} USD, far from the last one, is held until a later tick confirms or drops it; try again after the next price.")
+            .With("heldPriceUsd", held)
+        : null;
 
     /// <summary>New trades refuse a price older than the policy's age; exits keep using it.</summary>
     public static Rejection? CheckFresh(PriceQuote quote, string symbol, DateTimeOffset now, PricePolicy policy)

@@ -55,7 +55,7 @@ public static class BatchEndpoints
         group.MapPost("/agent/batch-open", OpenAsync).WithName("batchOpen")
             .WithSummary("Open a trade for every subscriber of an agent. Send Idempotency-Key to make retries safe.")
             .ProducesErrors(Errors.InvalidAgentId, Errors.AgentNotFound, Errors.AgentPaused, Errors.InvalidSymbol, Errors.InvalidAction, Errors.InvalidWeight,
-                Errors.LeverageTooLow, Errors.LeverageTooHigh, Errors.ShortNotAllowed, Errors.NoPrice, Errors.StalePrice, Errors.InvalidTriggerPrice,
+                Errors.LeverageTooLow, Errors.LeverageTooHigh, Errors.ShortNotAllowed, Errors.NoPrice, Errors.StalePrice, Errors.PriceHeld, Errors.InvalidTriggerPrice,
                 Errors.InvalidStopLossPrice, Errors.InvalidTakeProfitPrice, Errors.InvalidTrailingStop, Errors.InvalidExitPrice, Errors.InvalidId,
                 Errors.IdempotencyConflict);
         group.MapPost("/agent/batch-close", CloseAsync).WithName("batchClose")

@@ -68,7 +68,7 @@ public static class IntentEndpoints
             Errors.TakeProfitOutOfBounds, Errors.StopLossRequired, Errors.TakeProfitRequired, Errors.InvalidSignature, Errors.InvalidNonce,
             Errors.InvalidDeadline, Errors.DeadlineExpired, Errors.NonceMismatch, Errors.SymbolNotAllowed, Errors.NoVault, Errors.NoSigner,
             Errors.NoAllocation, Errors.TrackTradeSizeExceeded, Errors.TrackDailyTurnoverExceeded, Errors.TrackDailyLossReached,
-            Errors.AllocationExceeded, Errors.AgentPaused, Errors.NoPrice, Errors.StalePrice, Errors.PositionAlreadyOpen, Errors.PositionNotFound,
+            Errors.AllocationExceeded, Errors.AgentPaused, Errors.NoPrice, Errors.StalePrice, Errors.PriceHeld, Errors.PositionAlreadyOpen, Errors.PositionNotFound,
             Errors.InsufficientPositionSize, Errors.MinOutNotMet, Errors.SlippageExceeded, Errors.VenueUnavailable, Errors.InsufficientFunds,
             Errors.SizeTooSmall, Errors.InvalidExits,
         };

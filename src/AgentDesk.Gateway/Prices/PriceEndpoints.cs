@@ -52,7 +52,10 @@ public static class PriceEndpoints
             var price = Money.ParseAmount(points[i].PriceUsd, $"prices[{i}].priceUsd");
             if (!price.IsSuccess) return ApiProblems.For(Errors.InvalidPrice, $"prices[{i}].priceUsd must be a positive decimal string.");
             if (PriceGuard.Validate(price.Value, $"prices[{i}].priceUsd") is { } outOfRange) return ApiProblems.For(outOfRange);
-            parsed.Add((points[i].Symbol!.ToUpperInvariant(), price.Value));
+            var symbol = points[i].Symbol!.ToUpperInvariant();
+            // One reading per symbol per push: a second one would confirm the first if it were held.
+            if (parsed.Any(p => p.Symbol == symbol)) return ApiProblems.For(Errors.InvalidPrices, $"prices[{i}] repeats {symbol}; a push has one price per symbol.");
+            parsed.Add((symbol, price.Value));
         }
         var now = clock.GetUtcNow();
         var results = await Task.WhenAll(parsed.Select(async p =>

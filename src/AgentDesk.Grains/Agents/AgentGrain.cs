@@ -520,9 +520,11 @@ public sealed class AgentGrain(
         PriceTick? price = null;
         if (request.Kind != IntentKind.UpdateExitLadder)
         {
-            price = await GrainFactory.GetGrain<IPriceFeedGrain>(GrainKeys.PriceFeed(symbol)).GetLatestAsync();
+            var feed = await GrainFactory.GetGrain<IPriceFeedGrain>(GrainKeys.PriceFeed(symbol)).GetViewAsync();
+            price = feed.Latest;
             if (price is null) return (new Rejection(Errors.NoPrice, $"There is no price for {symbol} yet."), null);
             if (PriceGuard.CheckFresh(new PriceQuote(price.PriceUsd, price.At), symbol, now, prices.Value.Policy) is { } stale) return (stale, null);
+            if (request.SpendsAllocation && PriceGuard.CheckNotHeld(feed.HeldPriceUsd, symbol) is { } held) return (held, null);
         }
         var found = await GrainFactory.GetGrain<IPositionGrain>(GrainKeys.Position(AgentId, admitted.VaultAddress, symbol))
             .GetForCommandAsync(IntentCommandIds.For(request.Nonce));

@@ -183,10 +183,11 @@ public sealed class BatchGrain(
         if (!AbsoluteExits.IsUnsetOrPrice(request.TriggerPrice))
             return Result<BatchResult>.Fail(Errors.InvalidTriggerPrice,
                 $"triggerPrice must be 0 (unset) or between {Domain.Prices.PriceGuard.MinPriceUsd} and {Domain.Prices.PriceGuard.MaxPriceUsd} USD.");
-        var price = await GrainFactory.GetGrain<IPriceFeedGrain>(GrainKeys.PriceFeed(request.Symbol)).GetLatestAsync();
-        if (price is null)
+        var feed = await GrainFactory.GetGrain<IPriceFeedGrain>(GrainKeys.PriceFeed(request.Symbol)).GetViewAsync();
+        if (feed.Latest is not { } price)
             return Result<BatchResult>.Fail(Errors.NoPrice, $"There is no price for {request.Symbol}; push one to /api/v1/prices first.");
         if (PriceGuard.CheckFresh(new PriceQuote(price.PriceUsd, price.At), request.Symbol, clock.GetUtcNow(), prices.Value.Policy) is { } stale) return stale;
+        if (PriceGuard.CheckNotHeld(feed.HeldPriceUsd, request.Symbol) is { } held) return held;
         var reference = request.TriggerPrice > 0 ? request.TriggerPrice : price.PriceUsd;
         var exits = AbsoluteExits.Build(request.Side, reference, request.StopLossPrice, request.TakeProfitPrice, request.TrailingStopPercentage);
         if (!exits.IsSuccess) return exits.Rejection!;

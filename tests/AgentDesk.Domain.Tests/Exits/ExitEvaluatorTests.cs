@@ -120,7 +120,7 @@ public class ExitEvaluatorTests
         var invariant = System.Globalization.CultureInfo.InvariantCulture;
         var refused = AbsoluteExits.Build((Side)side, 100m, decimal.Parse(stop, invariant), decimal.Parse(target, invariant), 1m).Rejection!;
         Assert.Equal("invalid_exit_price", refused.Code.Code);
-        Assert.True(AbsoluteExits.IsUnsetOrPrice(0m) && AbsoluteExits.IsUnsetOrPrice(Prices.PriceGuard.MaxPriceUsd) && !AbsoluteExits.IsUnsetOrPrice(-1m));
+        Assert.True(AbsoluteExits.IsUnsetOrPrice(0m) && AbsoluteExits.IsUnsetOrPrice(AgentDesk.Domain.Prices.PriceGuard.MaxPriceUsd) && !AbsoluteExits.IsUnsetOrPrice(-1m));
     }
 
     [Fact]

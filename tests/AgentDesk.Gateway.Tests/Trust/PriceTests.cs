@@ -48,6 +48,13 @@ public sealed class PriceTests(GuardedPricesFixture gateway) : IClassFixture<Gua
         var quote = (await gateway.Http.GetJsonAsync($"/prices?symbols={symbol}").OkAsync())["prices"]![0]!;
         Assert.Equal(100m, quote["priceUsd"]!.GetValue<decimal>());
         Assert.Equal(1m, quote["heldPriceUsd"]!.GetValue<decimal>());
+        // While it is held, nothing new opens at the old price (the held one is public); closes and exits go on.
+        var refused = await world.Http.PostAsync("/agent/batch-open", new { agentId = agent, symbol, action = "LONG", weight = 10, leverage = 2 }).ProblemAsync(409, "price_held");
+        Assert.Equal("1", refused["heldPriceUsd"]!.ToString());
+        // One push names a symbol once: a second reading in the same push would confirm the first.
+        await gateway.Http.PostAsync("/api/v1/prices", new { prices = new[] { new { symbol, priceUsd = "1" }, new { symbol = symbol.ToLowerInvariant(), priceUsd = "1" } } })
+            .ProblemAsync(400, "invalid_prices");
+        Assert.Equal(100m, (await gateway.Http.GetJsonAsync($"/prices?symbols={symbol}").OkAsync())["prices"]![0]!["priceUsd"]!.GetValue<decimal>());
         // A tick back in the band drops the outlier; the position, evaluated at it, is still open.
         Assert.Equal("accepted", (await gateway.Http.PostAsync("/api/v1/prices", Push(symbol, "95")).OkAsync())["prices"]![0]!["decision"]!.GetValue<string>());
         Assert.Null((await gateway.Http.GetJsonAsync($"/prices?symbols={symbol}").OkAsync())["prices"]![0]!["heldPriceUsd"]);
