@@ -48,6 +48,24 @@ public sealed class AuthTests(GatewayFixture gateway)
     }
 
     [Fact]
+    public async Task The_admin_acts_in_the_organisation_X_Organization_names_and_a_name_no_organisation_can_have_is_refused()
+    {
+        var organisation = "Acme-" + Guid.NewGuid().ToString("N")[..6];
+        using var inAcme = gateway.Client(GatewayFixture.AdminKey);
+        inAcme.DefaultRequestHeaders.Add("X-Organization", organisation);
+        var agentId = Guid.NewGuid().ToString();
+        Assert.Equal(organisation, (await inAcme.PostAsync("/agent/register", new { agentId }).OkAsync())["organization"]!.GetValue<string>());
+
+        // A typo must not register the agent in the admin's own organisation, where Acme's operators would never find it.
+        using var typo = gateway.Client(GatewayFixture.AdminKey);
+        typo.DefaultRequestHeaders.Add("X-Organization", "acme corp");
+        var other = Guid.NewGuid().ToString();
+        var refused = await typo.PostAsync("/agent/register", new { agentId = other }).ProblemAsync(401, "invalid_credentials");
+        Assert.Contains("X-Organization", refused["detail"]!.GetValue<string>(), StringComparison.Ordinal);
+        await _admin.GetJsonAsync($"/api/v1/agents/{other}").ProblemAsync(404, "agent_not_found");
+    }
+
+    [Fact]
     public async Task An_issued_key_and_a_jwt_bearer_token_both_authenticate_and_a_forged_token_is_refused()
     {
         var key = await IssueAsync("operator", "Hashed");

@@ -82,7 +82,7 @@ public sealed class AgentDeskAuthHandler(
     {
         if (Request.Headers.TryGetValue(ApiKeyHeader, out var keys) && keys.ToString() is { Length: > 0 } key)
         {
-            if (IsAdminKey(key, auth.Value)) return Success(ApiKeyRoles.Admin, AdminOrganization(), "admin");
+            if (IsAdminKey(key, auth.Value)) return AdminOrganization() is { } acting ? Success(ApiKeyRoles.Admin, acting, "admin") : BadOrganization();
             // Keys longer than any issued key are refused before hashing or any grain call.
             if (key.Length > MaxKeyLength) return Reject("Unknown API key.");
             var hash = Context.Items[UnknownKeyLimit.HashItem] as string ?? HashKey(key);
@@ -108,8 +108,12 @@ public sealed class AgentDeskAuthHandler(
             var role = validated.Claims.TryGetValue(Claims.RoleClaim, out var r) ? r?.ToString() : null;
             var org = validated.Claims.TryGetValue(Claims.OrgClaim, out var o) ? o?.ToString() : null;
             if (role is null || !Organizations.IsValid(org)) return Reject("The token needs org and role claims.");
-            var subject = validated.Claims.TryGetValue("sub", out var sub) ? sub?.ToString() ?? "jwt" : "jwt";
-            return role == ApiKeyRoles.Admin ? Success(role, AdminOrganization(), "jwt:" + subject) : Success(role, org, "jwt:" + subject);
+            // The credential a token is limited and audited under names its organisation: the same subject in two
+            // organisations (or tokens without one) must not share a rate-limit bucket.
+            var subject = validated.Claims.TryGetValue("sub", out var sub) ? sub?.ToString() ?? "" : "";
+            var credential = $"jwt:{org}:{subject}";
+            if (role != ApiKeyRoles.Admin) return Success(role, org!, credential);
+            return AdminOrganization() is { } acting ? Success(role, acting, credential) : BadOrganization();
         }
         return AuthenticateResult.NoResult();
     }
@@ -125,9 +129,16 @@ public sealed class AgentDeskAuthHandler(
 
     public static string HashKey(string key) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)));
 
-    /// <summary>The admin acts in the organisation named in X-Organization, or in its own.</summary>
-    private string AdminOrganization() =>
-        Request.Headers[Claims.OrganizationHeader].ToString() is { Length: > 0 } named && Organizations.IsValid(named) ? named : auth.Value.AdminOrganization;
+    /// <summary>
+    /// The admin acts in the organisation named in X-Organization, or in its own; null when the header names none that can
+    /// exist (the admin would otherwise act, unaware, in its own organisation).
+    /// </summary>
+    private string? AdminOrganization() => Request.Headers[Claims.OrganizationHeader].ToString() is { Length: > 0 } named
+        ? Organizations.IsValid(named) ? named : null
+        : auth.Value.AdminOrganization;
+
+    private AuthenticateResult BadOrganization() =>
+        Reject($"{Claims.OrganizationHeader} must name an organisation: 1 to 64 letters, digits, '.', '_' or '-'.");
 
     private AuthenticateResult Reject(string why)
     {

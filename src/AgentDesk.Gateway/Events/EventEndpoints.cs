@@ -61,7 +61,7 @@ public static class EventEndpoints
 /// An open event stream. It reads the log after the cursor and waits on it for more (a long poll), so catching up and
 /// following live are the same loop over ids: nothing is skipped and nothing is sent twice. Comments keep an idle stream
 /// open through proxies. The stream ends when the client leaves or the cluster cannot answer; the client reconnects with
-/// Last-Event-ID.
+/// Last-Event-ID. It also ends once its credential no longer holds (revoked, expired), checked every heartbeat.
 /// </summary>
 public sealed class EventStreamResult(IEventLogGrain log, long? after, Guid? agentId, IReadOnlySet<string>? types, TimeSpan heartbeat)
     : IResult, IEndpointMetadataProvider
@@ -85,8 +85,17 @@ public sealed class EventStreamResult(IEventLogGrain log, long? after, Guid? age
             var cursor = after ?? await Until(log.GetLastIdAsync(), aborted);
             await WriteAsync(response, string.Create(CultureInfo.InvariantCulture, $"retry: 3000\n: events after {cursor}\n\n"), aborted);
             var lastWrite = DateTime.UtcNow;
+            var credential = httpContext.RequestServices.GetRequiredService<CredentialRecheck>();
+            var lastCheck = DateTime.UtcNow;
             while (!aborted.IsCancellationRequested)
             {
+                // The credential is checked again every heartbeat: a key revoked or expired while the stream is open ends it
+                // (the client's reconnect then answers 401), rather than leaving it the organisation's events for days.
+                if (DateTime.UtcNow - lastCheck >= heartbeat)
+                {
+                    if (!await credential.StillHoldsAsync(httpContext)) return;
+                    lastCheck = DateTime.UtcNow;
+                }
                 var page = await Until(log.WaitAsync(cursor, PageSize, heartbeat, aborted), aborted);
                 var text = new StringBuilder();
                 foreach (var e in page.Events)

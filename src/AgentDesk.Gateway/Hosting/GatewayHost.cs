@@ -118,6 +118,7 @@ public static class GatewayHost
         var rateLimits = builder.Configuration.GetSection(RateLimitOptions.Section).Get<RateLimitOptions>() ?? new RateLimitOptions();
         RateLimits.Add(services, rateLimits);
         services.AddSingleton(sp => UnknownKeyLimit.ForDirectory(rateLimits, sp));
+        services.AddSingleton<CredentialRecheck>();
 
         services.AddAgentDeskOpenApi();
         services.AddSingleton<ClusterReadiness>();

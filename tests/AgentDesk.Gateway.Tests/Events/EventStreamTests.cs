@@ -91,6 +91,25 @@ public sealed class EventStreamTests(EventsFixture gateway) : IClassFixture<Even
     }
 
     [Fact]
+    public async Task A_stream_ends_once_its_key_is_revoked_and_the_key_cannot_open_another()
+    {
+        var issued = await gateway.Http.PostAsync("/api/v1/api-keys", new { role = "operator", organization = TestData.NewOrganization("Leak") }).OkAsync();
+        using var leaked = gateway.Client(issued["apiKey"]!.GetValue<string>());
+        await using var stream = await EventStreamClient.OpenAsync(leaked, "/api/v1/events");
+        Assert.StartsWith("events after", (await stream.NextAsync(TimeSpan.FromSeconds(5))).Comment, StringComparison.Ordinal);
+
+        await gateway.Http.DeleteJsonAsync($"/api/v1/api-keys/{issued["keyId"]!.GetValue<string>()}").OkAsync();
+
+        // Within a few heartbeats (1 s here) the open stream ends, instead of carrying the organisation's events on.
+        var ended = await Assert.ThrowsAsync<InvalidOperationException>(async () =>
+        {
+            for (var i = 0; i < 10; i++) await stream.NextAsync(TimeSpan.FromSeconds(5));
+        });
+        Assert.Contains("closed the stream", ended.Message, StringComparison.Ordinal);
+        await leaked.GetJsonAsync("/api/v1/events").ProblemAsync(401, "invalid_credentials");
+    }
+
+    [Fact]
     public async Task An_idle_stream_sends_heartbeat_comments()
     {
         using var quiet = await gateway.KeyAsync("operator", TestData.NewOrganization("Quiet"));
