@@ -107,7 +107,31 @@ public sealed class ChainFixture : IAsyncLifetime
         await CallAsync(subscriber, Deployment.Usdc, new ApproveFunction { Spender = Deployment.Router, Value = unlimited });
         await CallAsync(subscriber, Token(symbol), new ApproveFunction { Spender = Deployment.Router, Value = unlimited });
         if (consent) await CallAsync(subscriber, Deployment.Router, new SetConsentFunction { AgentId = Domain.Intents.AgentIds.ToUint256(agentId), Allowed = true });
+        _subscriberKeys[address] = key;
         return address;
+    }
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> _subscriberKeys = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>A subscriber's approval of <paramref name="symbol"/> to the router, as its owner would set it (0 revokes it).</summary>
+    public async Task ApproveTokenAsync(string account, string symbol, BigInteger amount)
+    {
+        using var subscriber = Sender(_subscriberKeys[account]);
+        await CallAsync(subscriber, Token(symbol), new ApproveFunction { Spender = Deployment.Router, Value = amount });
+    }
+
+    /// <summary>How many orders of <paramref name="account"/> the router recorded as failed (its OrderFailed events).</summary>
+    public async Task<int> FailedOrdersAsync(string account)
+    {
+        var signature = "0x" + Convert.ToHexStringLower(Nethereum.Util.Sha3Keccack.Current.CalculateHash(System.Text.Encoding.UTF8.GetBytes("OrderFailed(bytes32,uint256,address,bytes4)")));
+        var logs = await Chain.Web3.Eth.Filters.GetLogs.SendRequestAsync(new Nethereum.RPC.Eth.DTOs.NewFilterInput
+        {
+            Address = [Deployment.Router],
+            Topics = [signature, null, null, "0x" + account[2..].ToLowerInvariant().PadLeft(64, '0')],
+            FromBlock = Nethereum.RPC.Eth.DTOs.BlockParameter.CreateEarliest(),
+            ToBlock = Nethereum.RPC.Eth.DTOs.BlockParameter.CreateLatest(),
+        });
+        return logs.Length;
     }
 
     /// <summary>Moves a token's feed (the admin owns the test feeds): a new round stamped with the block's time.</summary>

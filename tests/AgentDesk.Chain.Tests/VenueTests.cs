@@ -94,6 +94,34 @@ public sealed class VenueTests(ChainFixture chain)
     }
 
     [Fact]
+    public async Task A_stop_the_chain_refused_once_fires_on_a_later_tick_once_the_subscriber_can_sell_again()
+    {
+        await using var gateway = await VenueGateway.StartAsync("Evm", chain);
+        var http = gateway.Http;
+        var agentId = Guid.NewGuid();
+        await http.PostAsync("/agent/register", new { agentId, agentType = "SWAP" }).OkAsync();
+        var account = await SubscribeAsync(http, agentId, await chain.SubscriberAsync(agentId, 100m, Sol), 100m);
+        await gateway.SetPriceAsync(Sol, 50m);
+        var opened = await http.PostAsync("/agent/batch-open", new { agentId, symbol = Sol, action = "LONG", weight = 50, leverage = 1,
+            orderOptions = new { stopLossPrice = 45 } }).OkAsync();
+        Assert.Equal(1, opened["successful"]!.GetValue<int>());
+
+        // The subscriber withdrew the router's allowance: the stop fires, and the chain records the sale as failed.
+        await chain.ApproveTokenAsync(account, Sol, 0);
+        await gateway.SetPriceAsync(Sol, 44m);
+        await Eventually.WaitForAsync(() => chain.FailedOrdersAsync(account), n => n >= 1, TimeSpan.FromSeconds(30), "the refused sale");
+        Assert.Single((await http.GetJsonAsync($"/api/v1/agent-positions/{agentId}").OkAsync()).AsArray());
+
+        // Allowed again, the next tick under the stop sells: a new order id, not the one the chain keeps as failed.
+        await chain.ApproveTokenAsync(account, Sol, System.Numerics.BigInteger.Pow(2, 255));
+        await gateway.SetPriceAsync(Sol, 43m);
+        await Eventually.WaitForAsync(async () => (await http.GetJsonAsync($"/api/v1/agent-positions/{agentId}").OkAsync()).AsArray().Count, c => c == 0,
+            TimeSpan.FromSeconds(30), "the stop to sell on the later tick");
+        Assert.Equal(0m, await chain.TokenBalanceAsync(Sol, account));
+        Assert.True(await chain.UsdcBalanceAsync(account) > 90m);
+    }
+
+    [Fact]
     public async Task A_stale_chain_feed_refuses_trading_until_it_updates()
     {
         // New trades need a price at most 3 s old; the feed is read from the chain and stamped with its updatedAt.

@@ -395,9 +395,13 @@ public sealed class PositionGrain(
         else
         {
             var position = current.Position!;
-            var filled = await SendAsync(VenueOf(current), new PendingCommand { Close = command }, CloseOrder(current, $"{current.PositionId}:close:{command.CloseId}",
+            var filled = await SendAsync(VenueOf(current), new PendingCommand { Close = command }, CloseOrder(current, current.SaleOrderId($"close:{command.CloseId}"),
                 position.Size, command.ReferencePrice, 0m, Domain.Intents.IntentAdmission.MaxSlippageBps, authorization: null));
-            if (!filled.IsSuccess) return await RefusedAsync<CloseReceipt>(filled.Rejection!);
+            if (!filled.IsSuccess)
+            {
+                current.RefusedSales++;
+                return await RefusedAsync<CloseReceipt>(filled.Rejection!);
+            }
             var fill = filled.Value!;
             var reduction = PositionMath.Close(position, fill.Price);
             if (!reduction.IsSuccess) return await RefusedAsync<CloseReceipt>(reduction.Rejection!);
@@ -687,9 +691,14 @@ public sealed class PositionGrain(
 
         // One sale per tick covers everything that fired.
         var total = decision.Fills.Sum(f => f.Size);
-        var filled = await SendAsync(VenueOf(current), new PendingCommand { Tick = tick }, CloseOrder(current, $"{current.PositionId}:exit:{current.Exits.Count}",
+        var filled = await SendAsync(VenueOf(current), new PendingCommand { Tick = tick }, CloseOrder(current, current.SaleOrderId($"exit:{current.Exits.Count}"),
             total, tick.PriceUsd, 0m, Domain.Intents.IntentAdmission.MaxSlippageBps, authorization: null));
-        if (!filled.IsSuccess) return false; // level-based: the next tick tries again
+        if (!filled.IsSuccess)
+        {
+            // Level-based: the next tick tries again, under a new order id (stored with this tick's outcome).
+            current.RefusedSales++;
+            return false;
+        }
         var fill = filled.Value!;
         var plan = decision.Plan;
         foreach (var exit in decision.Fills)
@@ -716,12 +725,16 @@ public sealed class PositionGrain(
         foreach (var exit in decision.Fills)
         {
             if (exit.LadderIndex is not { } rung || current.Position is not { Size: > 0 } position) break;
-            var filled = await SendAsync(VenueOf(current), new PendingCommand { Tick = tick }, CloseOrder(current, $"{current.PositionId}:exit:{current.Exits.Count}",
+            var filled = await SendAsync(VenueOf(current), new PendingCommand { Tick = tick }, CloseOrder(current, current.SaleOrderId($"exit:{current.Exits.Count}"),
                 Math.Min(exit.Size, position.Size), tick.PriceUsd, 0m, Domain.Intents.IntentAdmission.MaxSlippageBps, authorization: null) with
             {
                 Exit = new LadderExit(ladder, rung),
             });
-            if (!filled.IsSuccess) break; // level-based: the next tick tries again
+            if (!filled.IsSuccess)
+            {
+                current.RefusedSales++; // level-based: the next tick tries again, under a new order id
+                break;
+            }
             var fill = filled.Value!;
             // The venue's size is what was sold (the chain computes a rung's share of the position itself).
             var reduction = PositionMath.Reduce(position, Math.Min(fill.Size > 0 ? fill.Size : exit.Size, position.Size), fill.Price);

@@ -58,4 +58,15 @@ public sealed class PositionLifecycle
 
     /// <summary>The id of the next sale's history row: the <c>historicalSwapId</c> of a close.</summary>
     public string NextSwapId => $"{PositionId}:{Exits.Count}";
+
+    /// <summary>
+    /// Sales the venue refused so far. A chain records an order id's failure for good (a later send of the id is skipped and
+    /// answers the same failure), so a sale tried again after a refusal (an allowance restored, a feed fresh again) goes
+    /// out under a new id (<see cref="SaleOrderId"/>). Only a refusal moves it: a sale whose outcome is unknown keeps its id,
+    /// so that it is asked about, never sent twice.
+    /// </summary>
+    public int RefusedSales { get; set; }
+
+    /// <summary>The order id of a sale: <paramref name="name"/> (an exit's number, a close's id), then the refusals before it.</summary>
+    public string SaleOrderId(string name) => RefusedSales == 0 ? $"{PositionId}:{name}" : $"{PositionId}:{name}:retry{RefusedSales}";
 }
