@@ -34,6 +34,8 @@ public static class DocsEndpoints
                     : Results.Json(new HealthResponse("unhealthy"), statusCode: StatusCodes.Status503ServiceUnavailable);
             })
             .Produces<HealthResponse>(StatusCodes.Status200OK).Produces<HealthResponse>(StatusCodes.Status503ServiceUnavailable)
-            .WithTags("Operations").WithName("health").WithSummary("Healthy while the cluster answers").AllowAnonymous().DisableRateLimiting();
+            // Rate-limited like any anonymous request (by client address): each answer asks the cluster, so a flood of it
+            // must not slow every tenant. Monitors polling every few seconds stay far below the limit.
+            .WithTags("Operations").WithName("health").WithSummary("Healthy while the cluster answers").AllowAnonymous();
     }
 }

@@ -26,7 +26,8 @@ public static class EventEndpoints
             .ProducesErrors(Errors.InvalidAgentId, Errors.AgentNotFound, Errors.InvalidEventTypes, Errors.InvalidCursor);
 
     private static async Task<Results<EventStreamResult, ProblemHttpResult>> StreamAsync(string? agentId, string[]? types, string? lastEventId,
-        [FromHeader(Name = "Last-Event-ID")] string? lastEventIdHeader, ClaimsPrincipal user, IClusterClient cluster, IOptions<EventOptions> options)
+        [FromHeader(Name = "Last-Event-ID")] string? lastEventIdHeader, ClaimsPrincipal user, IClusterClient cluster, IOptions<EventOptions> options,
+        OpenEventStreams streams)
     {
         Guid? agent = null;
         var organization = user.Organization();
@@ -49,11 +50,25 @@ public static class EventEndpoints
                 return ApiProblems.For(Errors.InvalidCursor, $"Last-Event-ID (or lastEventId) must be an event id, a non-negative integer; got '{AgentLookup.Truncate(resume)}'.");
             after = id;
         }
+        if (!streams.TryOpen(user.CredentialId() ?? ""))
+            return ApiProblems.For(Errors.RateLimited, $"At most {OpenEventStreams.PerCredential} event streams are open per credential at once; close one first.");
         var log = cluster.GetGrain<IEventLogGrain>(GrainKeys.EventLog(organization));
         // An id the log has not reached (a typo, or a log that was reset) would wait for ever for events that are numbered lower.
-        if (after is { } resumeAfter && resumeAfter > await log.GetLastIdAsync())
-            return ApiProblems.For(Errors.InvalidCursor, $"Last-Event-ID {resumeAfter} is beyond the last event of the log; resume from an id you received.");
-        return new EventStreamResult(log, after, agent, filter.Value, options.Value.Heartbeat);
+        var credential = user.CredentialId() ?? "";
+        try
+        {
+            if (after is { } resumeAfter && resumeAfter > await log.GetLastIdAsync())
+            {
+                streams.Close(credential);
+                return ApiProblems.For(Errors.InvalidCursor, $"Last-Event-ID {resumeAfter} is beyond the last event of the log; resume from an id you received.");
+            }
+        }
+        catch
+        {
+            streams.Close(credential);
+            throw;
+        }
+        return new EventStreamResult(log, after, agent, filter.Value, options.Value.Heartbeat, () => streams.Close(credential));
     }
 }
 
@@ -63,13 +78,25 @@ public static class EventEndpoints
 /// open through proxies. The stream ends when the client leaves or the cluster cannot answer; the client reconnects with
 /// Last-Event-ID. It also ends once its credential no longer holds (revoked, expired), checked every heartbeat.
 /// </summary>
-public sealed class EventStreamResult(IEventLogGrain log, long? after, Guid? agentId, IReadOnlySet<string>? types, TimeSpan heartbeat)
+public sealed class EventStreamResult(IEventLogGrain log, long? after, Guid? agentId, IReadOnlySet<string>? types, TimeSpan heartbeat, Action closed)
     : IResult, IEndpointMetadataProvider
 {
     public const int PageSize = 500;
     public const string ContentType = "text/event-stream";
 
     public async Task ExecuteAsync(HttpContext httpContext)
+    {
+        try
+        {
+            await StreamAsync(httpContext);
+        }
+        finally
+        {
+            closed();
+        }
+    }
+
+    private async Task StreamAsync(HttpContext httpContext)
     {
         var response = httpContext.Response;
         // A stream ends when its client leaves or the gateway stops; neither waits for the log's current long poll to return.
@@ -135,4 +162,33 @@ public sealed class EventStreamResult(IEventLogGrain log, long? after, Guid? age
 
     public static void PopulateMetadata(MethodInfo method, EndpointBuilder builder) =>
         builder.Metadata.Add(new ProducesResponseTypeMetadata(StatusCodes.Status200OK, typeof(string), [ContentType]));
+}
+
+/// <summary>
+/// Event streams open per credential on this gateway. Each holds a long poll on its organisation's log and may replay a
+/// week of it from the database, so one key cannot open thousands; a client needs a few (one per filter).
+/// </summary>
+public sealed class OpenEventStreams
+{
+    public const int PerCredential = 20;
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, int> _open = new(StringComparer.Ordinal);
+
+    public bool TryOpen(string credential)
+    {
+        while (true)
+        {
+            var count = _open.GetValueOrDefault(credential);
+            if (count >= PerCredential) return false;
+            if (count == 0 ? _open.TryAdd(credential, 1) : _open.TryUpdate(credential, count + 1, count)) return true;
+        }
+    }
+
+    public void Close(string credential)
+    {
+        while (_open.TryGetValue(credential, out var count))
+        {
+            if (count <= 1 ? _open.TryRemove(new KeyValuePair<string, int>(credential, count)) : _open.TryUpdate(credential, count - 1, count)) return;
+        }
+    }
 }

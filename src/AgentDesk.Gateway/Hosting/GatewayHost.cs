@@ -119,6 +119,7 @@ public static class GatewayHost
         RateLimits.Add(services, rateLimits);
         services.AddSingleton(sp => UnknownKeyLimit.ForDirectory(rateLimits, sp));
         services.AddSingleton<CredentialRecheck>();
+        services.AddSingleton<Events.OpenEventStreams>();
 
         services.AddAgentDeskOpenApi();
         services.AddSingleton<ClusterReadiness>();

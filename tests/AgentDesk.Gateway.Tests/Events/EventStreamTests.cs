@@ -110,6 +110,32 @@ public sealed class EventStreamTests(EventsFixture gateway) : IClassFixture<Even
     }
 
     [Fact]
+    public async Task One_credential_holds_at_most_twenty_streams_at_once()
+    {
+        using var key = await gateway.KeyAsync("operator", TestData.NewOrganization("Many"));
+        var streams = new List<EventStreamClient>();
+        try
+        {
+            for (var i = 0; i < 20; i++) streams.Add(await EventStreamClient.OpenAsync(key, "/api/v1/events"));
+            await key.GetJsonAsync("/api/v1/events").ProblemAsync(429, "rate_limited");
+            // Another credential is not affected, and a closed stream frees its place.
+            using var other = await gateway.KeyAsync("operator", TestData.NewOrganization("Other"));
+            await using (await EventStreamClient.OpenAsync(other, "/api/v1/events")) { }
+            await streams[0].DisposeAsync();
+            streams.RemoveAt(0);
+            streams.Add(await Eventually.WaitForAsync(async () =>
+            {
+                try { return await EventStreamClient.OpenAsync(key, "/api/v1/events"); }
+                catch (Xunit.Sdk.XunitException) { return null; }
+            }, s => s is not null, TimeSpan.FromSeconds(10), "a place for another stream") ?? throw new InvalidOperationException());
+        }
+        finally
+        {
+            foreach (var stream in streams) await stream.DisposeAsync();
+        }
+    }
+
+    [Fact]
     public async Task An_idle_stream_sends_heartbeat_comments()
     {
         using var quiet = await gateway.KeyAsync("operator", TestData.NewOrganization("Quiet"));
