@@ -51,6 +51,8 @@ public enum PriceDecision
     Accepted,
     Held,
     Confirmed,
+    /// <summary>Older than the feed's last reading, or the same again: nothing changed.</summary>
+    Ignored,
 }
 
 [GenerateSerializer, Immutable, Alias("agentdesk.price-feed-view")]

@@ -23,6 +23,8 @@ public enum TickDecision
     Held,
     /// <summary>Within the band of the held tick: the move was real; this tick is accepted and published.</summary>
     Confirmed,
+    /// <summary>A reading older than the accepted (or held) one, or the same again: it changes nothing.</summary>
+    Ignored,
 }
 
 /// <summary>The feed's guarded state: the last accepted price and a held outlier, if any.</summary>
@@ -46,15 +48,16 @@ public static class PriceGuard
 
     public static (GuardedPrice State, TickDecision Decision) Apply(GuardedPrice state, PriceQuote tick, PricePolicy policy)
     {
+        // Readings go forward in time: one older than the last accepted or held one (a silo whose node lags pushing an
+        // earlier chain round), or the same reading again (every silo pushes each round), changes nothing. In particular
+        // the held reading pushed again never confirms itself, and an old reading never drops a held one.
+        if ((state.Accepted is { } last && tick.At < last.At) || (state.Held is { } pending && tick.At <= pending.At)
+            || state.Accepted == tick)
+            return (state, TickDecision.Ignored);
         if (state.Accepted is not { } accepted || IsWithinBand(accepted.PriceUsd, tick.PriceUsd, policy.MaxJumpBps))
             return (new GuardedPrice(tick, null), TickDecision.Accepted);
-        if (state.Held is { } held)
-        {
-            // Only a later reading confirms: the held reading again (a chain round every silo pushes, a round read again
-            // after a restart) proves nothing, and an older one neither confirms nor replaces it.
-            if (tick.At <= held.At) return (state, TickDecision.Held);
-            if (IsWithinBand(held.PriceUsd, tick.PriceUsd, policy.MaxJumpBps)) return (new GuardedPrice(tick, null), TickDecision.Confirmed);
-        }
+        if (state.Held is { } held && IsWithinBand(held.PriceUsd, tick.PriceUsd, policy.MaxJumpBps))
+            return (new GuardedPrice(tick, null), TickDecision.Confirmed);
         return (state with { Held = tick }, TickDecision.Held);
     }
 

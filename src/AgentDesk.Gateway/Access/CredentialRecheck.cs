@@ -1,6 +1,7 @@
 using AgentDesk.Contracts.Access;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
 
 namespace AgentDesk.Gateway.Access;
 
@@ -24,8 +25,9 @@ public sealed class CredentialRecheck(IOptions<AuthOptions> auth, UnknownKeyLimi
         try
         {
             // The token was validated when the request began; only its lifetime can have run out since.
+            // With the clock skew authentication allows, so a stream opened in that margin is not ended at its first heartbeat.
             var token = new JsonWebToken(authorization["Bearer ".Length..].Trim());
-            return token.ValidTo == DateTime.MinValue || token.ValidTo > clock.GetUtcNow().UtcDateTime;
+            return token.ValidTo == DateTime.MinValue || token.ValidTo + TokenValidationParameters.DefaultClockSkew > clock.GetUtcNow().UtcDateTime;
         }
         catch (ArgumentException)
         {

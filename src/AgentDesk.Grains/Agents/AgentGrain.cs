@@ -131,7 +131,8 @@ public sealed class AgentGrain(
     IOptions<RetryOptions> retries,
     IEventPublisher publisher,
     IHistoryStore history,
-    TimeProvider clock) : Grain, IAgentGrain, IRemindable
+    TimeProvider clock,
+    Microsoft.Extensions.Logging.ILogger<AgentGrain> logger) : Grain, IAgentGrain, IRemindable
 {
     // An agent's intents run one at a time in nonce order, so a client retries one of its last few, not one that 16 newer
     // intents have followed; a forgotten one is refused by the nonce check and never acts twice. Every intent's write
@@ -178,6 +179,13 @@ public sealed class AgentGrain(
             catch (Exception e) when (ClusterFailures.IsTransient(e))
             {
                 // left in flight on purpose
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // Left in flight too: a failure that is not an unreachable silo must not keep the agent from activating
+                // (its pause switch, its profile). Memory is read back from storage, as after any call that failed part-way.
+                Microsoft.Extensions.Logging.LoggerExtensions.LogWarning(logger, e, "Agent {AgentId}: carrying out its intent in flight failed; it stays in flight", AgentId);
+                await state.ReadStateAsync(cancellationToken);
             }
         }
     }
@@ -381,8 +389,11 @@ public sealed class AgentGrain(
         if (!S.Registered) return NotRegistered<IntentExecution>();
         var nonceKey = request.Nonce.ToString(System.Globalization.CultureInfo.InvariantCulture);
         // The same signed intent again (a client retry) answers what it answered the first time.
-        if (S.AnsweredIntents.TryGet(nonceKey, out var handled) && handled.Signature == request.Signature) return handled.Result;
-        if (S.InFlight is { } inFlight && inFlight.Request.Nonce == request.Nonce && inFlight.Request.Signature == request.Signature)
+        // Signatures stored before the gateway kept one spelling of them are compared in that spelling too.
+        if (S.AnsweredIntents.TryGet(nonceKey, out var handled) && CanonicalSignature.Of(handled.Signature) == CanonicalSignature.Of(request.Signature))
+            return handled.Result;
+        if (S.InFlight is { } inFlight && inFlight.Request.Nonce == request.Nonce
+            && CanonicalSignature.Of(inFlight.Request.Signature) == CanonicalSignature.Of(request.Signature))
             return await CarryOutAsync(inFlight, clock.GetUtcNow());
         // An earlier intent whose outcome is still unknown is finished first: intents execute one at a time, in nonce order.
         if (S.InFlight is { } earlier) await CarryOutAsync(earlier, clock.GetUtcNow());
@@ -421,7 +432,7 @@ public sealed class AgentGrain(
         // An open holds its token from before the venue is asked: a venue can take seconds (a chain), and the token's
         // address and decimals must not change in the vault meanwhile.
         var vault = GrainFactory.GetGrain<IVaultGrain>(GrainKeys.Vault(S.VaultId!));
-        var startedHolding = request.Kind == IntentKind.OpenPosition && await vault.TrackHoldingAsync(AgentId, symbol, open: true);
+        if (request.Kind == IntentKind.OpenPosition) await vault.TrackHoldingAsync(AgentId, symbol, open: true);
         // The position is idempotent on this command id: if this activation dies after the position answered,
         // the same intent sent again re-admits, gets the stored answer back, and is recorded once.
         var commandId = IntentCommandIds.For(request.Nonce);
@@ -441,7 +452,9 @@ public sealed class AgentGrain(
         if (!executed.IsSuccess)
         {
             S.Ledger = Ledger.Refund(request, intent.AdmittedAt ?? now);
-            if (startedHolding) await vault.TrackHoldingAsync(AgentId, symbol, open: false);
+            // Held by this open, or by its first attempt before a crash: free unless a position opened earlier still holds it.
+            if (request.Kind == IntentKind.OpenPosition && (await position.GetAsync())?.Status is not (PositionStatus.Open or PositionStatus.Pending))
+                await vault.TrackHoldingAsync(AgentId, symbol, open: false);
         }
         S.InFlight = null;
         S.AnsweredIntents.Remember(request.Nonce.ToString(System.Globalization.CultureInfo.InvariantCulture), new HandledIntent(request.Signature, executed),
@@ -478,8 +491,9 @@ public sealed class AgentGrain(
         if (!S.Settlements.Contains(settlement.SettlementId))
         {
             // The token is released before the settlement is remembered: were it after, a release that failed would never
-            // be tried again (the settlement re-sent would be known), and the token would stay frozen in the vault.
-            if (settlement.Closed && S.VaultId is { } vaultId)
+            // be tried again (the settlement re-sent would be known), and the token would stay frozen in the vault. A close
+            // settling late, after the next position on the symbol opened, releases nothing: that position holds the token.
+            if (settlement.Closed && S.VaultId is { } vaultId && !await ReopenedSinceAsync(settlement))
                 await GrainFactory.GetGrain<IVaultGrain>(GrainKeys.Vault(vaultId))
                     .TrackHoldingAsync(AgentId, GrainKeys.ParsePosition(settlement.PositionKey).Symbol, open: false);
             S.Ledger = Ledger.Settle(settlement.ReleasedMarginUsdc, settlement.RealizedPnlUsdc, clock.GetUtcNow());
@@ -493,6 +507,11 @@ public sealed class AgentGrain(
         }
         await GrainFactory.GetGrain<IPositionGrain>(settlement.PositionKey).ConfirmSettlementAsync(settlement.SettlementId);
     }
+
+    /// <summary>Whether the settled position's key holds a newer live position than the one this settlement closed.</summary>
+    private async Task<bool> ReopenedSinceAsync(Settlement settlement) =>
+        await GrainFactory.GetGrain<IPositionGrain>(settlement.PositionKey).GetAsync() is { Status: PositionStatus.Open or PositionStatus.Pending } live
+        && live.PositionId != settlement.PositionId;
 
     public async Task BatchCompletedAsync(Guid batchId)
     {

@@ -168,7 +168,7 @@ public sealed class BatchGrain(
         if (S.Open is not null || S.Close is not null)
         {
             if (S.Requested != request) return Conflict();
-            if (S.Status == BatchStatus.Running) await RunAsync(byClientRetry: true);
+            if (ShouldRunForClientRetry()) await RunAsync(byClientRetry: true);
             return Result<BatchResult>.Ok(Result());
         }
 
@@ -206,7 +206,7 @@ public sealed class BatchGrain(
         if (S.Open is not null || S.Close is not null)
         {
             if (S.Close != request) return Conflict();
-            if (S.Status == BatchStatus.Running) await RunAsync(byClientRetry: true);
+            if (ShouldRunForClientRetry()) await RunAsync(byClientRetry: true);
             return Result<BatchResult>.Ok(Result());
         }
         var opened = await GrainFactory.GetGrain<IBatchGrain>(request.OpenBatchId).GetAsync();
@@ -232,6 +232,19 @@ public sealed class BatchGrain(
     /// client or a batch-close that had read it would act on a result that never was.
     /// </summary>
     public Task<BatchResult?> GetAsync() => Task.FromResult(_stored);
+
+    /// <summary>When this activation last started a run; null until it has.</summary>
+    private long? _lastRunStarted;
+
+    /// <summary>
+    /// A client's retry of a running batch runs it again only when this activation has not run it for a while: after a
+    /// silo failure (a fresh activation) it resumes at once, but a client re-sending every second queues no run behind
+    /// run, each waiting out the same unreachable silo; the reminder resumes the batch meanwhile.
+    /// </summary>
+    private bool ShouldRunForClientRetry() => S.Status == BatchStatus.Running
+        && (_lastRunStarted is not { } started || Stopwatch.GetElapsedTime(started) >= ClientRetryRunInterval);
+
+    private static readonly TimeSpan ClientRetryRunInterval = TimeSpan.FromSeconds(30);
 
     public Task<bool> IsSameRequestAsync(BatchOpenRequest? open, BatchCloseRequest? close) =>
         Task.FromResult((S.Open is null && S.Close is null) || (open is not null ? S.Requested == open : S.Close == close));
@@ -329,6 +342,7 @@ public sealed class BatchGrain(
     /// </summary>
     private async Task RunAsync(IReadOnlyList<string>? known = null, bool byClientRetry = false)
     {
+        _lastRunStarted = Stopwatch.GetTimestamp();
         var watch = Stopwatch.StartNew();
         var accounts = known ?? await AccountsAsync();
         S.Subscribers = accounts.Count;

@@ -399,7 +399,7 @@ public sealed class PositionGrain(
                 position.Size, command.ReferencePrice, 0m, Domain.Intents.IntentAdmission.MaxSlippageBps, authorization: null));
             if (!filled.IsSuccess)
             {
-                current.RefusedSales++;
+                if (MovesSaleId(filled.Rejection!)) current.RefusedSales++;
                 return await RefusedAsync<CloseReceipt>(filled.Rejection!);
             }
             var fill = filled.Value!;
@@ -695,8 +695,8 @@ public sealed class PositionGrain(
             total, tick.PriceUsd, 0m, Domain.Intents.IntentAdmission.MaxSlippageBps, authorization: null));
         if (!filled.IsSuccess)
         {
-            // Level-based: the next tick tries again, under a new order id (stored with this tick's outcome).
-            current.RefusedSales++;
+            // Level-based: the next tick tries again, under a new order id if this one is spent (stored with this tick's outcome).
+            if (MovesSaleId(filled.Rejection!)) current.RefusedSales++;
             return false;
         }
         var fill = filled.Value!;
@@ -732,7 +732,7 @@ public sealed class PositionGrain(
             });
             if (!filled.IsSuccess)
             {
-                current.RefusedSales++; // level-based: the next tick tries again, under a new order id
+                if (MovesSaleId(filled.Rejection!)) current.RefusedSales++; // level-based: the next tick tries again
                 break;
             }
             var fill = filled.Value!;
@@ -748,6 +748,13 @@ public sealed class PositionGrain(
         _exitsFilled = fired;
         return true;
     }
+
+    /// <summary>
+    /// Whether a refused sale spent its order id: the venue said why the order failed. <c>venue_unavailable</c> does not:
+    /// nothing was sent, the transaction reverted whole, or the chain's record of the order could not be read, and in that
+    /// last case the order may have executed, so the same id must be asked again, never replaced.
+    /// </summary>
+    private static bool MovesSaleId(Rejection refusal) => refusal.Code != Errors.VenueUnavailable;
 
     private CloseOrder CloseOrder(PositionLifecycle lifecycle, string orderId, decimal size, decimal? price, decimal minUsdcOut, int maxSlippageBps,
         Domain.Intents.IntentAuthorization? authorization) =>

@@ -96,11 +96,10 @@ public sealed class PriceFeedGrain(
     public async Task<Result<PriceFeedView>> PushAsync(decimal priceUsd, DateTimeOffset at, string? reportTo = null)
     {
         if (PriceGuard.Validate(priceUsd, "priceUsd") is { } invalid) return invalid;
-        // The same reading delivered again (every silo reading a chain feed pushes each round) changes nothing.
-        if (S.Guard is { Accepted: { } accepted, Held: null } && accepted.PriceUsd == priceUsd && accepted.At == at)
-            return Result<PriceFeedView>.Ok(View(PriceDecision.Accepted));
         var first = S.Guard.Accepted is null;
         var (guarded, decision) = PriceGuard.Apply(S.Guard, new PriceQuote(priceUsd, at), options.Value.Policy);
+        // The same reading again (every silo reading a chain feed pushes each round) or an older one: nothing to store or send.
+        if (decision == TickDecision.Ignored) return Result<PriceFeedView>.Ok(View(PriceDecision.Ignored));
         S.Guard = guarded;
         if (decision == TickDecision.Held)
         {

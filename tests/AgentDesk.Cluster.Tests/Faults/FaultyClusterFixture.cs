@@ -86,6 +86,13 @@ public sealed class AccountFaults
 
     internal bool FailSubscriptionAdd() => Interlocked.Decrement(ref _subscriptionAddsToFail) >= 0;
 
+    private int _subscriptionRemovalsToFail;
+
+    /// <summary>Unfollows the account fails to record, unreached, before one gets through (an unfollow that broke off part-way).</summary>
+    public int SubscriptionRemovalsToFail { set => Volatile.Write(ref _subscriptionRemovalsToFail, value); }
+
+    internal bool FailSubscriptionRemoval() => Interlocked.Decrement(ref _subscriptionRemovalsToFail) >= 0;
+
     /// <summary>While set, every call of the position's close fails like a bug before reaching it, so a batch gives up on the step.</summary>
     public bool FailPositionCloses { get => _failPositionCloses; set => _failPositionCloses = value; }
 
@@ -247,6 +254,10 @@ public sealed class FaultFilter(IGrainFactory grains) : IIncomingGrainCallFilter
                 }
                 await context.Invoke();
                 if (faults.LoseStepAnswer()) throw new InvalidOperationException("Injected: the step was done, and its answer was lost.");
+                return;
+            case nameof(ISubscriberGrain.RemoveSubscriptionAsync):
+                if (faults.FailSubscriptionRemoval()) throw new TimeoutException("Injected: the account's silo did not answer.");
+                await context.Invoke();
                 return;
             case nameof(ISubscriberGrain.AddSubscriptionAsync):
                 if (faults.FailSubscriptionAdd()) throw new TimeoutException("Injected: the account's silo did not answer.");

@@ -309,20 +309,44 @@ public sealed class RedeliveryTests(FaultyClusterFixture fixture)
     }
 
     [Fact]
-    public async Task A_client_re_sending_its_batch_while_a_subscriber_is_unreachable_never_uses_up_the_batch_s_resumes()
+    public async Task An_unfollow_that_broke_off_part_way_trades_nothing_more_for_the_account_and_its_retry_finishes_it()
+    {
+        var agent = await _world.AgentAsync();
+        var account = await _world.AccountAsync(100m, agent);
+        var stays = await _world.AccountAsync(100m, agent);
+        FaultPlan.For(_world.Organization, account).SubscriptionRemovalsToFail = 1;
+
+        // The page let the account go, then the account did not answer: the client sees a failure.
+        await Assert.ThrowsAnyAsync<Exception>(() => _world.Agent(agent).UnsubscribeAsync(account));
+        await _world.PriceAsync(100m);
+        var batch = await _world.BatchOpenAsync(agent, weight: 50, leverage: 2);
+        Assert.Equal([stays], batch.Results.Select(r => r.Account)); // the account the client was unfollowing is not traded for
+
+        // The retry finds the account still following and finishes: the same answer as an unfollow that never broke off.
+        var retried = await _world.Agent(agent).UnsubscribeAsync(account);
+        Assert.True(retried.IsSuccess, retried.Problem?.Message);
+        Assert.Empty((await _world.Account(account).GetAsync())!.Subscriptions);
+        Assert.Equal(1, (await _world.Agent(agent).GetProfileAsync())!.SubscriberCount);
+        Assert.Equal(Errors.NotSubscribed, (await _world.Agent(agent).UnsubscribeAsync(account)).Problem!.Code);
+    }
+
+    [Fact]
+    public async Task A_client_re_sending_its_batch_while_a_subscriber_is_unreachable_adds_no_runs_and_spends_no_resumes()
     {
         var agent = await _world.AgentAsync();
         var accounts = new[] { await _world.AccountAsync(100m, agent), await _world.AccountAsync(100m, agent) };
         var unreachable = FaultPlan.For(_world.Organization, accounts[0]);
-        unreachable.TransientStepFailures = 3 * (1 + AgentDesk.Grains.Batches.BatchGrain.MaxResumes); // every attempt of the first run and of each retry below
+        unreachable.TransientStepFailures = 3; // every attempt of the first run
         await _world.PriceAsync(100m);
 
         var id = Guid.NewGuid();
         var request = new BatchOpenRequest(agent, _world.Symbol, Side.Long, 50, 2, 0, 0, 0, 0);
         Assert.Equal(BatchStatus.Running, (await fixture.Client.GetGrain<IBatchGrain>(id).OpenAsync(request)).Value!.Status);
-        // As many re-sends as the batch has resumes: each runs the unreachable step again, and none gives it up.
-        for (var retry = 0; retry < AgentDesk.Grains.Batches.BatchGrain.MaxResumes; retry++)
+        // More re-sends than the batch has resumes, at once: they answer the batch as it stands and run nothing more, so they
+        // neither wait out the unreachable silo again nor spend what the reminder needs.
+        for (var retry = 0; retry <= AgentDesk.Grains.Batches.BatchGrain.MaxResumes; retry++)
             Assert.Equal(BatchStatus.Running, (await fixture.Client.GetGrain<IBatchGrain>(id).OpenAsync(request)).Value!.Status);
+        Assert.Equal(3, unreachable.StepsFailed);
 
         var done = await Eventually.WaitForAsync(() => fixture.Client.GetGrain<IBatchGrain>(id).GetAsync(), b => b!.Status == BatchStatus.Completed,
             Patience, "the reminder to resume the batch");

@@ -16,10 +16,12 @@ public sealed class PriceGuardTests
 
         // The same reading again (every silo pushes each chain round; a restarted silo reads the round again) proves nothing.
         var (again, repeated) = PriceGuard.Apply(held, new PriceQuote(1m, T0.AddSeconds(1)), Policy);
-        Assert.Equal((TickDecision.Held, held), (repeated, again));
-        // Nor does an older reading, which does not replace the held one either.
-        var (older, olderDecision) = PriceGuard.Apply(held, new PriceQuote(1.1m, T0), Policy);
-        Assert.Equal((TickDecision.Held, held), (olderDecision, older));
+        Assert.Equal((TickDecision.Ignored, held), (repeated, again));
+        // Nor does an older reading (a lagging node's round), near the held price or near the accepted one: the held tick stays.
+        Assert.Equal((held, TickDecision.Ignored), PriceGuard.Apply(held, new PriceQuote(1.1m, T0), Policy));
+        Assert.Equal((held, TickDecision.Ignored), PriceGuard.Apply(held, new PriceQuote(100m, T0.AddSeconds(0.5)), Policy));
+        Assert.Equal((state, TickDecision.Ignored), PriceGuard.Apply(state, new PriceQuote(101m, T0.AddSeconds(-1)), Policy));
+        Assert.Equal((state, TickDecision.Ignored), PriceGuard.Apply(state, new PriceQuote(100m, T0), Policy));
 
         var (confirmed, confirmation) = PriceGuard.Apply(held, new PriceQuote(1.05m, T0.AddSeconds(2)), Policy);
         Assert.Equal(TickDecision.Confirmed, confirmation);

@@ -93,10 +93,14 @@ public sealed class EventStreamTests(EventsFixture gateway) : IClassFixture<Even
     [Fact]
     public async Task A_stream_ends_once_its_key_is_revoked_and_the_key_cannot_open_another()
     {
-        var issued = await gateway.Http.PostAsync("/api/v1/api-keys", new { role = "operator", organization = TestData.NewOrganization("Leak") }).OkAsync();
+        var organization = TestData.NewOrganization("Leak");
+        var issued = await gateway.Http.PostAsync("/api/v1/api-keys", new { role = "operator", organization }).OkAsync();
         using var leaked = gateway.Client(issued["apiKey"]!.GetValue<string>());
         await using var stream = await EventStreamClient.OpenAsync(leaked, "/api/v1/events");
         Assert.StartsWith("events after", (await stream.NextAsync(TimeSpan.FromSeconds(5))).Comment, StringComparison.Ordinal);
+        // Another key of the same organisation, kept, follows the same log meanwhile.
+        using var kept = await gateway.KeyAsync("operator", organization);
+        await using var keptStream = await EventStreamClient.OpenAsync(kept, "/api/v1/events");
 
         await gateway.Http.DeleteJsonAsync($"/api/v1/api-keys/{issued["keyId"]!.GetValue<string>()}").OkAsync();
 
@@ -107,6 +111,8 @@ public sealed class EventStreamTests(EventsFixture gateway) : IClassFixture<Even
         });
         Assert.Contains("closed the stream", ended.Message, StringComparison.Ordinal);
         await leaked.GetJsonAsync("/api/v1/events").ProblemAsync(401, "invalid_credentials");
+        // The kept key's stream is still open: it was the revocation that ended the other, not the log.
+        for (var i = 0; i < 3; i++) Assert.NotNull(await keptStream.NextAsync(TimeSpan.FromSeconds(5)));
     }
 
     [Fact]
