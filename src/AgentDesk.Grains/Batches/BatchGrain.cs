@@ -352,13 +352,17 @@ public sealed class BatchGrain(
 
         var pending = accounts.Where(a => !_outcomes.ContainsKey(a)).ToList();
         var unreachable = new List<string>();
+        // The kill switch holds for a fan-out already running: a resumed batch-open of a paused agent opens nothing more, and
+        // each subscriber it had not reached is concluded as refused (the position decides if an earlier attempt opened).
+        var paused = known is null && S.Kind == BatchKind.Open && pending.Count > 0
+            && (await GrainFactory.GetGrain<IAgentGrain>(S.Open!.AgentId).GetProfileAsync())?.Paused == true;
         // Once the resumes are spent, a resumed run only asks the subscribers it could not conclude before.
-        if (S.Resumes < MaxResumes) (pending, unreachable) = await AttemptStepsAsync(pending, step, price, firstRun: known is not null);
+        if (!paused && S.Resumes < MaxResumes) (pending, unreachable) = await AttemptStepsAsync(pending, step, price, firstRun: known is not null);
 
         // A step that kept failing for a reason that will not heal by waiting (a bug, not an unreachable silo) is given
         // up on now; unreachable ones wait for the reminder, a bounded number of times, and are then given up on too.
         var givenUp = unreachable.Count > 0 && (byClientRetry || ++S.Resumes < MaxResumes) ? pending.Except(unreachable).ToList() : pending;
-        var unknown = await ConcludeAsync(givenUp, step);
+        var unknown = await ConcludeAsync(givenUp, step, paused ? AgentPaused : StepFailed);
         if (unknown > 0 || givenUp.Count < pending.Count)
         {
             AddProgress();
@@ -439,12 +443,12 @@ public sealed class BatchGrain(
     /// the account and the position, which refuse the step for good if it has not happened; only then is it recorded
     /// as failed. Answers how many could not be asked (they are asked again at the next resume).
     /// </summary>
-    private async Task<int> ConcludeAsync(IReadOnlyList<string> accounts, BatchOpenStep? step)
+    private async Task<int> ConcludeAsync(IReadOnlyList<string> accounts, BatchOpenStep? step, Rejection refusal)
     {
         var unknown = 0;
         foreach (var chunk in accounts.Chunk(options.Value.Parallelism))
         {
-            foreach (var (account, outcome) in await Task.WhenAll(chunk.Select(account => ConcludeStepAsync(account, step))))
+            foreach (var (account, outcome) in await Task.WhenAll(chunk.Select(account => ConcludeStepAsync(account, step, refusal))))
             {
                 if (outcome is not null) RecordOutcome(account, outcome);
                 else unknown++;
@@ -453,12 +457,12 @@ public sealed class BatchGrain(
         return unknown;
     }
 
-    private async Task<(string Account, BatchStepOutcome? Outcome)> ConcludeStepAsync(string account, BatchOpenStep? step)
+    private async Task<(string Account, BatchStepOutcome? Outcome)> ConcludeStepAsync(string account, BatchOpenStep? step, Rejection refusal)
     {
         try
         {
             if (step is not null)
-                return (account, await GrainFactory.GetGrain<ISubscriberGrain>(GrainKeys.Account(S.Organization, account)).ConcludeBatchStepAsync(step, StepFailed));
+                return (account, await GrainFactory.GetGrain<ISubscriberGrain>(GrainKeys.Account(S.Organization, account)).ConcludeBatchStepAsync(step, refusal));
             // A close that happened is answered as it happened (one pending at a venue outside the cluster is finished
             // first); one that did not is this subscriber's failure, and its position stays open for the agent (or its
             // exits) to close.
@@ -487,6 +491,9 @@ public sealed class BatchGrain(
             return (account, null, ClusterFailures.IsTransient(e));
         }
     }
+
+    private static readonly Rejection AgentPaused =
+        new(Errors.AgentPaused, "The agent was paused while the batch ran; nothing was traded for this subscriber.");
 
     private static readonly Rejection StepFailed =
         new(Errors.StepFailed, "This subscriber's step failed repeatedly; nothing was traded for it. See the silo logs.");

@@ -331,6 +331,30 @@ public sealed class RedeliveryTests(FaultyClusterFixture fixture)
     }
 
     [Fact]
+    public async Task Pausing_the_agent_stops_a_running_batch_open_from_reaching_the_subscribers_left()
+    {
+        var agent = await _world.AgentAsync();
+        var reached = await _world.AccountAsync(100m, agent);
+        var later = await _world.AccountAsync(100m, agent);
+        FaultPlan.For(_world.Organization, later).TransientStepFailures = 3; // every attempt of the first run
+        await _world.PriceAsync(100m);
+
+        var id = Guid.NewGuid();
+        var first = (await fixture.Client.GetGrain<IBatchGrain>(id).OpenAsync(new BatchOpenRequest(agent, _world.Symbol, Side.Long, 50, 2, 0, 0, 0, 0))).Value!;
+        Assert.Equal((BatchStatus.Running, 1), (first.Status, first.Successful));
+        Assert.True((await _world.Agent(agent).SetPausedAsync(true, "risk")).IsSuccess);
+
+        // The reminder resumes the batch: the subscriber it had not reached is not traded for.
+        var done = await Eventually.WaitForAsync(() => fixture.Client.GetGrain<IBatchGrain>(id).GetAsync(), b => b!.Status == BatchStatus.Completed,
+            Patience, "the reminder to conclude the batch");
+        var refused = done!.Results.Single(r => r.Account == later);
+        Assert.Equal((false, Errors.AgentPaused), (refused.Success, refused.Problem!.Code));
+        Assert.Null(await _world.Position(agent, later).GetAsync());
+        Assert.Equal(100m, (await _world.Account(later).GetAsync())!.FreeUsdc);
+        Assert.True(done.Results.Single(r => r.Account == reached).Success);
+    }
+
+    [Fact]
     public async Task A_client_re_sending_its_batch_while_a_subscriber_is_unreachable_adds_no_runs_and_spends_no_resumes()
     {
         var agent = await _world.AgentAsync();
