@@ -19,6 +19,7 @@ using AgentDesk.Grains.History;
 using AgentDesk.Grains.Infrastructure;
 using AgentDesk.Grains.Options;
 using AgentDesk.Venues;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using System.Text.Json.Serialization;
 
@@ -132,7 +133,7 @@ public sealed class AgentGrain(
     IEventPublisher publisher,
     IHistoryStore history,
     TimeProvider clock,
-    Microsoft.Extensions.Logging.ILogger<AgentGrain> logger) : Grain, IAgentGrain, IRemindable
+    ILogger<AgentGrain> logger) : Grain, IAgentGrain, IRemindable
 {
     // An agent's intents run one at a time in nonce order, so a client retries one of its last few, not one that 16 newer
     // intents have followed; a forgotten one is refused by the nonce check and never acts twice. Every intent's write
@@ -184,7 +185,7 @@ public sealed class AgentGrain(
             {
                 // Left in flight too: a failure that is not an unreachable silo must not keep the agent from activating
                 // (its pause switch, its profile). Memory is read back from storage, as after any call that failed part-way.
-                Microsoft.Extensions.Logging.LoggerExtensions.LogWarning(logger, e, "Agent {AgentId}: carrying out its intent in flight failed; it stays in flight", AgentId);
+                logger.LogWarning(e, "Agent {AgentId}: carrying out its intent in flight failed; it stays in flight", AgentId);
                 await state.ReadStateAsync(cancellationToken);
             }
         }
@@ -447,8 +448,7 @@ public sealed class AgentGrain(
                 request.MinUsdcOut, request.MaxSlippageBps, intent))),
             _ => Executed(request, await position.UpdateExitsAsync(new UpdateExitsCommand(commandId, request.Exits, intent))),
         };
-        // The venue refused after admission: the nonce stays spent, but nothing was deployed, and a token this open was
-        // the first to hold is free again.
+        // The venue refused after admission: the nonce stays spent, but nothing was deployed.
         if (!executed.IsSuccess)
         {
             S.Ledger = Ledger.Refund(request, intent.AdmittedAt ?? now);

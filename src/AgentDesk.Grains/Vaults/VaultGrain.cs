@@ -43,7 +43,7 @@ public sealed class VaultGrain(
         // A vault stored before addresses were claimed claims its own as it wakes, so no vault created later can take it.
         if (!S.Exists || S.AddressClaimed) return;
         if (await ClaimAddressAsync(S.Address)) await state.WriteStateAsync(cancellationToken);
-        else logger.LogWarning("Vault {VaultId} shares its address {Address} with an older vault; only the older one should be used.", VaultId, S.Address);
+        else logger.LogWarning("Vault {VaultId} shares its address {Address} with another vault, which claimed it first; both were created before one vault per address was enforced, and only one should be used.", VaultId, S.Address);
     }
 
     public async Task<Result<VaultView>> CreateAsync(string address, string name, string organization, decimal capitalUsdc)
