@@ -112,9 +112,9 @@ public sealed class EventStreamClient : IAsyncDisposable
                 else if (line.StartsWith("data:", StringComparison.Ordinal)) data.Add(line[5..].TrimStart());
             }
         }
-        catch (Exception e) when (e is OperationCanceledException or IOException or HttpRequestException or ObjectDisposedException)
+        catch (Exception e) when (e is OperationCanceledException or IOException or HttpRequestException || _stop.IsCancellationRequested)
         {
-            // Closed by the test (before the reader started, too) or the server.
+            // Closed by the server, or by the test (whatever the reader then meets, even before it started reading).
         }
         finally
         {
