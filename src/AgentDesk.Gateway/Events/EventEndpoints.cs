@@ -50,13 +50,14 @@ public static class EventEndpoints
                 return ApiProblems.For(Errors.InvalidCursor, $"Last-Event-ID (or lastEventId) must be an event id, a non-negative integer; got '{AgentLookup.Truncate(resume)}'.");
             after = id;
         }
-        if (!streams.TryOpen(user.CredentialId() ?? ""))
+        // A place among the credential's streams, given back when the stream ends, or at once if it never starts.
+        var credential = user.CredentialId() ?? "";
+        if (!streams.TryOpen(credential))
             return ApiProblems.For(Errors.RateLimited, $"At most {OpenEventStreams.PerCredential} event streams are open per credential at once; close one first.");
         var log = cluster.GetGrain<IEventLogGrain>(GrainKeys.EventLog(organization));
-        // An id the log has not reached (a typo, or a log that was reset) would wait for ever for events that are numbered lower.
-        var credential = user.CredentialId() ?? "";
         try
         {
+            // An id the log has not reached (a typo, or a log that was reset) would wait for ever for events that are numbered lower.
             if (after is { } resumeAfter && resumeAfter > await log.GetLastIdAsync())
             {
                 streams.Close(credential);
