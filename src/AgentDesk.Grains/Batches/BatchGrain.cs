@@ -356,13 +356,18 @@ public sealed class BatchGrain(
         // each subscriber it had not reached is concluded as refused (the position decides if an earlier attempt opened).
         var paused = known is null && S.Kind == BatchKind.Open && pending.Count > 0
             && (await GrainFactory.GetGrain<IAgentGrain>(S.Open!.AgentId).GetProfileAsync())?.Paused == true;
+        // A resumed batch-open trades at the price of its resume, which must be one admission would take: a feed that went
+        // stale, or holds an outlier, makes the run wait (as for an unreachable silo) instead of opening at a price the
+        // market may have left.
+        var unusablePrice = known is null && S.Kind == BatchKind.Open && pending.Count > 0 && !paused ? await UnusablePriceAsync() : null;
         // Once the resumes are spent, a resumed run only asks the subscribers it could not conclude before.
-        if (!paused && S.Resumes < MaxResumes) (pending, unreachable) = await AttemptStepsAsync(pending, step, price, firstRun: known is not null);
+        if (unusablePrice is not null) unreachable = pending;
+        else if (!paused && S.Resumes < MaxResumes) (pending, unreachable) = await AttemptStepsAsync(pending, step, price, firstRun: known is not null);
 
         // A step that kept failing for a reason that will not heal by waiting (a bug, not an unreachable silo) is given
         // up on now; unreachable ones wait for the reminder, a bounded number of times, and are then given up on too.
         var givenUp = unreachable.Count > 0 && (byClientRetry || ++S.Resumes < MaxResumes) ? pending.Except(unreachable).ToList() : pending;
-        var unknown = await ConcludeAsync(givenUp, step, paused ? AgentPaused : StepFailed);
+        var unknown = await ConcludeAsync(givenUp, step, paused ? AgentPaused : unusablePrice ?? StepFailed);
         if (unknown > 0 || givenUp.Count < pending.Count)
         {
             AddProgress();
@@ -490,6 +495,15 @@ public sealed class BatchGrain(
             logger.LogWarning(e, "Batch {BatchId}: step for {Account} failed (attempt {Attempt})", BatchId, account, attempt);
             return (account, null, ClusterFailures.IsTransient(e));
         }
+    }
+
+    /// <summary>Why the symbol's price would not admit a batch-open now (none, stale, or an outlier held); null when it would.</summary>
+    private async Task<Rejection?> UnusablePriceAsync()
+    {
+        var feed = await GrainFactory.GetGrain<IPriceFeedGrain>(GrainKeys.PriceFeed(S.Symbol)).GetViewAsync();
+        if (feed.Latest is not { } latest) return new Rejection(Errors.NoPrice, $"There is no price for {S.Symbol}.");
+        return PriceGuard.CheckFresh(new PriceQuote(latest.PriceUsd, latest.At), S.Symbol, clock.GetUtcNow(), prices.Value.Policy)
+            ?? PriceGuard.CheckNotHeld(feed.HeldPriceUsd, S.Symbol);
     }
 
     private static readonly Rejection AgentPaused =

@@ -7,6 +7,7 @@ using AgentDesk.Contracts.Positions;
 using AgentDesk.Domain.Agents;
 using AgentDesk.Domain.Common;
 using AgentDesk.Testing;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace AgentDesk.Cluster.Tests.Faults;
 
@@ -352,6 +353,34 @@ public sealed class RedeliveryTests(FaultyClusterFixture fixture)
         Assert.Null(await _world.Position(agent, later).GetAsync());
         Assert.Equal(100m, (await _world.Account(later).GetAsync())!.FreeUsdc);
         Assert.True(done.Results.Single(r => r.Account == reached).Success);
+    }
+
+    [Fact]
+    public async Task A_resumed_batch_open_waits_for_a_fresh_price_instead_of_opening_at_a_stale_one()
+    {
+        // A cluster of its own whose prices are stale after a second.
+        await using var cluster = await FaultyClusterFixture.StartAsync(services => services.Configure<Grains.Options.PriceOptions>(o => o.MaxAgeSeconds = 1));
+        var world = new Scenario(cluster.Client);
+        var agent = await world.AgentAsync();
+        var reached = await world.AccountAsync(100m, agent);
+        var later = await world.AccountAsync(100m, agent);
+        FaultPlan.For(world.Organization, later).TransientStepFailures = 3; // every attempt of the first run
+        await world.PriceAsync(100m);
+        var id = Guid.NewGuid();
+        var first = (await cluster.Client.GetGrain<IBatchGrain>(id).OpenAsync(new BatchOpenRequest(agent, world.Symbol, Side.Long, 50, 2, 0, 0, 0, 0))).Value!;
+        Assert.Equal((BatchStatus.Running, 1), (first.Status, first.Successful));
+
+        // The oracle stops; the reminder resumes the batch (every 2 s here) on a stale price: nothing opens.
+        await Task.Delay(TimeSpan.FromSeconds(3.5));
+        Assert.Equal(BatchStatus.Running, (await cluster.Client.GetGrain<IBatchGrain>(id).GetAsync())!.Status);
+        Assert.Null(await world.Position(agent, later).GetAsync());
+
+        // A fresh price: the next resume opens, at it.
+        await world.PriceAsync(110m);
+        var done = await Eventually.WaitForAsync(() => cluster.Client.GetGrain<IBatchGrain>(id).GetAsync(), b => b!.Status == BatchStatus.Completed,
+            Patience, "the resume on a fresh price");
+        Assert.Equal(2, done!.Successful);
+        Assert.InRange((await world.Position(agent, later).GetAsync())!.EntryPrice, 110m, 111m);
     }
 
     [Fact]
