@@ -51,10 +51,7 @@ public sealed class VenueTests(ChainFixture chain)
     {
         await using var gateway = await VenueGateway.StartAsync("Evm", chain);
         var http = gateway.Http;
-        var agentId = Guid.NewGuid();
-        await http.PostAsync("/agent/register", new { agentId, agentType = "SWAP" }).OkAsync();
-        var account = await SubscribeAsync(http, agentId, await chain.SubscriberAsync(agentId, 100m, Sol), 100m);
-        await gateway.SetPriceAsync(Sol, 50m);
+        var (agentId, account) = await SwapAgentWithOneSubscriberAsync(gateway);
         var first = await http.PostAsync("/agent/batch-open", new { agentId, symbol = Sol, action = "LONG", weight = 10, leverage = 1 }).OkAsync();
         Assert.Equal(1, first["successful"]!.GetValue<int>());
 
@@ -98,10 +95,7 @@ public sealed class VenueTests(ChainFixture chain)
     {
         await using var gateway = await VenueGateway.StartAsync("Evm", chain);
         var http = gateway.Http;
-        var agentId = Guid.NewGuid();
-        await http.PostAsync("/agent/register", new { agentId, agentType = "SWAP" }).OkAsync();
-        var account = await SubscribeAsync(http, agentId, await chain.SubscriberAsync(agentId, 100m, Sol), 100m);
-        await gateway.SetPriceAsync(Sol, 50m);
+        var (agentId, account) = await SwapAgentWithOneSubscriberAsync(gateway);
         var opened = await http.PostAsync("/agent/batch-open", new { agentId, symbol = Sol, action = "LONG", weight = 50, leverage = 1,
             orderOptions = new { stopLossPrice = 45 } }).OkAsync();
         Assert.Equal(1, opened["successful"]!.GetValue<int>());
@@ -233,6 +227,16 @@ public sealed class VenueTests(ChainFixture chain)
             new Venues.Evm.Abi.SignerOfFunction { AgentId = Domain.Intents.AgentIds.ToUint256(agentId) }), StringComparer.OrdinalIgnoreCase);
         Assert.Equal(added["size"]!.GetValue<decimal>(), await chain.TokenBalanceAsync("NVDA", chain.Vault) - vaultBefore);
         Assert.Equal(3, (await http.GetJsonAsync($"/agents/{agentId}/trade-intents/quote?symbol=NVDA").OkAsync())["nonce"]!.GetValue<long>());
+    }
+
+    /// <summary>A SWAP agent with one subscriber funded on-chain (100 USDC), and SOL at 50.</summary>
+    private async Task<(Guid AgentId, string Account)> SwapAgentWithOneSubscriberAsync(VenueGateway gateway)
+    {
+        var agentId = Guid.NewGuid();
+        await gateway.Http.PostAsync("/agent/register", new { agentId, agentType = "SWAP" }).OkAsync();
+        var account = await SubscribeAsync(gateway.Http, agentId, await chain.SubscriberAsync(agentId, 100m, Sol), 100m);
+        await gateway.SetPriceAsync(Sol, 50m);
+        return (agentId, account);
     }
 
     private static async Task<string> SubscribeAsync(HttpClient http, Guid agentId, string account, decimal deposit)

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Reflection;
 using System.Security.Claims;
 using System.Text;
+using System.Threading.RateLimiting;
 using AgentDesk.Contracts.Common;
 using AgentDesk.Contracts.Events;
 using AgentDesk.Domain.Common;
@@ -50,26 +51,14 @@ public static class EventEndpoints
                 return ApiProblems.For(Errors.InvalidCursor, $"Last-Event-ID (or lastEventId) must be an event id, a non-negative integer; got '{AgentLookup.Truncate(resume)}'.");
             after = id;
         }
-        // A place among the credential's streams, given back when the stream ends, or at once if it never starts.
-        var credential = user.CredentialId() ?? "";
-        if (!streams.TryOpen(credential))
-            return ApiProblems.For(Errors.RateLimited, $"At most {OpenEventStreams.PerCredential} event streams are open per credential at once; close one first.");
         var log = cluster.GetGrain<IEventLogGrain>(GrainKeys.EventLog(organization));
-        try
-        {
-            // An id the log has not reached (a typo, or a log that was reset) would wait for ever for events that are numbered lower.
-            if (after is { } resumeAfter && resumeAfter > await log.GetLastIdAsync())
-            {
-                streams.Close(credential);
-                return ApiProblems.For(Errors.InvalidCursor, $"Last-Event-ID {resumeAfter} is beyond the last event of the log; resume from an id you received.");
-            }
-        }
-        catch
-        {
-            streams.Close(credential);
-            throw;
-        }
-        return new EventStreamResult(log, after, agent, filter.Value, options.Value.Heartbeat, () => streams.Close(credential));
+        // An id the log has not reached (a typo, or a log that was reset) would wait for ever for events that are numbered lower.
+        if (after is { } resumeAfter && resumeAfter > await log.GetLastIdAsync())
+            return ApiProblems.For(Errors.InvalidCursor, $"Last-Event-ID {resumeAfter} is beyond the last event of the log; resume from an id you received.");
+        // A place among the credential's streams, held until the stream ends.
+        if (streams.TryOpen(user.CredentialId() ?? "") is not { } place)
+            return ApiProblems.For(Errors.RateLimited, $"At most {OpenEventStreams.PerCredential} event streams are open per credential at once; close one first.");
+        return new EventStreamResult(log, after, agent, filter.Value, options.Value.Heartbeat, place);
     }
 }
 
@@ -79,7 +68,7 @@ public static class EventEndpoints
 /// open through proxies. The stream ends when the client leaves or the cluster cannot answer; the client reconnects with
 /// Last-Event-ID. It also ends once its credential no longer holds (revoked, expired), checked every heartbeat.
 /// </summary>
-public sealed class EventStreamResult(IEventLogGrain log, long? after, Guid? agentId, IReadOnlySet<string>? types, TimeSpan heartbeat, Action closed)
+public sealed class EventStreamResult(IEventLogGrain log, long? after, Guid? agentId, IReadOnlySet<string>? types, TimeSpan heartbeat, IDisposable place)
     : IResult, IEndpointMetadataProvider
 {
     public const int PageSize = 500;
@@ -87,14 +76,7 @@ public sealed class EventStreamResult(IEventLogGrain log, long? after, Guid? age
 
     public async Task ExecuteAsync(HttpContext httpContext)
     {
-        try
-        {
-            await StreamAsync(httpContext);
-        }
-        finally
-        {
-            closed();
-        }
+        using (place) await StreamAsync(httpContext);
     }
 
     private async Task StreamAsync(HttpContext httpContext)
@@ -167,29 +149,24 @@ public sealed class EventStreamResult(IEventLogGrain log, long? after, Guid? age
 
 /// <summary>
 /// Event streams open per credential on this gateway. Each holds a long poll on its organisation's log and may replay a
-/// week of it from the database, so one key cannot open thousands; a client needs a few (one per filter).
+/// week of it from the database, so one key cannot open thousands; a client needs a few (one per filter). A concurrency
+/// limiter per credential (no queue): a stream holds its lease until it ends.
 /// </summary>
-public sealed class OpenEventStreams
+public sealed class OpenEventStreams : IDisposable
 {
     public const int PerCredential = 20;
 
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, int> _open = new(StringComparer.Ordinal);
+    private readonly PartitionedRateLimiter<string> _limiter = PartitionedRateLimiter.Create<string, string>(credential =>
+        RateLimitPartition.GetConcurrencyLimiter(credential, _ => new ConcurrencyLimiterOptions { PermitLimit = PerCredential, QueueLimit = 0 }));
 
-    public bool TryOpen(string credential)
+    /// <summary>A place among the credential's streams, or null when it holds <see cref="PerCredential"/> already.</summary>
+    public RateLimitLease? TryOpen(string credential)
     {
-        while (true)
-        {
-            var count = _open.GetValueOrDefault(credential);
-            if (count >= PerCredential) return false;
-            if (count == 0 ? _open.TryAdd(credential, 1) : _open.TryUpdate(credential, count + 1, count)) return true;
-        }
+        var lease = _limiter.AttemptAcquire(credential);
+        if (lease.IsAcquired) return lease;
+        lease.Dispose();
+        return null;
     }
 
-    public void Close(string credential)
-    {
-        while (_open.TryGetValue(credential, out var count))
-        {
-            if (count <= 1 ? _open.TryRemove(new KeyValuePair<string, int>(credential, count)) : _open.TryUpdate(credential, count - 1, count)) return;
-        }
-    }
+    public void Dispose() => _limiter.Dispose();
 }

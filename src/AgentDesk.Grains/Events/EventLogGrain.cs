@@ -81,7 +81,8 @@ public sealed class EventLogGrain(IEventStore store, IHistoryStore history, IOpt
         // a reader that moves on to the page's end never reads an event twice.
         var through = _lastStoredId;
         var events = await store.ReadAsync(Organization, afterId, max);
-        return new EventPage(events, events.Count == max ? events[^1].Id : Math.Max(Math.Max(through, afterId), events.Count > 0 ? events[^1].Id : 0));
+        if (events.Count == max) return new EventPage(events, events[^1].Id);
+        return new EventPage(events, Math.Max(Math.Max(through, afterId), events.Count > 0 ? events[^1].Id : 0));
     }
 
     public async Task<EventPage> WaitAsync(long afterId, int max, TimeSpan wait, CancellationToken cancellationToken = default)

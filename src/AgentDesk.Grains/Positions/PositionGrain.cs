@@ -399,7 +399,7 @@ public sealed class PositionGrain(
                 position.Size, command.ReferencePrice, 0m, Domain.Intents.IntentAdmission.MaxSlippageBps, authorization: null));
             if (!filled.IsSuccess)
             {
-                if (MovesSaleId(filled.Rejection!)) current.RefusedSales++;
+                current.SaleRefused(filled.Rejection!);
                 return await RefusedAsync<CloseReceipt>(filled.Rejection!);
             }
             var fill = filled.Value!;
@@ -696,7 +696,7 @@ public sealed class PositionGrain(
         if (!filled.IsSuccess)
         {
             // Level-based: the next tick tries again, under a new order id if this one is spent (stored with this tick's outcome).
-            if (MovesSaleId(filled.Rejection!)) current.RefusedSales++;
+            current.SaleRefused(filled.Rejection!);
             return false;
         }
         var fill = filled.Value!;
@@ -732,7 +732,7 @@ public sealed class PositionGrain(
             });
             if (!filled.IsSuccess)
             {
-                if (MovesSaleId(filled.Rejection!)) current.RefusedSales++; // level-based: the next tick tries again
+                current.SaleRefused(filled.Rejection!); // level-based: the next tick tries again
                 break;
             }
             var fill = filled.Value!;
@@ -748,13 +748,6 @@ public sealed class PositionGrain(
         _exitsFilled = fired;
         return true;
     }
-
-    /// <summary>
-    /// Whether a refused sale spent its order id: the venue said why the order failed. <c>venue_unavailable</c> does not:
-    /// nothing was sent, the transaction reverted whole, or the chain's record of the order could not be read, and in that
-    /// last case the order may have executed, so the same id must be asked again, never replaced.
-    /// </summary>
-    private static bool MovesSaleId(Rejection refusal) => refusal.Code != Errors.VenueUnavailable;
 
     private CloseOrder CloseOrder(PositionLifecycle lifecycle, string orderId, decimal size, decimal? price, decimal minUsdcOut, int maxSlippageBps,
         Domain.Intents.IntentAuthorization? authorization) =>

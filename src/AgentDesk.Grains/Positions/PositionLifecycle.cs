@@ -67,6 +67,16 @@ public sealed class PositionLifecycle
     /// </summary>
     public int RefusedSales { get; set; }
 
+    /// <summary>
+    /// A sale the venue refused. The refusal spends the order id when the venue said why the order failed; not when it
+    /// answered <c>venue_unavailable</c> (nothing was sent, the transaction reverted whole, or the chain's record of the order
+    /// could not be read): in that last case the order may have executed, so the same id must be asked again, never replaced.
+    /// </summary>
+    public void SaleRefused(Rejection refusal)
+    {
+        if (refusal.Code != Errors.VenueUnavailable) RefusedSales++;
+    }
+
     /// <summary>The order id of a sale: <paramref name="name"/> (an exit's number, a close's id), then the refusals before it.</summary>
     public string SaleOrderId(string name) => RefusedSales == 0 ? $"{PositionId}:{name}" : $"{PositionId}:{name}:retry{RefusedSales}";
 }

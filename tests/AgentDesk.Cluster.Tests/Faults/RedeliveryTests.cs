@@ -31,6 +31,18 @@ public sealed class RedeliveryTests(FaultyClusterFixture fixture)
         return (agent, account, (await _world.Position(agent, account).GetAsync())!);
     }
 
+    /// <summary>A subscriber whose next batch step fails like a bug, after holding the account's turn until the test releases it.</summary>
+    private async Task<(Guid Agent, string Account, AccountFaults Faults)> AccountWhoseNextStepIsHeldAsync()
+    {
+        var agent = await _world.AgentAsync();
+        var account = await _world.AccountAsync(100m, agent);
+        var faults = FaultPlan.For(_world.Organization, account);
+        faults.BrokenStepFailures = 1;
+        faults.HoldBrokenStep = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await _world.PriceAsync(100m);
+        return (agent, account, faults);
+    }
+
     [Fact]
     public async Task A_lost_settlement_is_re_sent_by_the_timer_and_a_duplicated_one_credits_once()
     {
@@ -140,12 +152,7 @@ public sealed class RedeliveryTests(FaultyClusterFixture fixture)
     [Fact]
     public async Task Calls_queued_behind_a_call_that_fails_part_way_reach_a_fresh_activation_instead_of_failing()
     {
-        var agent = await _world.AgentAsync();
-        var account = await _world.AccountAsync(100m, agent);
-        var faults = FaultPlan.For(_world.Organization, account);
-        faults.BrokenStepFailures = 1;
-        faults.HoldBrokenStep = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        await _world.PriceAsync(100m);
+        var (agent, account, faults) = await AccountWhoseNextStepIsHeldAsync();
 
         var batch = _world.BatchOpenAsync(agent, weight: 50, leverage: 2);
         await faults.BrokenStepReached.Task.WaitAsync(Patience);
@@ -153,7 +160,7 @@ public sealed class RedeliveryTests(FaultyClusterFixture fixture)
         // (Reads that arrive only after the release reach a fresh activation anyway, so the pause can only hide a failure.)
         var reads = Enumerable.Range(0, 3).Select(_ => _world.Account(account).GetAsync()).ToArray();
         await Task.Delay(TimeSpan.FromMilliseconds(300));
-        faults.HoldBrokenStep.SetResult();
+        faults.HoldBrokenStep!.SetResult();
 
         // Each read is served, not refused: as stored before the step, or after the batch's retry of it if that came first.
         foreach (var read in reads)
@@ -170,12 +177,7 @@ public sealed class RedeliveryTests(FaultyClusterFixture fixture)
     [Fact]
     public async Task While_a_batch_runs_it_tells_its_own_request_from_another_under_the_same_id()
     {
-        var agent = await _world.AgentAsync();
-        var account = await _world.AccountAsync(100m, agent);
-        var faults = FaultPlan.For(_world.Organization, account);
-        faults.BrokenStepFailures = 1;
-        faults.HoldBrokenStep = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        await _world.PriceAsync(100m);
+        var (agent, account, faults) = await AccountWhoseNextStepIsHeldAsync();
         var batchId = Guid.NewGuid();
         var batch = fixture.Client.GetGrain<IBatchGrain>(batchId);
 
@@ -187,7 +189,7 @@ public sealed class RedeliveryTests(FaultyClusterFixture fixture)
         Assert.False(await batch.IsSameRequestAsync(same with { Side = Side.Short }, null).WaitAsync(Patience));
         Assert.False(await batch.IsSameRequestAsync(null, new BatchCloseRequest(agent, Guid.NewGuid())).WaitAsync(Patience));
         Assert.True(await fixture.Client.GetGrain<IBatchGrain>(Guid.NewGuid()).IsSameRequestAsync(same with { Weight = 10 }, null)); // a batch not started
-        faults.HoldBrokenStep.SetResult();
+        faults.HoldBrokenStep!.SetResult();
         Assert.Equal(BatchStatus.Completed, (await running).Status);
     }
 
