@@ -55,15 +55,16 @@ public sealed class FailoverTests
     }
 
     /// <summary>
-    /// Two silos and an agent with 60 funded subscribers, where a batch is slow enough to be cut: 100 ms a fill, 5
-    /// subscribers at a time, so 60 take over a second; reminders every 5 s resume it.
+    /// Two silos and an agent with 60 funded subscribers, where a batch is slow enough to be cut: 100 ms a fill, 2
+    /// subscribers at a time, so 60 take 3 s. A batch shows its progress at checkpoints, the first after a second (about
+    /// 20 done), which leaves two seconds to cut it; reminders every 5 s resume it.
     /// </summary>
     private static async Task<(TwoSilos Silos, Scenario World, Guid Agent, List<string> Accounts)> SlowBatchWorldAsync(string prefix)
     {
         var (silos, _, _) = await StartAsync(prefix, new Dictionary<string, string>
         {
             ["AgentDesk__PaperVenue__FillLatencyMs"] = "100",
-            ["AgentDesk__Batches__Parallelism"] = "5",
+            ["AgentDesk__Batches__Parallelism"] = "2",
             ["AgentDesk__Retries__ReminderSeconds"] = "5",
         });
         var world = new Scenario(silos.Grains);
@@ -138,11 +139,13 @@ public sealed class FailoverTests
         var (silos, world, agent, accounts) = await SlowBatchWorldAsync("fo-batch");
         await using var _ = silos;
 
+        // The batch's silo is found before it starts, so nothing stands between seeing it part-way and killing it.
         var batch = silos.Grains.GetGrain<IBatchGrain>(Guid.NewGuid());
+        await batch.GetAsync();
+        var host = await silos.HostOfAsync(batch);
         var request = new BatchOpenRequest(agent, world.Symbol, Side.Long, 50, 2, 0, 0, 0, 0);
         var running = batch.OpenAsync(request);
         await Eventually.WaitForAsync(() => batch.GetAsync(), b => b?.Done >= 10, TimeSpan.FromSeconds(60), "part of the batch");
-        var host = await silos.HostOfAsync(batch);
         Assert.Equal(BatchStatus.Running, (await batch.GetAsync())!.Status);
         host.Kill();
         await Assert.ThrowsAnyAsync<Exception>(() => running);
