@@ -58,12 +58,12 @@ public sealed class SingleNodeRestartTests
     {
         var workDir = Path.Combine(Path.GetTempPath(), "agentdesk-gateway-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(workDir);
-        // 200 ms a fill, 4 subscribers at a time: 80 subscribers take about 4 s, long enough to be cut (and to try a
-        // batch-close while it runs). The request budget of 1 s makes the gateway answer 202 with the batch's status URL.
+        // 200 ms a fill, 2 subscribers at a time: 80 subscribers take about 8 s, long enough to be cut (and to try a
+        // batch-close while it runs) after the first checkpoint shows progress, a second in. The request budget of 1 s makes the gateway answer 202 with the batch's status URL.
         var environment = new Dictionary<string, string>
         {
             ["AgentDesk__PaperVenue__FillLatencyMs"] = "200",
-            ["AgentDesk__Batches__Parallelism"] = "4",
+            ["AgentDesk__Batches__Parallelism"] = "2",
             ["AgentDesk__Retries__ReminderSeconds"] = "5",
             ["AgentDesk__Gateway__BatchBudgetSeconds"] = "1",
             ["AgentDesk__RateLimit__PermitsPerSecond"] = "10000", // the set-up sends 240 requests as fast as it can

@@ -339,13 +339,15 @@ public sealed class RedeliveryTests(FaultyClusterFixture fixture)
         var agent = await _world.AgentAsync();
         var reached = await _world.AccountAsync(100m, agent);
         var later = await _world.AccountAsync(100m, agent);
-        FaultPlan.For(_world.Organization, later).TransientStepFailures = 3; // every attempt of the first run
+        var unreachable = FaultPlan.For(_world.Organization, later);
+        unreachable.TransientStepFailures = int.MaxValue; // until the pause is stored, whenever the reminder comes
         await _world.PriceAsync(100m);
 
         var id = Guid.NewGuid();
         var first = (await fixture.Client.GetGrain<IBatchGrain>(id).OpenAsync(new BatchOpenRequest(agent, _world.Symbol, Side.Long, 50, 2, 0, 0, 0, 0))).Value!;
         Assert.Equal((BatchStatus.Running, 1), (first.Status, first.Successful));
         Assert.True((await _world.Agent(agent).SetPausedAsync(true, "risk")).IsSuccess);
+        unreachable.TransientStepFailures = 0;
 
         // The reminder resumes the batch: the subscriber it had not reached is not traded for.
         var done = await Eventually.WaitForAsync(() => fixture.Client.GetGrain<IBatchGrain>(id).GetAsync(), b => b!.Status == BatchStatus.Completed,
@@ -377,10 +379,14 @@ public sealed class RedeliveryTests(FaultyClusterFixture fixture)
         Assert.Equal(BatchStatus.Running, (await cluster.Client.GetGrain<IBatchGrain>(id).GetAsync())!.Status);
         Assert.Null(await world.Position(agent, later).GetAsync());
 
-        // A fresh price: the next resume opens, at it.
-        await world.PriceAsync(110m);
-        var done = await Eventually.WaitForAsync(() => cluster.Client.GetGrain<IBatchGrain>(id).GetAsync(), b => b!.Status == BatchStatus.Completed,
-            Patience, "the resume on a fresh price");
+        // A live oracle again, ticking faster than prices go stale: the next resume opens, at its price. (One tick alone
+        // would be stale again within a second, before a resume two seconds away could see it.)
+        var done = await Eventually.WaitForAsync(async () =>
+        {
+            await world.PriceAsync(110m);
+            await Task.Delay(200);
+            return await cluster.Client.GetGrain<IBatchGrain>(id).GetAsync();
+        }, b => b!.Status == BatchStatus.Completed, Patience, "the resume on a fresh price");
         Assert.Equal(2, done!.Successful);
         Assert.InRange((await world.Position(agent, later).GetAsync())!.EntryPrice, 110m, 111m);
     }

@@ -66,10 +66,12 @@ public sealed class EventStreamTests(EventsFixture gateway) : IClassFixture<Even
         await world.BatchOpenAsync(agent, symbol, stopLoss: 90);
         await world.BatchOpenAsync(other, symbol, stopLoss: 90);
         await OrgWorld.PriceAsync(gateway.Http, symbol, "89");
+        // The stops fire on their own time: the pauses are sent once the agent's two exits are in, so the order is known.
+        var seen = await exits.EventsUntilAsync(e => Count(e, "position.exited") == 2, Wait, "the agent's stops");
         await world.Http.PostAsync($"/api/v1/agents/{other}/pause").OkAsync();
         await world.Http.PostAsync($"/api/v1/agents/{agent}/pause").OkAsync();
 
-        var seen = await exits.EventsUntilAsync(e => Count(e, "agent.paused") == 1, Wait, "the agent's pause");
+        seen.AddRange(await exits.EventsUntilAsync(e => Count(e, "agent.paused") == 1, Wait, "the agent's pause"));
         Assert.Equal(["position.exited", "position.exited", "agent.paused"], seen.Select(e => e.Event));
         Assert.All(seen, e => Assert.Equal(agent, e.Json["agentId"]!.GetValue<string>()));
     }

@@ -42,7 +42,9 @@ public sealed class PriceTests(GuardedPricesFixture gateway) : IClassFixture<Gua
         await OrgWorld.PriceAsync(gateway.Http, symbol, "100");
         await world.BatchOpenAsync(agent, symbol, stopLoss: 90);
 
-        // One bad tick at 1 would fire the stop at 90: it is held instead, and the price stays 100.
+        // One bad tick at 1 would fire the stop at 90: it is held instead, and the price stays 100. (100 is pushed again
+        // first so that it is still fresh, under this fixture's 2 s, when the batch-open below is refused for the held one.)
+        await OrgWorld.PriceAsync(gateway.Http, symbol, "100");
         var held = await gateway.Http.PostAsync("/api/v1/prices", Push(symbol, "1")).OkAsync();
         Assert.Equal("held", held["prices"]![0]!["decision"]!.GetValue<string>());
         var quote = (await gateway.Http.GetJsonAsync($"/prices?symbols={symbol}").OkAsync())["prices"]![0]!;

@@ -33,6 +33,7 @@ public sealed class RateLimitTests(StrictRatesFixture gateway) : IClassFixture<S
         using (var first = gateway.Client("adk_" + Guid.NewGuid().ToString("N"))) await first.GetJsonAsync("/api/v1/api-keys");
         var before = await management.GetTotalActivationCount();
         var answers = new List<int>();
+        var sending = System.Diagnostics.Stopwatch.StartNew();
         for (var i = 0; i < 30; i++)
         {
             using var invented = gateway.ClientFrom("203.0.113.61", ForwardingClients.InventedKey());
@@ -42,7 +43,9 @@ public sealed class RateLimitTests(StrictRatesFixture gateway) : IClassFixture<S
         // Refused as unknown while the address has requests left, then limited like any anonymous caller.
         Assert.All(answers, status => Assert.True(status is 401 or 429, $"got {status}"));
         Assert.Contains(429, answers);
-        Assert.True(answers.Count(s => s == 401) <= 10, $"{answers.Count(s => s == 401)} refusals got through a limit of 5 a second");
+        // Five in each one-second window the sequence touched.
+        var allowed = 5 * ((int)Math.Ceiling(sending.Elapsed.TotalSeconds) + 1);
+        Assert.True(answers.Count(s => s == 401) <= allowed, $"{answers.Count(s => s == 401)} refusals got through a limit of 5 a second (at most {allowed})");
         Assert.Equal(before, await management.GetTotalActivationCount());
     }
 
@@ -66,7 +69,7 @@ public sealed class RateLimitTests(StrictRatesFixture gateway) : IClassFixture<S
         Assert.All(answers, status => Assert.True(status is 401 or 429, $"got {status}"));
         Assert.True(outcomes["looked_up"] <= allowed, $"the key directory looked up {outcomes["looked_up"]} invented keys from one address (at most {allowed})");
         Assert.Equal(60, outcomes["looked_up"] + outcomes["limited"]);
-        Assert.True(answers.Count(s => s == 429) >= 45, $"only {answers.Count(s => s == 429)} of 60 were limited");
+        Assert.True(answers.Count(s => s == 429) >= 60 - allowed, $"only {answers.Count(s => s == 429)} of 60 were limited (at least {60 - allowed})");
 
         // Neither the admin key nor a key found lately is held back by the invented ones from the same address (each sent right
         // after six more invented ones, so that the address is over its limit when it arrives).
