@@ -31,6 +31,9 @@ export AgentDesk__Venue__Kind=Evm
 export AgentDesk__Evm__DeploymentsFile=$RUN/deployments.json
 export AgentDesk__Evm__ExecutorKeyFile=$RUN/executor.key
 export AgentDesk__Prices__Source=Chain
+# A vault needs its contract admin's signed claim (docs/venues.md, "Vaults on the chain"):
+#   dotnet run --project src/AgentDesk.Silo -- sign-vault-claim --AgentDesk:VaultClaim:Organization ORG --AgentDesk:VaultClaim:VaultId equities \
+#     --AgentDesk:VaultClaim:KeyFile $RUN/deployer.key --AgentDesk:Evm:DeploymentsFile $RUN/deployments.json
 EOF
 }
 

@@ -12,6 +12,7 @@ using Microsoft.Extensions.Options;
 // and a connection string, a member of a cluster. Commands (docs/operations.md, docs/venues.md):
 //   migrate            applies deploy/sql and exits
 //   deploy-contracts   deploys the EVM venue's contracts to AgentDesk:Evm:RpcUrl, writes deployments.json and exits
+//   sign-vault-claim   prints a vault contract admin's signature letting an organisation create a vault on it, and exits
 // Exit code 1, with one line on stderr, for invalid settings or a PostgreSQL server that cannot be reached.
 var configuration = new ConfigurationManager();
 configuration.AddEnvironmentVariables().AddCommandLine(args);
@@ -19,6 +20,10 @@ configuration.AddEnvironmentVariables().AddCommandLine(args);
 if (args.Contains("deploy-contracts"))
 {
     return await DeployContractsCommand.RunAsync(configuration);
+}
+if (args.Contains("sign-vault-claim"))
+{
+    return SignVaultClaimCommand.Run(configuration);
 }
 AgentDeskClusterOptions options;
 try

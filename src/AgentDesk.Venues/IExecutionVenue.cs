@@ -1,6 +1,7 @@
 using AgentDesk.Domain.Common;
 using AgentDesk.Domain.Exits;
 using AgentDesk.Domain.Intents;
+using AgentDesk.Domain.Vaults;
 
 namespace AgentDesk.Venues;
 
@@ -39,6 +40,15 @@ public interface IExecutionVenue
     /// can trade with it. The EVM venue requires a contract there (and, for a token, the decimals the contract reports).
     /// </summary>
     Task<Rejection?> CheckAddressAsync(string address, int? tokenDecimals, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Checks that <paramref name="organization"/> may create vault <paramref name="vaultId"/> on the contract at
+    /// <paramref name="vaultAddress"/>: null when it may. Where a vault holds real capital (a chain), <paramref name="adminSignature"/>
+    /// must be the contract's admin signing that <see cref="VaultClaim"/> on the venue's chain (docs/domain.md, "Vaults"); a
+    /// paper vault holds none, and its address needs no proof.
+    /// </summary>
+    Task<Rejection?> CheckVaultClaimAsync(string vaultAddress, string organization, string vaultId, string? adminSignature,
+        CancellationToken cancellationToken = default);
 }
 
 /// <summary>What every order names: a unique id (the venue's records and transaction reference derive from it), whose it is, and the token.</summary>

@@ -27,8 +27,12 @@ public sealed class ChainFixture : IAsyncLifetime
     public Anvil Anvil { get; private set; } = null!;
     public EvmChain Chain { get; private set; } = null!;
     public ExecutorRelayer Admin { get; private set; } = null!;
+
+    /// <summary>The deployer's key: the admin of every contract it deployed, the vault among them.</summary>
+    public string AdminKey { get; private set; } = "";
     public EvmDeployment Deployment { get; private set; } = null!;
     public string ExecutorKeyFile => Path.Combine(_folder, "executor.key");
+    public string AdminKeyFile => Path.Combine(_folder, "deployer.key");
     public string DeploymentsFile => Path.Combine(_folder, "deployments.json");
     public string ExecutorAddress { get; private set; } = "";
 
@@ -38,6 +42,9 @@ public sealed class ChainFixture : IAsyncLifetime
         Anvil = await Anvil.StartAsync();
         Chain = new EvmChain(Anvil.RpcUrl);
         var (adminKey, _) = await FundedKeyAsync();
+        AdminKey = adminKey;
+        await File.WriteAllTextAsync(AdminKeyFile, adminKey);
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(AdminKeyFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         var (executorKey, executor) = await FundedKeyAsync();
         ExecutorAddress = executor;
         await File.WriteAllTextAsync(ExecutorKeyFile, executorKey);
@@ -63,6 +70,10 @@ public sealed class ChainFixture : IAsyncLifetime
     }
 
     public string Vault => Deployment.Vaults[VaultId];
+
+    /// <summary>The vault contract's admin letting <paramref name="organization"/> create vault <paramref name="vaultId"/> on it.</summary>
+    public string VaultClaim(string organization, string vaultId) =>
+        new Domain.Vaults.VaultClaim(organization, vaultId, Vault, Anvil.ChainId).Sign(AdminKey);
     public string Token(string symbol) => Deployment.Tokens[symbol].Address;
 
     /// <summary>Settings that put a gateway's silo on this chain: the EVM venue, chain prices, fast receipts.</summary>

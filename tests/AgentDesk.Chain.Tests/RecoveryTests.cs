@@ -42,7 +42,8 @@ public sealed partial class RecoveryTests(ChainFixture chain)
         {
             var http = first.Http;
             await http.PostAsync("/agent/register", new { agentId, agentType = "SWAP", signerAddress = signer }).OkAsync();
-            await http.PostAsync("/api/v1/vaults", new { vaultId, address = chain.Vault, capitalUsdc = "100000" }).OkAsync();
+            await http.PostAsync("/api/v1/vaults", new { vaultId, address = chain.Vault, capitalUsdc = "100000", adminSignature = chain.VaultClaim(VenueGateway.Organization, vaultId) })
+                .OkAsync();
             await http.PutAsync($"/api/v1/vaults/{vaultId}/tokens/NVDA", new { address = chain.Token("NVDA"), decimals = 18 }).OkAsync();
             await http.PutAsync($"/api/v1/agents/{agentId}/vault", new { vaultId, allocationUsdc = "10000" }).OkAsync();
             await chain.SetPriceAsync("NVDA", 120m);

@@ -24,7 +24,10 @@ public sealed class StoryTests(ChainFixture chain)
         var agentId = Guid.NewGuid();
         var vaultId = "vault-" + Guid.NewGuid().ToString("N")[..8];
         await http.PostAsync("/agent/register", new { agentId, name = "AlphaGrid agent", agentType = "SWAP", signerAddress = signer }).OkAsync();
-        await http.PostAsync("/api/v1/vaults", new { vaultId, address = chain.Vault, name = "Equities", capitalUsdc = "100000" }).OkAsync();
+        await http.PostAsync("/api/v1/vaults", new
+        {
+            vaultId, address = chain.Vault, name = "Equities", capitalUsdc = "100000", adminSignature = chain.VaultClaim(VenueGateway.Organization, vaultId),
+        }).OkAsync();
         await http.PutAsync($"/api/v1/vaults/{vaultId}/tokens/{Symbol}", new { address = chain.Token(Symbol), decimals = 18 }).OkAsync();
         await http.PutAsync($"/api/v1/agents/{agentId}/vault", new { vaultId, allocationUsdc = "10000" }).OkAsync();
         await http.PutAsync($"/api/v1/agents/{agentId}/track", new { track = "Evaluation" }).OkAsync();

@@ -17,6 +17,9 @@ public sealed class VenueGateway : IAsyncDisposable
 {
     public const string AdminKey = "chain-test-admin-key-0123456789";
 
+    /// <summary>The organisation the admin key acts in (no <c>X-Organization</c> is sent).</summary>
+    public static readonly string Organization = new Gateway.Access.AuthOptions().AdminOrganization;
+
     private readonly WebApplication _app;
 
     private VenueGateway(WebApplication app, string venue, ChainFixture chain, HttpClient http)

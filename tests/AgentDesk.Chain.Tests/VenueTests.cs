@@ -1,5 +1,7 @@
 using System.Numerics;
 using System.Text.Json.Nodes;
+using AgentDesk.Domain.Intents;
+using AgentDesk.Domain.Vaults;
 using AgentDesk.Testing;
 using Nethereum.Hex.HexTypes;
 using Nethereum.RPC.Eth.DTOs;
@@ -82,12 +84,52 @@ public sealed class VenueTests(ChainFixture chain)
         var nobody = TestData.NewAddress();
         await http.PostAsync("/api/v1/vaults", new { vaultId = "v-" + Guid.NewGuid().ToString("N")[..8], address = nobody }).ProblemAsync(400, "not_a_contract");
         var vaultId = "v-" + Guid.NewGuid().ToString("N")[..8];
-        await http.PostAsync("/api/v1/vaults", new { vaultId, address = chain.Vault }).OkAsync();
+        await http.PostAsync("/api/v1/vaults", new { vaultId, address = chain.Vault, adminSignature = chain.VaultClaim(VenueGateway.Organization, vaultId) }).OkAsync();
         await http.PutAsync($"/api/v1/vaults/{vaultId}/tokens/NVDA", new { address = nobody, decimals = 18 }).ProblemAsync(400, "not_a_contract");
         var wrong = await http.PutAsync($"/api/v1/vaults/{vaultId}/tokens/NVDA", new { address = chain.Token("NVDA"), decimals = 6 }).ProblemAsync(400, "invalid_decimals");
         Assert.Equal("18", wrong["decimals"]!.GetValue<string>());
         var listed = await http.PutAsync($"/api/v1/vaults/{vaultId}/tokens/NVDA", new { address = chain.Token("NVDA"), decimals = 18 }).OkAsync();
         Assert.Equal(chain.Token("NVDA"), listed["tokens"]![0]!["address"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task A_vault_on_a_chain_is_created_only_with_its_contracts_admin_signing_the_organisations_claim()
+    {
+        await using var gateway = await VenueGateway.StartAsync("Evm", chain);
+        var http = gateway.Http;
+        var vaultId = "v-" + Guid.NewGuid().ToString("N")[..8];
+        object Create(string? adminSignature, string? address = null) => new { vaultId, address = address ?? chain.Vault, capitalUsdc = "1000", adminSignature };
+
+        // The vault's address is public: knowing it is not enough.
+        var missing = await http.PostAsync("/api/v1/vaults", Create(null)).ProblemAsync(400, "invalid_signature");
+        Assert.Equal(VenueGateway.Organization, missing["organization"]!.GetValue<string>()); // what to sign, said back
+        Assert.Equal(vaultId, missing["vaultId"]!.GetValue<string>());
+        await http.PostAsync("/api/v1/vaults", Create("0x1234")).ProblemAsync(400, "invalid_signature");
+        // Signed by someone who is not the contract's admin, or by the admin for another organisation (shown to this one).
+        var (strangerKey, stranger) = TestData.NewKey();
+        var notAdmin = await http.PostAsync("/api/v1/vaults", Create(new VaultClaim(VenueGateway.Organization, vaultId, chain.Vault, Anvil.ChainId).Sign(strangerKey)))
+            .ProblemAsync(403, "not_vault_admin");
+        Assert.True(EthAddress.AreEqual(stranger, notAdmin["signer"]!.GetValue<string>()));
+        await http.PostAsync("/api/v1/vaults", Create(chain.VaultClaim("another-org", vaultId))).ProblemAsync(403, "not_vault_admin");
+        // A contract with no admin role to hold (a token: Ownable, not AccessControl) is refused the same way, not as an outage.
+        var token = chain.Token("NVDA");
+        await http.PostAsync("/api/v1/vaults", Create(new VaultClaim(VenueGateway.Organization, vaultId, token, Anvil.ChainId).Sign(chain.AdminKey), token))
+            .ProblemAsync(403, "not_vault_admin");
+        // Nothing above created the vault or claimed its address.
+        await http.GetJsonAsync($"/api/v1/vaults/{vaultId}").ProblemAsync(404, "vault_not_found");
+
+        // The admin signs with the silo's command (docs/venues.md), from its key file and the deployments file.
+        var signed = await ChildProcess.RunAsync("dotnet",
+        [
+            TestEnvironment.BuiltProgram("AgentDesk.Silo"), "sign-vault-claim", "--AgentDesk:VaultClaim:Organization", VenueGateway.Organization,
+            "--AgentDesk:VaultClaim:VaultId", vaultId, "--AgentDesk:VaultClaim:Address", chain.Vault, "--AgentDesk:VaultClaim:KeyFile", chain.AdminKeyFile,
+            "--AgentDesk:Evm:DeploymentsFile", chain.DeploymentsFile,
+        ], TimeSpan.FromSeconds(60));
+        Assert.True(signed.ExitCode == 0, signed.Error);
+        var created = await http.PostAsync("/api/v1/vaults", Create(signed.Output.Trim())).OkAsync();
+        Assert.Equal(chain.Vault.ToLowerInvariant(), created["address"]!.GetValue<string>());
+        // The same create again is a retry and answers the vault.
+        await http.PostAsync("/api/v1/vaults", Create(chain.VaultClaim(VenueGateway.Organization, vaultId))).OkAsync();
     }
 
     [Fact]
@@ -175,7 +217,8 @@ public sealed class VenueTests(ChainFixture chain)
         var agentId = Guid.NewGuid();
         var vaultId = "vault-" + Guid.NewGuid().ToString("N")[..8];
         await http.PostAsync("/agent/register", new { agentId, agentType = "SWAP", signerAddress = oldSigner }).OkAsync();
-        await http.PostAsync("/api/v1/vaults", new { vaultId, address = chain.Vault, capitalUsdc = "100000" }).OkAsync();
+        await http.PostAsync("/api/v1/vaults", new { vaultId, address = chain.Vault, capitalUsdc = "100000", adminSignature = chain.VaultClaim(VenueGateway.Organization, vaultId) })
+            .OkAsync();
         await http.PutAsync($"/api/v1/vaults/{vaultId}/tokens/NVDA", new { address = chain.Token("NVDA"), decimals = 18 }).OkAsync();
         await http.PutAsync($"/api/v1/agents/{agentId}/vault", new { vaultId, allocationUsdc = "10000" }).OkAsync();
         await gateway.SetPriceAsync("NVDA", 100m);

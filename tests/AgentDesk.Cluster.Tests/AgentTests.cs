@@ -100,8 +100,8 @@ public sealed class AgentTests(ClusterFixture fixture)
     public async Task Vault_allowlist_capital_and_binding()
     {
         var vault = _world.Vault("v-" + Guid.NewGuid().ToString("N")[..8]);
-        Assert.Equal(Domain.Common.Errors.InvalidAddress, (await vault.CreateAsync("0x123", "V", "Org", 0)).Problem!.Code);
-        Assert.True((await vault.CreateAsync(TestData.NewAddress(), "V", "Org", 15_000m)).IsSuccess);
+        Assert.Equal(Domain.Common.Errors.InvalidAddress, (await vault.CreateAsync("0x123", "V", "Org", 0, adminSignature: null)).Problem!.Code);
+        Assert.True((await vault.CreateAsync(TestData.NewAddress(), "V", "Org", 15_000m, adminSignature: null)).IsSuccess);
         Assert.Equal(Domain.Common.Errors.InvalidDecimals, (await vault.SetTokenAsync("NVDA", TestData.NewAddress(), 40)).Problem!.Code);
         var nvda = TestData.NewAddress();
         var view = (await vault.SetTokenAsync("nvda", nvda, 18)).Value!;

@@ -157,7 +157,7 @@ public sealed class IntentTests(ClusterFixture fixture)
         var other = await _world.AgentAsync();
         var follower = await _world.AccountAsync(0m, other);
         var vaultId = "v-" + Guid.NewGuid().ToString("N")[..8];
-        Assert.True((await _world.Vault(vaultId).CreateAsync(follower, "At the follower", _world.Organization, 100m)).IsSuccess);
+        Assert.True((await _world.Vault(vaultId).CreateAsync(follower, "At the follower", _world.Organization, 100m, adminSignature: null)).IsSuccess);
         Assert.Equal(Errors.AccountIsVault, (await _world.Agent(other).BindVaultAsync(vaultId, 10m)).Problem!.Code);
         Assert.Null((await _world.Agent(other).GetProfileAsync())!.VaultId);
     }

@@ -65,7 +65,7 @@ public sealed class Scenario(IGrainFactory grains, string organization = "Sympho
     public async Task<VaultView> VaultAsync(decimal capital = 1_000_000m)
     {
         var vault = Vault("v-" + Guid.NewGuid().ToString("N")[..8]);
-        Assert.True((await vault.CreateAsync(TestData.NewAddress(), "Vault", Organization, capital)).IsSuccess);
+        Assert.True((await vault.CreateAsync(TestData.NewAddress(), "Vault", Organization, capital, adminSignature: null)).IsSuccess);
         var listed = await vault.SetTokenAsync(Symbol, TestData.NewAddress(), 18);
         Assert.True(listed.IsSuccess, listed.Problem?.Message);
         return listed.Value!;

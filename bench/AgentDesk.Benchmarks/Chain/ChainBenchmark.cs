@@ -69,7 +69,7 @@ public static class ChainBenchmark
             "--AgentDesk:Prices:Source", "Chain", "--AgentDesk:Prices:ChainPollMs", "50", "--AgentDesk:Prices:MaxJumpBps", "1000000",
         ];
 
-        Report.Figure("chain.intents_per_s", await IntentsAsync(deployment, settings), "intents/s");
+        Report.Figure("chain.intents_per_s", await IntentsAsync(deployment, settings, adminKey), "intents/s");
         Report.Figure("chain.raw_transfers_per_s", await RawTransfersAsync(chain, executorKey), "tx/s");
 
         var setup = Stopwatch.StartNew();
@@ -81,7 +81,7 @@ public static class ChainBenchmark
         Directory.Delete(folder, recursive: true);
     }
 
-    private static async Task<double> IntentsAsync(EvmDeployment deployment, string[] evmSettings)
+    private static async Task<double> IntentsAsync(EvmDeployment deployment, string[] evmSettings, string vaultAdminKey)
     {
         string Port() => FreePort().ToString(CultureInfo.InvariantCulture);
         await using var app = GatewayHost.Build(
@@ -99,7 +99,8 @@ public static class ChainBenchmark
         var deadline = DateTimeOffset.UtcNow.AddHours(1).ToUnixTimeSeconds();
         var vault = deployment.Vaults["equities"];
         var token = deployment.Tokens["NVDA"].Address;
-        await Send(http, HttpMethod.Post, "/api/v1/vaults", new { vaultId = "equities", address = vault, capitalUsdc = "1000000000" });
+        var claim = new Domain.Vaults.VaultClaim(new Gateway.Access.AuthOptions().AdminOrganization, "equities", vault, Anvil.ChainId).Sign(vaultAdminKey);
+        await Send(http, HttpMethod.Post, "/api/v1/vaults", new { vaultId = "equities", address = vault, capitalUsdc = "1000000000", adminSignature = claim });
         await Send(http, HttpMethod.Put, "/api/v1/vaults/equities/tokens/NVDA", new { address = token, decimals = 18 });
         await WaitForPriceAsync(app.Services.GetRequiredService<IClusterClient>(), "NVDA");
 

@@ -10,8 +10,12 @@ namespace AgentDesk.Contracts.Vaults;
 [Alias("agentdesk.vault")]
 public interface IVaultGrain : IGrainWithStringKey
 {
+    /// <summary>
+    /// Creates the vault on the contract at <paramref name="address"/>. On a chain, <paramref name="adminSignature"/> is the
+    /// contract's admin signing the organisation's claim to it (docs/domain.md, "Vaults"); on the paper venue it is not needed.
+    /// </summary>
     [Alias("create")]
-    Task<Result<VaultView>> CreateAsync(string address, string name, string organization, decimal capitalUsdc);
+    Task<Result<VaultView>> CreateAsync(string address, string name, string organization, decimal capitalUsdc, string? adminSignature);
 
     /// <summary>Lists a token. One address has one symbol per vault; a token held by an open position keeps its address and decimals.</summary>
     [Alias("set-token")]

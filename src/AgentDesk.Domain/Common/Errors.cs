@@ -159,6 +159,7 @@ public static class Errors
     public static readonly ErrorCode VaultExists = Conflict("vault_exists", "Vault already exists");
     public static readonly ErrorCode VaultAddressTaken = Conflict("vault_address_taken", "Another vault has this address");
     public static readonly ErrorCode AccountIsVault = Conflict("account_is_vault", "The account is the agent's vault");
+    public static readonly ErrorCode NotVaultAdmin = new("not_vault_admin", ErrorKind.Forbidden, "The signer is not an admin of the vault contract");
     public static readonly ErrorCode TokenAlreadyListed = Conflict("token_already_listed", "Token already listed under another symbol");
     public static readonly ErrorCode TokenInUse = Conflict("token_in_use", "Token held by an open position");
     public static readonly ErrorCode AllocationExceedsCapital = Conflict("allocation_exceeds_capital", "Allocations above the vault's capital");

@@ -12,7 +12,9 @@ using Microsoft.AspNetCore.Http.HttpResults;
 namespace AgentDesk.Gateway.Vaults;
 
 /// <param name="CapitalUsdc">The USDC the vault holds for its agents; allocations together stay within it. Only the admin or a risk key may set it.</param>
-public sealed record CreateVaultRequest([property: Required] string? VaultId, [property: Required] string? Address, string? Name, string? CapitalUsdc) : IRequestBody;
+/// <param name="AdminSignature">On a chain: the EIP-712 <c>VaultClaim</c> for this organisation and vault id, signed by an admin of the vault contract (docs/venues.md).</param>
+public sealed record CreateVaultRequest([property: Required] string? VaultId, [property: Required] string? Address, string? Name, string? CapitalUsdc,
+    string? AdminSignature) : IRequestBody;
 public sealed record VaultTokenRequest([property: Required] string? Address, [property: Required] int? Decimals) : IRequestBody;
 public sealed record VaultCapitalRequest([property: Required] string? CapitalUsdc) : IRequestBody;
 public sealed record VaultTokensResponse(string VaultId, string Address, IReadOnlyList<VaultToken> Tokens);
@@ -27,7 +29,7 @@ public static class VaultEndpoints
         var vaults = app.MapGroup("/api/v1/vaults").WithTags("Vaults");
         vaults.MapPost("", CreateAsync).RequireAuthorization(Policies.Operator).WithName("createVault").WithSummary("Create a vault")
             .ProducesErrors(Errors.InvalidVaultId, Errors.InvalidAddress, Errors.InvalidName, Errors.InvalidAmount, Errors.VaultExists, Errors.VaultAddressTaken, Errors.NotAContract,
-                Errors.VenueUnavailable);
+                Errors.InvalidSignature, Errors.NotVaultAdmin, Errors.VenueUnavailable);
         vaults.MapGet("/{vaultId}", GetAsync).RequireAuthorization(Policies.Operator).WithName("getVault").WithSummary("A vault: capital, allowlist, allocations")
             .ProducesErrors(Errors.VaultNotFound);
         vaults.MapPut("/{vaultId}/tokens/{symbol}", SetTokenAsync).RequireAuthorization(Policies.Operator).WithName("setVaultToken")
@@ -55,7 +57,7 @@ public static class VaultEndpoints
             capital = parsed.Value;
         }
         return ApiResults.Of(await cluster.GetGrain<IVaultGrain>(GrainKeys.Vault(request.VaultId))
-            .CreateAsync(request.Address ?? "", request.Name ?? request.VaultId, user.Organization(), capital));
+            .CreateAsync(request.Address ?? "", request.Name ?? request.VaultId, user.Organization(), capital, request.AdminSignature));
     }
 
     private static async Task<Results<Ok<VaultView>, ProblemHttpResult>> GetAsync(string vaultId, ClaimsPrincipal user, IClusterClient cluster)

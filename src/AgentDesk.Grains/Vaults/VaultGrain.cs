@@ -46,7 +46,7 @@ public sealed class VaultGrain(
         else logger.LogWarning("Vault {VaultId} shares its address {Address} with another vault, which claimed it first; both were created before one vault per address was enforced, and only one should be used.", VaultId, S.Address);
     }
 
-    public async Task<Result<VaultView>> CreateAsync(string address, string name, string organization, decimal capitalUsdc)
+    public async Task<Result<VaultView>> CreateAsync(string address, string name, string organization, decimal capitalUsdc, string? adminSignature)
     {
         if (!EthAddress.IsValid(address))
             return Result<VaultView>.Fail(Errors.InvalidAddress, $"address must be 0x followed by 40 hex digits; got '{address}'.");
@@ -60,7 +60,10 @@ public sealed class VaultGrain(
         }
         if (VaultRules.CheckCapital(capitalUsdc, S.Allocations) is { } badCapital) return badCapital;
         // Vault trades go to the spot venue: on a chain, the vault must be a contract there.
-        if (await venues.Get(venues.Spot).CheckAddressAsync(address, tokenDecimals: null) is { } unusable) return unusable;
+        var venue = venues.Get(venues.Spot);
+        if (await venue.CheckAddressAsync(address, tokenDecimals: null) is { } unusable) return unusable;
+        // A vault address is public: only the contract's admin can say which organisation's agents may trade its capital.
+        if (await venue.CheckVaultClaimAsync(address, organization, VaultId, adminSignature) is { } unproven) return unproven;
         // One vault per contract: a second one, in any organisation, would let its agents trade the first one's capital.
         if (!await ClaimAddressAsync(address))
             return Result<VaultView>.Fail(Errors.VaultAddressTaken, $"Another vault already has the address {EthAddress.Normalize(address)}.");

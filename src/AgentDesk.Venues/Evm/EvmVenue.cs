@@ -4,6 +4,7 @@ using System.Text;
 using AgentDesk.Domain.Common;
 using AgentDesk.Domain.Exits;
 using AgentDesk.Domain.Intents;
+using AgentDesk.Domain.Vaults;
 using AgentDesk.Venues.Evm.Abi;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -159,6 +160,40 @@ public sealed class EvmVenue(IOptions<EvmOptions> options, TimeProvider clock, I
             return new Rejection(Errors.VenueUnavailable, $"The chain could not be asked about {address}; retry.");
         }
     }
+
+    public async Task<Rejection?> CheckVaultClaimAsync(string vaultAddress, string organization, string vaultId, string? adminSignature,
+        CancellationToken cancellationToken = default)
+    {
+        var claim = new VaultClaim(organization, vaultId, vaultAddress, _options.ChainId);
+        // Each refusal says back what to sign, so the admin can sign exactly that.
+        Rejection WithClaim(Rejection rejection) => rejection.With("organization", organization).With("vaultId", vaultId).With("chainId", _options.ChainId);
+        var signer = claim.Signer(adminSignature);
+        if (!signer.IsSuccess) return WithClaim(signer.Rejection!);
+        bool isAdmin;
+        try
+        {
+            var connection = await ConnectAsync(cancellationToken);
+            isAdmin = await connection.Chain.QueryValueAsync<HasRoleFunction, bool>(claim.VaultAddress,
+                new HasRoleFunction { Role = DefaultAdminRole, Account = signer.Value! }, cancellationToken);
+        }
+        catch (Exception e) when (e is Nethereum.JsonRpc.Client.RpcResponseException or Nethereum.ABI.FunctionEncoding.SmartContractRevertException || ChainErrors.RevertData(e) is not null)
+        {
+            isAdmin = false; // the node answered, and the contract refused the call: it has no AccessControl admin to sign for it
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            logger.LogWarning("Checking the admin of vault {Address} on chain {ChainId} failed: {Message}", claim.VaultAddress, _options.ChainId, e.Message);
+            return new Rejection(Errors.VenueUnavailable, $"The chain could not be asked who administers {claim.VaultAddress}; retry.");
+        }
+        return isAdmin
+            ? null
+            : WithClaim(new Rejection(Errors.NotVaultAdmin,
+                    $"{signer.Value} signed the claim but is not an admin of the vault contract at {claim.VaultAddress} on chain {_options.ChainId}.")
+                .With("signer", signer.Value!));
+    }
+
+    /// <summary>AccessControl's DEFAULT_ADMIN_ROLE: bytes32(0).</summary>
+    private static readonly byte[] DefaultAdminRole = new byte[32];
 
     // ------------------------------------------------------------------------------------------------------------------
     // Signed intents

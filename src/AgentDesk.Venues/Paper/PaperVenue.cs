@@ -94,6 +94,10 @@ public sealed class PaperVenue(IOptions<PaperVenueOptions> options, TimeProvider
     public Task<Rejection?> CheckAddressAsync(string address, int? tokenDecimals, CancellationToken cancellationToken = default) =>
         Task.FromResult<Rejection?>(null);
 
+    /// <summary>A paper vault trades no contract's capital: the address is a label, and the first vault on it holds it.</summary>
+    public Task<Rejection?> CheckVaultClaimAsync(string vaultAddress, string organization, string vaultId, string? adminSignature,
+        CancellationToken cancellationToken = default) => Task.FromResult<Rejection?>(null);
+
     private Rejection? Refuse(decimal? latestPrice, int maxSlippageBps)
     {
         if (latestPrice is not > 0)

@@ -48,6 +48,9 @@ public sealed class OutsideVenue(PaperVenue paper) : IExecutionVenue
 
     public Task<Rejection?> CheckAddressAsync(string address, int? tokenDecimals, CancellationToken cancellationToken = default) =>
         paper.CheckAddressAsync(address, tokenDecimals, cancellationToken);
+
+    public Task<Rejection?> CheckVaultClaimAsync(string vaultAddress, string organization, string vaultId, string? adminSignature,
+        CancellationToken cancellationToken = default) => paper.CheckVaultClaimAsync(vaultAddress, organization, vaultId, adminSignature, cancellationToken);
 }
 
 /// <summary>The faulty cluster with every trade (the paper venue's) going through <see cref="OutsideVenue"/>.</summary>

@@ -171,6 +171,14 @@ public class GrantRoleFunction : FunctionMessage
 
 // ---- views ----
 
+/// <summary>OpenZeppelin AccessControl's role check (the router and the vaults are AccessControl contracts).</summary>
+[Function("hasRole", "bool")]
+public class HasRoleFunction : FunctionMessage
+{
+    [Parameter("bytes32", "role", 1)] public byte[] Role { get; set; } = new byte[32];
+    [Parameter("address", "account", 2)] public string Account { get; set; } = "";
+}
+
 [Function("orders", typeof(OrderRecordOutput))]
 public class OrdersFunction : FunctionMessage
 {

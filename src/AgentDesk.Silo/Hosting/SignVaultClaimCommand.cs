@@ -1,0 +1,66 @@
+using AgentDesk.Domain.Intents;
+using AgentDesk.Domain.Vaults;
+using AgentDesk.Venues.Evm;
+using Microsoft.Extensions.Configuration;
+
+namespace AgentDesk.Silo.Hosting;
+
+/// <summary>Section <c>AgentDesk:VaultClaim</c>: which organisation may create which vault, on which contract.</summary>
+public sealed class VaultClaimOptions
+{
+    public const string Section = "AgentDesk:VaultClaim";
+
+    /// <summary>The organisation that creates the vault (the one its operator key belongs to).</summary>
+    public string? Organization { get; set; }
+
+    /// <summary>The vault id it creates the vault under.</summary>
+    public string? VaultId { get; set; }
+
+    /// <summary>The vault contract; defaults to the deployments file's vault of the same id.</summary>
+    public string? Address { get; set; }
+
+    /// <summary>The vault admin's key file; defaults to AgentDesk:Deploy:DeployerKeyFile, then AgentDesk:Evm:ExecutorKeyFile.</summary>
+    public string? KeyFile { get; set; }
+}
+
+/// <summary>
+/// <c>AgentDesk.Silo sign-vault-claim</c>: signs, with a vault contract's admin key, the claim that lets an organisation
+/// create a vault on it (docs/venues.md, "Vaults on the chain") and prints the signature for <c>adminSignature</c>. The chain
+/// id and the contract come from the deployments file (AgentDesk:Evm:DeploymentsFile), so nothing is asked of the chain.
+/// </summary>
+public static class SignVaultClaimCommand
+{
+    public static int Run(IConfiguration configuration)
+    {
+        var (signature, problem) = Sign(configuration);
+        if (signature is null)
+        {
+            Console.Error.WriteLine(problem);
+            return 2;
+        }
+        Console.WriteLine(signature);
+        return 0;
+    }
+
+    /// <summary>The signature, or why it cannot be made from these settings.</summary>
+    public static (string? Signature, string? Problem) Sign(IConfiguration configuration)
+    {
+        var claim = configuration.GetSection(VaultClaimOptions.Section).Get<VaultClaimOptions>() ?? new VaultClaimOptions();
+        var evm = configuration.GetSection(EvmOptions.Section).Get<EvmOptions>() ?? new EvmOptions();
+        var deploy = configuration.GetSection(DeployOptions.Section).Get<DeployOptions>() ?? new DeployOptions();
+        if (string.IsNullOrWhiteSpace(claim.Organization)) return Invalid("AgentDesk:VaultClaim:Organization is required: the organisation that creates the vault.");
+        if (string.IsNullOrWhiteSpace(claim.VaultId)) return Invalid("AgentDesk:VaultClaim:VaultId is required: the vault id it is created under.");
+        if (evm.DeploymentsFile is null || !File.Exists(evm.DeploymentsFile))
+            return Invalid("AgentDesk:Evm:DeploymentsFile is required and must exist: it names the chain and the vault contracts.");
+        var deployment = EvmDeployment.Read(evm.DeploymentsFile);
+        var address = claim.Address ?? deployment.Vaults.GetValueOrDefault(claim.VaultId);
+        if (address is null || !EthAddress.IsValid(address))
+            return Invalid($"No vault contract: the deployments file has no vault '{claim.VaultId}'; give AgentDesk:VaultClaim:Address.");
+        var keyFile = claim.KeyFile ?? deploy.DeployerKeyFile ?? evm.ExecutorKeyFile;
+        if (keyFile is null) return Invalid("AgentDesk:VaultClaim:KeyFile (or AgentDesk:Deploy:DeployerKeyFile) is required: the vault admin's key file.");
+        if (ExecutorKey.Check(keyFile) is { } keyProblem) return Invalid(keyProblem);
+        return (new VaultClaim(claim.Organization, claim.VaultId, address, deployment.ChainId).Sign(ExecutorKey.Read(keyFile)), null);
+    }
+
+    private static (string? Signature, string? Problem) Invalid(string problem) => (null, problem);
+}
