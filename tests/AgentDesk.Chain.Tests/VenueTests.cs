@@ -158,6 +158,37 @@ public sealed class VenueTests(ChainFixture chain)
     }
 
     [Fact]
+    public async Task A_stop_the_chain_refused_sells_by_the_exit_retry_once_the_subscriber_can_sell_again_with_no_new_tick()
+    {
+        // The exit retry comes every 2 s here (AgentDesk:Retries:ReminderSeconds; 60 by default).
+        await using var gateway = await VenueGateway.StartAsync("Evm", chain, "--AgentDesk:Retries:ReminderSeconds", "2");
+        var http = gateway.Http;
+        var (agentId, account) = await SwapAgentWithOneSubscriberAsync(gateway);
+        var opened = await http.PostAsync("/agent/batch-open", new { agentId, symbol = Sol, action = "LONG", weight = 50, leverage = 1,
+            orderOptions = new { stopLossPrice = 45 } }).OkAsync();
+        Assert.Equal(1, opened["successful"]!.GetValue<int>());
+        var held = await chain.TokenBalanceAsync(Sol, account);
+
+        // The stop fires on the one tick under it, and the chain refuses the sale (the allowance is withdrawn); the retries
+        // meanwhile are refused too, and sell nothing.
+        await chain.ApproveTokenAsync(account, Sol, 0);
+        await gateway.SetPriceAsync(Sol, 44m);
+        await Eventually.WaitForAsync(() => chain.FailedOrdersAsync(account), n => n >= 2, TimeSpan.FromSeconds(30), "the refused sale and a refused retry");
+        Assert.Equal(held, await chain.TokenBalanceAsync(Sol, account));
+        Assert.Single((await http.GetJsonAsync($"/api/v1/agent-positions/{agentId}").OkAsync()).AsArray());
+
+        // Allowed again, and the price never moves: the retry sells the whole position, once.
+        await chain.ApproveTokenAsync(account, Sol, System.Numerics.BigInteger.Pow(2, 255));
+        await Eventually.WaitForAsync(async () => (await http.GetJsonAsync($"/api/v1/agent-positions/{agentId}").OkAsync()).AsArray().Count, c => c == 0,
+            TimeSpan.FromSeconds(30), "the retry to sell with no new tick");
+        Assert.Equal(0m, await chain.TokenBalanceAsync(Sol, account));
+        Assert.True(await chain.UsdcBalanceAsync(account) > 90m);
+        var trades = await Eventually.WaitForAsync(() => http.GetJsonAsync($"/api/v1/historical-swaps?agentId={agentId}").OkAsync(),
+            l => l["trades"]!.AsArray().Count > 0, TimeSpan.FromSeconds(30), "the trade in history");
+        Assert.Equal("stop_loss", Assert.Single(trades["trades"]!.AsArray())!["closeReason"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task A_stale_chain_feed_refuses_trading_until_it_updates()
     {
         // New trades need a price at most 3 s old; the feed is read from the chain and stamped with its updatedAt.

@@ -79,6 +79,13 @@ public sealed class PositionGrainState
     /// <summary>The sequence of the last price tick this position evaluated.</summary>
     public long LastTickSequence { get; set; }
 
+    /// <summary>
+    /// Whether the last evaluation fired an exit the venue refused, so that the exit-retry reminder is registered (kept here
+    /// so that no tick has to read the reminder table to know).
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public bool ExitRetryArmed { get; set; }
+
     /// <summary>Events (fills, exits, cancellations) the organisation's log has not confirmed yet.</summary>
     public List<EventDraft> Events { get; set; } = [];
 
@@ -200,6 +207,7 @@ public sealed class PositionGrain(
     // the one in flight when it died, so a handful is kept.
     private const int RememberedIntentCommands = 8;
     private const string PendingReminder = "pending-order";
+    private const string ExitRetryReminder = "exit-retry";
 
     /// <summary>How soon after activation the position confirms its envelope with the exit index, if no call has by then.</summary>
     private static readonly TimeSpan WatchHealDelay = TimeSpan.FromSeconds(1);
@@ -217,6 +225,9 @@ public sealed class PositionGrain(
 
     /// <summary>Exits the tick being handled filled; reported to the metrics after the write that stores them.</summary>
     private int _exitsFilled;
+
+    /// <summary>Whether the tick being handled fired an exit the venue refused.</summary>
+    private bool _saleRefused;
     private EventOutbox? _events;
 
     private PositionGrainState S => state.State;
@@ -491,7 +502,13 @@ public sealed class PositionGrain(
         return await RememberChangeAsync(command.CommandId, current);
     }
 
-    public async Task OnPriceAsync(PriceTick tick)
+    public Task OnPriceAsync(PriceTick tick) => EvaluateTickAsync(tick, again: false);
+
+    /// <summary>
+    /// Evaluates the position's order or exits at <paramref name="tick"/>; <paramref name="again"/> evaluates a tick that is not
+    /// newer than the last one (the exit retry, on the feed's latest price), which a delivered tick never may.
+    /// </summary>
+    private async Task EvaluateTickAsync(PriceTick tick, bool again)
     {
         await FinishOtherPendingAsync(PendingCommand.TickId(tick));
         var current = S.Current;
@@ -502,7 +519,7 @@ public sealed class PositionGrain(
             await ExitIndex.PageFor(GrainFactory, Key.Symbol, PositionKey).UnwatchAsync(PositionKey);
             return;
         }
-        if (tick.Sequence <= S.LastTickSequence) // an older tick delivered late: the newer one already decided
+        if (tick.Sequence <= S.LastTickSequence && !again) // an older tick delivered late: the newer one already decided
         {
             await ClearPendingAsync();
             return;
@@ -510,6 +527,7 @@ public sealed class PositionGrain(
 
         bool changed;
         _exitsFilled = 0;
+        _saleRefused = false;
         try
         {
             changed = current.Status == PositionStatus.Pending ? await FillOrderAsync(current, tick) : await EvaluateExitsAsync(current, tick);
@@ -521,11 +539,12 @@ public sealed class PositionGrain(
             DeactivateOnIdle();
             throw;
         }
-        S.LastTickSequence = tick.Sequence;
+        S.LastTickSequence = Math.Max(S.LastTickSequence, tick.Sequence);
         // A tick whose exit went to a venue outside the cluster was stored as pending: its outcome is stored now, whatever it was.
         var wasPending = S.Pending is not null;
         S.Pending = null;
-        if (changed || wasPending)
+        var retryChanged = await ArmExitRetryAsync(_saleRefused && current.IsLive);
+        if (changed || wasPending || retryChanged)
         {
             if (changed) current.UpdatedAt = clock.GetUtcNow();
             await state.WriteStateAsync();
@@ -565,6 +584,37 @@ public sealed class PositionGrain(
             if (S.Pending is not null) await ReplayPendingAsync();
             else if (await this.GetReminder(PendingReminder) is { } reminder) await this.UnregisterReminder(reminder);
         }
+        else if (reminderName == ExitRetryReminder) await RetryRefusedExitAsync();
+    }
+
+    /// <summary>
+    /// Registers the exit-retry reminder when an exit the venue refused (an allowance withdrawn, a stale pool feed) is still
+    /// due, and drops it once it is not; answers whether that changed <see cref="PositionGrainState.ExitRetryArmed"/>, which the
+    /// caller stores.
+    /// </summary>
+    private async Task<bool> ArmExitRetryAsync(bool due)
+    {
+        if (due == S.ExitRetryArmed) return false;
+        if (due) await this.RegisterOrUpdateReminder(ExitRetryReminder, retries.Value.Reminder, retries.Value.Reminder);
+        else if (await this.GetReminder(ExitRetryReminder) is { } reminder) await this.UnregisterReminder(reminder);
+        S.ExitRetryArmed = due;
+        return true;
+    }
+
+    /// <summary>
+    /// An exit the venue refused is tried again on the feed's latest price, tick or no tick: in a quiet market the next tick
+    /// may be long in coming, and a stop that fired is due until it sells. Each try is an evaluation like a tick's, so one
+    /// that sells, or finds the exit no longer fires, ends the retries.
+    /// </summary>
+    private async Task RetryRefusedExitAsync()
+    {
+        var latest = S.ExitRetryArmed && S.Current is { IsLive: true }
+            ? await GrainFactory.GetGrain<IPriceFeedGrain>(GrainKeys.PriceFeed(Key.Symbol)).GetLatestAsync()
+            : null;
+        if (latest is not null) await EvaluateTickAsync(latest, again: true);
+        else if (await ArmExitRetryAsync(due: false)) await state.WriteStateAsync();
+        // A reminder registered by an activation that died before storing the flag is dropped here.
+        if (!S.ExitRetryArmed && await this.GetReminder(ExitRetryReminder) is { } reminder) await this.UnregisterReminder(reminder);
     }
 
     /// <summary>
@@ -695,8 +745,9 @@ public sealed class PositionGrain(
             total, tick.PriceUsd, 0m, Domain.Intents.IntentAdmission.MaxSlippageBps, authorization: null));
         if (!filled.IsSuccess)
         {
-            // Level-based: the next tick tries again, under a new order id if this one is spent (stored with this tick's outcome).
+            // Tried again by the next tick or the exit retry, under a new order id if this one is spent (stored with this tick's outcome).
             current.SaleRefused(filled.Rejection!);
+            _saleRefused = true;
             return false;
         }
         var fill = filled.Value!;
@@ -732,7 +783,8 @@ public sealed class PositionGrain(
             });
             if (!filled.IsSuccess)
             {
-                current.SaleRefused(filled.Rejection!); // level-based: the next tick tries again
+                current.SaleRefused(filled.Rejection!); // tried again by the next tick or the exit retry
+                _saleRefused = true;
                 break;
             }
             var fill = filled.Value!;
