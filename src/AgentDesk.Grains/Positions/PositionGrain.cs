@@ -80,11 +80,12 @@ public sealed class PositionGrainState
     public long LastTickSequence { get; set; }
 
     /// <summary>
-    /// Whether the last evaluation fired an exit the venue refused, so that the exit-retry reminder is registered (kept here
-    /// so that no tick has to read the reminder table to know).
+    /// The lifecycle (position id) whose last evaluation fired an exit the venue refused, for which the exit-retry reminder
+    /// is registered; null when none is. Kept here so that no tick has to read the reminder table to know, and named by
+    /// lifecycle so that a retry armed for a position closed by hand never acts on the next one at the same key.
     /// </summary>
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
-    public bool ExitRetryArmed { get; set; }
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? ExitRetryFor { get; set; }
 
     /// <summary>Events (fills, exits, cancellations) the organisation's log has not confirmed yet.</summary>
     public List<EventDraft> Events { get; set; } = [];
@@ -543,8 +544,7 @@ public sealed class PositionGrain(
         // A tick whose exit went to a venue outside the cluster was stored as pending: its outcome is stored now, whatever it was.
         var wasPending = S.Pending is not null;
         S.Pending = null;
-        var retryChanged = await ArmExitRetryAsync(_saleRefused && current.IsLive);
-        if (changed || wasPending || retryChanged)
+        if (changed || wasPending)
         {
             if (changed) current.UpdatedAt = clock.GetUtcNow();
             await state.WriteStateAsync();
@@ -558,6 +558,8 @@ public sealed class PositionGrain(
                 _exitsFilled = 0;
             }
         }
+        // After the outcome is stored: the reminder table failing must not keep a sale from being stored.
+        await FollowExitRetryAsync(_saleRefused && current.IsLive ? current.PositionId : null);
         // The tick came from the index, so the index holds this position: a live one with nothing left to watch (its exits
         // removed) unwatches even if this activation never registered it, or every tick across the old band would call it.
         await SyncWatchAsync(indexHoldsThis: true);
@@ -588,33 +590,42 @@ public sealed class PositionGrain(
     }
 
     /// <summary>
-    /// Registers the exit-retry reminder when an exit the venue refused (an allowance withdrawn, a stale pool feed) is still
-    /// due, and drops it once it is not; answers whether that changed <see cref="PositionGrainState.ExitRetryArmed"/>, which the
-    /// caller stores.
+    /// Registers the exit-retry reminder for <paramref name="lifecycle"/> when an exit the venue refused it (an allowance
+    /// withdrawn, a stale pool feed) is still due, and drops it once none is; stores which lifecycle it is armed for only
+    /// once the reminder table has done so. A failure there leaves things as they were, for the next evaluation to mend.
     /// </summary>
-    private async Task<bool> ArmExitRetryAsync(bool due)
+    private async Task FollowExitRetryAsync(string? lifecycle)
     {
-        if (due == S.ExitRetryArmed) return false;
-        if (due) await this.RegisterOrUpdateReminder(ExitRetryReminder, retries.Value.Reminder, retries.Value.Reminder);
-        else if (await this.GetReminder(ExitRetryReminder) is { } reminder) await this.UnregisterReminder(reminder);
-        S.ExitRetryArmed = due;
-        return true;
+        if (lifecycle == S.ExitRetryFor) return;
+        try
+        {
+            if (lifecycle is not null) await this.RegisterOrUpdateReminder(ExitRetryReminder, retries.Value.Reminder, retries.Value.Reminder);
+            else if (await this.GetReminder(ExitRetryReminder) is { } reminder) await this.UnregisterReminder(reminder);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            logger.LogWarning(e, "Position {Position} could not {Change} its exit retry; its next evaluation tries again.", PositionKey,
+                lifecycle is null ? "drop" : "arm");
+            return;
+        }
+        S.ExitRetryFor = lifecycle;
+        await state.WriteStateAsync();
     }
 
     /// <summary>
     /// An exit the venue refused is tried again on the feed's latest price, tick or no tick: in a quiet market the next tick
     /// may be long in coming, and a stop that fired is due until it sells. Each try is an evaluation like a tick's, so one
-    /// that sells, or finds the exit no longer fires, ends the retries.
+    /// that sells, or finds the exit no longer fires, ends the retries; so does the position's lifecycle ending.
     /// </summary>
     private async Task RetryRefusedExitAsync()
     {
-        var latest = S.ExitRetryArmed && S.Current is { IsLive: true }
+        var latest = S.Current is { IsLive: true } current && current.PositionId == S.ExitRetryFor
             ? await GrainFactory.GetGrain<IPriceFeedGrain>(GrainKeys.PriceFeed(Key.Symbol)).GetLatestAsync()
             : null;
         if (latest is not null) await EvaluateTickAsync(latest, again: true);
-        else if (await ArmExitRetryAsync(due: false)) await state.WriteStateAsync();
-        // A reminder registered by an activation that died before storing the flag is dropped here.
-        if (!S.ExitRetryArmed && await this.GetReminder(ExitRetryReminder) is { } reminder) await this.UnregisterReminder(reminder);
+        else await FollowExitRetryAsync(null);
+        // A reminder registered by an activation that died before storing what it armed is dropped here.
+        if (S.ExitRetryFor is null && await this.GetReminder(ExitRetryReminder) is { } reminder) await this.UnregisterReminder(reminder);
     }
 
     /// <summary>
@@ -682,7 +693,7 @@ public sealed class PositionGrain(
         else if (pending.Reduce is { } reduce) await ReduceAsync(reduce);
         else if (pending.Close is { } close) await CloseAsync(close);
         else if (pending.Update is { } update) await UpdateExitsAsync(update);
-        else if (pending.Tick is { } tick) await OnPriceAsync(tick);
+        else if (pending.Tick is { } tick) await EvaluateTickAsync(tick, again: true); // an exit retry's tick is not newer than the last
         else S.Pending = null;
         if (S.Pending is null && await this.GetReminder(PendingReminder) is { } reminder) await this.UnregisterReminder(reminder);
     }

@@ -18,7 +18,7 @@ public sealed class AccountFaults
 {
     private int _settlementsToDrop, _transientStepFailures, _brokenStepFailures, _stepAnswersToLose, _positionAnswersToLose;
     private int _settlementsDropped, _settlementsDelivered, _stepsFailed, _venueCloseAnswersToLose, _venueClosesExecuted, _venueClosesResent;
-    private int _positionCloseAnswersToLose;
+    private int _positionCloseAnswersToLose, _venueClosesToRefuse;
     private volatile bool _failPositionCloses;
 
     /// <summary>Settlements to swallow before letting one through (the sender believes it sent them).</summary>
@@ -78,6 +78,11 @@ public sealed class AccountFaults
     /// the sale while its reply was lost (<see cref="OutsideVenue"/>). After one is lost, <see cref="FailPositionCloses"/>.
     /// </summary>
     public int VenueCloseAnswersToLose { set => Volatile.Write(ref _venueCloseAnswersToLose, value); }
+
+    /// <summary>Closes of this account's position for the venue to refuse before one goes through, as a chain refuses a sale whose allowance was withdrawn.</summary>
+    public int VenueClosesToRefuse { set => Volatile.Write(ref _venueClosesToRefuse, value); }
+
+    internal bool RefuseVenueClose() => Take(ref _venueClosesToRefuse);
 
     private int _subscriptionAddsToFail;
 

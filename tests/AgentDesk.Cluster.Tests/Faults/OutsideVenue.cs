@@ -31,6 +31,8 @@ public sealed class OutsideVenue(PaperVenue paper) : IExecutionVenue
             faults?.VenueCloseResent();
             return done;
         }
+        if (faults?.RefuseVenueClose() == true)
+            return _carriedOut.GetOrAdd(order.OrderId, new Rejection(Errors.InsufficientFunds, "Injected: the venue refused the sale."));
         var filled = _carriedOut.GetOrAdd(order.OrderId, await paper.CloseAsync(order, cancellationToken));
         if (faults is not null)
         {

@@ -50,6 +50,30 @@ public sealed class OutsideVenueTests(OutsideVenueClusterFixture fixture)
     }
 
     [Fact]
+    public async Task A_refused_stop_sold_by_its_exit_retry_whose_answer_was_lost_is_asked_about_not_sent_again()
+    {
+        var agent = await _world.AgentAsync();
+        var account = await _world.AccountAsync(100m, agent);
+        await _world.PriceAsync(100m);
+        Assert.True((await _world.BatchOpenAsync(agent, weight: 50, leverage: 2, stopLoss: 90m)).Results.Single().Success);
+        var faults = FaultPlan.ForPosition(_world.Organization, account, agent, _world.Symbol);
+        // The stop's sale is refused; its retry (the reminder, every 2 s here) is carried out and its answer lost.
+        faults.VenueClosesToRefuse = 1;
+        faults.VenueCloseAnswersToLose = 1;
+
+        await _world.PriceAsync(85m); // one tick under the stop, and no other
+        var closed = await Eventually.WaitForAsync(() => _world.Position(agent, account).GetAsync(), p => p!.Status == PositionStatus.Closed, Patience,
+            "the retried stop to be recorded");
+
+        // The retry's pending sale is finished from what the venue did, not dropped and later sent again under the same id.
+        Assert.Equal(1, faults.VenueClosesExecuted);
+        Assert.Equal(0, faults.VenueClosesResent);
+        Assert.Equal(CloseReasons.StopLoss, closed!.CloseReason);
+        var view = await Eventually.WaitForAsync(() => _world.Account(account).GetAsync(), v => v!.LockedUsdc == 0m, Patience, "the stop's settlement");
+        Assert.Equal(100m + closed.RealizedPnlUsdc, view!.FreeUsdc);
+    }
+
+    [Fact]
     public async Task A_close_that_never_reached_the_venue_is_recorded_as_failed_and_a_late_one_of_that_batch_is_refused()
     {
         var (agent, account, opened, faults) = await OpenAsync();
