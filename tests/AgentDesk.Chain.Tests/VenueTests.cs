@@ -160,7 +160,7 @@ public sealed class VenueTests(ChainFixture chain)
     [Fact]
     public async Task A_stop_the_chain_refused_sells_by_the_exit_retry_once_the_subscriber_can_sell_again_with_no_new_tick()
     {
-        // The exit retry comes every 2 s here (AgentDesk:Retries:ReminderSeconds; 60 by default).
+        // The exit retry comes 2 s after the first refusal here, then twice as long after each (AgentDesk:Retries:ReminderSeconds; 60 by default).
         await using var gateway = await VenueGateway.StartAsync("Evm", chain, "--AgentDesk:Retries:ReminderSeconds", "2");
         var http = gateway.Http;
         var (agentId, account) = await SwapAgentWithOneSubscriberAsync(gateway);

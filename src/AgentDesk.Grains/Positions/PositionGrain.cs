@@ -87,6 +87,10 @@ public sealed class PositionGrainState
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? ExitRetryFor { get; set; }
 
+    /// <summary>The refused sales the exit-retry reminder's period was set for (it lengthens with each: <see cref="ExitRetry"/>).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public int ExitRetryRefusals { get; set; }
+
     /// <summary>Events (fills, exits, cancellations) the organisation's log has not confirmed yet.</summary>
     public List<EventDraft> Events { get; set; } = [];
 
@@ -559,7 +563,7 @@ public sealed class PositionGrain(
             }
         }
         // After the outcome is stored: the reminder table failing must not keep a sale from being stored.
-        await FollowExitRetryAsync(_saleRefused && current.IsLive ? current.PositionId : null);
+        await FollowExitRetryAsync(_saleRefused && current.IsLive ? current.PositionId : null, current.RefusedSales);
         // The tick came from the index, so the index holds this position: a live one with nothing left to watch (its exits
         // removed) unwatches even if this activation never registered it, or every tick across the old band would call it.
         await SyncWatchAsync(indexHoldsThis: true);
@@ -591,15 +595,20 @@ public sealed class PositionGrain(
 
     /// <summary>
     /// Registers the exit-retry reminder for <paramref name="lifecycle"/> when an exit the venue refused it (an allowance
-    /// withdrawn, a stale pool feed) is still due, and drops it once none is; stores which lifecycle it is armed for only
-    /// once the reminder table has done so. A failure there leaves things as they were, for the next evaluation to mend.
+    /// withdrawn, a stale pool feed) is still due, every <see cref="ExitRetry.Delay"/> for its <paramref name="refusals"/>, and
+    /// drops it once none is; stores what it armed only once the reminder table has done so. A failure there leaves things
+    /// as they were, for the next evaluation to mend.
     /// </summary>
-    private async Task FollowExitRetryAsync(string? lifecycle)
+    private async Task FollowExitRetryAsync(string? lifecycle, int refusals)
     {
-        if (lifecycle == S.ExitRetryFor) return;
+        if (lifecycle == S.ExitRetryFor && (lifecycle is null || refusals == S.ExitRetryRefusals)) return;
         try
         {
-            if (lifecycle is not null) await this.RegisterOrUpdateReminder(ExitRetryReminder, retries.Value.Reminder, retries.Value.Reminder);
+            if (lifecycle is not null)
+            {
+                var delay = ExitRetry.Delay(retries.Value.Reminder, refusals);
+                await this.RegisterOrUpdateReminder(ExitRetryReminder, delay, delay);
+            }
             else if (await this.GetReminder(ExitRetryReminder) is { } reminder) await this.UnregisterReminder(reminder);
         }
         catch (Exception e) when (e is not OperationCanceledException)
@@ -609,6 +618,7 @@ public sealed class PositionGrain(
             return;
         }
         S.ExitRetryFor = lifecycle;
+        S.ExitRetryRefusals = lifecycle is null ? 0 : refusals;
         await state.WriteStateAsync();
     }
 
@@ -623,7 +633,7 @@ public sealed class PositionGrain(
             ? await GrainFactory.GetGrain<IPriceFeedGrain>(GrainKeys.PriceFeed(Key.Symbol)).GetLatestAsync()
             : null;
         if (latest is not null) await EvaluateTickAsync(latest, again: true);
-        else await FollowExitRetryAsync(null);
+        else await FollowExitRetryAsync(null, 0);
         // A reminder registered by an activation that died before storing what it armed is dropped here.
         if (S.ExitRetryFor is null && await this.GetReminder(ExitRetryReminder) is { } reminder) await this.UnregisterReminder(reminder);
     }

@@ -18,7 +18,7 @@ public sealed class AccountFaults
 {
     private int _settlementsToDrop, _transientStepFailures, _brokenStepFailures, _stepAnswersToLose, _positionAnswersToLose;
     private int _settlementsDropped, _settlementsDelivered, _stepsFailed, _venueCloseAnswersToLose, _venueClosesExecuted, _venueClosesResent;
-    private int _positionCloseAnswersToLose, _venueClosesToRefuse;
+    private int _positionCloseAnswersToLose, _venueClosesToRefuse, _venueClosesRefused;
     private volatile bool _failPositionCloses;
 
     /// <summary>Settlements to swallow before letting one through (the sender believes it sent them).</summary>
@@ -82,7 +82,15 @@ public sealed class AccountFaults
     /// <summary>Closes of this account's position for the venue to refuse before one goes through, as a chain refuses a sale whose allowance was withdrawn.</summary>
     public int VenueClosesToRefuse { set => Volatile.Write(ref _venueClosesToRefuse, value); }
 
-    internal bool RefuseVenueClose() => Take(ref _venueClosesToRefuse);
+    /// <summary>Closes the venue refused (<see cref="VenueClosesToRefuse"/>).</summary>
+    public int VenueClosesRefused => Volatile.Read(ref _venueClosesRefused);
+
+    internal bool RefuseVenueClose()
+    {
+        if (!Take(ref _venueClosesToRefuse)) return false;
+        Interlocked.Increment(ref _venueClosesRefused);
+        return true;
+    }
 
     private int _subscriptionAddsToFail;
 

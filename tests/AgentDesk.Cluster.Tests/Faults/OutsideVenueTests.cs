@@ -74,6 +74,28 @@ public sealed class OutsideVenueTests(OutsideVenueClusterFixture fixture)
     }
 
     [Fact]
+    public async Task A_stop_the_venue_keeps_refusing_is_tried_less_and_less_often_and_sells_once_it_can()
+    {
+        var agent = await _world.AgentAsync();
+        var account = await _world.AccountAsync(100m, agent);
+        await _world.PriceAsync(100m);
+        Assert.True((await _world.BatchOpenAsync(agent, weight: 50, leverage: 2, stopLoss: 90m)).Results.Single().Success);
+        var faults = FaultPlan.ForPosition(_world.Organization, account, agent, _world.Symbol);
+        faults.VenueClosesToRefuse = int.MaxValue;
+
+        // Tried on the tick, then 2, 6 and 14 s after it (the 2 s period here, doubling): one every 2 s would be 7 by 13 s.
+        await _world.PriceAsync(85m);
+        await Task.Delay(TimeSpan.FromSeconds(13));
+        Assert.InRange(faults.VenueClosesRefused, 2, 4);
+
+        faults.VenueClosesToRefuse = 0;
+        var closed = await Eventually.WaitForAsync(() => _world.Position(agent, account).GetAsync(), p => p!.Status == PositionStatus.Closed, Patience,
+            "the next try to sell");
+        Assert.Equal(CloseReasons.StopLoss, closed!.CloseReason);
+        Assert.Equal(1, faults.VenueClosesExecuted);
+    }
+
+    [Fact]
     public async Task A_close_that_never_reached_the_venue_is_recorded_as_failed_and_a_late_one_of_that_batch_is_refused()
     {
         var (agent, account, opened, faults) = await OpenAsync();
