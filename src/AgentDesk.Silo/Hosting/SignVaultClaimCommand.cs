@@ -43,7 +43,7 @@ public static class SignVaultClaimCommand
     }
 
     /// <summary>The signature, or why it cannot be made from these settings.</summary>
-    public static (string? Signature, string? Problem) Sign(IConfiguration configuration)
+    private static (string? Signature, string? Problem) Sign(IConfiguration configuration)
     {
         var claim = configuration.GetSection(VaultClaimOptions.Section).Get<VaultClaimOptions>() ?? new VaultClaimOptions();
         var evm = configuration.GetSection(EvmOptions.Section).Get<EvmOptions>() ?? new EvmOptions();
@@ -52,7 +52,15 @@ public static class SignVaultClaimCommand
         if (string.IsNullOrWhiteSpace(claim.VaultId)) return Invalid("AgentDesk:VaultClaim:VaultId is required: the vault id it is created under.");
         if (evm.DeploymentsFile is null || !File.Exists(evm.DeploymentsFile))
             return Invalid("AgentDesk:Evm:DeploymentsFile is required and must exist: it names the chain and the vault contracts.");
-        var deployment = EvmDeployment.Read(evm.DeploymentsFile);
+        EvmDeployment deployment;
+        try
+        {
+            deployment = EvmDeployment.Read(evm.DeploymentsFile);
+        }
+        catch (Exception e) when (e is System.Text.Json.JsonException or IOException or UnauthorizedAccessException)
+        {
+            return Invalid($"{evm.DeploymentsFile} cannot be read as a deployments file: {e.Message}");
+        }
         var address = claim.Address ?? deployment.Vaults.GetValueOrDefault(claim.VaultId);
         if (address is null || !EthAddress.IsValid(address))
             return Invalid($"No vault contract: the deployments file has no vault '{claim.VaultId}'; give AgentDesk:VaultClaim:Address.");
