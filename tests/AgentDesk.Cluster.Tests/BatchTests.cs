@@ -51,6 +51,25 @@ public sealed class BatchTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task A_loss_beyond_the_margin_costs_the_account_its_margin_and_is_booked_as_that()
+    {
+        var agent = await _world.AgentAsync();
+        var account = await _world.AccountAsync(100m, agent);
+        await _world.PriceAsync(100m);
+        var opened = await _world.BatchOpenAsync(agent, weight: 50, leverage: 10); // 50 of margin, 5 tokens
+        await _world.PriceAsync(80m);                                                  // −100 on the market, twice the margin
+
+        var closed = await _world.BatchCloseAsync(agent, opened.BatchId);
+        Assert.True(closed.Results.Single().Success, closed.Results.Single().Problem?.Message);
+        var position = (await _world.Position(agent, account).GetAsync())!;
+        Assert.Equal(-50m, position.RealizedPnlUsdc);
+        var view = await Eventually.WaitForAsync(() => _world.Account(account).GetAsync(), v => v!.LockedUsdc == 0m, TimeSpan.FromSeconds(15), "the settlement");
+        // The balance fell by the margin, and the realised P/L says the same.
+        Assert.Equal(50m, view!.FreeUsdc);
+        Assert.Equal(-50m, view.RealizedPnlUsdc);
+    }
+
+    [Fact]
     public async Task A_trigger_order_cancelled_before_it_fills_hands_its_fees_back_to_the_account_and_takes_them_from_the_ledger()
     {
         var feeAddress = TestData.NewAddress();

@@ -82,8 +82,11 @@ public static class PositionMath
 
         var closes = size == position.Size;
         var released = closes ? position.MarginUsdc : Money.FloorUsdc(position.MarginUsdc * size / position.Size);
-        var pnl = Money.FloorUsdc(position.Side.Sign() * (price - position.EntryPrice) * size);
-        var payout = Math.Max(0m, Money.FloorUsdc(released + pnl));
+        var marketPnl = Money.FloorUsdc(position.Side.Sign() * (price - position.EntryPrice) * size);
+        var payout = Math.Max(0m, Money.FloorUsdc(released + marketPnl));
+        // A loss beyond the margin released is the venue's, not the account's: the P/L booked is what the account's money
+        // moved by (payout − margin released), so its realised P/L, the trade history and the daily loss counters agree with it.
+        var pnl = payout - released;
         var after = position with
         {
             Size = position.Size - size,

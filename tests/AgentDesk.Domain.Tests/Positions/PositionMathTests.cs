@@ -53,12 +53,24 @@ public class PositionMathTests
     }
 
     [Fact]
-    public void A_loss_beyond_the_margin_pays_out_nothing_rather_than_a_negative_amount()
+    public void A_loss_beyond_the_margin_pays_out_nothing_rather_than_a_negative_amount_and_books_the_margin_lost()
     {
         var position = PositionMath.Open(Side.Long, 100m, 10m, 100m, 8).Unwrap();
         var closed = PositionMath.Close(position, 80m).Unwrap();
-        Assert.Equal(-200m, closed.RealizedPnlUsdc);
+        // The market moved against 10 × 100 by 20 %, 200 USDC; the account had 100 of margin at stake and loses that.
         Assert.Equal(0m, closed.PayoutUsdc);
+        Assert.Equal(-100m, closed.RealizedPnlUsdc);
+        Assert.Equal(-100m, closed.After.RealizedPnlUsdc);
+    }
+
+    [Fact]
+    public void A_partial_sale_beyond_its_share_of_the_margin_books_that_share_and_leaves_the_rest_at_stake()
+    {
+        var position = PositionMath.Open(Side.Long, 100m, 10m, 100m, 8).Unwrap(); // size 10, margin 100
+        var half = PositionMath.Reduce(position, 5m, 70m).Unwrap();                // −150 on half, 50 of margin released
+        Assert.Equal((0m, -50m, 50m), (half.PayoutUsdc, half.RealizedPnlUsdc, half.After.MarginUsdc));
+        var rest = PositionMath.Close(half.After, 105m).Unwrap();                  // +25 on the rest
+        Assert.Equal((75m, 25m, -25m), (rest.PayoutUsdc, rest.RealizedPnlUsdc, rest.After.RealizedPnlUsdc));
     }
 
     [Fact]
