@@ -13,7 +13,7 @@ using Microsoft.Extensions.Options;
 //   migrate            applies deploy/sql and exits
 //   deploy-contracts   deploys the EVM venue's contracts to AgentDesk:Evm:RpcUrl, writes deployments.json and exits
 //   sign-vault-claim   prints a vault contract admin's signature letting an organisation create a vault on it, and exits
-// Exit code 1, with one line on stderr, for invalid settings or a PostgreSQL server that cannot be reached.
+// Exit code 1, with one line on stderr, for invalid settings or a PostgreSQL server that cannot be reached (2 for a command's).
 var configuration = new ConfigurationManager();
 configuration.AddEnvironmentVariables().AddCommandLine(args);
 

@@ -114,13 +114,15 @@ public sealed class ChainFixture : IAsyncLifetime
         var (key, address) = await FundedKeyAsync();
         using var subscriber = Sender(key);
         if (usdc > 0) await CallAsync(Admin, Deployment.Usdc, new MintFunction { To = address, Amount = EvmDeployer.Units(usdc, 6) });
-        var unlimited = BigInteger.Pow(2, 255);
-        await CallAsync(subscriber, Deployment.Usdc, new ApproveFunction { Spender = Deployment.Router, Value = unlimited });
-        await CallAsync(subscriber, Token(symbol), new ApproveFunction { Spender = Deployment.Router, Value = unlimited });
+        await CallAsync(subscriber, Deployment.Usdc, new ApproveFunction { Spender = Deployment.Router, Value = UnlimitedAllowance });
+        await CallAsync(subscriber, Token(symbol), new ApproveFunction { Spender = Deployment.Router, Value = UnlimitedAllowance });
         if (consent) await CallAsync(subscriber, Deployment.Router, new SetConsentFunction { AgentId = Domain.Intents.AgentIds.ToUint256(agentId), Allowed = true });
         _subscriberKeys[address] = key;
         return address;
     }
+
+    /// <summary>The allowance a subscriber gives the router: more than any trade needs.</summary>
+    public static readonly BigInteger UnlimitedAllowance = BigInteger.Pow(2, 255);
 
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> _subscriberKeys = new(StringComparer.OrdinalIgnoreCase);
 

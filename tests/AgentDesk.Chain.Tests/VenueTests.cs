@@ -133,28 +133,19 @@ public sealed class VenueTests(ChainFixture chain)
     }
 
     [Fact]
-    public async Task A_stop_the_chain_refused_once_fires_on_a_later_tick_once_the_subscriber_can_sell_again()
+    public async Task A_stop_the_chain_refused_waits_for_its_retry_and_the_ticks_meanwhile_send_nothing()
     {
+        // The retry waits 60 s after a first refusal (the default period).
         await using var gateway = await VenueGateway.StartAsync("Evm", chain);
-        var http = gateway.Http;
-        var (agentId, account) = await SwapAgentWithOneSubscriberAsync(gateway);
-        var opened = await http.PostAsync("/agent/batch-open", new { agentId, symbol = Sol, action = "LONG", weight = 50, leverage = 1,
-            orderOptions = new { stopLossPrice = 45 } }).OkAsync();
-        Assert.Equal(1, opened["successful"]!.GetValue<int>());
+        var (agentId, account) = await StopRefusedForAWithdrawnAllowanceAsync(gateway, failedOrders: 1);
 
-        // The subscriber withdrew the router's allowance: the stop fires, and the chain records the sale as failed.
-        await chain.ApproveTokenAsync(account, Sol, 0);
-        await gateway.SetPriceAsync(Sol, 44m);
-        await Eventually.WaitForAsync(() => chain.FailedOrdersAsync(account), n => n >= 1, TimeSpan.FromSeconds(30), "the refused sale");
-        Assert.Single((await http.GetJsonAsync($"/api/v1/agent-positions/{agentId}").OkAsync()).AsArray());
-
-        // Allowed again, the next tick under the stop sells: a new order id, not the one the chain keeps as failed.
-        await chain.ApproveTokenAsync(account, Sol, System.Numerics.BigInteger.Pow(2, 255));
-        await gateway.SetPriceAsync(Sol, 43m);
-        await Eventually.WaitForAsync(async () => (await http.GetJsonAsync($"/api/v1/agent-positions/{agentId}").OkAsync()).AsArray().Count, c => c == 0,
-            TimeSpan.FromSeconds(30), "the stop to sell on the later tick");
-        Assert.Equal(0m, await chain.TokenBalanceAsync(Sol, account));
-        Assert.True(await chain.UsdcBalanceAsync(account) > 90m);
+        // Allowed again, so a sale sent now would go through: the ticks under the stop within the wait send none.
+        await chain.ApproveTokenAsync(account, Sol, ChainFixture.UnlimitedAllowance);
+        foreach (var price in new[] { 43m, 42m, 41m }) await gateway.SetPriceAsync(Sol, price);
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        Assert.Equal(1, await chain.FailedOrdersAsync(account));
+        Assert.Single((await gateway.Http.GetJsonAsync($"/api/v1/agent-positions/{agentId}").OkAsync()).AsArray());
+        Assert.True(await chain.TokenBalanceAsync(Sol, account) > 0m);
     }
 
     [Fact]
@@ -162,28 +153,16 @@ public sealed class VenueTests(ChainFixture chain)
     {
         // The exit retry comes 2 s after the first refusal here, then twice as long after each (AgentDesk:Retries:ReminderSeconds; 60 by default).
         await using var gateway = await VenueGateway.StartAsync("Evm", chain, "--AgentDesk:Retries:ReminderSeconds", "2");
-        var http = gateway.Http;
-        var (agentId, account) = await SwapAgentWithOneSubscriberAsync(gateway);
-        var opened = await http.PostAsync("/agent/batch-open", new { agentId, symbol = Sol, action = "LONG", weight = 50, leverage = 1,
-            orderOptions = new { stopLossPrice = 45 } }).OkAsync();
-        Assert.Equal(1, opened["successful"]!.GetValue<int>());
-        var held = await chain.TokenBalanceAsync(Sol, account);
-
-        // The stop fires on the one tick under it, and the chain refuses the sale (the allowance is withdrawn); the retries
-        // meanwhile are refused too, and sell nothing.
-        await chain.ApproveTokenAsync(account, Sol, 0);
-        await gateway.SetPriceAsync(Sol, 44m);
-        await Eventually.WaitForAsync(() => chain.FailedOrdersAsync(account), n => n >= 2, TimeSpan.FromSeconds(30), "the refused sale and a refused retry");
-        Assert.Equal(held, await chain.TokenBalanceAsync(Sol, account));
-        Assert.Single((await http.GetJsonAsync($"/api/v1/agent-positions/{agentId}").OkAsync()).AsArray());
+        // The stop fires on the one tick under it and its sale is refused; a retry meanwhile is refused too.
+        var (agentId, account) = await StopRefusedForAWithdrawnAllowanceAsync(gateway, failedOrders: 2);
 
         // Allowed again, and the price never moves: the retry sells the whole position, once.
-        await chain.ApproveTokenAsync(account, Sol, System.Numerics.BigInteger.Pow(2, 255));
-        await Eventually.WaitForAsync(async () => (await http.GetJsonAsync($"/api/v1/agent-positions/{agentId}").OkAsync()).AsArray().Count, c => c == 0,
-            TimeSpan.FromSeconds(30), "the retry to sell with no new tick");
+        await chain.ApproveTokenAsync(account, Sol, ChainFixture.UnlimitedAllowance);
+        await Eventually.WaitForAsync(async () => (await gateway.Http.GetJsonAsync($"/api/v1/agent-positions/{agentId}").OkAsync()).AsArray().Count,
+            c => c == 0, TimeSpan.FromSeconds(30), "the retry to sell with no new tick");
         Assert.Equal(0m, await chain.TokenBalanceAsync(Sol, account));
         Assert.True(await chain.UsdcBalanceAsync(account) > 90m);
-        var trades = await Eventually.WaitForAsync(() => http.GetJsonAsync($"/api/v1/historical-swaps?agentId={agentId}").OkAsync(),
+        var trades = await Eventually.WaitForAsync(() => gateway.Http.GetJsonAsync($"/api/v1/historical-swaps?agentId={agentId}").OkAsync(),
             l => l["trades"]!.AsArray().Count > 0, TimeSpan.FromSeconds(30), "the trade in history");
         Assert.Equal("stop_loss", Assert.Single(trades["trades"]!.AsArray())!["closeReason"]!.GetValue<string>());
     }
@@ -301,6 +280,25 @@ public sealed class VenueTests(ChainFixture chain)
             new Venues.Evm.Abi.SignerOfFunction { AgentId = Domain.Intents.AgentIds.ToUint256(agentId) }), StringComparer.OrdinalIgnoreCase);
         Assert.Equal(added["size"]!.GetValue<decimal>(), await chain.TokenBalanceAsync("NVDA", chain.Vault) - vaultBefore);
         Assert.Equal(3, (await http.GetJsonAsync($"/agents/{agentId}/trade-intents/quote?symbol=NVDA").OkAsync())["nonce"]!.GetValue<long>());
+    }
+
+    /// <summary>
+    /// A SWAP agent's subscriber holding SOL under a stop at 45, who withdrew the router's allowance: the stop fires on a tick
+    /// at 44, and the chain refuses its sale (and <paramref name="failedOrders"/> − 1 retries), selling nothing.
+    /// </summary>
+    private async Task<(Guid AgentId, string Account)> StopRefusedForAWithdrawnAllowanceAsync(VenueGateway gateway, int failedOrders)
+    {
+        var (agentId, account) = await SwapAgentWithOneSubscriberAsync(gateway);
+        var opened = await gateway.Http.PostAsync("/agent/batch-open", new { agentId, symbol = Sol, action = "LONG", weight = 50, leverage = 1,
+            orderOptions = new { stopLossPrice = 45 } }).OkAsync();
+        Assert.Equal(1, opened["successful"]!.GetValue<int>());
+        var held = await chain.TokenBalanceAsync(Sol, account);
+        await chain.ApproveTokenAsync(account, Sol, 0);
+        await gateway.SetPriceAsync(Sol, 44m);
+        await Eventually.WaitForAsync(() => chain.FailedOrdersAsync(account), n => n >= failedOrders, TimeSpan.FromSeconds(30), "the refused sales");
+        Assert.Equal(held, await chain.TokenBalanceAsync(Sol, account));
+        Assert.Single((await gateway.Http.GetJsonAsync($"/api/v1/agent-positions/{agentId}").OkAsync()).AsArray());
+        return (agentId, account);
     }
 
     /// <summary>A SWAP agent with one subscriber funded on-chain (100 USDC), and SOL at 50.</summary>

@@ -99,7 +99,8 @@ public static class ChainBenchmark
         var deadline = DateTimeOffset.UtcNow.AddHours(1).ToUnixTimeSeconds();
         var vault = deployment.Vaults["equities"];
         var token = deployment.Tokens["NVDA"].Address;
-        var claim = new Domain.Vaults.VaultClaim(new Gateway.Access.AuthOptions().AdminOrganization, "equities", vault, Anvil.ChainId).Sign(vaultAdminKey);
+        var organization = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<Gateway.Access.AuthOptions>>().Value.AdminOrganization;
+        var claim = new Domain.Vaults.VaultClaim(organization, "equities", vault, deployment.ChainId).Sign(vaultAdminKey);
         await Send(http, HttpMethod.Post, "/api/v1/vaults", new { vaultId = "equities", address = vault, capitalUsdc = "1000000000", adminSignature = claim });
         await Send(http, HttpMethod.Put, "/api/v1/vaults/equities/tokens/NVDA", new { address = token, decimals = 18 });
         await WaitForPriceAsync(app.Services.GetRequiredService<IClusterClient>(), "NVDA");

@@ -19,11 +19,12 @@ public interface IBatchGrain : IGrainWithGuidKey
     Task<Common.Result<BatchResult>> CloseAsync(BatchCloseRequest request);
 
     /// <summary>
-    /// Whether this request is the one the batch stored (true while it stores none), answered also while the batch runs: a
-    /// retry with another body under the same Idempotency-Key is refused at once rather than told the first batch is its own.
+    /// The conflict when this request is not the one the batch stored (null when it is, or while it stores none), answered
+    /// also while the batch runs: a retry with another body under the same Idempotency-Key is refused at once rather than
+    /// told the first batch is its own.
     /// </summary>
-    [Orleans.Concurrency.AlwaysInterleave, Alias("is-same-request")]
-    Task<bool> IsSameRequestAsync(BatchOpenRequest? open, BatchCloseRequest? close);
+    [Orleans.Concurrency.AlwaysInterleave, Alias("check-same-request")]
+    Task<Rejection?> CheckSameRequestAsync(BatchOpenRequest? open, BatchCloseRequest? close);
 
     /// <summary>The batch as it stands, also while it runs (this call interleaves with the run).</summary>
     [Orleans.Concurrency.AlwaysInterleave, Alias("get")]

@@ -33,11 +33,10 @@ public interface IVaultGrain : IGrainWithStringKey
     Task ReleaseAsync(Guid agentId);
 
     /// <summary>
-    /// An agent's vault position on <paramref name="symbol"/> is opening or closed (a token held by one keeps its address);
-    /// true when this changed what the vault knew.
+    /// An agent's vault position on <paramref name="symbol"/> is opening or closed (a token held by one keeps its address).
     /// </summary>
     [Alias("track-holding")]
-    Task<bool> TrackHoldingAsync(Guid agentId, string symbol, bool open);
+    Task TrackHoldingAsync(Guid agentId, string symbol, bool open);
 
     [Alias("get")]
     Task<VaultView?> GetAsync();

@@ -11,6 +11,11 @@ namespace AgentDesk.Domain.Vaults;
 public static class VaultRules
 {
     public const int MaxTokenDecimals = 18;
+    public const int MaxVaultIdLength = 64;
+
+    /// <summary>A vault id: 1 to 64 letters, digits, '-' or '_' (ids are global, and name the public allowlist's URL).</summary>
+    public static bool IsValidVaultId([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] string? vaultId) =>
+        !string.IsNullOrEmpty(vaultId) && vaultId.Length <= MaxVaultIdLength && vaultId.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_');
     public const int MaxTokens = 256;
 
     public static Rejection? CheckToken(IReadOnlyCollection<VaultToken> listed, string symbol, string address, int decimals, bool symbolHeldByOpenPosition)

@@ -83,7 +83,7 @@ public static class BatchEndpoints
         var batch = cluster.GetGrain<IBatchGrain>(batchId);
         var open = new BatchOpenRequest(agent.Id, request.Symbol, side, weight, leverage, orderOptions.TriggerPrice ?? 0,
             orderOptions.StopLossPrice ?? 0, orderOptions.TakeProfitPrice ?? 0, orderOptions.TrailingStopPercentage ?? 0);
-        if (await WithinBudgetAsync(batch, batch.OpenAsync(open), () => batch.IsSameRequestAsync(open, null), options.Value) is not { } result)
+        if (await WithinBudgetAsync(batch, batch.OpenAsync(open), () => batch.CheckSameRequestAsync(open, null), options.Value) is not { } result)
             return await AcceptedAsync(batch, batchId);
         if (!result.IsSuccess) return ApiProblems.For(result.Problem!);
         var done = result.Value!;
@@ -101,7 +101,7 @@ public static class BatchEndpoints
             return ApiProblems.For(Errors.InvalidId, $"Idempotency-Key is 1 to {ClientIds.MaxLength} printable characters.");
         var batch = cluster.GetGrain<IBatchGrain>(closeBatchId);
         var close = new BatchCloseRequest(found.Agent.Id, openBatchId);
-        if (await WithinBudgetAsync(batch, batch.CloseAsync(close), () => batch.IsSameRequestAsync(null, close), options.Value) is not { } result)
+        if (await WithinBudgetAsync(batch, batch.CloseAsync(close), () => batch.CheckSameRequestAsync(null, close), options.Value) is not { } result)
             return await AcceptedAsync(batch, closeBatchId);
         if (!result.IsSuccess) return ApiProblems.For(result.Problem!);
         var done = result.Value!;
@@ -144,7 +144,7 @@ public static class BatchEndpoints
     /// not a 202 for a batch that is not its own.
     /// </summary>
     private static async Task<Contracts.Common.Result<BatchResult>?> WithinBudgetAsync(IBatchGrain batch, Task<Contracts.Common.Result<BatchResult>> call,
-        Func<Task<bool>> isSameRequest, GatewayOptions options)
+        Func<Task<Rejection?>> checkSameRequest, GatewayOptions options)
     {
         var next = Task.Delay(TimeSpan.FromSeconds(options.BatchBudgetSeconds));
         while (await Task.WhenAny(call, next) != call)
@@ -162,8 +162,7 @@ public static class BatchEndpoints
             {
                 // Nobody waits for the late answer; observe it so its eventual timeout is not an unobserved exception.
                 _ = call.ContinueWith(static t => t.Exception, TaskContinuationOptions.OnlyOnFaulted);
-                return await isSameRequest() ? null : Contracts.Common.Result<BatchResult>.Fail(Errors.IdempotencyConflict,
-                    $"Batch {stored.BatchId} was already started with a different request.");
+                return await checkSameRequest() is { } conflict ? Contracts.Common.Result<BatchResult>.Fail(conflict) : null;
             }
             next = Task.Delay(TimeSpan.FromMilliseconds(250));
         }

@@ -53,7 +53,8 @@ public static class PriceEndpoints
             if (!price.IsSuccess) return ApiProblems.For(Errors.InvalidPrice, $"prices[{i}].priceUsd must be a positive decimal string.");
             if (PriceGuard.Validate(price.Value, $"prices[{i}].priceUsd") is { } outOfRange) return ApiProblems.For(outOfRange);
             var symbol = points[i].Symbol!.ToUpperInvariant();
-            // One reading per symbol per push: a second one would confirm the first if it were held.
+            // One reading per symbol per push: two readings stamped with the same time cannot both count (the feed would ignore
+            // the second), so a push that sends two is refused rather than half taken.
             if (parsed.Any(p => p.Symbol == symbol)) return ApiProblems.For(Errors.InvalidPrices, $"prices[{i}] repeats {symbol}; a push has one price per symbol.");
             parsed.Add((symbol, price.Value));
         }

@@ -5,6 +5,7 @@ using AgentDesk.Contracts.Common;
 using AgentDesk.Contracts.Vaults;
 using AgentDesk.Domain.Common;
 using AgentDesk.Domain.Intents;
+using AgentDesk.Domain.Vaults;
 using AgentDesk.Gateway.Access;
 using AgentDesk.Gateway.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -44,8 +45,8 @@ public static class VaultEndpoints
 
     private static async Task<Results<Ok<VaultView>, ProblemHttpResult>> CreateAsync(CreateVaultRequest request, ClaimsPrincipal user, IClusterClient cluster)
     {
-        if (!ClientIds.IsValid(request.VaultId) || request.VaultId.Length > 64 || request.VaultId.Any(c => !(char.IsAsciiLetterOrDigit(c) || c is '-' or '_')))
-            return ApiProblems.For(Errors.InvalidVaultId, "vaultId is 1 to 64 letters, digits, '-' or '_'.");
+        if (!VaultRules.IsValidVaultId(request.VaultId))
+            return ApiProblems.For(Errors.InvalidVaultId, $"vaultId is 1 to {VaultRules.MaxVaultIdLength} letters, digits, '-' or '_'.");
         if (request.Name?.Length > MaxNameLength) return ApiProblems.For(Errors.InvalidName, $"name is at most {MaxNameLength} characters.");
         var capital = 0m;
         if (request.CapitalUsdc is not null)

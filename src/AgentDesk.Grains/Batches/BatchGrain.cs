@@ -167,7 +167,7 @@ public sealed class BatchGrain(
     {
         if (S.Open is not null || S.Close is not null)
         {
-            if (S.Requested != request) return Conflict();
+            if (!IsStoredRequest(request, null)) return Conflict();
             if (ShouldRunForClientRetry()) await RunAsync(byClientRetry: true);
             return Result<BatchResult>.Ok(Result());
         }
@@ -184,10 +184,8 @@ public sealed class BatchGrain(
             return Result<BatchResult>.Fail(Errors.InvalidTriggerPrice,
                 $"triggerPrice must be 0 (unset) or between {Domain.Prices.PriceGuard.MinPriceUsd} and {Domain.Prices.PriceGuard.MaxPriceUsd} USD.");
         var feed = await GrainFactory.GetGrain<IPriceFeedGrain>(GrainKeys.PriceFeed(request.Symbol)).GetViewAsync();
-        if (feed.Latest is not { } price)
-            return Result<BatchResult>.Fail(Errors.NoPrice, $"There is no price for {request.Symbol}; push one to /api/v1/prices first.");
-        if (PriceGuard.CheckFresh(new PriceQuote(price.PriceUsd, price.At), request.Symbol, clock.GetUtcNow(), prices.Value.Policy) is { } stale) return stale;
-        if (PriceGuard.CheckNotHeld(feed.HeldPriceUsd, request.Symbol) is { } held) return held;
+        if (Unusable(feed, request.Symbol) is { } unusable) return unusable;
+        var price = feed.Latest!;
         var reference = request.TriggerPrice > 0 ? request.TriggerPrice : price.PriceUsd;
         var exits = AbsoluteExits.Build(request.Side, reference, request.StopLossPrice, request.TakeProfitPrice, request.TrailingStopPercentage);
         if (!exits.IsSuccess) return exits.Rejection!;
@@ -205,7 +203,7 @@ public sealed class BatchGrain(
     {
         if (S.Open is not null || S.Close is not null)
         {
-            if (S.Close != request) return Conflict();
+            if (!IsStoredRequest(null, request)) return Conflict();
             if (ShouldRunForClientRetry()) await RunAsync(byClientRetry: true);
             return Result<BatchResult>.Ok(Result());
         }
@@ -246,8 +244,12 @@ public sealed class BatchGrain(
 
     private static readonly TimeSpan ClientRetryRunInterval = TimeSpan.FromSeconds(30);
 
-    public Task<bool> IsSameRequestAsync(BatchOpenRequest? open, BatchCloseRequest? close) =>
-        Task.FromResult((S.Open is null && S.Close is null) || (open is not null ? S.Requested == open : S.Close == close));
+    public Task<Rejection?> CheckSameRequestAsync(BatchOpenRequest? open, BatchCloseRequest? close) =>
+        Task.FromResult(IsStoredRequest(open, close) ? null : Conflict().Problem);
+
+    /// <summary>Whether the open or close request is the one this batch stored (true while it stores none).</summary>
+    private bool IsStoredRequest(BatchOpenRequest? open, BatchCloseRequest? close) =>
+        (S.Open is null && S.Close is null) || (open is not null ? S.Requested == open : S.Close == close);
 
     public Task<BatchStatusView?> GetStatusAsync() =>
         Task.FromResult(_stored is { } stored ? new BatchStatusView(stored.AgentId, stored.Symbol, stored.Status) : null);
@@ -347,19 +349,20 @@ public sealed class BatchGrain(
         var accounts = known ?? await AccountsAsync();
         S.Subscribers = accounts.Count;
         _completedBatches = await CompletedBatchesAsync();
-        var price = (await GrainFactory.GetGrain<IPriceFeedGrain>(GrainKeys.PriceFeed(S.Symbol)).GetLatestAsync())?.PriceUsd ?? 0m;
+        var feed = await GrainFactory.GetGrain<IPriceFeedGrain>(GrainKeys.PriceFeed(S.Symbol)).GetViewAsync();
+        var price = feed.Latest?.PriceUsd ?? 0m;
         var step = S.Kind == BatchKind.Open ? await OpenStepAsync(price) : null;
 
         var pending = accounts.Where(a => !_outcomes.ContainsKey(a)).ToList();
         var unreachable = new List<string>();
         // The kill switch holds for a fan-out already running: a resumed batch-open of a paused agent opens nothing more, and
         // each subscriber it had not reached is concluded as refused (the position decides if an earlier attempt opened).
-        var paused = known is null && S.Kind == BatchKind.Open && pending.Count > 0
-            && (await GrainFactory.GetGrain<IAgentGrain>(S.Open!.AgentId).GetProfileAsync())?.Paused == true;
+        var resumedOpen = known is null && S.Kind == BatchKind.Open && pending.Count > 0;
+        var paused = resumedOpen && (await GrainFactory.GetGrain<IAgentGrain>(S.Open!.AgentId).GetProfileAsync())?.Paused == true;
         // A resumed batch-open trades at the price of its resume, which must be one admission would take: a feed that went
         // stale, or holds an outlier, makes the run wait (as for an unreachable silo) instead of opening at a price the
         // market may have left.
-        var unusablePrice = known is null && S.Kind == BatchKind.Open && pending.Count > 0 && !paused ? await UnusablePriceAsync() : null;
+        var unusablePrice = resumedOpen && !paused ? Unusable(feed, S.Symbol) : null;
         // Once the resumes are spent, a resumed run only asks the subscribers it could not conclude before.
         if (unusablePrice is not null) unreachable = pending;
         else if (!paused && S.Resumes < MaxResumes) (pending, unreachable) = await AttemptStepsAsync(pending, step, price, firstRun: known is not null);
@@ -498,13 +501,10 @@ public sealed class BatchGrain(
     }
 
     /// <summary>Why the symbol's price would not admit a batch-open now (none, stale, or an outlier held); null when it would.</summary>
-    private async Task<Rejection?> UnusablePriceAsync()
-    {
-        var feed = await GrainFactory.GetGrain<IPriceFeedGrain>(GrainKeys.PriceFeed(S.Symbol)).GetViewAsync();
-        if (feed.Latest is not { } latest) return new Rejection(Errors.NoPrice, $"There is no price for {S.Symbol}.");
-        return PriceGuard.CheckFresh(new PriceQuote(latest.PriceUsd, latest.At), S.Symbol, clock.GetUtcNow(), prices.Value.Policy)
-            ?? PriceGuard.CheckNotHeld(feed.HeldPriceUsd, S.Symbol);
-    }
+    private Rejection? Unusable(PriceFeedView feed, string symbol) => feed.Latest is not { } latest
+        ? new Rejection(Errors.NoPrice, $"There is no price for {symbol}; push one to /api/v1/prices first.")
+        : PriceGuard.CheckFresh(new PriceQuote(latest.PriceUsd, latest.At), symbol, clock.GetUtcNow(), prices.Value.Policy)
+            ?? PriceGuard.CheckNotHeld(feed.HeldPriceUsd, symbol);
 
     private static readonly Rejection AgentPaused =
         new(Errors.AgentPaused, "The agent was paused while the batch ran; nothing was traded for this subscriber.");

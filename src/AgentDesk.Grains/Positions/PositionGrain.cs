@@ -87,10 +87,6 @@ public sealed class PositionGrainState
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? ExitRetryFor { get; set; }
 
-    /// <summary>The refused sales the exit-retry reminder's period was set for (it lengthens with each: <see cref="ExitRetry"/>).</summary>
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
-    public int ExitRetryRefusals { get; set; }
-
     /// <summary>Events (fills, exits, cancellations) the organisation's log has not confirmed yet.</summary>
     public List<EventDraft> Events { get; set; } = [];
 
@@ -231,8 +227,11 @@ public sealed class PositionGrain(
     /// <summary>Exits the tick being handled filled; reported to the metrics after the write that stores them.</summary>
     private int _exitsFilled;
 
-    /// <summary>Whether the tick being handled fired an exit the venue refused.</summary>
+    /// <summary>Whether the evaluation being handled had an exit's sale refused (the lifecycle's refusal count and wait moved).</summary>
     private bool _saleRefused;
+
+    /// <summary>Whether the evaluation being handled found an exit due that waits for its retry time, unsent.</summary>
+    private bool _exitWaiting;
     private EventOutbox? _events;
 
     private PositionGrainState S => state.State;
@@ -533,6 +532,7 @@ public sealed class PositionGrain(
         bool changed;
         _exitsFilled = 0;
         _saleRefused = false;
+        _exitWaiting = false;
         try
         {
             changed = current.Status == PositionStatus.Pending ? await FillOrderAsync(current, tick) : await EvaluateExitsAsync(current, tick);
@@ -548,7 +548,7 @@ public sealed class PositionGrain(
         // A tick whose exit went to a venue outside the cluster was stored as pending: its outcome is stored now, whatever it was.
         var wasPending = S.Pending is not null;
         S.Pending = null;
-        if (changed || wasPending)
+        if (changed || wasPending || _saleRefused)
         {
             if (changed) current.UpdatedAt = clock.GetUtcNow();
             await state.WriteStateAsync();
@@ -563,7 +563,7 @@ public sealed class PositionGrain(
             }
         }
         // After the outcome is stored: the reminder table failing must not keep a sale from being stored.
-        await FollowExitRetryAsync(_saleRefused && current.IsLive ? current.PositionId : null, current.RefusedSales);
+        await FollowExitRetryAsync((_saleRefused || _exitWaiting) && current.IsLive ? current.PositionId : null, current.RefusedSales);
         // The tick came from the index, so the index holds this position: a live one with nothing left to watch (its exits
         // removed) unwatches even if this activation never registered it, or every tick across the old band would call it.
         await SyncWatchAsync(indexHoldsThis: true);
@@ -594,21 +594,17 @@ public sealed class PositionGrain(
     }
 
     /// <summary>
-    /// Registers the exit-retry reminder for <paramref name="lifecycle"/> when an exit the venue refused it (an allowance
-    /// withdrawn, a stale pool feed) is still due, every <see cref="ExitRetry.Delay"/> for its <paramref name="refusals"/>, and
-    /// drops it once none is; stores what it armed only once the reminder table has done so. A failure there leaves things
-    /// as they were, for the next evaluation to mend.
+    /// Registers the exit-retry reminder when an exit of <paramref name="lifecycle"/> the venue refused (an allowance withdrawn,
+    /// a stale pool feed) becomes due, first after <see cref="ExitRetry.Delay"/> for its <paramref name="refusals"/>, and drops
+    /// it once none is; only a change touches the reminder table, never a tick while the exit waits. What it armed is stored
+    /// once the reminder table has done so: a failure there leaves things as they were, for the next evaluation to mend.
     /// </summary>
     private async Task FollowExitRetryAsync(string? lifecycle, int refusals)
     {
-        if (lifecycle == S.ExitRetryFor && (lifecycle is null || refusals == S.ExitRetryRefusals)) return;
+        if (lifecycle == S.ExitRetryFor) return;
         try
         {
-            if (lifecycle is not null)
-            {
-                var delay = ExitRetry.Delay(retries.Value.Reminder, refusals);
-                await this.RegisterOrUpdateReminder(ExitRetryReminder, delay, delay);
-            }
+            if (lifecycle is not null) await ScheduleExitRetryAsync(refusals);
             else if (await this.GetReminder(ExitRetryReminder) is { } reminder) await this.UnregisterReminder(reminder);
         }
         catch (Exception e) when (e is not OperationCanceledException)
@@ -618,14 +614,21 @@ public sealed class PositionGrain(
             return;
         }
         S.ExitRetryFor = lifecycle;
-        S.ExitRetryRefusals = lifecycle is null ? 0 : refusals;
         await state.WriteStateAsync();
+    }
+
+    /// <summary>The exit-retry reminder, next due after the wait for <paramref name="refusals"/>, and as often after.</summary>
+    private async Task ScheduleExitRetryAsync(int refusals)
+    {
+        var delay = ExitRetry.Delay(retries.Value.Reminder, refusals);
+        await this.RegisterOrUpdateReminder(ExitRetryReminder, delay, delay);
     }
 
     /// <summary>
     /// An exit the venue refused is tried again on the feed's latest price, tick or no tick: in a quiet market the next tick
     /// may be long in coming, and a stop that fired is due until it sells. Each try is an evaluation like a tick's, so one
-    /// that sells, or finds the exit no longer fires, ends the retries; so does the position's lifecycle ending.
+    /// that sells, or finds the exit no longer fires, ends the retries; so does the position's lifecycle ending. One still
+    /// refused waits longer before the next (the reminder's period follows <see cref="ExitRetry.Delay"/>).
     /// </summary>
     private async Task RetryRefusedExitAsync()
     {
@@ -634,8 +637,9 @@ public sealed class PositionGrain(
             : null;
         if (latest is not null) await EvaluateTickAsync(latest, again: true);
         else await FollowExitRetryAsync(null, 0);
+        if (S.ExitRetryFor is not null && S.ExitRetryFor == S.Current?.PositionId) await ScheduleExitRetryAsync(S.Current.RefusedSales);
         // A reminder registered by an activation that died before storing what it armed is dropped here.
-        if (S.ExitRetryFor is null && await this.GetReminder(ExitRetryReminder) is { } reminder) await this.UnregisterReminder(reminder);
+        else if (S.ExitRetryFor is null && await this.GetReminder(ExitRetryReminder) is { } reminder) await this.UnregisterReminder(reminder);
     }
 
     /// <summary>
@@ -751,10 +755,15 @@ public sealed class PositionGrain(
     {
         var position = current.Position!;
         var decision = ExitEvaluator.Evaluate(current.Plan, Subject(position), tick.PriceUsd);
-        if (decision.Fills.Count == 0)
+        // A refused exit still due waits for its retry time: neither a tick nor the retry sends it before then (on a chain,
+        // each send of a refused sale is a failed order), though a tick still moves the trailing extreme. A sale already
+        // sent for this tick (stored as pending) is always finished.
+        var waits = decision.Fills.Count > 0 && S.Pending is null && current.ExitWaits(clock.GetUtcNow());
+        if (decision.Fills.Count == 0 || waits)
         {
+            _exitWaiting = waits;
             if (decision.Plan.Trailing == current.Plan.Trailing) return false;
-            current.Plan = decision.Plan; // only the trailing extreme moved
+            current.Plan = current.Plan with { Trailing = decision.Plan.Trailing }; // only the trailing extreme moved
             return true;
         }
 
@@ -766,11 +775,12 @@ public sealed class PositionGrain(
             total, tick.PriceUsd, 0m, Domain.Intents.IntentAdmission.MaxSlippageBps, authorization: null));
         if (!filled.IsSuccess)
         {
-            // Tried again by the next tick or the exit retry, under a new order id if this one is spent (stored with this tick's outcome).
-            current.SaleRefused(filled.Rejection!);
+            // Tried again by the exit retry, or a tick once its wait is over, under a new order id if this one is spent.
+            current.ExitRefused(filled.Rejection!, clock.GetUtcNow(), retries.Value.Reminder);
             _saleRefused = true;
             return false;
         }
+        current.ExitRetryAt = null;
         var fill = filled.Value!;
         var plan = decision.Plan;
         foreach (var exit in decision.Fills)
@@ -804,10 +814,11 @@ public sealed class PositionGrain(
             });
             if (!filled.IsSuccess)
             {
-                current.SaleRefused(filled.Rejection!); // tried again by the next tick or the exit retry
+                current.ExitRefused(filled.Rejection!, clock.GetUtcNow(), retries.Value.Reminder); // tried again by the exit retry, or a tick after its wait
                 _saleRefused = true;
                 break;
             }
+            current.ExitRetryAt = null;
             var fill = filled.Value!;
             // The venue's size is what was sold (the chain computes a rung's share of the position itself).
             var reduction = PositionMath.Reduce(position, Math.Min(fill.Size > 0 ? fill.Size : exit.Size, position.Size), fill.Price);

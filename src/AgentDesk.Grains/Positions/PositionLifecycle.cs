@@ -4,6 +4,7 @@ using AgentDesk.Domain.Common;
 using AgentDesk.Domain.Exits;
 using AgentDesk.Domain.Intents;
 using AgentDesk.Domain.Positions;
+using System.Text.Json.Serialization;
 
 namespace AgentDesk.Grains.Positions;
 
@@ -76,6 +77,20 @@ public sealed class PositionLifecycle
     {
         if (refusal.Code != Errors.VenueUnavailable) RefusedSales++;
     }
+
+    /// <summary>When a tick may next try the automatic exit the venue refused (<see cref="ExitRetry.Delay"/>); null when none waits.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public DateTimeOffset? ExitRetryAt { get; set; }
+
+    /// <summary>An automatic exit's sale the venue refused: the order id as for any sale, and the wait before a tick tries again.</summary>
+    public void ExitRefused(Rejection refusal, DateTimeOffset now, TimeSpan retryPeriod)
+    {
+        SaleRefused(refusal);
+        ExitRetryAt = now + ExitRetry.Delay(retryPeriod, RefusedSales);
+    }
+
+    /// <summary>Whether an automatic exit that fired must wait at <paramref name="now"/>: a tick never tries a refused one before its time.</summary>
+    public bool ExitWaits(DateTimeOffset now) => ExitRetryAt > now;
 
     /// <summary>The order id of a sale: <paramref name="name"/> (an exit's number, a close's id), then the refusals before it.</summary>
     public string SaleOrderId(string name) => RefusedSales == 0 ? $"{PositionId}:{name}" : $"{PositionId}:{name}:retry{RefusedSales}";

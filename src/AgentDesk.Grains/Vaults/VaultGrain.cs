@@ -41,8 +41,19 @@ public sealed class VaultGrain(
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         // A vault stored before addresses were claimed claims its own as it wakes, so no vault created later can take it.
+        // A claim that cannot be made now is made at a later activation: the vault it protects still serves meanwhile.
         if (!S.Exists || S.AddressClaimed) return;
-        if (await ClaimAddressAsync(S.Address)) await state.WriteStateAsync(cancellationToken);
+        bool claimed;
+        try
+        {
+            claimed = await ClaimAddressAsync(S.Address);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            logger.LogWarning(e, "Vault {VaultId} could not claim its address {Address} as it woke; its next activation tries again.", VaultId, S.Address);
+            return;
+        }
+        if (claimed) await state.WriteStateAsync(cancellationToken);
         else logger.LogWarning("Vault {VaultId} shares its address {Address} with another vault, which claimed it first; both were created before one vault per address was enforced, and only one should be used.", VaultId, S.Address);
     }
 
@@ -109,14 +120,13 @@ public sealed class VaultGrain(
         if (S.Allocations.Remove(agentId)) await SavedAsync();
     }
 
-    public async Task<bool> TrackHoldingAsync(Guid agentId, string symbol, bool open)
+    public async Task TrackHoldingAsync(Guid agentId, string symbol, bool open)
     {
         var key = symbol.ToUpperInvariant();
         var agents = S.Holdings.TryGetValue(key, out var set) ? set : S.Holdings[key] = [];
-        if (!(open ? agents.Add(agentId) : agents.Remove(agentId))) return false;
+        if (!(open ? agents.Add(agentId) : agents.Remove(agentId))) return;
         if (agents.Count == 0) S.Holdings.Remove(key);
         await state.WriteStateAsync();
-        return true;
     }
 
     public Task<VaultView?> GetAsync() => Task.FromResult(S.Exists ? View() : null);

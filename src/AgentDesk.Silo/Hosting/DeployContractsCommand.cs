@@ -45,19 +45,19 @@ public static class DeployContractsCommand
 {
     public static async Task<int> RunAsync(IConfiguration configuration)
     {
-        var evm = configuration.GetSection(EvmOptions.Section).Get<EvmOptions>() ?? new EvmOptions();
-        var deploy = configuration.GetSection(DeployOptions.Section).Get<DeployOptions>() ?? new DeployOptions();
-        var intents = configuration.GetSection(IntentDomainOptions.Section).Get<IntentDomainOptions>() ?? new IntentDomainOptions();
-        if (string.IsNullOrWhiteSpace(evm.RpcUrl)) return Fail("AgentDesk:Evm:RpcUrl is required: the chain to deploy to.");
-        var deployerKeyFile = deploy.DeployerKeyFile ?? evm.ExecutorKeyFile;
-        if (deployerKeyFile is null) return Fail("AgentDesk:Deploy:DeployerKeyFile (or AgentDesk:Evm:ExecutorKeyFile) is required: the deployer's key file.");
-        if (ExecutorKey.Check(deployerKeyFile) is { } keyProblem) return Fail(keyProblem);
+        var evm = SiloCommand.Settings<EvmOptions>(configuration, EvmOptions.Section);
+        var deploy = SiloCommand.Settings<DeployOptions>(configuration, DeployOptions.Section);
+        var intents = SiloCommand.Settings<IntentDomainOptions>(configuration, IntentDomainOptions.Section);
+        if (string.IsNullOrWhiteSpace(evm.RpcUrl)) return SiloCommand.Fail("AgentDesk:Evm:RpcUrl is required: the chain to deploy to.");
+        var deployerKeyFile = SiloCommand.DeployerKeyFile(deploy, evm);
+        if (deployerKeyFile is null) return SiloCommand.Fail("AgentDesk:Deploy:DeployerKeyFile (or AgentDesk:Evm:ExecutorKeyFile) is required: the deployer's key file.");
+        if (ExecutorKey.Check(deployerKeyFile) is { } keyProblem) return SiloCommand.Fail(keyProblem);
         string executor;
         if (deploy.Executor is { } configured) executor = configured;
         else if (evm.ExecutorKeyFile is { } executorKeyFile && ExecutorKey.Check(executorKeyFile) is null)
             executor = new Nethereum.Signer.EthECKey(ExecutorKey.Read(executorKeyFile)).GetPublicAddress();
-        else return Fail("AgentDesk:Deploy:Executor (or a readable AgentDesk:Evm:ExecutorKeyFile) is required: who relays trades.");
-        if (!AgentDesk.Domain.Intents.EthAddress.IsValid(executor)) return Fail("AgentDesk:Deploy:Executor must be a 0x address.");
+        else return SiloCommand.Fail("AgentDesk:Deploy:Executor (or a readable AgentDesk:Evm:ExecutorKeyFile) is required: who relays trades.");
+        if (!AgentDesk.Domain.Intents.EthAddress.IsValid(executor)) return SiloCommand.Fail("AgentDesk:Deploy:Executor must be a 0x address.");
 
         IReadOnlyList<TokenToDeploy> tokens;
         try
@@ -66,13 +66,13 @@ public static class DeployContractsCommand
         }
         catch (FormatException e)
         {
-            return Fail($"AgentDesk:Deploy:Tokens: {e.Message}");
+            return SiloCommand.Fail($"AgentDesk:Deploy:Tokens: {e.Message}");
         }
         var vaults = deploy.Vaults.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
         using var chain = new EvmChain(evm.RpcUrl, TimeSpan.FromSeconds(evm.RpcTimeoutSeconds));
         var chainId = await chain.ChainIdAsync();
-        if (evm.ChainId != 0 && evm.ChainId != chainId) return Fail($"The node serves chain {chainId}, not AgentDesk:Evm:ChainId {evm.ChainId}.");
+        if (evm.ChainId != 0 && evm.ChainId != chainId) return SiloCommand.Fail($"The node serves chain {chainId}, not AgentDesk:Evm:ChainId {evm.ChainId}.");
         using var deployer = new ExecutorRelayer(chain, ExecutorKey.Read(deployerKeyFile), chainId, evm, NullLogger.Instance);
         var deployment = await EvmDeployer.DeployAsync(deployer, new DeploymentPlan(executor, tokens, vaults, deploy.SpreadBps, deploy.MaxPriceAgeSeconds,
             deploy.PoolUsdc, deploy.PoolTokensEach, deploy.VaultUsdc, intents.Name, intents.Version), chainId);
@@ -81,11 +81,5 @@ public static class DeployContractsCommand
         Console.WriteLine(deployment.ToJson());
         Console.WriteLine($"Wrote {output}");
         return 0;
-    }
-
-    private static int Fail(string message)
-    {
-        Console.Error.WriteLine(message);
-        return 2;
     }
 }

@@ -1,3 +1,4 @@
+using AgentDesk.Domain.Common;
 using AgentDesk.Domain.Intents;
 using AgentDesk.Domain.Vaults;
 using AgentDesk.Venues.Evm;
@@ -32,26 +33,15 @@ public static class SignVaultClaimCommand
 {
     public static int Run(IConfiguration configuration)
     {
-        var (signature, problem) = Sign(configuration);
-        if (signature is null)
-        {
-            Console.Error.WriteLine(problem);
-            return 2;
-        }
-        Console.WriteLine(signature);
-        return 0;
-    }
-
-    /// <summary>The signature, or why it cannot be made from these settings.</summary>
-    private static (string? Signature, string? Problem) Sign(IConfiguration configuration)
-    {
-        var claim = configuration.GetSection(VaultClaimOptions.Section).Get<VaultClaimOptions>() ?? new VaultClaimOptions();
-        var evm = configuration.GetSection(EvmOptions.Section).Get<EvmOptions>() ?? new EvmOptions();
-        var deploy = configuration.GetSection(DeployOptions.Section).Get<DeployOptions>() ?? new DeployOptions();
-        if (string.IsNullOrWhiteSpace(claim.Organization)) return Invalid("AgentDesk:VaultClaim:Organization is required: the organisation that creates the vault.");
-        if (string.IsNullOrWhiteSpace(claim.VaultId)) return Invalid("AgentDesk:VaultClaim:VaultId is required: the vault id it is created under.");
+        var claim = SiloCommand.Settings<VaultClaimOptions>(configuration, VaultClaimOptions.Section);
+        var evm = SiloCommand.Settings<EvmOptions>(configuration, EvmOptions.Section);
+        var deploy = SiloCommand.Settings<DeployOptions>(configuration, DeployOptions.Section);
+        if (!Organizations.IsValid(claim.Organization))
+            return SiloCommand.Fail("AgentDesk:VaultClaim:Organization is required: the organisation that creates the vault (1 to 64 letters, digits, '.', '-' or '_').");
+        if (!VaultRules.IsValidVaultId(claim.VaultId))
+            return SiloCommand.Fail("AgentDesk:VaultClaim:VaultId is required: the vault id it is created under (1 to 64 letters, digits, '-' or '_').");
         if (evm.DeploymentsFile is null || !File.Exists(evm.DeploymentsFile))
-            return Invalid("AgentDesk:Evm:DeploymentsFile is required and must exist: it names the chain and the vault contracts.");
+            return SiloCommand.Fail("AgentDesk:Evm:DeploymentsFile is required and must exist: it names the chain and the vault contracts.");
         EvmDeployment deployment;
         try
         {
@@ -59,16 +49,15 @@ public static class SignVaultClaimCommand
         }
         catch (Exception e) when (e is System.Text.Json.JsonException or IOException or UnauthorizedAccessException)
         {
-            return Invalid($"{evm.DeploymentsFile} cannot be read as a deployments file: {e.Message}");
+            return SiloCommand.Fail($"{evm.DeploymentsFile} cannot be read as a deployments file: {e.Message}");
         }
         var address = claim.Address ?? deployment.Vaults.GetValueOrDefault(claim.VaultId);
-        if (address is null || !EthAddress.IsValid(address))
-            return Invalid($"No vault contract: the deployments file has no vault '{claim.VaultId}'; give AgentDesk:VaultClaim:Address.");
-        var keyFile = claim.KeyFile ?? deploy.DeployerKeyFile ?? evm.ExecutorKeyFile;
-        if (keyFile is null) return Invalid("AgentDesk:VaultClaim:KeyFile (or AgentDesk:Deploy:DeployerKeyFile) is required: the vault admin's key file.");
-        if (ExecutorKey.Check(keyFile) is { } keyProblem) return Invalid(keyProblem);
-        return (new VaultClaim(claim.Organization, claim.VaultId, address, deployment.ChainId).Sign(ExecutorKey.Read(keyFile)), null);
+        if (address is null) return SiloCommand.Fail($"The deployments file has no vault '{claim.VaultId}': give AgentDesk:VaultClaim:Address.");
+        if (!EthAddress.IsValid(address)) return SiloCommand.Fail($"The vault contract's address must be 0x followed by 40 hex digits; got '{address}'.");
+        var keyFile = claim.KeyFile ?? SiloCommand.DeployerKeyFile(deploy, evm);
+        if (keyFile is null) return SiloCommand.Fail("AgentDesk:VaultClaim:KeyFile (or AgentDesk:Deploy:DeployerKeyFile) is required: the vault admin's key file.");
+        if (ExecutorKey.Check(keyFile) is { } keyProblem) return SiloCommand.Fail(keyProblem);
+        Console.WriteLine(new VaultClaim(claim.Organization, claim.VaultId, address, deployment.ChainId).Sign(ExecutorKey.Read(keyFile)));
+        return 0;
     }
-
-    private static (string? Signature, string? Problem) Invalid(string problem) => (null, problem);
 }

@@ -24,6 +24,14 @@ public static class ChainErrors
 
     public static bool Is(string? data, string name) => string.Equals(Name(data), name, StringComparison.Ordinal);
 
+    /// <summary>
+    /// A call the contract reverted (with or without data), as opposed to a node that could not answer (a rate limit, a
+    /// missing block): only the former says anything about the contract.
+    /// </summary>
+    public static bool IsRevert(Exception e) =>
+        e is Nethereum.ABI.FunctionEncoding.SmartContractRevertException || RevertData(e) is not null
+        || (e is RpcResponseException rpc && rpc.RpcError?.Message?.Contains("revert", StringComparison.OrdinalIgnoreCase) == true);
+
     /// <summary>The revert data an RPC call failed with, or null when the failure carried none (a transport failure, say).</summary>
     public static string? RevertData(Exception e) => e switch
     {

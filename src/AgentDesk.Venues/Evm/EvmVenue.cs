@@ -176,7 +176,7 @@ public sealed class EvmVenue(IOptions<EvmOptions> options, TimeProvider clock, I
             isAdmin = await connection.Chain.QueryValueAsync<HasRoleFunction, bool>(claim.VaultAddress,
                 new HasRoleFunction { Role = DefaultAdminRole, Account = signer.Value! }, cancellationToken);
         }
-        catch (Exception e) when (IsRevert(e))
+        catch (Exception e) when (ChainErrors.IsRevert(e))
         {
             isAdmin = false; // the contract refused the call: it has no AccessControl admin to sign for it
         }
@@ -191,14 +191,6 @@ public sealed class EvmVenue(IOptions<EvmOptions> options, TimeProvider clock, I
                     $"{signer.Value} signed the claim but is not an admin of the vault contract at {claim.VaultAddress} on chain {_options.ChainId}.")
                 .With("signer", signer.Value!));
     }
-
-    /// <summary>
-    /// A call the contract reverted (with or without data), as opposed to a node that could not answer (a rate limit, a
-    /// missing block): only the former says anything about the contract.
-    /// </summary>
-    private static bool IsRevert(Exception e) =>
-        e is Nethereum.ABI.FunctionEncoding.SmartContractRevertException || ChainErrors.RevertData(e) is not null
-        || (e is Nethereum.JsonRpc.Client.RpcResponseException rpc && rpc.RpcError?.Message?.Contains("revert", StringComparison.OrdinalIgnoreCase) == true);
 
     /// <summary>AccessControl's DEFAULT_ADMIN_ROLE: bytes32(0).</summary>
     private static readonly byte[] DefaultAdminRole = new byte[32];

@@ -16,12 +16,12 @@ public sealed class OutsideVenueTests(OutsideVenueClusterFixture fixture)
     private readonly Scenario _world = new(fixture.Client);
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
 
-    private async Task<(Guid Agent, string Account, BatchResult Opened, AccountFaults Faults)> OpenAsync()
+    private async Task<(Guid Agent, string Account, BatchResult Opened, AccountFaults Faults)> OpenAsync(decimal stopLoss = 0)
     {
         var agent = await _world.AgentAsync();
         var account = await _world.AccountAsync(100m, agent);
         await _world.PriceAsync(100m);
-        var opened = await _world.BatchOpenAsync(agent, weight: 50, leverage: 2);
+        var opened = await _world.BatchOpenAsync(agent, weight: 50, leverage: 2, stopLoss: stopLoss);
         Assert.True(opened.Results.Single().Success, opened.Results.Single().Problem?.Message);
         return (agent, account, opened, FaultPlan.ForPosition(_world.Organization, account, agent, _world.Symbol));
     }
@@ -52,11 +52,7 @@ public sealed class OutsideVenueTests(OutsideVenueClusterFixture fixture)
     [Fact]
     public async Task A_refused_stop_sold_by_its_exit_retry_whose_answer_was_lost_is_asked_about_not_sent_again()
     {
-        var agent = await _world.AgentAsync();
-        var account = await _world.AccountAsync(100m, agent);
-        await _world.PriceAsync(100m);
-        Assert.True((await _world.BatchOpenAsync(agent, weight: 50, leverage: 2, stopLoss: 90m)).Results.Single().Success);
-        var faults = FaultPlan.ForPosition(_world.Organization, account, agent, _world.Symbol);
+        var (agent, account, _, faults) = await OpenAsync(stopLoss: 90m);
         // The stop's sale is refused; its retry (the reminder, every 2 s here) is carried out and its answer lost.
         faults.VenueClosesToRefuse = 1;
         faults.VenueCloseAnswersToLose = 1;
@@ -76,16 +72,17 @@ public sealed class OutsideVenueTests(OutsideVenueClusterFixture fixture)
     [Fact]
     public async Task A_stop_the_venue_keeps_refusing_is_tried_less_and_less_often_and_sells_once_it_can()
     {
-        var agent = await _world.AgentAsync();
-        var account = await _world.AccountAsync(100m, agent);
-        await _world.PriceAsync(100m);
-        Assert.True((await _world.BatchOpenAsync(agent, weight: 50, leverage: 2, stopLoss: 90m)).Results.Single().Success);
-        var faults = FaultPlan.ForPosition(_world.Organization, account, agent, _world.Symbol);
+        var (agent, account, _, faults) = await OpenAsync(stopLoss: 90m);
         faults.VenueClosesToRefuse = int.MaxValue;
 
-        // Tried on the tick, then 2, 6 and 14 s after it (the 2 s period here, doubling): one every 2 s would be 7 by 13 s.
-        await _world.PriceAsync(85m);
-        await Task.Delay(TimeSpan.FromSeconds(13));
+        // Ticks under the stop four times a second for 13 s. Tried on the first, then 2, 6 and 14 s after it (the 2 s period
+        // here, doubling), whether a tick or the retry comes first: trying on every tick would be about 50.
+        var ticking = System.Diagnostics.Stopwatch.StartNew();
+        for (var price = 85m; ticking.Elapsed < TimeSpan.FromSeconds(13); price -= 0.01m)
+        {
+            await _world.PriceAsync(price);
+            await Task.Delay(250);
+        }
         Assert.InRange(faults.VenueClosesRefused, 2, 4);
 
         faults.VenueClosesToRefuse = 0;

@@ -185,10 +185,10 @@ public sealed class RedeliveryTests(FaultyClusterFixture fixture)
         await faults.BrokenStepReached.Task.WaitAsync(Patience);
         // The batch's turn is held by its step: what the gateway asks before answering 202 is answered meanwhile.
         var same = new BatchOpenRequest(agent, _world.Symbol, Side.Long, 50, 2, 0, 0, 0, 0);
-        Assert.True(await batch.IsSameRequestAsync(same, null).WaitAsync(Patience));
-        Assert.False(await batch.IsSameRequestAsync(same with { Side = Side.Short }, null).WaitAsync(Patience));
-        Assert.False(await batch.IsSameRequestAsync(null, new BatchCloseRequest(agent, Guid.NewGuid())).WaitAsync(Patience));
-        Assert.True(await fixture.Client.GetGrain<IBatchGrain>(Guid.NewGuid()).IsSameRequestAsync(same with { Weight = 10 }, null)); // a batch not started
+        Assert.Null(await batch.CheckSameRequestAsync(same, null).WaitAsync(Patience));
+        Assert.Equal(Errors.IdempotencyConflict, (await batch.CheckSameRequestAsync(same with { Side = Side.Short }, null).WaitAsync(Patience))?.Code);
+        Assert.Equal(Errors.IdempotencyConflict, (await batch.CheckSameRequestAsync(null, new BatchCloseRequest(agent, Guid.NewGuid())).WaitAsync(Patience))?.Code);
+        Assert.Null(await fixture.Client.GetGrain<IBatchGrain>(Guid.NewGuid()).CheckSameRequestAsync(same with { Weight = 10 }, null)); // a batch not started
         faults.HoldBrokenStep!.SetResult();
         Assert.Equal(BatchStatus.Completed, (await running).Status);
     }
